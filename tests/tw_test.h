@@ -1,0 +1,44 @@
+/* tw_test - shared helpers of the Check suites: suite prototypes and
+ * deadline-based waiting (never sleep to synchronise). */
+#ifndef TW_TEST_H
+#define TW_TEST_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define TW_SUITE(name) Suite *name##_suite(void);
+#include "unit_suites.h"
+#include "e2e_suites.h"
+#undef TW_SUITE
+
+/* Monotonic milliseconds. */
+static inline int64_t tw_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polls cond(arg) every few milliseconds until it is true or timeout_ms
+ * passed; returns the last value of cond. */
+static inline bool tw_test_wait_until(bool (*cond)(void *), void *arg,
+                                      int timeout_ms)
+{
+    int64_t deadline = tw_test_now_ms() + timeout_ms;
+    for (;;) {
+        if (cond(arg))
+            return true;
+        if (tw_test_now_ms() >= deadline)
+            return cond(arg);
+        struct timespec pause = {0, 2 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* The shared fixtures folder (TW_SHARED, default ../shared), or NULL when it
+ * is absent: suites on shared data then report themselves skipped. */
+const char *tw_test_shared_dir(void);
+
+#endif

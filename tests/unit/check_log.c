@@ -1,0 +1,67 @@
+/* Unit tests of tw_log: redaction of secrets and credentials. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tw_log.h"
+
+static void s_redacts(const char *in, const char *want)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", in);
+    tw_log_redact(buf, sizeof buf);
+    ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_query_params_masked)
+{
+    s_redacts("GET /youtube/v3/videos?id=abc&key=AIzaSyXYZ&part=snippet",
+              "GET /youtube/v3/videos?id=abc&key=***&part=snippet");
+    s_redacts("refresh_token=1//0abc&client_secret=s3cr3t",
+              "refresh_token=***&client_secret=***");
+    s_redacts("monkey=banana", "monkey=banana");
+}
+END_TEST
+
+START_TEST(test_bearer_and_bot_token_masked)
+{
+    s_redacts("Authorization: Bearer ya29.a0AfH6", "Authorization: Bearer ***");
+    s_redacts("POST http://127.0.0.1:1/bot123456:ABC-DEF/sendMessage failed",
+              "POST http://127.0.0.1:1/bot***/sendMessage failed");
+}
+END_TEST
+
+START_TEST(test_registered_secret_masked)
+{
+    tw_log_add_secret("hunter2-very-secret");
+    s_redacts("token hunter2-very-secret leaked twice hunter2-very-secret",
+              "token *** leaked twice ***");
+    tw_log_clear_secrets();
+    s_redacts("hunter2-very-secret", "hunter2-very-secret");
+}
+END_TEST
+
+START_TEST(test_redact_respects_capacity)
+{
+    char buf[8] = "key=ab";
+    tw_log_redact(buf, sizeof buf);
+    ck_assert_str_eq(buf, "key=***");
+    char tiny[8] = "x key=a";
+    tw_log_redact(tiny, sizeof tiny);
+    ck_assert_uint_le(strlen(tiny), 7);
+    ck_assert_ptr_null(strstr(tiny, "=a"));
+}
+END_TEST
+
+Suite *log_suite(void)
+{
+    Suite *s = suite_create("log");
+    TCase *tc = tcase_create("redact");
+    tcase_set_timeout(tc, 5);
+    tcase_add_test(tc, test_query_params_masked);
+    tcase_add_test(tc, test_bearer_and_bot_token_masked);
+    tcase_add_test(tc, test_registered_secret_masked);
+    tcase_add_test(tc, test_redact_respects_capacity);
+    suite_add_tcase(s, tc);
+    return s;
+}
