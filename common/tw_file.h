@@ -15,8 +15,10 @@ tw_rc_t tw_file_errno_rc(int e);
 
 /* Replaces path with len bytes of data atomically and durably: writes a
  * temporary file in the same directory, fsyncs it, renames it over path
- * and fsyncs the directory. The file gets mode (e.g. 0644, 0600). On
- * failure path is untouched and the temporary file removed. */
+ * and fsyncs the directory. The file gets exactly mode (e.g. 0644, 0600;
+ * the umask does not apply). The temporary file is "<path>.tmp.<pid>.<n>";
+ * on failure path is untouched and the temporary file removed (a crash can
+ * leave one behind: skip "*.tmp.*" names when scanning directories). */
 tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, tw_err_t *err);
 

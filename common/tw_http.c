@@ -280,6 +280,28 @@ static void s_err(tw_err_t *err, const char *method, const char *url,
     free(safe);
 }
 
+/* Writes "HTTP status N" plus the start of the body (one line, control
+ * bytes blanked) so logs show the API's reason (quotaExceeded, ...). */
+static void s_status_detail(char *out, size_t cap, long status,
+                            const tw_buf_t *body)
+{
+    int n = snprintf(out, cap, "HTTP status %ld", status);
+    size_t off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    size_t len = tw_buf_len(body);
+    if (status < 400 || len == 0 || off == 0 || cap - off < 8)
+        return;
+    if (len > 160)
+        len = 160;
+    const char *b = tw_buf_data(body);
+    out[off++] = ':';
+    out[off++] = ' ';
+    for (size_t i = 0; i < len && off + 1 < cap; i++) {
+        unsigned char c = (unsigned char)b[i];
+        out[off++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    out[off] = '\0';
+}
+
 static bool s_has_header(const char *const *headers, const char *name)
 {
     size_t nl = strlen(name);
@@ -454,7 +476,7 @@ tw_rc_t tw_http_request(tw_http_t *self, const tw_http_req_t *req,
                 rc = TW_OK;
             else
                 rc = retry ? TW_ERR_AGAIN : TW_ERR_HTTP;
-            snprintf(detail, sizeof detail, "HTTP status %ld", status);
+            s_status_detail(detail, sizeof detail, status, body);
         } else if (x.toobig || res == CURLE_FILESIZE_EXCEEDED) {
             rc = TW_ERR_TOOBIG;
             snprintf(detail, sizeof detail, "response larger than %zu bytes",

@@ -419,13 +419,14 @@ tw_rc_t tw_time_zone_check(const char *zone, tw_err_t *err)
     if (s_is_utc(zone))
         return TW_OK;
     size_t len = strlen(zone);
-    bool ok = len > 0 && len < 200 && zone[0] != '/';
+    bool ok = len > 0 && len < 200 && zone[len - 1] != '/';
     for (size_t i = 0; ok && i < len; i++) {
         char c = zone[i];
         ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+' ||
              c == '/';
-        /* No ".." or hidden components: only letters start a part. */
+        /* '.' is not allowed at all, so ".." cannot climb out; an empty
+         * part ("//", a leading or trailing '/') is refused too. */
         if (ok && (i == 0 || zone[i - 1] == '/'))
             ok = c != '/';
     }

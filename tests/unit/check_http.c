@@ -298,6 +298,7 @@ START_TEST(test_404_not_retried_and_url_redacted)
     ck_assert_ptr_null(strstr(err.msg, "AIzaSECRET123"));
     ck_assert_ptr_nonnull(strstr(err.msg, "key=***"));
     ck_assert_ptr_nonnull(strstr(err.msg, "404"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "{\"error\":{\"code\":404}}"));
     tw_http_resp_clear(&resp);
     tw_http_destroy(&h);
 }

@@ -207,6 +207,10 @@ START_TEST(test_zone_check)
     ck_assert_int_eq(tw_time_zone_check("Europe/.hidden", &err),
                      TW_ERR_INVALID);
     ck_assert_int_eq(tw_time_zone_check("", &err), TW_ERR_INVALID);
+    ck_assert_int_eq(tw_time_zone_check("America/", &err), TW_ERR_INVALID);
+    ck_assert_int_eq(tw_time_zone_check("America//Chicago", &err),
+                     TW_ERR_INVALID);
+    ck_assert_int_eq(tw_time_zone_check("Etc/GMT+5", &err), TW_OK);
     /* A directory of the database is not a zone. */
     ck_assert_int_eq(tw_time_zone_check("America", &err), TW_ERR_NOTFOUND);
 }
