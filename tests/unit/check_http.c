@@ -245,6 +245,20 @@ START_TEST(test_503_then_200_is_retried)
 }
 END_TEST
 
+START_TEST(test_default_sleep_is_used)
+{
+    tw_http_opts_t o = {
+        .base_url = s_base, .backoff_base_ms = 1, .backoff_max_ms = 2};
+    tw_http_t *h = tw_http_new(&o);
+    tw_http_resp_t resp = {0};
+    ck_assert_int_eq(tw_http_get(h, "/flaky", NULL, &resp, NULL), TW_OK);
+    ck_assert_int_eq(resp.attempts, 2);
+    ck_assert_int_eq(s_ndelays, 0);
+    tw_http_resp_clear(&resp);
+    tw_http_destroy(&h);
+}
+END_TEST
+
 START_TEST(test_429_honours_retry_after)
 {
     tw_http_t *h = s_client(NULL);
@@ -508,6 +522,7 @@ Suite *http_suite(void)
     tcase_set_timeout(tc, 15);
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
     tcase_add_test(tc, test_503_then_200_is_retried);
+    tcase_add_test(tc, test_default_sleep_is_used);
     tcase_add_test(tc, test_429_honours_retry_after);
     tcase_add_test(tc, test_retries_run_out_with_capped_retry_after);
     tcase_add_test(tc, test_404_not_retried_and_url_redacted);
