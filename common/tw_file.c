@@ -100,6 +100,10 @@ tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
 {
     assert(path);
     assert(data || len == 0);
+    if (!*path) {
+        tw_err_set(err, "unable to write a file with an empty name");
+        return TW_ERR_INVALID;
+    }
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
     char *dir = strdup(path);
@@ -206,6 +210,8 @@ tw_rc_t tw_file_read_all(const char *path, size_t max, char **data, size_t *len,
     assert(path);
     assert(data);
     *data = NULL;
+    if (max > SIZE_MAX / 2)
+        max = SIZE_MAX / 2;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return s_fail(err, "open", path, errno);
@@ -281,6 +287,10 @@ tw_rc_t tw_file_read_all(const char *path, size_t max, char **data, size_t *len,
 tw_rc_t tw_file_mkdirs(const char *path, mode_t mode, tw_err_t *err)
 {
     assert(path);
+    if (!*path) {
+        tw_err_set(err, "unable to create a directory with an empty name");
+        return TW_ERR_INVALID;
+    }
     char *copy = strdup(path);
     if (!copy) {
         tw_err_set(err, "out of memory");

@@ -18,7 +18,8 @@ tw_rc_t tw_file_errno_rc(int e);
  * and fsyncs the directory. The file gets exactly mode (e.g. 0644, 0600;
  * the umask does not apply). The temporary file is "<path>.tmp.<pid>.<n>";
  * on failure path is untouched and the temporary file removed (a crash can
- * leave one behind: skip "*.tmp.*" names when scanning directories). */
+ * leave one behind: skip "*.tmp.*" names when scanning directories).
+ * Returns TW_ERR_INVALID for an empty path. */
 tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, tw_err_t *err);
 
@@ -43,7 +44,7 @@ tw_rc_t tw_file_read_all(const char *path, size_t max, char **data, size_t *len,
 
 /* Creates directory path and its missing parents with mode (like mkdir
  * -p); existing directories are fine. Returns TW_ERR_EXISTS when a part
- * exists but is not a directory. */
+ * exists but is not a directory, TW_ERR_INVALID for an empty path. */
 tw_rc_t tw_file_mkdirs(const char *path, mode_t mode, tw_err_t *err);
 /* Fsyncs directory dir, making renames and creations inside it durable. */
 tw_rc_t tw_file_sync_dir(const char *dir, tw_err_t *err);

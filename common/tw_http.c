@@ -41,6 +41,7 @@ typedef struct {
     tw_buf_t *body;       /* response body so far */
     size_t max;           /* body cap */
     bool toobig;          /* the cap was hit */
+    bool nomem;           /* the body could not grow */
     tw_http_resp_t *resp; /* where the selected headers go */
 } s_xfer_t;
 
@@ -224,8 +225,10 @@ static size_t s_on_body(char *data, size_t size, size_t nmemb, void *arg)
         x->toobig = true;
         return 0;
     }
-    if (tw_buf_append(x->body, data, n) != TW_OK)
+    if (tw_buf_append(x->body, data, n) != TW_OK) {
+        x->nomem = true;
         return 0;
+    }
     return n;
 }
 
@@ -349,7 +352,8 @@ static void s_sleep(tw_http_t *self, uint32_t ms)
     nanosleep(&ts, NULL);
 }
 
-/* Sets up the handle for one attempt; returns the header list to free. */
+/* Sets up the handle for one attempt and stores in *list the header list
+ * the caller frees after the transfer. */
 static CURLcode s_setup(tw_http_t *self, const tw_http_req_t *req,
                         const char *url, const char *method, s_xfer_t *x,
                         struct curl_slist **list)
@@ -455,7 +459,7 @@ tw_rc_t tw_http_request(tw_http_t *self, const tw_http_req_t *req,
         s_clear_headers(resp);
         resp->status = 0;
         s_xfer_t x = {body, req->max_body ? req->max_body : o->max_body, false,
-                      resp};
+                      false, resp};
         struct curl_slist *list = NULL;
         self->errbuf[0] = '\0';
         CURLcode res = s_setup(self, req, url, method, &x, &list);
@@ -477,6 +481,9 @@ tw_rc_t tw_http_request(tw_http_t *self, const tw_http_req_t *req,
             else
                 rc = retry ? TW_ERR_AGAIN : TW_ERR_HTTP;
             s_status_detail(detail, sizeof detail, status, body);
+        } else if (x.nomem) {
+            rc = TW_ERR_NOMEM;
+            snprintf(detail, sizeof detail, "out of memory");
         } else if (x.toobig || res == CURLE_FILESIZE_EXCEEDED) {
             rc = TW_ERR_TOOBIG;
             snprintf(detail, sizeof detail, "response larger than %zu bytes",

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tw_file.h"
@@ -177,6 +179,53 @@ START_TEST(test_append_short_write_is_rolled_back)
 }
 END_TEST
 
+static volatile sig_atomic_t s_alarms;
+
+static void s_on_alarm(int sig)
+{
+    (void)sig;
+    s_alarms++;
+}
+
+START_TEST(test_write_all_survives_eintr_and_short_writes)
+{
+    /* A blocked pipe write interrupted by a signal (no SA_RESTART) returns
+     * short or fails with EINTR; write_all must carry on. */
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_alarm;
+    ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    size_t total = 8u << 20;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(p[1]);
+        char buf[4096];
+        size_t got = 0;
+        ssize_t n;
+        while ((n = read(p[0], buf, sizeof buf)) != 0) {
+            if (n > 0)
+                got += (size_t)n;
+        }
+        _exit(got == total ? 0 : 1);
+    }
+    close(p[0]);
+    char *data = calloc(1, total);
+    struct itimerval it = {{0, 500}, {0, 500}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    tw_rc_t rc = tw_file_write_all(p[1], data, total, NULL);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    close(p[1]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(rc, TW_OK);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(data);
+}
+END_TEST
+
 START_TEST(test_errno_mapping)
 {
     ck_assert_int_eq(tw_file_errno_rc(ENOSPC), TW_ERR_NOSPACE);
@@ -236,6 +285,10 @@ START_TEST(test_mkdirs)
     ck_assert_int_eq(tw_file_mkdirs(s_path("a/file/d"), 0700, &err),
                      TW_ERR_EXISTS);
     ck_assert_int_eq(tw_file_sync_dir(s_path("a"), NULL), TW_OK);
+    ck_assert_int_eq(tw_file_mkdirs("", 0700, &err), TW_ERR_INVALID);
+    ck_assert_int_eq(tw_file_mkdirs("/", 0700, &err), TW_OK);
+    ck_assert_int_eq(tw_file_write_atomic("", "x", 1, 0600, &err),
+                     TW_ERR_INVALID);
     free(path);
 }
 END_TEST
@@ -275,6 +328,7 @@ Suite *file_suite(void)
     tcase_add_test(tc, test_append_and_read);
     tcase_add_test(tc, test_append_enospc);
     tcase_add_test(tc, test_append_short_write_is_rolled_back);
+    tcase_add_test(tc, test_write_all_survives_eintr_and_short_writes);
     tcase_add_test(tc, test_errno_mapping);
     tcase_add_test(tc, test_read_all_caps);
     tcase_add_test(tc, test_mkdirs);
