@@ -490,11 +490,38 @@ static void s_zone_leave(s_saved_tz_t *saved)
     saved->old = NULL;
 }
 
+/* The local day computed last: most calls fall into it, and skipping the
+ * zone switch (tzset reads the zone file) makes them cheap. */
+static struct {
+    char zone[128];               /* zone name; "" when nothing is cached */
+    int64_t start_us;             /* first instant of the day */
+    int64_t end_us;               /* first instant of the next day */
+    char date[TW_TIME_DATE_SIZE]; /* the day, "YYYY-MM-DD" */
+} s_day;
+
+/* Returns the first instant of local day y-m-d (tm fields) in the zone in
+ * effect, or -1. */
+static int64_t s_day_start(int year, int mon, int mday)
+{
+    struct tm tm = {0};
+    tm.tm_year = year;
+    tm.tm_mon = mon;
+    tm.tm_mday = mday;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    return t == (time_t)-1 ? -1 : (int64_t)t * US_PER_S;
+}
+
 tw_rc_t tw_time_local_date(const char *zone, int64_t us, char *buf,
                            tw_err_t *err)
 {
     assert(zone);
     assert(buf);
+    if (s_day.zone[0] && strcmp(zone, s_day.zone) == 0 &&
+        us >= s_day.start_us && us < s_day.end_us) {
+        memcpy(buf, s_day.date, TW_TIME_DATE_SIZE);
+        return TW_OK;
+    }
     s_saved_tz_t saved;
     tw_rc_t rc = s_zone_enter(zone, &saved, err);
     if (rc != TW_OK)
@@ -506,9 +533,21 @@ tw_rc_t tw_time_local_date(const char *zone, int64_t us, char *buf,
         tw_err_set(err, "time out of range");
         return TW_ERR_INVALID;
     }
+    int64_t start = s_day_start(tm.tm_year, tm.tm_mon, tm.tm_mday);
+    int64_t end = s_day_start(tm.tm_year, tm.tm_mon, tm.tm_mday + 1);
     s_zone_leave(&saved);
     int y = tm.tm_year + 1900;
     *s_put_date(buf, y < 0 ? 0 : y % 10000, tm.tm_mon + 1, tm.tm_mday) = '\0';
+    /* Cache only a day whose bounds mktime gave consistently (a midnight
+     * repeated by a DST change may not be). */
+    s_day.zone[0] = '\0';
+    if (start >= 0 && start <= us && us < end &&
+        strlen(zone) < sizeof s_day.zone) {
+        snprintf(s_day.zone, sizeof s_day.zone, "%s", zone);
+        s_day.start_us = start;
+        s_day.end_us = end;
+        memcpy(s_day.date, buf, TW_TIME_DATE_SIZE);
+    }
     return TW_OK;
 }
 

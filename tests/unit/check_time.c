@@ -266,6 +266,43 @@ START_TEST(test_next_midnight_across_dst)
 }
 END_TEST
 
+START_TEST(test_local_date_changes_at_midnights)
+{
+    /* Across both 2026 DST changes in Los Angeles and Berlin, in 7-minute
+     * steps: the date changes exactly when a midnight is passed. */
+    const char *zones[] = {"America/Los_Angeles", "Europe/Berlin"};
+    const char *starts[] = {"2026-03-06T00:00:00Z", "2026-10-23T00:00:00Z"};
+    for (size_t z = 0; z < 2; z++) {
+        for (size_t k = 0; k < 2; k++) {
+            int64_t t = s_parse(starts[k]);
+            char prev[TW_TIME_DATE_SIZE], d[TW_TIME_DATE_SIZE];
+            int64_t boundary;
+            ck_assert_int_eq(tw_time_local_date(zones[z], t, prev, NULL),
+                             TW_OK);
+            ck_assert_int_eq(
+                tw_time_next_midnight(zones[z], t, &boundary, NULL), TW_OK);
+            int changes = 0;
+            for (int i = 0; i < 5 * 24 * 60 / 7; i++) {
+                t += INT64_C(7) * 60 * 1000000;
+                ck_assert_int_eq(tw_time_local_date(zones[z], t, d, NULL),
+                                 TW_OK);
+                if (t >= boundary) {
+                    ck_assert_str_ne(d, prev);
+                    ck_assert_int_eq(
+                        tw_time_next_midnight(zones[z], t, &boundary, NULL),
+                        TW_OK);
+                    changes++;
+                } else {
+                    ck_assert_str_eq(d, prev);
+                }
+                memcpy(prev, d, sizeof d);
+            }
+            ck_assert_int_ge(changes, 4);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_next_local_hhmm)
 {
     int64_t next = 0;
@@ -332,6 +369,7 @@ Suite *time_suite(void)
     tcase_add_test(tc, test_zone_check);
     tcase_add_test(tc, test_local_date);
     tcase_add_test(tc, test_next_midnight_across_dst);
+    tcase_add_test(tc, test_local_date_changes_at_midnights);
     tcase_add_test(tc, test_next_local_hhmm);
     tcase_add_test(tc, test_tz_restored);
     suite_add_tcase(s, tc);
