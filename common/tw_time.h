@@ -65,7 +65,8 @@ tw_rc_t tw_time_hhmm_parse(const char *s, int *hour, int *minute,
  * an unsafe name, TW_ERR_NOTFOUND for an unknown one, with err set. */
 tw_rc_t tw_time_zone_check(const char *zone, tw_err_t *err);
 /* Writes the local calendar date of us in zone ("YYYY-MM-DD") into buf
- * (TW_TIME_DATE_SIZE bytes). Errors as tw_time_zone_check. */
+ * (TW_TIME_DATE_SIZE bytes). The last day computed is cached, so calling
+ * this per item is cheap. Errors as tw_time_zone_check. */
 tw_rc_t tw_time_local_date(const char *zone, int64_t us, char *buf,
                            tw_err_t *err);
 /* Stores in *next_us the first instant strictly after us at which the
