@@ -382,6 +382,8 @@ static CURLcode s_setup(tw_http_t *self, const tw_http_req_t *req,
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, s_on_header);
     SET(CURLOPT_HEADERDATA, x);
+    if (o->cookies)
+        SET(CURLOPT_COOKIEFILE, ""); /* the store survives curl_easy_reset */
     if (o->follow_redirects) {
         SET(CURLOPT_FOLLOWLOCATION, 1L);
         SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);

@@ -27,6 +27,8 @@ typedef struct {
     uint32_t retry_after_max_ms; /* cap on a server's Retry-After, default
                                     120000 */
     int follow_redirects;        /* 1: follow up to 5 redirects, default 0 */
+    int cookies;                 /* 1: keep received cookies in memory and
+                                    send them back, default 0 */
 } tw_http_opts_t;
 
 /* One request. Only url is required. */

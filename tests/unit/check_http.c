@@ -143,6 +143,15 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c,
         const char *h[] = {"Location", "/echo", NULL};
         return s_reply(c, 302, "", 0, h);
     }
+    if (strcmp(url, "/setcookie") == 0) {
+        const char *h[] = {"Set-Cookie", "VISITOR=abc123; Path=/", NULL};
+        return s_reply(c, 200, "", 0, h);
+    }
+    if (strcmp(url, "/cookie") == 0) {
+        const char *ck =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+        return s_reply(c, 200, ck ? ck : "-", ck ? strlen(ck) : 1, NULL);
+    }
     if (strncmp(url, "/echo", 5) == 0) {
         const char *ct =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
@@ -484,6 +493,24 @@ START_TEST(test_308_and_redirect_not_followed)
 }
 END_TEST
 
+START_TEST(test_cookies_kept_when_asked)
+{
+    tw_http_t *h = s_client(NULL);
+    tw_http_resp_t resp = {0};
+    ck_assert_int_eq(tw_http_get(h, "/setcookie", NULL, &resp, NULL), TW_OK);
+    ck_assert_int_eq(tw_http_get(h, "/cookie", NULL, &resp, NULL), TW_OK);
+    ck_assert_str_eq(resp.body, "-");
+    tw_http_destroy(&h);
+    tw_http_opts_t o = {.cookies = 1};
+    h = s_client(&o);
+    ck_assert_int_eq(tw_http_get(h, "/setcookie", NULL, &resp, NULL), TW_OK);
+    ck_assert_int_eq(tw_http_get(h, "/cookie", NULL, &resp, NULL), TW_OK);
+    ck_assert_str_eq(resp.body, "VISITOR=abc123");
+    tw_http_resp_clear(&resp);
+    tw_http_destroy(&h);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
     char *u = tw_http_url_join("http://h/api/v3/", "/videos?id=1");
@@ -533,6 +560,7 @@ Suite *http_suite(void)
     tcase_add_test(tc, test_network_error_retried);
     tcase_add_test(tc, test_methods_and_bodies);
     tcase_add_test(tc, test_308_and_redirect_not_followed);
+    tcase_add_test(tc, test_cookies_kept_when_asked);
     suite_add_tcase(s, tc);
     tc = tcase_create("helpers");
     tcase_set_timeout(tc, 5);
