@@ -33,6 +33,7 @@ struct tw_http {
     char *user_agent;             /* copy of the User-Agent */
     tw_http_sleep_fn *sleep_fn;   /* retry sleep, or NULL for nanosleep */
     void *sleep_arg;              /* argument of sleep_fn */
+    CURLSH *share;                /* cookie store, NULL without cookies */
     char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail of the last error */
 };
 
@@ -121,7 +122,16 @@ tw_http_t *tw_http_new(const tw_http_opts_t *opts)
     o->base_url = self->base_url;
     o->user_agent = self->user_agent;
     self->curl = curl_easy_init();
-    if (!self->curl || !self->user_agent ||
+    if (o->cookies) {
+        self->share = curl_share_init();
+        if (self->share &&
+            curl_share_setopt(self->share, CURLSHOPT_SHARE,
+                              CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
+            curl_share_cleanup(self->share);
+            self->share = NULL;
+        }
+    }
+    if (!self->curl || !self->user_agent || (o->cookies && !self->share) ||
         (opts && opts->base_url && !self->base_url)) {
         tw_http_destroy(&self);
         return NULL;
@@ -135,8 +145,12 @@ void tw_http_destroy(tw_http_t **self_p)
     tw_http_t *self = *self_p;
     if (!self)
         return;
+    if (self->curl && self->share)
+        curl_easy_setopt(self->curl, CURLOPT_COOKIEFILE, (char *)NULL);
     if (self->curl)
         curl_easy_cleanup(self->curl);
+    if (self->share)
+        curl_share_cleanup(self->share);
     free(self->base_url);
     free(self->user_agent);
     free(self);
@@ -361,6 +375,10 @@ static CURLcode s_setup(tw_http_t *self, const tw_http_req_t *req,
     CURL *c = self->curl;
     const tw_http_opts_t *o = &self->opts;
     uint32_t timeout = req->timeout_ms ? req->timeout_ms : o->timeout_ms;
+    /* libcurl 7.88 leaks the cookie file list on curl_easy_reset: drop it
+     * first (the cookies themselves stay in the share handle). */
+    if (self->share)
+        curl_easy_setopt(c, CURLOPT_COOKIEFILE, (char *)NULL);
     curl_easy_reset(c);
     CURLcode r = CURLE_OK;
 #define SET(opt, val)                                                          \
@@ -382,8 +400,12 @@ static CURLcode s_setup(tw_http_t *self, const tw_http_req_t *req,
     SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, s_on_header);
     SET(CURLOPT_HEADERDATA, x);
-    if (o->cookies)
-        SET(CURLOPT_COOKIEFILE, ""); /* the store survives curl_easy_reset */
+    /* The cookie store lives in the share handle; an empty cookie file
+     * name switches the engine on. */
+    if (self->share) {
+        SET(CURLOPT_SHARE, self->share);
+        SET(CURLOPT_COOKIEFILE, "");
+    }
     if (o->follow_redirects) {
         SET(CURLOPT_FOLLOWLOCATION, 1L);
         SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
