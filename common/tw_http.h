@@ -71,7 +71,8 @@ void tw_http_set_sleep(tw_http_t *self, tw_http_sleep_fn *fn, void *arg);
 
 /* Performs req, retrying 5xx (but 501/505), 429 and network errors with
  * full-jitter backoff or the server's Retry-After (seconds, capped), and
- * fills resp (cleared first; clear it after use). Returns TW_OK for any
+ * fills resp, which must be zeroed ({0}) or hold an earlier response: it
+ * is cleared first; clear it after use. Returns TW_OK for any
  * 1xx-3xx status (304 and 308 included); TW_ERR_HTTP for a 4xx not
  * retried; TW_ERR_AGAIN when retries of 5xx/429 ran out (resp holds the
  * last reply); TW_ERR_NET or TW_ERR_TIMEOUT when no reply came;
