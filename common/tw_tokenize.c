@@ -647,12 +647,18 @@ tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
     tw_rc_t rc = TW_OK;
     if (!opts->keep_stopwords) {
         char dir[4096];
-        if (opts->stopword_dir)
+        if (opts->stopword_dir && *opts->stopword_dir)
             snprintf(dir, sizeof dir, "%s", opts->stopword_dir);
         else
             s_default_dir(dir, sizeof dir);
-        const char *langs = opts->languages ? opts->languages : "en";
-        rc = s_each_item(langs, s_add_lang, self, dir, err);
+        if (opts->language_list) {
+            for (size_t i = 0; rc == TW_OK && i < opts->n_language_list; i++)
+                rc = s_each_item(opts->language_list[i], s_add_lang, self, dir,
+                                 err);
+        } else {
+            const char *langs = opts->languages ? opts->languages : "en";
+            rc = s_each_item(langs, s_add_lang, self, dir, err);
+        }
         for (size_t i = 0; rc == TW_OK && i < opts->n_extra_stopword_files; i++)
             rc = s_sw_load(self, opts->extra_stopword_files[i], err);
     }
@@ -663,6 +669,20 @@ tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
         return NULL;
     }
     return self;
+}
+
+tw_rc_t tw_tokenizer_mode_parse(const char *s, tw_tok_mode_t *mode)
+{
+    assert(mode);
+    if (!s || !*s || strcmp(s, "keep") == 0)
+        *mode = TW_TOK_MODE_KEEP;
+    else if (strcmp(s, "drop") == 0)
+        *mode = TW_TOK_MODE_DROP;
+    else if (strcmp(s, "text") == 0)
+        *mode = TW_TOK_MODE_TEXT;
+    else
+        return TW_ERR_CONFIG;
+    return TW_OK;
 }
 
 void tw_tokenizer_destroy(tw_tokenizer_t **self_p)

@@ -43,10 +43,13 @@ typedef bool (*tw_tok_cb_t)(const tw_token_t *tok, void *arg);
 
 /* Construction options; zero-initialise then set what you need. */
 typedef struct {
-    const char *languages;    /* stop word languages, comma/space separated
-                                 ("en,de"); NULL = "en", "" = none */
-    const char *stopword_dir; /* dir holding <lang>.txt; NULL = installed
-                                 share/tubewatch/stopwords */
+    const char *languages; /* stop word languages, comma/space separated
+                              ("en,de"); NULL = "en", "" = none */
+    const char *const *language_list; /* alternative to languages (e.g.
+                                         tw_cfg's strv); used when not NULL */
+    size_t n_language_list;           /* entries in language_list */
+    const char *stopword_dir;         /* dir holding <lang>.txt; NULL or "" =
+                                         installed share/tubewatch/stopwords */
     const char *const *extra_stopword_files; /* more list files (paths) */
     size_t n_extra_stopword_files; /* entries in extra_stopword_files */
     const char *stem_languages;    /* Snowball languages, comma/space separated
@@ -63,6 +66,9 @@ typedef struct {
  * is unknown. Caller owns the result. */
 tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts,
                                  tw_err_t *err);
+/* Parses a URL/mention mode name: "keep" (also NULL or ""), "drop" or
+ * "text". Returns TW_ERR_CONFIG for anything else. */
+tw_rc_t tw_tokenizer_mode_parse(const char *s, tw_tok_mode_t *mode);
 /* Frees *self_p and sets it to NULL; safe to call twice. */
 void tw_tokenizer_destroy(tw_tokenizer_t **self_p);
 

@@ -338,6 +338,26 @@ START_TEST(test_stopwords)
     ck_assert_ptr_nonnull(t);
     s_expect(t, "the end", "the end");
     tw_tokenizer_destroy(&t);
+
+    /* languages as a list, as tw_cfg gives them */
+    const char *list[] = {"de", "fr"};
+    tw_tokenizer_opts_t o2 = {0};
+    o2.stopword_dir = S_SWDIR;
+    o2.language_list = list;
+    o2.n_language_list = 2;
+    t = tw_tokenizer_new(&o2, &err);
+    ck_assert_ptr_nonnull(t);
+    s_expect(t, "der Hund et le chat the", "hund chat the");
+    tw_tokenizer_destroy(&t);
+
+    tw_tok_mode_t m;
+    ck_assert_int_eq(tw_tokenizer_mode_parse("drop", &m), TW_OK);
+    ck_assert_int_eq(m, TW_TOK_MODE_DROP);
+    ck_assert_int_eq(tw_tokenizer_mode_parse("", &m), TW_OK);
+    ck_assert_int_eq(m, TW_TOK_MODE_KEEP);
+    ck_assert_int_eq(tw_tokenizer_mode_parse("text", &m), TW_OK);
+    ck_assert_int_eq(m, TW_TOK_MODE_TEXT);
+    ck_assert_int_eq(tw_tokenizer_mode_parse("maybe", &m), TW_ERR_CONFIG);
 }
 END_TEST
 
