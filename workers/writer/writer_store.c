@@ -46,18 +46,13 @@ typedef struct {
     bool nomem; /* an append failed */
 } s_buf_t;
 
-/* A set of byte strings (dedup keys) with an arena of chunks. */
+/* A set of dedup keys, stored as 64-bit hashes: 16 bytes a key instead of
+ * the key itself. A false duplicate needs a 64-bit collision: about 5e-7
+ * over a whole day pair of 4 million keys. */
 typedef struct {
-    struct s_set_slot {
-        uint64_t hash;   /* hash of key */
-        const char *key; /* key bytes in an arena chunk, NULL = empty */
-        uint32_t len;    /* key length */
-    } * slots;           /* open-addressing table */
-    size_t nslots;       /* slots (power of two) */
-    size_t count;        /* keys stored */
-    char **chunks;       /* arena chunks */
-    size_t nchunks;      /* chunks used */
-    size_t chunk_used;   /* bytes used in the last chunk */
+    uint64_t *slots; /* open-addressing table of hashes, 0 = empty */
+    size_t nslots;   /* slots (power of two) */
+    size_t count;    /* keys stored */
 } s_set_t;
 
 /* The dedup index of one day. */
@@ -309,8 +304,6 @@ static void s_prev_day(const char *day, char prev[11])
 
 /* ---- key set ---- */
 
-#define S_CHUNK 65536
-
 static uint64_t s_hash(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
@@ -318,38 +311,42 @@ static uint64_t s_hash(const char *s, size_t len)
         h ^= (unsigned char)s[i];
         h *= 1099511628211ull;
     }
-    return h;
+    /* murmur3 finaliser: spreads FNV's weak high bits */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h ? h : 1;
 }
 
-static bool s_set_has(const s_set_t *set, const char *k, size_t len)
+static bool s_set_has(const s_set_t *set, uint64_t h)
 {
     if (!set->nslots)
         return false;
-    uint64_t h = s_hash(k, len);
     size_t mask = set->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        const struct s_set_slot *sl = &set->slots[i];
-        if (!sl->key)
+        if (set->slots[i] == 0)
             return false;
-        if (sl->hash == h && sl->len == len && memcmp(sl->key, k, len) == 0)
+        if (set->slots[i] == h)
             return true;
     }
 }
 
-static bool s_set_add(s_set_t *set, const char *k, size_t len)
+static bool s_set_add(s_set_t *set, uint64_t h)
 {
-    if (len > S_CHUNK || s_set_has(set, k, len))
+    if (s_set_has(set, h))
         return true;
     if ((set->count + 1) * 2 > set->nslots) {
         size_t nn = set->nslots ? set->nslots * 2 : 1024;
-        struct s_set_slot *ns = calloc(nn, sizeof *ns);
+        uint64_t *ns = calloc(nn, sizeof *ns);
         if (!ns)
             return false;
         for (size_t i = 0; i < set->nslots; i++) {
-            if (!set->slots[i].key)
+            if (!set->slots[i])
                 continue;
-            size_t j = set->slots[i].hash & (nn - 1);
-            while (ns[j].key)
+            size_t j = set->slots[i] & (nn - 1);
+            while (ns[j])
                 j = (j + 1) & (nn - 1);
             ns[j] = set->slots[i];
         }
@@ -357,34 +354,16 @@ static bool s_set_add(s_set_t *set, const char *k, size_t len)
         set->slots = ns;
         set->nslots = nn;
     }
-    if (!set->nchunks || set->chunk_used + len > S_CHUNK) {
-        char **nc = realloc(set->chunks, (set->nchunks + 1) * sizeof *nc);
-        if (!nc)
-            return false;
-        set->chunks = nc;
-        nc[set->nchunks] = malloc(S_CHUNK);
-        if (!nc[set->nchunks])
-            return false;
-        set->nchunks++;
-        set->chunk_used = 0;
-    }
-    char *dst = set->chunks[set->nchunks - 1] + set->chunk_used;
-    memcpy(dst, k, len);
-    set->chunk_used += len;
-    uint64_t h = s_hash(k, len);
     size_t j = h & (set->nslots - 1);
-    while (set->slots[j].key)
+    while (set->slots[j])
         j = (j + 1) & (set->nslots - 1);
-    set->slots[j] = (struct s_set_slot){h, dst, (uint32_t)len};
+    set->slots[j] = h;
     set->count++;
     return true;
 }
 
 static void s_set_free(s_set_t *set)
 {
-    for (size_t i = 0; i < set->nchunks; i++)
-        free(set->chunks[i]);
-    free(set->chunks);
     free(set->slots);
     memset(set, 0, sizeof *set);
 }
@@ -745,7 +724,8 @@ static tw_rc_t s_load_file(writer_store_t *self, s_set_t *set, int cat,
             continue; /* header or damaged line */
         bool del = kind && kindl == 7 && memcmp(kind, "deleted", 7) == 0;
         s_make_key(self, cat, vid, vl, k, kl, del);
-        if (self->key.nomem || !s_set_add(set, self->key.p, self->key.len)) {
+        if (self->key.nomem ||
+            !s_set_add(set, s_hash(self->key.p, self->key.len))) {
             tw_err_set(err, "out of memory");
             rc = TW_ERR_NOMEM;
         }
@@ -1007,8 +987,9 @@ static tw_rc_t s_store(writer_store_t *self, int cat, const char *channel,
     tw_rc_t rc = s_ensure_days(self, today, err);
     if (rc != TW_OK)
         return rc;
+    uint64_t h = s_hash(self->key.p, self->key.len);
     for (int i = 0; i < S_DAYS; i++) {
-        if (s_set_has(&self->days[i].keys, self->key.p, self->key.len)) {
+        if (s_set_has(&self->days[i].keys, h)) {
             if (dup)
                 *dup = true;
             return TW_OK;
@@ -1052,7 +1033,7 @@ static tw_rc_t s_store(writer_store_t *self, int cat, const char *channel,
             return rc;
         }
     }
-    if (!s_set_add(&self->days[0].keys, self->key.p, self->key.len)) {
+    if (!s_set_add(&self->days[0].keys, h)) {
         /* stored but not indexed: a redelivery would be written twice, so
          * refuse further work until reopened (the rebuild indexes it) */
         self->poisoned = true;
