@@ -278,6 +278,8 @@ static ptrdiff_t s_normalize(tw_tokenizer_t *self, const uint8_t *s, size_t len)
     /* Worst case expansion of one input byte: a 2-byte character folding to
      * 3 code points, or one byte of a 4-byte one decomposing to ~18; 4x
      * bytes + slack covers every case but the rarest, handled below. */
+    if (len > SIZE_MAX / 16)
+        return -1;
     if (!s_grow((void **)&self->cps, &self->cps_cap, len * 2 + 32,
                 sizeof(int32_t)))
         return -1;

@@ -1,5 +1,6 @@
 /* libFuzzer target of tw_tokenize: any bytes, every mode, must not crash and
- * must only produce valid UTF-8 tokens. */
+ * must only produce non-empty, valid UTF-8 tokens without spaces or
+ * controls (the writer joins them with spaces). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,8 @@ static bool s_check(const tw_token_t *t, void *arg)
         utf8proc_int32_t cp;
         utf8proc_ssize_t r =
             utf8proc_iterate(p + i, (utf8proc_ssize_t)(t->len - i), &cp);
-        if (r <= 0)
-            abort();
+        if (r <= 0 || cp <= 0x20 || cp == 0x7F)
+            abort(); /* tokens never hold spaces or controls */
         i += (size_t)r;
     }
     return true;
