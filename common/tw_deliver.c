@@ -18,8 +18,6 @@
 
 #include "tw_journal.h"
 
-/* Largest frame a receiver accepts. */
-#define MAX_FRAME (64 * 1024 * 1024)
 /* Least time between two resends triggered by resync requests, and between
  * two resync requests of a receiver to one sender. */
 #define RESYNC_MIN_MS 100
@@ -209,6 +207,10 @@ static tw_rc_t s_flush(tw_deliver_t *self, tw_err_t *err)
         memcpy(m.src, self->name, sizeof m.src);
         m.u.sync.first =
             s_qlen(self) > 0 ? self->q[self->head].seq : self->next_seq;
+        /* Frames written before this SYNC reach the receiver before it. */
+        m.u.sync.last = self->unsent > self->head
+                            ? self->q[self->unsent - 1].seq
+                            : m.u.sync.first - 1;
         char *buf = NULL;
         size_t len = 0;
         tw_rc_t rc = tw_proto_encode(&m, &buf, &len, err);
@@ -370,6 +372,13 @@ tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err)
     tw_rc_t rc = tw_proto_encode(msg, &buf, &len, err);
     if (rc != TW_OK)
         return rc;
+    if (len > TW_DELIVER_MAX_FRAME) {
+        /* The receiver would drop the connection: never send it. */
+        tw_err_set(err, "frame of %zu bytes exceeds %u; split it", len,
+                   (unsigned)TW_DELIVER_MAX_FRAME);
+        free(buf);
+        return TW_ERR_TOOBIG;
+    }
     uint64_t jid = 0;
     if (self->journal) {
         rc = tw_journal_append(self->journal, buf, len, &jid, err);
@@ -525,7 +534,7 @@ tw_rc_t tw_deliver_receiver_new(tw_deliver_t **self_p, void *zctx,
     if (rc != TW_OK)
         goto fail;
     int one = 1;
-    int64_t maxmsg = MAX_FRAME;
+    int64_t maxmsg = (int64_t)TW_DELIVER_MAX_FRAME + 1024;
     /* A restarted sender reuses its routing id: let it take over. */
     if (zmq_setsockopt(self->sock, ZMQ_ROUTER_HANDOVER, &one, sizeof one) !=
             0 ||
@@ -679,6 +688,7 @@ static tw_rc_t s_on_frame(tw_deliver_t *self, zmq_msg_t *rid, zmq_msg_t *body,
             return TW_OK;
         }
         uint64_t first = m.u.sync.first;
+        uint64_t sent = m.u.sync.last;
         tw_proto_clear(&m);
         /* Below `first` the sender holds nothing: acked by someone. */
         if (first > 0 && first - 1 > p->last)
@@ -686,7 +696,11 @@ static tw_rc_t s_on_frame(tw_deliver_t *self, zmq_msg_t *rid, zmq_msg_t *body,
         if (first > 0 && first - 1 > p->acked)
             p->acked = first - 1;
         p->synced = true;
-        s_ack_peer(self, p, p->acked, false);
+        /* Frames sent before the SYNC that never arrived were lost. */
+        bool lost = sent > p->last;
+        if (lost)
+            p->resync_ms = now;
+        s_ack_peer(self, p, p->acked, lost);
         return TW_OK;
     }
     if (!p->synced) {

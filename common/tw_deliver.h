@@ -33,6 +33,8 @@
 #define TW_DELIVER_ACK_TIMEOUT_MS 5000
 /* Default: probe the receiver (SYNC) after this long without an ack. */
 #define TW_DELIVER_PROBE_MS 1000
+/* Largest frame tw_deliver_send accepts (= TW_JOURNAL_MAX_RECORD). */
+#define TW_DELIVER_MAX_FRAME (64u * 1024 * 1024)
 
 /* One end of a delivery link: a sender or a receiver. */
 typedef struct tw_deliver tw_deliver_t;
@@ -93,7 +95,8 @@ void tw_deliver_stats(const tw_deliver_t *self, tw_deliver_stats_t *stats);
 bool tw_deliver_can_send(const tw_deliver_t *self);
 /* Sender: stamps msg (src, epoch, seq), journals and sends it. Returns
  * TW_ERR_AGAIN without sending when out of credit, encoding errors
- * (TW_ERR_TOOBIG, TW_ERR_INVALID) and journal errors; the frame is kept for
+ * (TW_ERR_TOOBIG also for a frame over TW_DELIVER_MAX_FRAME: split the
+ * batch; TW_ERR_INVALID) and journal errors; the frame is kept for
  * resending whenever TW_OK is returned. */
 tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
 /* Sender: processes every ack waiting on the socket (non-blocking). */

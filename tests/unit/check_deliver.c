@@ -226,7 +226,9 @@ START_TEST(test_credit_exhaustion_blocks)
 }
 END_TEST
 
-START_TEST(test_receiver_restart_resends)
+/* The receiver dies with 21..50 delivered but not durable; the sender then
+ * sends `extra` more frames (0: it is idle and only its probe notices). */
+static void s_restart_case(uint64_t extra)
 {
     s_link_t *l = s_link_new(64, NULL);
     l->autoack = false;
@@ -238,9 +240,8 @@ START_TEST(test_receiver_restart_resends)
     while (tw_deliver_unacked(l->tx) != 30)
         s_step(l, 5);
 
-    /* The receiver dies with 21..50 delivered but not durable. */
     tw_deliver_destroy(&l->rx);
-    for (uint64_t i = 51; i <= 55; i++)
+    for (uint64_t i = 51; i <= 50 + extra; i++)
         ck_assert_int_eq(s_send(l, i), TW_OK);
     s_step(l, 20);
     tw_err_t err;
@@ -249,16 +250,27 @@ START_TEST(test_receiver_restart_resends)
     ck_assert_msg(rc == TW_OK, "%s", err.msg);
     l->ngot = 0;
     l->autoack = true;
-    s_want = 35;
+    s_want = 30 + extra;
     ck_assert(s_pump(l, s_got_want_all_acked, 10000));
-    /* The new receiver got 21..55 exactly once, in order. */
-    ck_assert_uint_eq(l->ngot, 35);
+    /* The new receiver got 21..50+extra exactly once, in order. */
+    ck_assert_uint_eq(l->ngot, 30 + extra);
     for (size_t i = 0; i < l->ngot; i++)
         ck_assert_uint_eq(l->got[i], 21 + i);
     tw_deliver_stats_t st;
     tw_deliver_stats(l->tx, &st);
     ck_assert_uint_gt(st.resent, 0);
     s_link_destroy(&l);
+}
+
+START_TEST(test_receiver_restart_resends)
+{
+    s_restart_case(5);
+}
+END_TEST
+
+START_TEST(test_receiver_restart_idle_sender)
+{
+    s_restart_case(0);
 }
 END_TEST
 
@@ -298,11 +310,12 @@ typedef struct {
 } s_raw_t;
 
 static void s_raw_send(s_raw_t *r, tw_msg_id_t id, uint64_t epoch, uint64_t seq,
-                       uint64_t first)
+                       uint64_t first, uint64_t last)
 {
     tw_msg_t m = {.id = id, .src = "raw", .epoch = epoch, .seq = seq};
     if (id == TW_MSG_SYNC) {
         m.u.sync.first = first;
+        m.u.sync.last = last;
     } else {
         m.u.heartbeat.worker = "w";
         m.u.heartbeat.msgs_in = seq;
@@ -361,7 +374,7 @@ START_TEST(test_receiver_rules)
     tw_msg_t ack;
 
     /* A frame before any SYNC is dropped and a resync is asked for. */
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0, 0);
     ck_assert_int_eq(s_raw_drain_rx(&r, 50, seqs), 0);
     ck_assert(s_raw_ack(&r, 1000, &ack));
     ck_assert(ack.u.ack.resync);
@@ -370,12 +383,12 @@ START_TEST(test_receiver_rules)
     tw_proto_clear(&ack);
 
     /* SYNC{first=1}, then 1, 2, 2, 1, 3: delivered 1, 2, 3. */
-    s_raw_send(&r, TW_MSG_SYNC, 9, 0, 1);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 3, 0);
+    s_raw_send(&r, TW_MSG_SYNC, 9, 0, 1, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 1, 0, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 3, 0, 0);
     ck_assert_int_eq(s_raw_drain_rx(&r, 100, seqs), 3);
     ck_assert_uint_eq(seqs[0], 1);
     ck_assert_uint_eq(seqs[2], 3);
@@ -391,25 +404,40 @@ START_TEST(test_receiver_rules)
     ck_assert_uint_eq(ack.u.ack.seq, 3);
     ck_assert_uint_eq(ack.u.ack.epoch, 9);
     tw_proto_clear(&ack);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 2, 0, 0);
     ck_assert_int_eq(s_raw_drain_rx(&r, 30, seqs), 0);
     ck_assert(s_raw_ack(&r, 1000, &ack));
     ck_assert_uint_eq(ack.u.ack.seq, 3);
     tw_proto_clear(&ack);
 
     /* A gap is dropped with a resync request. */
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 5, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 5, 0, 0);
     ck_assert_int_eq(s_raw_drain_rx(&r, 30, seqs), 0);
     ck_assert(s_raw_ack(&r, 1000, &ack));
     ck_assert(ack.u.ack.resync);
     tw_proto_clear(&ack);
 
     /* A new epoch of the sender starts over; the old one is stale. */
-    s_raw_send(&r, TW_MSG_SYNC, 10, 0, 1);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 10, 1, 0);
-    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 4, 0);
+    s_raw_send(&r, TW_MSG_SYNC, 10, 0, 1, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 10, 1, 0, 0);
+    s_raw_send(&r, TW_MSG_HEARTBEAT, 9, 4, 0, 0);
     ck_assert_int_eq(s_raw_drain_rx(&r, 50, seqs), 1);
     ck_assert_uint_eq(seqs[0], 1);
+    /* A probe SYNC saying 1..3 were sent, when only 1 arrived. */
+    while (s_raw_ack(&r, 20, &ack))
+        tw_proto_clear(&ack);
+    s_raw_send(&r, TW_MSG_SYNC, 10, 0, 2, 3);
+    ck_assert_int_eq(s_raw_drain_rx(&r, 30, seqs), 0);
+    ck_assert(s_raw_ack(&r, 1000, &ack));
+    ck_assert(ack.u.ack.resync);
+    ck_assert_uint_eq(ack.u.ack.epoch, 10);
+    tw_proto_clear(&ack);
+    s_raw_send(&r, TW_MSG_SYNC, 10, 0, 2, 1);
+    ck_assert_int_eq(s_raw_drain_rx(&r, 30, seqs), 0);
+    ck_assert(s_raw_ack(&r, 1000, &ack));
+    ck_assert(!ack.u.ack.resync);
+    ck_assert_uint_eq(ack.u.ack.seq, 1); /* first - 1 is acked by someone */
+    tw_proto_clear(&ack);
     tw_deliver_stats_t st;
     tw_deliver_stats(r.rx, &st);
     ck_assert_uint_eq(st.delivered, 4);
@@ -457,7 +485,7 @@ START_TEST(test_body_error_returned_with_envelope)
     zmq_setsockopt(r.dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r.dealer, ZMQ_ROUTING_ID, "raw", 3);
     ck_assert_int_eq(zmq_connect(r.dealer, s_ep), 0);
-    s_raw_send(&r, TW_MSG_SYNC, 9, 0, 1);
+    s_raw_send(&r, TW_MSG_SYNC, 9, 0, 1, 0);
     /* hello with only its envelope: the body lacks kind and pid. */
     static const unsigned char frame[] = {
         0x95, 0x01, TW_MSG_HELLO, 0xa3, 'r', 'a', 'w', 0xcf, 0, 0, 0, 0, 0, 0,
@@ -617,6 +645,7 @@ Suite *deliver_suite(void)
     tcase_add_test(tc, test_in_order_delivery);
     tcase_add_test(tc, test_credit_exhaustion_blocks);
     tcase_add_test(tc, test_receiver_restart_resends);
+    tcase_add_test(tc, test_receiver_restart_idle_sender);
     tcase_add_test(tc, test_duplicates_deduped_and_acked);
     tcase_add_test(tc, test_receiver_rules);
     tcase_add_test(tc, test_body_error_returned_with_envelope);
