@@ -403,10 +403,11 @@ static tw_rc_t s_on_ack(tw_deliver_t *self, const tw_msg_t *m, tw_err_t *err)
     int64_t now = s_now_ms();
     bool resend = false;
     if (m->epoch != self->peer_epoch) {
-        /* First contact or the receiver restarted: what it had delivered
-         * but not acked is gone with it. */
+        /* The receiver restarted: what it had delivered but not acked is
+         * gone with it. On first contact there is nothing to redo: a
+         * receiver that missed frames says so with resync. */
+        resend = self->peer_epoch != 0;
         self->peer_epoch = m->epoch;
-        resend = true;
     }
     if (a->seq < self->next_seq) {
         uint64_t jid = 0;

@@ -185,6 +185,7 @@ START_TEST(test_in_order_delivery)
     tw_deliver_stats(l->tx, &st);
     ck_assert_uint_eq(st.sent, 2000);
     ck_assert_uint_eq(st.acked, 2000);
+    ck_assert_uint_eq(st.resent, 0); /* a healthy link sends each once */
     tw_deliver_stats(l->rx, &st);
     ck_assert_uint_eq(st.delivered, 2000);
     ck_assert_uint_eq(st.bad, 0);
@@ -564,6 +565,106 @@ START_TEST(test_journal_replay_after_sender_restart)
 }
 END_TEST
 
+/* Random receiver and sender crashes: every payload ends up durable. */
+START_TEST(test_chaos_no_loss)
+{
+    enum { N = 1200 };
+    unsigned rnd = 12345;
+    void *ctx = zmq_ctx_new();
+    tw_deliver_t *tx = NULL, *rx = NULL;
+    uint64_t rx_epoch = 1, tx_epoch = 100;
+    tw_deliver_opts_t o = {.endpoint = s_ep,
+                           .src = "chat@chaos",
+                           .window = 32,
+                           .probe_ms = 20,
+                           .ack_timeout_ms = 500,
+                           .journal = s_journal};
+    o.epoch = tx_epoch;
+    ck_assert_int_eq(
+        tw_deliver_receiver_new(&rx, ctx, s_ep, "w", rx_epoch, NULL), TW_OK);
+    ck_assert_int_eq(tw_deliver_sender_new(&tx, ctx, &o, NULL), TW_OK);
+    static bool durable[N + 1];
+    static uint64_t pending[N * 4];
+    size_t npending = 0;
+    memset(durable, 0, sizeof durable);
+    uint64_t next = 1, crash_at = 200;
+    int rx_restarts = 0, tx_restarts = 0;
+    int64_t deadline = tw_test_now_ms() + 20000;
+    size_t ndurable = 0;
+    char psrc[TW_PROTO_SRC_MAX + 1] = "";
+    uint64_t pepoch = 0, pseq = 0;
+    while (ndurable < N && tw_test_now_ms() < deadline) {
+        while (next <= N && tw_deliver_can_send(tx) && rand_r(&rnd) % 4) {
+            tw_msg_t m = {.id = TW_MSG_HEARTBEAT};
+            m.u.heartbeat.worker = "w";
+            m.u.heartbeat.msgs_in = next;
+            ck_assert_int_eq(tw_deliver_send(tx, &m, NULL), TW_OK);
+            next++;
+        }
+        zmq_pollitem_t it[2] = {
+            {.socket = tw_deliver_socket(tx), .events = ZMQ_POLLIN},
+            {.socket = tw_deliver_socket(rx), .events = ZMQ_POLLIN}};
+        zmq_poll(it, 2, 2);
+        ck_assert_int_eq(tw_deliver_handle(tx, NULL), TW_OK);
+        tw_msg_t m;
+        while (tw_deliver_recv(rx, &m, NULL) == TW_OK) {
+            ck_assert_uint_lt(npending, N * 4);
+            pending[npending++] = m.u.heartbeat.msgs_in;
+            snprintf(psrc, sizeof psrc, "%s", m.src);
+            pepoch = m.epoch;
+            pseq = m.seq;
+            tw_proto_clear(&m);
+        }
+        /* The writer makes its batch durable now and then. */
+        if (npending > 0 && rand_r(&rnd) % 3 == 0) {
+            for (size_t i = 0; i < npending; i++) {
+                ck_assert_uint_le(pending[i], N);
+                if (!durable[pending[i]])
+                    ndurable++;
+                durable[pending[i]] = true;
+            }
+            npending = 0;
+            ck_assert_int_eq(tw_deliver_ack(rx, psrc, pepoch, pseq, NULL),
+                             TW_OK);
+        }
+        ck_assert_int_eq(tw_deliver_tick(tx, tw_test_now_ms(), NULL), TW_OK);
+        /* Random crashes, plus one of each kind every 200 payloads. */
+        unsigned r = rand_r(&rnd) % 500;
+        if (next >= crash_at) {
+            r = (crash_at / 200) % 2 ? 0 : 4;
+            crash_at += 200;
+        }
+        if (r < 4) {
+            /* The receiver dies: what it did not ack is lost with it. */
+            tw_deliver_destroy(&rx);
+            npending = 0;
+            ck_assert_int_eq(
+                tw_deliver_receiver_new(&rx, ctx, s_ep, "w", ++rx_epoch, NULL),
+                TW_OK);
+            rx_restarts++;
+
+        } else if (r < 8) {
+            /* The sender dies; its journal holds what was not acked. */
+            tw_deliver_destroy(&tx);
+            o.epoch = ++tx_epoch;
+            ck_assert_int_eq(tw_deliver_sender_new(&tx, ctx, &o, NULL), TW_OK);
+            tx_restarts++;
+        }
+    }
+    for (uint64_t i = 1; i <= N; i++)
+        ck_assert_msg(durable[i], "payload %llu lost (%d rx, %d tx restarts)",
+                      (unsigned long long)i, rx_restarts, tx_restarts);
+    ck_assert_int_gt(rx_restarts, 0);
+    ck_assert_int_gt(tx_restarts, 0);
+    if (getenv("TW_DELIVER_CHAOS_VERBOSE"))
+        fprintf(stderr, "chaos: %d rx, %d tx restarts\n", rx_restarts,
+                tx_restarts);
+    tw_deliver_destroy(&tx);
+    tw_deliver_destroy(&rx);
+    zmq_ctx_term(ctx);
+}
+END_TEST
+
 /* Child process: a receiver that acks everything for up to 10 s. */
 static void s_child_receiver(void)
 {
@@ -650,6 +751,7 @@ Suite *deliver_suite(void)
     tcase_add_test(tc, test_receiver_rules);
     tcase_add_test(tc, test_body_error_returned_with_envelope);
     tcase_add_test(tc, test_journal_replay_after_sender_restart);
+    tcase_add_test(tc, test_chaos_no_loss);
     tcase_add_test(tc, test_drain_across_processes);
     tcase_add_test(tc, test_drain_times_out_without_receiver);
     suite_add_tcase(s, tc);
