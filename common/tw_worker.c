@@ -218,12 +218,79 @@ static void s_get_str(s_cursor_t *c, char *out, size_t cap)
     out[o->via.str.size] = '\0';
 }
 
+/* Reads a big-endian unsigned integer of n bytes. */
+static uint64_t s_be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Checks the frame's shape before msgpack-c sees it: a flat array of at
+ * most 32 scalars and strings, every length inside the frame. msgpack-c
+ * would otherwise allocate whatever a header claims. */
+static bool s_precheck(const unsigned char *p, size_t len)
+{
+    if (len < 1)
+        return false;
+    size_t off = 1, count;
+    if ((p[0] & 0xf0) == 0x90) {
+        count = p[0] & 0x0f;
+    } else if (p[0] == 0xdc && len >= 3) {
+        count = (size_t)s_be(p + 1, 2);
+        off = 3;
+    } else {
+        return false;
+    }
+    if (count > 32)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (off >= len)
+            return false;
+        unsigned char b = p[off++];
+        size_t skip = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            skip = 0;
+        else if ((b & 0xe0) == 0xa0)
+            skip = b & 0x1f;
+        else if (b == 0xcc || b == 0xd0)
+            skip = 1;
+        else if (b == 0xcd || b == 0xd1)
+            skip = 2;
+        else if (b == 0xce || b == 0xd2 || b == 0xca)
+            skip = 4;
+        else if (b == 0xcf || b == 0xd3 || b == 0xcb)
+            skip = 8;
+        else if (b == 0xd9 || b == 0xda || b == 0xdb || b == 0xc4 ||
+                 b == 0xc5 || b == 0xc6) {
+            size_t nb = (b == 0xd9 || b == 0xc4)   ? 1
+                        : (b == 0xda || b == 0xc5) ? 2
+                                                   : 4;
+            if (len - off < nb)
+                return false;
+            skip = (size_t)s_be(p + off, nb);
+            off += nb;
+        } else {
+            return false; /* nested containers, ext: never in our frames */
+        }
+        if (len - off < skip)
+            return false;
+        off += skip;
+    }
+    return off == len;
+}
+
 tw_rc_t tw_wmsg_decode(const void *data, size_t len, tw_wmsg_t *msg,
                        tw_err_t *err)
 {
     assert(data || len == 0);
     assert(msg);
     memset(msg, 0, sizeof *msg);
+    if (!s_precheck(data, len)) {
+        tw_err_set(err, "not a message frame");
+        return TW_ERR_PROTO;
+    }
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
     size_t off = 0;
