@@ -75,24 +75,22 @@ static void s_rotate(sup_logger_t *lg, sup_log_t *l)
     }
 }
 
-/* Writes one chunk of whole lines to the worker's file (writer thread). */
-static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
-                         size_t len, uint64_t max_size)
+static bool s_open_file(sup_logger_t *lg, sup_log_t *l)
 {
-    if (l->fd >= 0 && l->size > 0 && max_size > 0 &&
-        l->size + len > max_size)
-        s_rotate(lg, l);
+    char path[PATH_MAX + 160];
+    snprintf(path, sizeof path, "%s/%s.log", lg->dir, l->name);
+    l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (l->fd < 0) {
-        char path[PATH_MAX + 160];
-        snprintf(path, sizeof path, "%s/%s.log", lg->dir, l->name);
-        l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (l->fd < 0) {
-            tw_log_error("unable to open %s: %s", path, strerror(errno));
-            return;
-        }
-        struct stat st;
-        l->size = fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        tw_log_error("unable to open %s: %s", path, strerror(errno));
+        return false;
     }
+    struct stat st;
+    l->size = fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    return true;
+}
+
+static void s_write_all(sup_log_t *l, const char *data, size_t len)
+{
     while (len > 0) {
         ssize_t w = write(l->fd, data, len);
         if (w < 0 && errno == EINTR)
@@ -105,6 +103,42 @@ static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
         data += w;
         len -= (size_t)w;
         l->size += (uint64_t)w;
+    }
+}
+
+/* Writes whole lines to the worker's file, rotating so that no file grows
+ * past max_size (unless one line alone is larger). Writer thread. */
+static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
+                         size_t len, uint64_t max_size)
+{
+    while (len > 0) {
+        if (l->fd < 0 && !s_open_file(lg, l))
+            return;
+        size_t n = len;
+        if (max_size > 0 && l->size + len > max_size) {
+            size_t room = l->size < max_size ? (size_t)(max_size - l->size) : 0;
+            const char *cut = NULL;
+            for (size_t i = room; i > 0; i--) {
+                if (data[i - 1] == '\n') {
+                    cut = data + i;
+                    break;
+                }
+            }
+            if (cut) {
+                n = (size_t)(cut - data);
+            } else if (l->size > 0) {
+                s_rotate(lg, l);
+                continue;
+            } else {
+                const char *nl = memchr(data, '\n', len);
+                n = nl ? (size_t)(nl - data) + 1 : len;
+            }
+        }
+        s_write_all(l, data, n);
+        data += n;
+        len -= n;
+        if (len > 0)
+            s_rotate(lg, l);
     }
 }
 
