@@ -1367,6 +1367,8 @@ static int s_setup(sup_t *s, const char *config_path)
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
     s->started_ms = sup_time_mono_ms();
+    if (s_reserve(s, 16) != TW_OK)
+        return TW_EXIT_TEMP;
     return 0;
 }
 
