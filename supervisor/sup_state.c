@@ -198,8 +198,9 @@ tw_rc_t sup_spawns_load(const char *path, sup_spawn_t *v, size_t cap,
             continue;
         }
         sup_spawn_t *s = &v[(*n)++];
-        snprintf(s->tmpl, sizeof s->tmpl, "%s", line);
-        snprintf(s->instance, sizeof s->instance, "%s", t1 + 1);
+        /* Both lengths were checked above. */
+        memcpy(s->tmpl, line, strlen(line) + 1);
+        memcpy(s->instance, t1 + 1, strlen(t1 + 1) + 1);
         s->not_before = nb;
     }
     fclose(f);

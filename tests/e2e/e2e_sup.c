@@ -195,9 +195,11 @@ static bool s_in_state(void *arg)
     s_wait_t *w = arg;
     json_t *o = e2e_sup_worker(w->t, w->name);
     bool ok;
-    if (!w->state)
-        ok = o == NULL && e2e_sup_request(w->t, "{\"cmd\":\"version\"}");
-    else
+    if (!w->state) {
+        json_t *r = o ? NULL : e2e_sup_request(w->t, "{\"cmd\":\"version\"}");
+        ok = r != NULL;
+        json_decref(r);
+    } else
         ok = o && strcmp(json_string_value(json_object_get(o, "state")),
                          w->state) == 0;
     json_decref(o);
