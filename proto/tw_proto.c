@@ -766,6 +766,8 @@ TW_UNUSED static tw_rc_t s_get_strs(const msgpack_object *o, tw_strs_t *out,
 #define F_ENUM(x, e)                                                           \
     if (f[i].type != MSGPACK_OBJECT_STR)                                       \
         return s_bad(err, #x, "expected a string");                            \
+    if (f[i].via.str.size > TW_PROTO_MAX_STR)                                  \
+        return s_bad(err, #x, "string too long");                              \
     m->x = s_##e##_from(f[i].via.str.ptr, f[i].via.str.size);                  \
     i++;
 #define F_STRS(x) GET(s_get_strs(&f[i++], &m->x, #x, err));
