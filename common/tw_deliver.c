@@ -62,6 +62,7 @@ struct tw_deliver {
     size_t unsent;           /* index of the first frame not yet written */
     bool sync_pending;       /* a SYNC must precede the next frame */
     uint64_t next_seq;       /* seq of the next new frame */
+    uint64_t acked_seq;      /* highest seq acked by the receiver */
     uint64_t peer_epoch;     /* receiver's epoch, 0 = not known yet */
     uint32_t window;         /* credit */
     uint32_t ack_timeout_ms; /* resend after this without progress */
@@ -348,6 +349,13 @@ bool tw_deliver_can_send(const tw_deliver_t *self)
     return s_qlen(self) < self->window;
 }
 
+uint64_t tw_deliver_acked(const tw_deliver_t *self)
+{
+    assert(self);
+    assert(self->role == ROLE_SENDER);
+    return self->acked_seq;
+}
+
 size_t tw_deliver_unacked(const tw_deliver_t *self)
 {
     assert(self);
@@ -411,6 +419,8 @@ static tw_rc_t s_on_ack(tw_deliver_t *self, const tw_msg_t *m, tw_err_t *err)
     }
     if (a->seq < self->next_seq) {
         uint64_t jid = 0;
+        if (a->seq > self->acked_seq)
+            self->acked_seq = a->seq;
         while (s_qlen(self) > 0 && self->q[self->head].seq <= a->seq) {
             s_entry_t *e = &self->q[self->head];
             if (e->jid)

@@ -101,6 +101,11 @@ bool tw_deliver_can_send(const tw_deliver_t *self);
 tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
 /* Sender: processes every ack waiting on the socket (non-blocking). */
 tw_rc_t tw_deliver_handle(tw_deliver_t *self, tw_err_t *err);
+/* Sender: returns the highest seq of this epoch the receiver acked (0 when
+ * none): every frame up to it is durable downstream. A relay (tokenizer)
+ * notes msg->seq after tw_deliver_send and acks its own inputs once this
+ * passes it. */
+uint64_t tw_deliver_acked(const tw_deliver_t *self);
 /* Sender: returns the number of frames sent (or queued) and not yet acked. */
 size_t tw_deliver_unacked(const tw_deliver_t *self);
 /* Sender: waits up to timeout_ms for every frame to be acked, handling acks

@@ -215,6 +215,7 @@ START_TEST(test_credit_exhaustion_blocks)
     ck_assert_int_eq(tw_deliver_ack(l->rx, "chat@abc", 500, 4, NULL), TW_OK);
     ck_assert(s_pump(l, s_can_send, 5000));
     ck_assert_uint_eq(tw_deliver_unacked(l->tx), 4);
+    ck_assert_uint_eq(tw_deliver_acked(l->tx), 4);
     /* Acking beyond what was delivered is refused; an old epoch ignored. */
     ck_assert_int_eq(tw_deliver_ack(l->rx, "chat@abc", 500, 9, &err),
                      TW_ERR_INVALID);
@@ -720,7 +721,11 @@ START_TEST(test_drain_times_out_without_receiver)
     tw_deliver_opts_t o = {.endpoint = s_ep, .src = "stats"};
     ck_assert_int_eq(tw_deliver_sender_new(&tx, NULL, &o, NULL), TW_OK);
     tw_msg_t m = {.id = TW_MSG_STOP};
+    ck_assert_uint_eq(tw_deliver_acked(tx), 0);
     ck_assert_int_eq(tw_deliver_send(tx, &m, NULL), TW_OK);
+    ck_assert_str_eq(m.src, "stats"); /* stamped by send */
+    ck_assert_uint_eq(m.seq, 1);
+    ck_assert_uint_gt(m.epoch, 0);
     int64_t t0 = tw_test_now_ms();
     tw_err_t err;
     ck_assert_int_eq(tw_deliver_drain(tx, 100, &err), TW_ERR_TIMEOUT);
