@@ -69,7 +69,7 @@ struct tw_deliver {
     uint32_t probe_ms;       /* probe after this without progress */
     int64_t progress_ms;     /* last ack progress (or first send) */
     int64_t probe_at_ms;     /* last probe */
-    int64_t resend_ms;       /* last resend of the window */
+    int64_t resend_ms;       /* last resend of the window, 0 = never */
     tw_journal_t *journal;   /* on-disk copy of unacked frames, or NULL */
     /* receiver */
     s_peer_t *peers; /* known senders */
@@ -302,7 +302,6 @@ tw_rc_t tw_deliver_sender_new(tw_deliver_t **self_p, void *zctx,
     int64_t now = s_now_ms();
     self->progress_ms = now;
     self->probe_at_ms = now;
-    self->resend_ms = now;
     tw_rc_t rc = TW_OK;
     if (opts->journal) {
         rc = tw_journal_open(&self->journal, opts->journal, err);
