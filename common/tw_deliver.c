@@ -23,6 +23,11 @@
 #define RESYNC_MIN_MS 100
 /* Tick period while frames wait for room in the socket. */
 #define RETRY_MS 10
+/* A receiver keeps state for this many senders before it forgets idle
+ * ones (one chat@VIDEO per stream accumulates over months). */
+#define MAX_PEERS 1024
+/* A sender is idle after this long without a frame. */
+#define PEER_IDLE_MS (10 * 60 * 1000)
 
 enum { ROLE_SENDER = 1, ROLE_RECEIVER = 2 };
 
@@ -44,6 +49,7 @@ typedef struct {
     uint64_t last;                  /* last seq delivered to the caller */
     uint64_t acked;                 /* last seq acked by the caller */
     int64_t resync_ms;              /* when we last asked for a resync */
+    int64_t seen_ms;                /* when its last frame came */
 } s_peer_t;
 
 struct tw_deliver {
@@ -573,11 +579,33 @@ static s_peer_t *s_peer_find(tw_deliver_t *self, const char *src)
     return NULL;
 }
 
-static s_peer_t *s_peer_get(tw_deliver_t *self, const char *src)
+/* Returns a peer that may be forgotten to make room: idle for
+ * PEER_IDLE_MS with nothing delivered and unacked. A forgotten sender that
+ * comes back is asked to SYNC and goes on where it was. */
+static s_peer_t *s_peer_reusable(tw_deliver_t *self, int64_t now)
+{
+    s_peer_t *best = NULL;
+    for (size_t i = 0; i < self->npeers; i++) {
+        s_peer_t *p = &self->peers[i];
+        if (p->acked == p->last && now - p->seen_ms >= PEER_IDLE_MS &&
+            (!best || p->seen_ms < best->seen_ms))
+            best = p;
+    }
+    return best;
+}
+
+static s_peer_t *s_peer_get(tw_deliver_t *self, const char *src, int64_t now)
 {
     s_peer_t *p = s_peer_find(self, src);
     if (p)
         return p;
+    if (self->npeers >= MAX_PEERS)
+        p = s_peer_reusable(self, now);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        snprintf(p->src, sizeof p->src, "%s", src);
+        return p;
+    }
     if (self->npeers == self->pcap) {
         size_t cap = self->pcap ? self->pcap * 2 : 16;
         s_peer_t *np = realloc(self->peers, cap * sizeof *np);
@@ -670,17 +698,18 @@ static tw_rc_t s_on_frame(tw_deliver_t *self, zmq_msg_t *rid, zmq_msg_t *body,
         *deliver = true;
         return TW_OK;
     }
-    s_peer_t *p = s_peer_get(self, h.src);
+    int64_t now = s_now_ms();
+    s_peer_t *p = s_peer_get(self, h.src, now);
     if (!p) {
         tw_err_set(err, "out of memory");
         return TW_ERR_NOMEM;
     }
+    p->seen_ms = now;
     size_t rl = zmq_msg_size(rid);
     if (rl > sizeof p->rid)
         rl = sizeof p->rid;
     memcpy(p->rid, zmq_msg_data(rid), rl);
     p->rid_len = rl;
-    int64_t now = s_now_ms();
     if (p->epoch != 0 && h.epoch < p->epoch) {
         self->stats.dropped++; /* an earlier incarnation of the sender */
         return TW_OK;
