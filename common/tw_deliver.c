@@ -23,11 +23,6 @@
 #define RESYNC_MIN_MS 100
 /* Tick period while frames wait for room in the socket. */
 #define RETRY_MS 10
-/* A receiver keeps state for this many senders before it forgets idle
- * ones (one chat@VIDEO per stream accumulates over months). */
-#define MAX_PEERS 1024
-/* A sender is idle after this long without a frame. */
-#define PEER_IDLE_MS (10 * 60 * 1000)
 
 enum { ROLE_SENDER = 1, ROLE_RECEIVER = 2 };
 
@@ -78,9 +73,11 @@ struct tw_deliver {
     int64_t resend_ms;       /* last resend of the window, 0 = never */
     tw_journal_t *journal;   /* on-disk copy of unacked frames, or NULL */
     /* receiver */
-    s_peer_t *peers; /* known senders */
-    size_t npeers;   /* used entries */
-    size_t pcap;     /* allocated entries */
+    s_peer_t *peers;      /* known senders */
+    size_t npeers;        /* used entries */
+    size_t pcap;          /* allocated entries */
+    size_t max_peers;     /* forget idle peers beyond this many */
+    int64_t peer_idle_ms; /* a peer is idle after this long */
 };
 
 static int64_t s_now_ms(void)
@@ -544,6 +541,8 @@ tw_rc_t tw_deliver_receiver_new(tw_deliver_t **self_p, void *zctx,
         return TW_ERR_NOMEM;
     }
     self->role = ROLE_RECEIVER;
+    self->max_peers = TW_DELIVER_MAX_PEERS;
+    self->peer_idle_ms = TW_DELIVER_PEER_IDLE_MS;
     snprintf(self->name, sizeof self->name, "%s", name);
     self->epoch = epoch ? epoch : s_wall_us();
     tw_rc_t rc = s_init(self, zctx, ZMQ_ROUTER, err);
@@ -570,6 +569,16 @@ fail:
     return rc;
 }
 
+void tw_deliver_set_peer_limit(tw_deliver_t *self, size_t max_peers,
+                               int idle_ms)
+{
+    assert(self);
+    assert(self->role == ROLE_RECEIVER);
+    assert(idle_ms >= 0);
+    self->max_peers = max_peers;
+    self->peer_idle_ms = idle_ms;
+}
+
 static s_peer_t *s_peer_find(tw_deliver_t *self, const char *src)
 {
     for (size_t i = 0; i < self->npeers; i++) {
@@ -580,14 +589,14 @@ static s_peer_t *s_peer_find(tw_deliver_t *self, const char *src)
 }
 
 /* Returns a peer that may be forgotten to make room: idle for
- * PEER_IDLE_MS with nothing delivered and unacked. A forgotten sender that
+ * peer_idle_ms with nothing delivered and unacked. A forgotten sender that
  * comes back is asked to SYNC and goes on where it was. */
 static s_peer_t *s_peer_reusable(tw_deliver_t *self, int64_t now)
 {
     s_peer_t *best = NULL;
     for (size_t i = 0; i < self->npeers; i++) {
         s_peer_t *p = &self->peers[i];
-        if (p->acked == p->last && now - p->seen_ms >= PEER_IDLE_MS &&
+        if (p->acked == p->last && now - p->seen_ms >= self->peer_idle_ms &&
             (!best || p->seen_ms < best->seen_ms))
             best = p;
     }
@@ -599,7 +608,7 @@ static s_peer_t *s_peer_get(tw_deliver_t *self, const char *src, int64_t now)
     s_peer_t *p = s_peer_find(self, src);
     if (p)
         return p;
-    if (self->npeers >= MAX_PEERS)
+    if (self->npeers >= self->max_peers)
         p = s_peer_reusable(self, now);
     if (p) {
         memset(p, 0, sizeof *p);
