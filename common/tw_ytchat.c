@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tw_json.h"
+#include "tw_time.h"
 
 #define MAX_UNKNOWN 64
 
@@ -829,79 +830,11 @@ const char *tw_ytchat_cont_str(tw_ytchat_cont_kind_t kind)
     return "?";
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t s_days(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool s_num(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool tw_ytchat_parse_time(const char *s, size_t len, int64_t *usec)
 {
     assert(s || len == 0);
     assert(usec);
-    int64_t y, mo, d, h, mi, se;
-    if (len < 20 || s[4] != '-' || s[7] != '-' ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-        s[16] != ':')
-        return false;
-    if (!s_num(s, 4, &y) || !s_num(s + 5, 2, &mo) || !s_num(s + 8, 2, &d) ||
-        !s_num(s + 11, 2, &h) || !s_num(s + 14, 2, &mi) ||
-        !s_num(s + 17, 2, &se))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return false;
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        size_t digits = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (digits < 6)
-                frac = frac * 10 + (s[i] - '0');
-            digits++;
-            i++;
-        }
-        if (digits == 0)
-            return false;
-        for (; digits < 6; digits++)
-            frac *= 10;
-    }
-    int64_t offset = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-               s[i + 3] == ':') {
-        int64_t oh, om;
-        if (!s_num(s + i + 1, 2, &oh) || !s_num(s + i + 4, 2, &om) || oh > 23 ||
-            om > 59)
-            return false;
-        offset = (oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
-        i += 6;
-    } else {
-        return false;
-    }
-    if (i != len)
-        return false;
-    int64_t secs = s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
-    *usec = secs * 1000000 + frac;
-    return true;
+    return tw_time_parse_n(s, len, usec, NULL) == TW_OK;
 }
 
 /* Currency symbols and prefixes, longest first where they share a start. */
