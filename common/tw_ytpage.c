@@ -359,6 +359,7 @@ static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items)
 {
     const tw_json_t *j = self->json;
     tw_json_ref_t all = 0, top = 0, nth[2] = {0, 0};
+    int nall = 0, ntop = 0;
     uint32_t i = 0;
     for (tw_json_ref_t e = tw_json_first(j, items); e;
          e = tw_json_next(j, e), i++) {
@@ -370,15 +371,20 @@ static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items)
         size_t n;
         const char *s = tw_json_str(j, tok, &n);
         int type = tw_ytpage_chat_type(s, n);
-        if (type == 1 && !all)
+        if (type == 1) {
             all = tok;
-        else if (type == 4 && !top)
+            nall++;
+        } else if (type == 4) {
             top = tok;
+            ntop++;
+        }
     }
-    if (!all)
+    /* Trust the token field only when it tells the two apart unambiguously
+     * (a foreign token could end in those bytes by chance). */
+    if (nall != 1 || ntop != 1) {
         all = nth[1] ? nth[1] : nth[0];
-    if (!top && all != nth[0] && nth[1])
-        top = nth[0];
+        top = nth[1] ? nth[0] : 0;
+    }
     if (all)
         self->info.chat_continuation = s_keep_str(self, all);
     if (top)
