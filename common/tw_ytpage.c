@@ -443,6 +443,31 @@ static void s_like_text(tw_ytpage_t *self, tw_json_ref_t text)
     }
 }
 
+/* Likes of a LIKE buttonViewModel: exact title, else the first number of
+ * the accessibility text. */
+static void s_like_view_model(tw_ytpage_t *self, tw_json_ref_t v)
+{
+    const tw_json_t *j = self->json;
+    static const char *const fields[] = {"title", "accessibilityText"};
+    for (size_t f = 0; f < 2; f++) {
+        tw_json_ref_t t = tw_json_get(j, v, fields[f]);
+        size_t len;
+        const char *s = tw_json_str(j, t, &len);
+        if (!s || tw_json_type(j, t) != TW_JSON_STRING)
+            continue;
+        size_t i = 0;
+        if (f == 1)
+            while (i < len && (s[i] < '0' || s[i] > '9'))
+                i++;
+        uint64_t n;
+        if (i < len && tw_ytpage_exact_count(s + i, len - i, &n) &&
+            n <= INT64_MAX) {
+            self->info.likes = (int64_t)n;
+            return;
+        }
+    }
+}
+
 static bool s_ends_with(const char *s, size_t n, const char *suffix)
 {
     size_t m = strlen(suffix);
@@ -486,7 +511,9 @@ static void s_scan(tw_ytpage_t *self)
         "updateTitleAction",      "videoRenderer",
         "gridVideoRenderer",      "compactVideoRenderer",
         "videoOwnerRenderer",     "sentimentBarRenderer",
+        "likeCountEntity",        "buttonViewModel",
     };
+    bool likes_exact_entity = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         mask |= 1ULL << strlen(names[i]);
     for (tw_json_ref_t k = tw_json_scan_keys(j, 1, mask); k;
@@ -532,6 +559,26 @@ static void s_scan(tw_ytpage_t *self)
                 if (in->likes < 0 && tw_ytpage_exact_count(s, e, &likes) &&
                     likes <= INT64_MAX)
                     in->likes = (int64_t)likes;
+            }
+        } else if (tw_json_str_eq(j, k, "likeCountEntity")) {
+            /* frameworkUpdates (2023+): the exact count as digits. */
+            uint64_t likes;
+            if (!likes_exact_entity &&
+                tw_json_u64(j,
+                            tw_json_get(j, v, "likeCountIfIndifferentNumber"),
+                            &likes) == TW_OK &&
+                likes <= INT64_MAX) {
+                in->likes = (int64_t)likes;
+                likes_exact_entity = true;
+                likes_done = true;
+            }
+        } else if (tw_json_str_eq(j, k, "buttonViewModel")) {
+            /* likeButtonViewModel (2023+): title "1.2K", accessibilityText
+             * "like this video along with 1,234 other people". */
+            if (!likes_done &&
+                tw_json_str_eq(j, tw_json_get(j, v, "iconName"), "LIKE")) {
+                likes_done = true;
+                s_like_view_model(self, v);
             }
         } else if (tw_json_str_eq(j, k, "updateTitleAction")) {
             const char *t = s_keep_txt(self, tw_json_get(j, v, "title"));
