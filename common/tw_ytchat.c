@@ -221,10 +221,18 @@ static const char *s_run(const tw_json_t *j, tw_json_ref_t run, size_t *len)
     *len = 0;
     if (tw_json_type(j, run) != TW_JSON_OBJECT)
         return "";
-    tw_json_ref_t t = tw_json_get(j, run, "text");
+    tw_json_ref_t t = 0, e = 0;
+    for (tw_json_ref_t k = tw_json_first(j, run); k;
+         k = tw_json_next_key(j, k)) {
+        size_t n;
+        const char *s = tw_json_str(j, k, &n);
+        if (n == 4 && !t && memcmp(s, "text", 4) == 0)
+            t = k + 1;
+        else if (n == 5 && !e && memcmp(s, "emoji", 5) == 0)
+            e = k + 1;
+    }
     if (t)
         return s_scalar(j, t, len);
-    tw_json_ref_t e = tw_json_get(j, run, "emoji");
     if (tw_json_type(j, e) != TW_JSON_OBJECT)
         return "";
     if (tw_json_is_true(j, tw_json_get(j, e, "isCustomEmoji"))) {
@@ -348,28 +356,67 @@ static void s_add_item(tw_ytchat_t *self, tw_json_ref_t action)
     if (!it)
         return;
     it->renderer = s_dup(self, kname, klen);
-    it->id = s_scalar_dup(self, s_alt(j, tw_json_get(j, r, "id")));
-    it->author_channel_id = s_scalar_dup(
-        self, s_alt(j, tw_json_get(j, r, "authorExternalChannelId")));
-    tw_json_ref_t hdr = tw_json_path(
-        j, r, "header", "liveChatSponsorshipsHeaderRenderer", NULL);
-    tw_json_ref_t name = s_alt(j, tw_json_get(j, r, "authorName"));
+    /* One pass over the renderer's keys (first occurrence of each). */
+    tw_json_ref_t id = 0, chan = 0, name = 0, ts = 0, amount = 0, msg = 0,
+                  sub = 0, header = 0;
+    for (tw_json_ref_t f = tw_json_first(j, r); f; f = tw_json_next_key(j, f)) {
+        size_t n;
+        const char *fk = tw_json_str(j, f, &n);
+        tw_json_ref_t *slot = NULL;
+        switch (n) {
+        case 2:
+            slot = memcmp(fk, "id", 2) == 0 ? &id : NULL;
+            break;
+        case 6:
+            slot = memcmp(fk, "header", 6) == 0 ? &header : NULL;
+            break;
+        case 7:
+            slot = memcmp(fk, "message", 7) == 0 ? &msg : NULL;
+            break;
+        case 10:
+            slot = memcmp(fk, "authorName", 10) == 0 ? &name : NULL;
+            break;
+        case 13:
+            if (memcmp(fk, "timestampUsec", 13) == 0)
+                slot = &ts;
+            else if (memcmp(fk, "headerSubtext", 13) == 0)
+                slot = &sub;
+            break;
+        case 18:
+            slot = memcmp(fk, "purchaseAmountText", 18) == 0 ? &amount : NULL;
+            break;
+        case 23:
+            slot =
+                memcmp(fk, "authorExternalChannelId", 23) == 0 ? &chan : NULL;
+            break;
+        default:
+            break;
+        }
+        if (slot && !*slot)
+            *slot = f + 1;
+    }
+    it->id = s_scalar_dup(self, s_alt(j, id));
+    it->author_channel_id = s_scalar_dup(self, s_alt(j, chan));
+    tw_json_ref_t hdr =
+        header ? tw_json_get(j, header, "liveChatSponsorshipsHeaderRenderer")
+               : 0;
+    name = s_alt(j, name);
     if (!name)
         name = tw_json_get(j, hdr, "authorName");
     it->author_name = s_txt(self, name);
-    tw_json_ref_t ts = s_alt(j, tw_json_get(j, r, "timestampUsec"));
+    ts = s_alt(j, ts);
     it->timestamp = s_scalar_dup(self, ts);
     int64_t usec;
     if (tw_json_int64(j, ts, &usec) == TW_OK)
         it->timestamp_usec = usec;
-    tw_json_ref_t amount = s_alt(j, tw_json_get(j, r, "purchaseAmountText"));
+    amount = s_alt(j, amount);
     if (amount) {
         it->amount = s_txt(self, amount);
         tw_ytchat_parse_amount(it->amount, it->currency, &it->amount_micros);
     }
-    tw_json_ref_t msg = s_alt(j, tw_json_get(j, r, "message"));
+    msg = s_alt(j, msg);
     if (!msg)
-        msg = s_alt(j, tw_json_get(j, r, "headerSubtext"));
+        msg = s_alt(j, sub);
     if (!msg)
         msg = tw_json_get(j, hdr, "primaryText");
     it->message = s_txt(self, msg);
