@@ -812,7 +812,7 @@ static void s_usage(FILE *f)
           "--out DIR\n"
           "             [--speed X] [--seed N] [--time T] [--threads N]\n"
           "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
-          "             [--quota UNITS]\n"
+          "             [--quota UNITS] [--token-ttl SECONDS]\n"
           "             [--fault ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]]...\n"
           "Simulates YouTube (RSS, web client, Data API), Telegram, Google\n"
           "OAuth and Drive for tests. PORT 0 picks a free port; the first\n"
@@ -849,6 +849,7 @@ int main(int argc, char **argv)
     double load_rate = -1;
     long long epoch = -1;
     long long quota = -1;
+    long token_ttl = -1;
     ytsim_fault_t faults[32];
     size_t n_faults = 0;
     for (int i = 1; i < argc; i++) {
@@ -883,6 +884,8 @@ int main(int argc, char **argv)
             load_streams = strtol(v, &end, 10);
         } else if (strcmp(a, "--load-rate") == 0) {
             load_rate = strtod(v, &end);
+        } else if (strcmp(a, "--token-ttl") == 0) {
+            token_ttl = strtol(v, &end, 10);
         } else if (strcmp(a, "--quota") == 0) {
             quota = strtoll(v, &end, 10);
         } else if (strcmp(a, "--epoch") == 0) {
@@ -950,6 +953,9 @@ int main(int argc, char **argv)
     }
     if (seed >= 0) {
         srv->scn.seed = (uint64_t)seed;
+    }
+    if (token_ttl >= 0) {
+        srv->scn.token_ttl = (int)token_ttl;
     }
     if (quota >= 0) {
         srv->scn.quota_per_day = quota;
