@@ -447,7 +447,8 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
             counted = true;
         }
         double u = ytsim_unit(
-            ytsim_hash3(srv->scn.seed ^ i, ytsim_strhash(rq->ep), c));
+            ytsim_hash3(srv->scn.seed ^ ytsim_strhash(f->endpoint),
+                        ytsim_strhash(rq->ep) ^ (uint64_t)f->kind, c));
         if (f->share < 1.0 && u >= f->share) {
             continue;
         }
