@@ -8,6 +8,10 @@
 
 #include "tw_rc.h"
 
+/* Deepest nesting of tables and arrays accepted (the root is level 0);
+ * deeper documents are rejected so hostile input cannot exhaust the stack. */
+#define TW_TOML_MAX_DEPTH 128
+
 /* The type of a node. */
 typedef enum {
     TW_TOML_TABLE,          /* table (root, [table], inline, array element) */
@@ -24,16 +28,16 @@ typedef enum {
 
 /* A date, time or date-time; fields not carried by the type are 0. */
 typedef struct {
-    int year;       /* 0-9999 */
-    int month;      /* 1-12 */
-    int day;        /* 1-31 */
-    int hour;       /* 0-23 */
-    int minute;     /* 0-59 */
-    int second;     /* 0-60 (60 only as written) */
-    int nanosecond; /* 0-999999999 */
+    int year;        /* 0-9999 */
+    int month;       /* 1-12 */
+    int day;         /* 1-31 */
+    int hour;        /* 0-23 */
+    int minute;      /* 0-59 */
+    int second;      /* 0-60 (60 only as written) */
+    int nanosecond;  /* 0-999999999 */
     int frac_digits; /* digits written after the point, 0 when none */
-    int offset_min; /* offset from UTC in minutes (TW_TOML_DATETIME) */
-    bool offset_z;  /* offset written as Z (TW_TOML_DATETIME) */
+    int offset_min;  /* offset from UTC in minutes (TW_TOML_DATETIME) */
+    bool offset_z;   /* offset written as Z (TW_TOML_DATETIME) */
 } tw_toml_datetime_t;
 
 /* A node of the document. Nodes are owned by their document. */
@@ -68,6 +72,9 @@ const tw_toml_t *tw_toml_at(const tw_toml_t *node, size_t i);
 /* The value under key in a table (borrowed); NULL if absent or not a
  * table. */
 const tw_toml_t *tw_toml_get(const tw_toml_t *table, const char *key);
+/* Like tw_toml_get with a key of key_len bytes (which may hold NUL). */
+const tw_toml_t *tw_toml_getn(const tw_toml_t *table, const char *key,
+                              size_t key_len);
 
 /* Scalar accessors; the node must be of the matching type (asserted). */
 const char *tw_toml_str(const tw_toml_t *node); /* borrowed, NUL-ended */

@@ -1,0 +1,63 @@
+/* ctl - the tubewatch CLI: its command table and what every command
+ * shares (options, config, the control-socket client). Adding a command is
+ * one row in CTL_COMMANDS and a function in its own ctl_<name>.c. */
+#ifndef CTL_H
+#define CTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "tw_cfg.h"
+
+/* Global state of one CLI run. */
+typedef struct {
+    const char *config_path; /* -c CONFIG, $TUBEWATCH_CONFIG or default */
+    bool config_given;       /* -c or $TUBEWATCH_CONFIG was given */
+    const char *socket_path; /* --socket PATH, or NULL: from the config */
+    bool json;               /* --json: machine-readable output */
+    int timeout_ms;          /* reply timeout of the daemon */
+    tw_cfg_t *cfg;           /* loaded on demand by ctl_cfg */
+} ctl_t;
+
+/* A command: gets the arguments after its name (argv[0] is the name). */
+typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
+
+/* X(name, function, arguments, summary) - the command table. */
+#define CTL_COMMANDS(X)                                                      \
+    X("status", ctl_status_main, "[--json]",                                 \
+      "workers: state, pid, uptime, restarts, last exit, msgs/s")            \
+    X("start", ctl_start_main, "NAME", "start a worker")                     \
+    X("stop", ctl_stop_main, "NAME", "stop a worker (an instance is removed)") \
+    X("restart", ctl_restart_main, "NAME", "stop and start a worker")        \
+    X("spawn", ctl_spawn_main, "TEMPLATE INSTANCE [--at TIME]",              \
+      "start TEMPLATE@INSTANCE now or at TIME (RFC 3339 or +5m)")            \
+    X("logs", ctl_logs_main, "[NAME] [-n N] [-f]",                           \
+      "last N lines of a worker log; -f follows (all logs without NAME)")    \
+    X("reload", ctl_reload_main, "", "re-read the config (like SIGHUP)")     \
+    X("shutdown", ctl_shutdown_main, "", "stop every worker and tubewatchd") \
+    X("check-config", ctl_check_config_main, "FILE",                         \
+      "validate a config file")                                              \
+    X("version", ctl_version_main, "", "print the version")
+
+#define CTL_DECLARE(name, fn, args, summary)                                 \
+    int fn(ctl_t *ctl, int argc, char **argv);
+CTL_COMMANDS(CTL_DECLARE)
+#undef CTL_DECLARE
+
+/* Loads the config once (borrowed); NULL after printing the problems. */
+const tw_cfg_t *ctl_cfg(ctl_t *ctl);
+/* Sends req (consumed) to tubewatchd and waits for the reply. Returns 0
+ * with *reply set (caller decrefs), 1 when the daemon refused (error
+ * printed, or the reply given as JSON with --json), 100 when the config is
+ * unusable, 111 when the daemon cannot be reached (message printed). */
+int ctl_request(ctl_t *ctl, json_t *req, json_t **reply);
+/* Sends {"cmd": cmd} plus name=value when name is not NULL, prints the
+ * reply's message (or the JSON) and returns the exit code. */
+int ctl_simple(ctl_t *ctl, const char *cmd, const char *key,
+               const char *value);
+/* Prints a JSON value on one line to stdout. */
+void ctl_print_json(json_t *v);
+/* Prints "tubewatch: usage: tubewatch NAME ARGS" and returns 100. */
+int ctl_usage_of(const char *name);
+
+#endif

@@ -1,0 +1,368 @@
+/* sup_child - the per-worker state machine (restart policy, backoff,
+ * FAILED, stop escalation, watchdog). */
+#include "sup_child.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Re-send SIGKILL this often while a killed group lingers. */
+#define KILL_REPEAT_MS 1000
+
+static const char *const s_state_names[SUP_ST__COUNT] = {
+    "stopped", "scheduled", "waiting", "starting", "running",
+    "stopping", "backoff",  "failed",  "exited"};
+static const char *const s_event_names[SUP_EV__COUNT] = {
+    "start", "stop", "restart", "ready", "exit", "timeout", "deps"};
+
+const char *sup_child_state_name(sup_state_t st)
+{
+    return (size_t)st < SUP_ST__COUNT ? s_state_names[st] : "?";
+}
+
+const char *sup_child_event_name(sup_event_t ev)
+{
+    return (size_t)ev < SUP_EV__COUNT ? s_event_names[ev] : "?";
+}
+
+void sup_child_init(sup_child_t *c, const tw_cfg_worker_t *cfg,
+                    const char *instance)
+{
+    assert(c);
+    assert(cfg);
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    if (instance && *instance) {
+        snprintf(c->name, sizeof c->name, "%s@%s", cfg->name, instance);
+        snprintf(c->instance, sizeof c->instance, "%s", instance);
+    } else {
+        snprintf(c->name, sizeof c->name, "%s", cfg->name);
+    }
+    c->state = SUP_ST_STOPPED;
+    c->backoff_ms = cfg->restart_delay_ms;
+}
+
+bool sup_child_alive(const sup_child_t *c)
+{
+    return c->pid > 0;
+}
+
+const char *sup_child_exit_str(const sup_child_t *c, char *buf, size_t cap)
+{
+    if (!c->has_exited)
+        snprintf(buf, cap, "%s", "");
+    else if (WIFEXITED(c->last_status))
+        snprintf(buf, cap, "exit %d", WEXITSTATUS(c->last_status));
+    else if (WIFSIGNALED(c->last_status))
+        snprintf(buf, cap, "signal %d", WTERMSIG(c->last_status));
+    else
+        snprintf(buf, cap, "status %d", c->last_status);
+    return buf;
+}
+
+static void s_history_clear(sup_child_t *c)
+{
+    c->nhistory = 0;
+    c->hhead = 0;
+}
+
+/* Records a restart now; returns how many fell inside restart_window. */
+static uint32_t s_history_add(sup_child_t *c, int64_t now)
+{
+    c->history[c->hhead] = now;
+    c->hhead = (c->hhead + 1) % SUP_CHILD_HISTORY;
+    if (c->nhistory < SUP_CHILD_HISTORY)
+        c->nhistory++;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->nhistory; i++) {
+        if (now - c->history[i] <= (int64_t)c->cfg->restart_window_ms)
+            n++;
+    }
+    return n;
+}
+
+static sup_state_t s_to_failed(const sup_ops_t *ops, sup_child_t *c,
+                               const char *why)
+{
+    c->deadline_ms = c->cfg->failed_retry_ms > 0
+                         ? ops->now(ops->ctx) + (int64_t)c->cfg->failed_retry_ms
+                         : 0;
+    c->failed_reported = true;
+    ops->report(ops->ctx, c, "failed", why);
+    return SUP_ST_FAILED;
+}
+
+/* Starts the process (or waits for dependencies). */
+static sup_state_t s_launch(const sup_ops_t *ops, sup_child_t *c)
+{
+    c->want = true;
+    if (!ops->deps_ready(ops->ctx, c)) {
+        c->deadline_ms = 0;
+        return SUP_ST_WAITING;
+    }
+    c->speaks = false;
+    c->watchdog_fired = false;
+    tw_rc_t rc = ops->spawn(ops->ctx, c);
+    int64_t now = ops->now(ops->ctx);
+    if (rc != TW_OK) {
+        /* Like a young death: back off, count towards max_restarts. */
+        uint32_t n = s_history_add(c, now);
+        if (n > c->cfg->max_restarts)
+            return s_to_failed(ops, c, "unable to start the process");
+        c->deadline_ms = now + (int64_t)c->backoff_ms;
+        return SUP_ST_BACKOFF;
+    }
+    c->started_ms = now;
+    c->last_hb_ms = now;
+    if (c->cfg->ready_timeout_ms == 0) {
+        c->ready_ms = now;
+        c->deadline_ms = 0;
+        ops->report(ops->ctx, c, "ready", "ready at start (no ready_timeout)");
+        return SUP_ST_RUNNING;
+    }
+    c->deadline_ms = now + (int64_t)c->cfg->ready_timeout_ms;
+    return SUP_ST_STARTING;
+}
+
+static sup_state_t s_start(const sup_ops_t *ops, sup_child_t *c)
+{
+    s_history_clear(c);
+    c->backoff_ms = c->cfg->restart_delay_ms;
+    c->failed_reported = false;
+    return s_launch(ops, c);
+}
+
+static sup_state_t s_deps(const sup_ops_t *ops, sup_child_t *c)
+{
+    return s_launch(ops, c);
+}
+
+static sup_state_t s_idle_stop(const sup_ops_t *ops, sup_child_t *c)
+{
+    (void)ops;
+    c->want = false;
+    c->deadline_ms = 0;
+    return SUP_ST_STOPPED;
+}
+
+/* Watchdog armed while the worker speaks the protocol. */
+static void s_arm_watchdog(sup_child_t *c)
+{
+    if (c->speaks && c->cfg->watchdog_timeout_ms > 0)
+        c->deadline_ms = c->last_hb_ms + (int64_t)c->cfg->watchdog_timeout_ms;
+    else
+        c->deadline_ms = 0;
+}
+
+static sup_state_t s_ready(const sup_ops_t *ops, sup_child_t *c)
+{
+    c->ready_ms = ops->now(ops->ctx);
+    s_arm_watchdog(c);
+    if (c->failed_reported) {
+        c->failed_reported = false;
+        ops->report(ops->ctx, c, "recovered", "ready again after FAILED");
+    } else {
+        ops->report(ops->ctx, c, "ready", "ready");
+    }
+    return SUP_ST_RUNNING;
+}
+
+static sup_state_t s_ready_by_timeout(const sup_ops_t *ops, sup_child_t *c)
+{
+    sup_state_t st = s_ready(ops, c);
+    return st;
+}
+
+static sup_state_t s_watchdog(const sup_ops_t *ops, sup_child_t *c)
+{
+    if (c->watchdog_fired) {
+        ops->kill(ops->ctx, c, SIGKILL);
+        c->deadline_ms = ops->now(ops->ctx) + KILL_REPEAT_MS;
+        return SUP_ST_RUNNING;
+    }
+    char why[96];
+    snprintf(why, sizeof why, "no heartbeat for %" PRIu64 " ms, killing",
+             c->cfg->watchdog_timeout_ms);
+    ops->report(ops->ctx, c, "watchdog", why);
+    c->watchdog_fired = true;
+    ops->kill(ops->ctx, c, SIGKILL);
+    c->deadline_ms = ops->now(ops->ctx) + KILL_REPEAT_MS;
+    return SUP_ST_RUNNING;
+}
+
+static sup_state_t s_stop_running(const sup_ops_t *ops, sup_child_t *c)
+{
+    c->want = false;
+    ops->report(ops->ctx, c, "stopping", "stop signal sent");
+    ops->kill(ops->ctx, c, c->cfg->stop_signal);
+    c->deadline_ms = ops->now(ops->ctx) + (int64_t)c->cfg->stop_timeout_ms;
+    return SUP_ST_STOPPING;
+}
+
+static sup_state_t s_restart_running(const sup_ops_t *ops, sup_child_t *c)
+{
+    sup_state_t st = s_stop_running(ops, c);
+    c->want = true;
+    return st;
+}
+
+static sup_state_t s_restart_idle(const sup_ops_t *ops, sup_child_t *c)
+{
+    return s_start(ops, c);
+}
+
+static sup_state_t s_stop_timeout(const sup_ops_t *ops, sup_child_t *c)
+{
+    ops->report(ops->ctx, c, "killed", "stop_timeout passed, SIGKILL");
+    ops->kill(ops->ctx, c, SIGKILL);
+    c->deadline_ms = ops->now(ops->ctx) + KILL_REPEAT_MS;
+    return SUP_ST_STOPPING;
+}
+
+static sup_state_t s_stopping_want(const sup_ops_t *ops, sup_child_t *c)
+{
+    (void)ops;
+    c->want = true;
+    return SUP_ST_STOPPING;
+}
+
+static sup_state_t s_stopping_unwant(const sup_ops_t *ops, sup_child_t *c)
+{
+    (void)ops;
+    c->want = false;
+    return SUP_ST_STOPPING;
+}
+
+static sup_state_t s_stopping_exit(const sup_ops_t *ops, sup_child_t *c)
+{
+    char ex[32];
+    ops->report(ops->ctx, c, "exited",
+                sup_child_exit_str(c, ex, sizeof ex));
+    c->deadline_ms = 0;
+    if (c->want)
+        return s_start(ops, c);
+    return SUP_ST_STOPPED;
+}
+
+/* The restart policy, after an exit nobody asked for. */
+static sup_state_t s_exit(const sup_ops_t *ops, sup_child_t *c)
+{
+    const tw_cfg_worker_t *w = c->cfg;
+    int64_t now = ops->now(ops->ctx);
+    int64_t uptime = now - c->started_ms;
+    int st = c->last_status;
+    bool exited = WIFEXITED(st);
+    int code = exited ? WEXITSTATUS(st) : -1;
+    char ex[32], why[160];
+    sup_child_exit_str(c, ex, sizeof ex);
+    if (c->watchdog_fired)
+        snprintf(ex, sizeof ex, "killed by watchdog");
+    c->deadline_ms = 0;
+    if (exited && code == 100) {
+        snprintf(why, sizeof why,
+                 "exit 100 (permanent error) after %" PRId64 " ms", uptime);
+        return s_to_failed(ops, c, why);
+    }
+    bool normal = exited && code == 0;
+    if (w->restart == TW_RESTART_TEMPORARY ||
+        (w->restart == TW_RESTART_TRANSIENT && normal)) {
+        snprintf(why, sizeof why, "%s after %" PRId64 " ms, not restarted", ex,
+                 uptime);
+        ops->report(ops->ctx, c, "exited", why);
+        c->want = false;
+        return SUP_ST_EXITED;
+    }
+    c->restarts++;
+    uint32_t n = s_history_add(c, now);
+    uint32_t max = w->max_restarts;
+    if (max >= SUP_CHILD_HISTORY)
+        max = SUP_CHILD_HISTORY - 1;
+    if (n > max) {
+        snprintf(why, sizeof why,
+                 "%s; %" PRIu32 " restarts within %" PRIu64
+                 " ms (max_restarts %" PRIu32 ")",
+                 ex, n, w->restart_window_ms, w->max_restarts);
+        return s_to_failed(ops, c, why);
+    }
+    bool temp = exited && code == 111;
+    if (uptime >= (int64_t)w->min_uptime_ms)
+        c->backoff_ms = w->restart_delay_ms;
+    if (uptime >= (int64_t)w->min_uptime_ms && !temp) {
+        snprintf(why, sizeof why, "%s after %" PRId64 " ms, restarting", ex,
+                 uptime);
+        ops->report(ops->ctx, c, "exited", why);
+        return s_launch(ops, c);
+    }
+    uint64_t delay = c->backoff_ms;
+    c->backoff_ms = delay * 2 > w->restart_delay_max_ms
+                        ? w->restart_delay_max_ms
+                        : delay * 2;
+    if (c->backoff_ms == 0)
+        c->backoff_ms = w->restart_delay_ms;
+    snprintf(why, sizeof why,
+             "%s after %" PRId64 " ms, restarting in %" PRIu64 " ms", ex,
+             uptime, delay);
+    ops->report(ops->ctx, c, "exited", why);
+    c->deadline_ms = now + (int64_t)delay;
+    return SUP_ST_BACKOFF;
+}
+
+static sup_state_t s_backoff_over(const sup_ops_t *ops, sup_child_t *c)
+{
+    return s_launch(ops, c);
+}
+
+static sup_state_t s_failed_retry(const sup_ops_t *ops, sup_child_t *c)
+{
+    ops->report(ops->ctx, c, "retry", "retrying a FAILED worker");
+    return s_launch(ops, c);
+}
+
+static sup_state_t s_scheduled_due(const sup_ops_t *ops, sup_child_t *c)
+{
+    return s_start(ops, c);
+}
+
+static sup_state_t s_scheduled_stop(const sup_ops_t *ops, sup_child_t *c)
+{
+    return s_idle_stop(ops, c);
+}
+
+/* clang-format off */
+const sup_fsm_fn sup_fsm[SUP_ST__COUNT][SUP_EV__COUNT] = {
+    /*                 START           STOP               RESTART            READY    EXIT              TIMEOUT             DEPS */
+    [SUP_ST_STOPPED]   = {s_start,       NULL,              s_restart_idle,    NULL,    NULL,             NULL,               NULL},
+    [SUP_ST_SCHEDULED] = {s_start,       s_scheduled_stop,  s_restart_idle,    NULL,    NULL,             s_scheduled_due,    NULL},
+    [SUP_ST_WAITING]   = {NULL,          s_idle_stop,       NULL,              NULL,    NULL,             NULL,               s_deps},
+    [SUP_ST_STARTING]  = {NULL,          s_stop_running,    s_restart_running, s_ready, s_exit,           s_ready_by_timeout, NULL},
+    [SUP_ST_RUNNING]   = {NULL,          s_stop_running,    s_restart_running, NULL,    s_exit,           s_watchdog,         NULL},
+    [SUP_ST_STOPPING]  = {s_stopping_want, s_stopping_unwant, s_stopping_want, NULL,    s_stopping_exit,  s_stop_timeout,     NULL},
+    [SUP_ST_BACKOFF]   = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_backoff_over,     NULL},
+    [SUP_ST_FAILED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_failed_retry,     NULL},
+    [SUP_ST_EXITED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             NULL,               NULL},
+};
+/* clang-format on */
+
+void sup_child_dispatch(const sup_ops_t *ops, sup_child_t *c, sup_event_t ev)
+{
+    assert(ops);
+    assert(c);
+    assert((size_t)ev < SUP_EV__COUNT);
+    sup_fsm_fn fn = sup_fsm[c->state][ev];
+    if (fn)
+        c->state = fn(ops, c);
+}
+
+void sup_child_exited(const sup_ops_t *ops, sup_child_t *c, int status)
+{
+    assert(ops);
+    assert(c);
+    c->pid = 0;
+    c->last_status = status;
+    c->has_exited = true;
+    c->exited_ms = ops->now(ops->ctx);
+    sup_child_dispatch(ops, c, SUP_EV_EXIT);
+}

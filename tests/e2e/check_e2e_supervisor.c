@@ -1,0 +1,385 @@
+/* End-to-end tests of tubewatchd and tubewatch: real daemon, real
+ * processes (tw-test-worker), observable behaviour only. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "e2e_sup.h"
+
+static e2e_sup_t s_t;
+
+static void s_teardown(void)
+{
+    e2e_sup_cleanup(&s_t);
+}
+
+static const char *s_state(const char *name)
+{
+    static char buf[32];
+    json_t *o = e2e_sup_worker(&s_t, name);
+    snprintf(buf, sizeof buf, "%s",
+             o ? json_string_value(json_object_get(o, "state")) : "(none)");
+    json_decref(o);
+    return buf;
+}
+
+static json_int_t s_int(const char *name, const char *key)
+{
+    json_t *o = e2e_sup_worker(&s_t, name);
+    json_int_t v = o ? json_integer_value(json_object_get(o, key)) : -1;
+    json_decref(o);
+    return v;
+}
+
+typedef struct {
+    const char *name; /* worker */
+    const char *word; /* event word */
+    int n;            /* at least this many */
+} s_ev_t;
+
+static bool s_has_events(void *arg)
+{
+    s_ev_t *e = arg;
+    return e2e_sup_events(&s_t, e->name, e->word, NULL, 0) >= e->n;
+}
+
+static bool s_wait_events(const char *name, const char *word, int n,
+                          int timeout_ms)
+{
+    s_ev_t e = {name, word, n};
+    return tw_test_wait_until(s_has_events, &e, timeout_ms);
+}
+
+START_TEST(test_order_and_clean_stop)
+{
+    e2e_sup_init(&s_t, "[worker.b]\ncommand = [\"@W\", \"ready\"]\n"
+                       "after = [\"a\"]\n"
+                       "[worker.a]\ncommand = [\"@W\", \"ready\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "b", "running", 5000));
+    ck_assert_str_eq(s_state("a"), "running");
+    long long a[2], b[2];
+    ck_assert_int_eq(e2e_sup_events(&s_t, "a", "start", a, 2), 1);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "b", "start", b, 2), 1);
+    ck_assert_int_gt(b[0], a[0]);
+    pid_t pa = e2e_sup_pid(&s_t, "a"), pb = e2e_sup_pid(&s_t, "b");
+    int st = e2e_sup_stop(&s_t, 8000);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert(!e2e_pid_alive(pa));
+    ck_assert(!e2e_pid_alive(pb));
+    /* Reverse dependency order: b exits before a is asked to. */
+    ck_assert_int_eq(e2e_sup_events(&s_t, "a", "exit", a, 2), 1);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "b", "exit", b, 2), 1);
+    ck_assert_int_lt(b[0], a[0]);
+    /* The sockets are gone, the runtime dir stays. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/run/control.sock", s_t.dir);
+    ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_crash_backoff_then_failed)
+{
+    e2e_sup_init(&s_t, "[worker.c]\ncommand = [\"@W\", \"crash\", \"0\", "
+                       "\"1\"]\nmax_restarts = 4\n"
+                       "restart_delay = \"40ms\"\n"
+                       "restart_delay_max = \"160ms\"\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "c", "failed", 5000));
+    long long st[8], ex[8];
+    int n = e2e_sup_events(&s_t, "c", "start", st, 8);
+    ck_assert_int_eq(n, 5);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "c", "exit", ex, 8), 5);
+    /* Gaps exit -> next start follow 40, 80, 160, 160 ms. */
+    long long want[] = {40000, 80000, 160000, 160000};
+    for (int i = 0; i < 4; i++) {
+        long long gap = st[i + 1] - ex[i];
+        ck_assert_msg(gap >= want[i] - 2000 && gap < want[i] + 60000,
+                      "gap %d = %lld us, want about %lld", i, gap, want[i]);
+    }
+    ck_assert_int_eq(s_int("c", "restarts"), 5);
+    json_t *o = e2e_sup_worker(&s_t, "c");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "last_exit")),
+                     "exit 1");
+    ck_assert_ptr_nonnull(json_object_get(o, "next_start_ms"));
+    json_decref(o);
+    /* The operator can start it again at once. */
+    const char *args[] = {"start", "c", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, args), 0);
+    ck_assert(s_wait_events("c", "start", 6, 3000));
+}
+END_TEST
+
+START_TEST(test_exit_code_policy)
+{
+    e2e_sup_init(&s_t,
+                 "[worker.perm]\ncommand = [\"@W\", \"crash\", \"0\", "
+                 "\"100\"]\n"
+                 "[worker.done]\ncommand = [\"@W\", \"crash\", \"0\", \"0\"]\n"
+                 "restart = \"transient\"\n"
+                 "[worker.temp]\ncommand = [\"@W\", \"crash\", \"0\", \"3\"]\n"
+                 "restart = \"temporary\"\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "perm", "failed", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "done", "exited", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "temp", "exited", 5000));
+    ck_assert_int_eq(e2e_sup_events(&s_t, "perm", "start", NULL, 0), 1);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "done", "start", NULL, 0), 1);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "temp", "start", NULL, 0), 1);
+}
+END_TEST
+
+START_TEST(test_watchdog_kills_hung_worker)
+{
+    e2e_sup_init(&s_t, "[worker.h]\ncommand = [\"@W\", \"hang\"]\n"
+                       "watchdog_timeout = \"300ms\"\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(s_wait_events("h", "start", 2, 5000));
+    json_t *o = e2e_sup_worker(&s_t, "h");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "last_exit")),
+                     "signal 9");
+    json_decref(o);
+}
+END_TEST
+
+START_TEST(test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives)
+{
+    e2e_sup_init(&s_t, "[worker.i]\ncommand = [\"@W\", \"ignore-term\"]\n"
+                       "stop_timeout = \"300ms\"\n"
+                       "[worker.f]\ncommand = [\"@W\", \"fork\", \"3\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "i", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "f", "running", 5000));
+    pid_t pi = e2e_sup_pid(&s_t, "i");
+    pid_t gc[8];
+    int ngc = e2e_sup_grandchildren(&s_t, "f", gc, 8);
+    ck_assert_int_eq(ngc, 3);
+    for (int k = 0; k < ngc; k++)
+        ck_assert(e2e_pid_alive(gc[k]));
+    const char *stop_i[] = {"stop", "i", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, stop_i), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "i", "stopped", 3000));
+    ck_assert(e2e_wait_dead(pi, 1000));
+    const char *stop_f[] = {"stop", "f", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, stop_f), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "f", "stopped", 3000));
+    for (int k = 0; k < ngc; k++)
+        ck_assert(e2e_wait_dead(gc[k], 2000));
+}
+END_TEST
+
+typedef struct {
+    int ok; /* status replies in time */
+} s_spam_t;
+
+START_TEST(test_log_spam_does_not_stall)
+{
+    e2e_sup_init(&s_t, "[worker.spam]\ncommand = [\"@W\", \"spam\"]\n"
+                       "[worker.r]\ncommand = [\"@W\", \"ready\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "r", "running", 5000));
+    /* The loop keeps answering while a worker floods its log. */
+    for (int i = 0; i < 20; i++) {
+        int64_t t0 = tw_test_now_ms();
+        json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"status\"}");
+        ck_assert_ptr_nonnull(r);
+        json_decref(r);
+        ck_assert_int_lt(tw_test_now_ms() - t0, 1000);
+    }
+    char path[400];
+    snprintf(path, sizeof path, "%s/logs/spam.log.2", s_t.dir);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_le(st.st_size, 64 * 1024);
+    snprintf(path, sizeof path, "%s/logs/spam.log.3", s_t.dir);
+    ck_assert_int_ne(stat(path, &st), 0);
+    const char *logs[] = {"logs", "spam", "-n", "5", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, logs), 0);
+}
+END_TEST
+
+START_TEST(test_reload_add_remove_change)
+{
+    e2e_sup_init(&s_t, "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
+                       "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
+                       "[worker.gone]\ncommand = [\"@W\", \"ready\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "gone", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "chg", "running", 5000));
+    pid_t keep = e2e_sup_pid(&s_t, "keep");
+    pid_t chg = e2e_sup_pid(&s_t, "chg");
+    pid_t gone = e2e_sup_pid(&s_t, "gone");
+    /* An invalid config is rejected with its error; nothing changes. */
+    e2e_sup_write_config(&s_t, "[worker.keep]\ncommand = [\"@W\"]\n"
+                               "restart = \"sometimes\"\n");
+    json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"reload\"}");
+    ck_assert_ptr_nonnull(r);
+    ck_assert(json_is_false(json_object_get(r, "ok")));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r, "error")), "restart"));
+    json_decref(r);
+    ck_assert_int_eq(e2e_sup_pid(&s_t, "gone"), gone);
+    e2e_sup_write_config(&s_t,
+                         "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
+                         "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
+                         "env = [\"CHANGED=1\"]\n"
+                         "[worker.new]\ncommand = [\"@W\", \"ready\"]\n");
+    const char *reload[] = {"reload", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, reload), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "new", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "gone", NULL, 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "chg", "running", 5000));
+    ck_assert_int_eq(e2e_sup_pid(&s_t, "keep"), keep);
+    ck_assert_int_ne(e2e_sup_pid(&s_t, "chg"), chg);
+    ck_assert(e2e_wait_dead(gone, 2000));
+    /* SIGHUP does the same. */
+    e2e_sup_write_config(&s_t,
+                         "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n");
+    kill(s_t.pid, SIGHUP);
+    ck_assert(e2e_sup_wait_state(&s_t, "new", NULL, 5000));
+    ck_assert_int_eq(e2e_sup_pid(&s_t, "keep"), keep);
+}
+END_TEST
+
+START_TEST(test_template_spawn_at_future_time)
+{
+    e2e_sup_init(&s_t, "[worker.chat]\ncommand = [\"@W\", \"crash\", "
+                       "\"300\", \"0\"]\n"
+                       "template = true\nrestart = \"transient\"\n"
+                       "max_instances = 2\n"
+                       "[worker.scan]\ncommand = [\"@W\", \"spawn\", "
+                       "\"chat\", \"fromscan\", \"0\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    const char *spawn[] = {"spawn", "chat", "later", "--at", "+800ms", NULL};
+    int64_t t0 = tw_test_now_ms();
+    ck_assert_int_eq(e2e_sup_cli(&s_t, spawn), 0);
+    ck_assert_str_eq(s_state("chat@later"), "scheduled");
+    char path[400];
+    snprintf(path, sizeof path, "%s/state/spawns.tsv", s_t.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char buf[512] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "chat\tlater\t"));
+    /* The scanner's spawn.request made another instance. */
+    ck_assert(s_wait_events("chat@fromscan", "start", 1, 3000));
+    /* max_instances = 2: a third is refused while both exist. */
+    const char *third[] = {"spawn", "chat", "third", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, third), 1);
+    ck_assert(s_wait_events("chat@later", "start", 1, 3000));
+    ck_assert_int_ge(tw_test_now_ms() - t0, 700);
+    /* Exit 0 of a transient instance removes it. */
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@later", NULL, 3000));
+    ck_assert_int_eq(e2e_sup_events(&s_t, "chat@later", "start", NULL, 0), 1);
+    const char *bad[] = {"spawn", "chat", "../../etc", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, bad), 100);
+}
+END_TEST
+
+START_TEST(test_pending_spawn_survives_restart)
+{
+    e2e_sup_init(&s_t, "[worker.chat]\ncommand = [\"@W\", \"ready\"]\n"
+                       "template = true\n");
+    ck_assert(e2e_sup_start(&s_t));
+    const char *spawn[] = {"spawn", "chat", "vid1", "--at", "+1h", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, spawn), 0);
+    const char *now[] = {"spawn", "chat", "vid2", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, now), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@vid2", "running", 3000));
+    json_int_t epoch = s_int("chat@vid2", "epoch");
+    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&s_t, 8000)), 0);
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert_str_eq(s_state("chat@vid1"), "scheduled");
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@vid2", "running", 3000));
+    ck_assert_int_gt(s_int("chat@vid2", "epoch"), epoch);
+}
+END_TEST
+
+START_TEST(test_sigkill_daemon_leaves_no_worker)
+{
+    e2e_sup_init(&s_t, "[worker.f]\ncommand = [\"@W\", \"fork\", \"2\"]\n"
+                       "[worker.r]\ncommand = [\"@W\", \"ready\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "f", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "r", "running", 5000));
+    pid_t pf = e2e_sup_pid(&s_t, "f"), pr = e2e_sup_pid(&s_t, "r");
+    pid_t gc[4];
+    int ngc = e2e_sup_grandchildren(&s_t, "f", gc, 4);
+    ck_assert_int_eq(ngc, 2);
+    kill(s_t.pid, SIGKILL);
+    waitpid(s_t.pid, NULL, 0);
+    s_t.pid = 0;
+    ck_assert(e2e_wait_dead(pf, 2000));
+    ck_assert(e2e_wait_dead(pr, 2000));
+    /* A new tubewatchd takes over the stale lock and sockets and clears
+     * what the dead one left behind. */
+    ck_assert(e2e_sup_start(&s_t));
+    for (int k = 0; k < ngc; k++)
+        ck_assert(e2e_wait_dead(gc[k], 2000));
+    ck_assert(e2e_sup_wait_state(&s_t, "r", "running", 5000));
+}
+END_TEST
+
+START_TEST(test_permissions_and_second_daemon)
+{
+    e2e_sup_init(&s_t, "[worker.r]\ncommand = [\"@W\", \"ready\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/run", s_t.dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    snprintf(path, sizeof path, "%s/run/control.sock", s_t.dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0077, 0);
+    ck_assert_int_eq(e2e_sup_run_second(&s_t), 111);
+    snprintf(path, sizeof path, "%s/second.err", s_t.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char buf[1024] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "another tubewatchd"));
+    /* The first one is untouched. */
+    json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"status\"}");
+    ck_assert_ptr_nonnull(r);
+    json_decref(r);
+    const char *status[] = {"status", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, status), 0);
+    const char *bad[] = {"start", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, bad), 100);
+    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&s_t, 8000)), 0);
+    ck_assert_int_eq(e2e_sup_cli(&s_t, status), 111);
+}
+END_TEST
+
+Suite *e2e_supervisor_suite(void)
+{
+    Suite *s = suite_create("e2e_supervisor");
+    TCase *tc = tcase_create("supervisor");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, NULL, s_teardown);
+    tcase_add_test(tc, test_order_and_clean_stop);
+    tcase_add_test(tc, test_crash_backoff_then_failed);
+    tcase_add_test(tc, test_exit_code_policy);
+    tcase_add_test(tc, test_watchdog_kills_hung_worker);
+    tcase_add_test(tc,
+                   test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives);
+    tcase_add_test(tc, test_log_spam_does_not_stall);
+    tcase_add_test(tc, test_reload_add_remove_change);
+    tcase_add_test(tc, test_template_spawn_at_future_time);
+    tcase_add_test(tc, test_pending_spawn_survives_restart);
+    tcase_add_test(tc, test_sigkill_daemon_leaves_no_worker);
+    tcase_add_test(tc, test_permissions_and_second_daemon);
+    suite_add_tcase(s, tc);
+    return s;
+}

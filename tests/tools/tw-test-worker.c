@@ -1,0 +1,161 @@
+/* tw-test-worker - a worker with scripted misbehaviour for the supervisor's
+ * end-to-end tests and benchmarks.
+ *   ready                 HELLO, heartbeats, exit 0 on stop
+ *   crash MS CODE         no protocol: exit CODE after MS ms
+ *   hang                  HELLO, then never heartbeats again
+ *   ignore-term           HELLO, heartbeats, ignores SIGTERM and STOP
+ *   fork N                forks N sleeping grandchildren, then as ready
+ *   spam                  no protocol: prints lines as fast as it can
+ *   silent                no protocol: never says anything, sleeps
+ *   spawn TMPL INST MS    HELLO, asks for TMPL@INST in MS ms, then as ready
+ *   exit-on-stop CODE     HELLO, heartbeats, exits CODE on stop
+ * With TW_TEST_DIR set, appends "start PID EPOCH MONO_US" and
+ * "exit PID MONO_US" lines to TW_TEST_DIR/NAME.events, and grandchildren
+ * pids to TW_TEST_DIR/NAME.grandchildren. */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "tw_worker.h"
+
+static char s_name[128] = "unnamed";
+
+static int64_t s_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void s_event(const char *suffix, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void s_event(const char *suffix, const char *fmt, ...)
+{
+    const char *dir = getenv("TW_TEST_DIR");
+    if (!dir)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, s_name, suffix);
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fclose(f);
+}
+
+static void s_exit(int code)
+{
+    s_event("events", "exit %ld %" PRId64 "\n", (long)getpid(), s_mono_us());
+    _exit(code);
+}
+
+static void s_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Runs the protocol loop until stop (unless ignore_stop). */
+static int s_serve(tw_worker_t *w, int ignore_stop, int stop_code)
+{
+    for (;;) {
+        zmq_pollitem_t items[2];
+        tw_worker_pollitems(w, items);
+        zmq_poll(items, 2, tw_worker_timeout_ms(w));
+        tw_worker_handle(w);
+        tw_worker_count(w, 1, 1, 0);
+        if (tw_worker_stopping(w) && !ignore_stop)
+            return stop_code;
+    }
+}
+
+static tw_worker_t *s_connect(void)
+{
+    int code = 0;
+    tw_err_t err;
+    tw_worker_t *w = tw_worker_new("test", &code, &err);
+    if (!w) {
+        fprintf(stderr, "tw-test-worker: %s\n", err.msg);
+        s_exit(code);
+    }
+    return w;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = getenv("TUBEWATCH_WORKER");
+    if (name)
+        snprintf(s_name, sizeof s_name, "%s", name);
+    const char *ep = getenv("TUBEWATCH_EPOCH");
+    s_event("events", "start %ld %s %" PRId64 "\n", (long)getpid(),
+            ep ? ep : "0", s_mono_us());
+    const char *mode = argc > 1 ? argv[1] : "ready";
+    if (strcmp(mode, "crash") == 0) {
+        long ms = argc > 2 ? atol(argv[2]) : 0;
+        int code = argc > 3 ? atoi(argv[3]) : 1;
+        if (ms > 0)
+            s_sleep_ms(ms);
+        fprintf(stderr, "crashing with exit %d\n", code);
+        s_exit(code);
+    }
+    if (strcmp(mode, "spam") == 0) {
+        setvbuf(stdout, NULL, _IOFBF, 65536);
+        for (unsigned long i = 0;; i++)
+            printf("spam line %lu with some padding to look like a log\n", i);
+    }
+    if (strcmp(mode, "silent") == 0) {
+        for (;;)
+            pause();
+    }
+    tw_worker_t *w = s_connect();
+    printf("%s: mode %s\n", s_name, mode);
+    fflush(stdout);
+    if (strcmp(mode, "fork") == 0) {
+        int n = argc > 2 ? atoi(argv[2]) : 1;
+        for (int i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                for (;;)
+                    pause();
+            }
+            s_event("grandchildren", "%ld\n", (long)p);
+        }
+    }
+    tw_worker_ready(w);
+    if (strcmp(mode, "hang") == 0) {
+        for (;;)
+            pause();
+    }
+    if (strcmp(mode, "spawn") == 0 && argc > 4) {
+        int64_t at = 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        at = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+             atol(argv[4]) * 1000;
+        tw_worker_spawn_request(w, argv[2], argv[3], at);
+    }
+    int code = 0;
+    if (strcmp(mode, "ignore-term") == 0)
+        code = s_serve(w, 1, 0);
+    else if (strcmp(mode, "exit-on-stop") == 0)
+        code = s_serve(w, 0, argc > 2 ? atoi(argv[2]) : 0);
+    else
+        code = s_serve(w, 0, 0);
+    tw_worker_destroy(&w);
+    s_exit(code);
+}

@@ -1,0 +1,240 @@
+/* Unit tests of tw_cfg: defaults, types, unknown keys, secrets, deps. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tw_cfg.h"
+
+static char s_dir[64];
+
+static void s_setup(void)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/tw-cfg-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(s_dir));
+}
+
+static void s_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *s_write(const char *name, const char *text, mode_t mode)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, mode);
+    return path;
+}
+
+/* Loads text; returns the config or NULL, with the problems joined. */
+static tw_cfg_t *s_load(const char *text, char *problems, size_t cap)
+{
+    const char *path = s_write("t.toml", text, 0600);
+    tw_cfg_problem_t *p = NULL;
+    size_t n = 0;
+    tw_cfg_t *cfg = tw_cfg_load(path, &p, &n);
+    problems[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char line[512];
+        snprintf(line, sizeof line, "%d:%d: %s\n", p[i].line, p[i].col,
+                 p[i].msg);
+        strncat(problems, line, cap - strlen(problems) - 1);
+    }
+    free(p);
+    return cfg;
+}
+
+START_TEST(test_example_config_is_valid)
+{
+    tw_cfg_problem_t *p = NULL;
+    size_t n = 0;
+    tw_cfg_t *cfg = tw_cfg_load("supervisor.toml", &p, &n);
+    if (!cfg)
+        tw_cfg_print_problems(stderr, "supervisor.toml", p, n);
+    ck_assert_ptr_nonnull(cfg);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_nonnull(tw_cfg_worker(cfg, "scanner"));
+    const tw_cfg_worker_t *chat = tw_cfg_worker(cfg, "chat");
+    ck_assert_ptr_nonnull(chat);
+    ck_assert(chat->is_template);
+    ck_assert_int_eq(chat->restart, TW_RESTART_TRANSIENT);
+    ck_assert_uint_eq(cfg->scanner.lead_time_ms, 300000);
+    ck_assert_uint_eq(cfg->supervisor.log_max_size, 10u * 1024 * 1024);
+    ck_assert_uint_eq(cfg->notify.nrules, 1);
+    ck_assert_str_eq(cfg->notify.rules[0].template_text,
+                     "Video: {title} | Likes changed: {prev} -> {curr}");
+    tw_cfg_destroy(&cfg);
+    ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_and_relative_paths)
+{
+    char pr[2048];
+    tw_cfg_t *cfg = s_load("[supervisor]\nstate_dir = \"st\"\n"
+                           "[worker.writer]\n",
+                           pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    char want[128];
+    snprintf(want, sizeof want, "%s/st", s_dir);
+    char *real = realpath(s_dir, NULL);
+    snprintf(want, sizeof want, "%s/st", real);
+    free(real);
+    ck_assert_str_eq(cfg->supervisor.state_dir, want);
+    const tw_cfg_worker_t *w = tw_cfg_worker(cfg, "writer");
+    ck_assert_str_eq(w->kind, "writer");
+    ck_assert_uint_eq(w->restart_delay_ms, 100);
+    ck_assert_uint_eq(w->max_restarts, 10);
+    ck_assert_uint_eq(cfg->writer.fsync_interval_ms, 0);
+    ck_assert_uint_eq(cfg->writer.formats.len, 1);
+    tw_cfg_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_type_error_has_position)
+{
+    char pr[2048];
+    tw_cfg_t *cfg =
+        s_load("[supervisor]\nlog_keep = \"five\"\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "2:12: 'log_keep' in [supervisor] must be an "
+                             "integer, not string") != NULL,
+                  "%s", pr);
+}
+END_TEST
+
+START_TEST(test_unknown_key_did_you_mean)
+{
+    char pr[2048];
+    tw_cfg_t *cfg =
+        s_load("[worker.scanner]\nscan_intervall = \"5m\"\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "2:1: unknown key 'scan_intervall' in "
+                             "[worker.scanner] (did you mean "
+                             "'scan_interval'?)") != NULL,
+                  "%s", pr);
+    cfg = s_load("[supervisr]\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "did you mean 'supervisor'") != NULL, "%s", pr);
+}
+END_TEST
+
+START_TEST(test_kind_specific_keys_stay_in_their_kind)
+{
+    char pr[2048];
+    tw_cfg_t *cfg =
+        s_load("[worker.writer]\nlead_time = \"5m\"\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "unknown key 'lead_time' in [worker.writer]"),
+                  "%s", pr);
+}
+END_TEST
+
+START_TEST(test_secret_file_permissions)
+{
+    char pr[2048];
+    s_write("token", "123:ABCDEF\n", 0644);
+    tw_cfg_t *cfg = s_load("[telegram]\nbot_token_file = \"token\"\n"
+                           "chat_ids = [42]\n",
+                           pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "is readable by group or others (mode 0644)"),
+                  "%s", pr);
+    ck_assert_ptr_null(strstr(pr, "ABCDEF"));
+    s_write("token", "123:ABCDEF\n", 0600);
+    cfg = s_load("[telegram]\nbot_token_file = \"token\"\nchat_ids = [42]\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_str_eq(cfg->telegram.bot_token, "123:ABCDEF");
+    ck_assert_str_eq(cfg->telegram.chat_ids.v[0], "42");
+    tw_cfg_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_ranges_and_durations)
+{
+    char pr[2048];
+    tw_cfg_t *cfg = s_load("[worker.scanner]\nscan_interval = \"5 minutes\"\n"
+                           "max_restarts = 0\nrestart = \"always\"\n",
+                           pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "must be a duration"), "%s", pr);
+    ck_assert_msg(strstr(pr, "'max_restarts' is out of range"), "%s", pr);
+    ck_assert_msg(strstr(pr, "'restart' must be \"permanent\""), "%s", pr);
+    uint64_t ms;
+    ck_assert_int_eq(tw_cfg_parse_duration("1h30m", &ms), TW_OK);
+    ck_assert_uint_eq(ms, 5400000);
+    ck_assert_int_eq(tw_cfg_parse_duration("250ms", &ms), TW_OK);
+    ck_assert_uint_eq(ms, 250);
+    ck_assert_int_eq(tw_cfg_parse_duration("5", &ms), TW_ERR_INVALID);
+    ck_assert_int_eq(tw_cfg_parse_duration("99999999999999999999s", &ms),
+                     TW_ERR_INVALID);
+}
+END_TEST
+
+START_TEST(test_dependencies_checked)
+{
+    char pr[2048];
+    tw_cfg_t *cfg = s_load("[worker.a]\ncommand = [\"/bin/true\"]\n"
+                           "after = [\"b\"]\n"
+                           "[worker.b]\ncommand = [\"/bin/true\"]\n"
+                           "after = [\"a\"]\n"
+                           "[worker.c]\ncommand = [\"/bin/true\"]\n"
+                           "after = [\"nobody\"]\n",
+                           pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "[worker.a] is part of a dependency cycle"), "%s",
+                  pr);
+    ck_assert_msg(strstr(pr, "runs after 'nobody', which is not a worker"),
+                  "%s", pr);
+}
+END_TEST
+
+START_TEST(test_command_worker_and_syntax_error)
+{
+    char pr[2048];
+    tw_cfg_t *cfg =
+        s_load("[worker.extra]\ncommand = [\"bin/x\"]\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "must start with an absolute path"), "%s", pr);
+    cfg = s_load("[worker.extra]\ncommand = [\"/bin/sleep\", \"1\"]\n"
+                 "stop_signal = \"INT\"\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    const tw_cfg_worker_t *w = tw_cfg_worker(cfg, "extra");
+    ck_assert_str_eq(w->kind, "");
+    ck_assert_uint_eq(w->command.len, 2);
+    tw_cfg_destroy(&cfg);
+    cfg = s_load("[supervisor\n", pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strncmp(pr, "1:", 2) == 0, "%s", pr);
+}
+END_TEST
+
+Suite *cfg_suite(void)
+{
+    Suite *s = suite_create("cfg");
+    TCase *tc = tcase_create("load");
+    tcase_set_timeout(tc, 10);
+    tcase_add_checked_fixture(tc, s_setup, s_teardown);
+    tcase_add_test(tc, test_example_config_is_valid);
+    tcase_add_test(tc, test_defaults_and_relative_paths);
+    tcase_add_test(tc, test_type_error_has_position);
+    tcase_add_test(tc, test_unknown_key_did_you_mean);
+    tcase_add_test(tc, test_kind_specific_keys_stay_in_their_kind);
+    tcase_add_test(tc, test_secret_file_permissions);
+    tcase_add_test(tc, test_ranges_and_durations);
+    tcase_add_test(tc, test_dependencies_checked);
+    tcase_add_test(tc, test_command_worker_and_syntax_error);
+    suite_add_tcase(s, tc);
+    return s;
+}

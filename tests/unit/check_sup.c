@@ -1,0 +1,514 @@
+/* Unit tests of the supervisor's pieces: the child state machine with fake
+ * side effects, control request parsing, times, state files, log capture,
+ * the worker frame codec. */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../supervisor/sup_child.h"
+#include "../../supervisor/sup_ctl.h"
+#include "../../supervisor/sup_log.h"
+#include "../../supervisor/sup_state.h"
+#include "../../supervisor/sup_time.h"
+#include "tw_worker.h"
+
+/* ---- fake side effects ---- */
+
+typedef struct {
+    int64_t now;      /* fake monotonic clock */
+    int spawns;       /* spawn calls */
+    bool spawn_fails; /* make spawn fail */
+    bool deps;        /* deps_ready answer */
+    int kills[8];     /* signals sent, in order */
+    int nkills;       /* how many */
+    char last[32];    /* last report */
+    int failed;       /* "failed" reports */
+} fake_t;
+
+static tw_rc_t f_spawn(void *ctx, sup_child_t *c)
+{
+    fake_t *f = ctx;
+    f->spawns++;
+    if (f->spawn_fails)
+        return TW_ERR_AGAIN;
+    c->pid = 1000 + f->spawns;
+    c->epoch = (uint64_t)f->spawns;
+    return TW_OK;
+}
+
+static void f_kill(void *ctx, sup_child_t *c, int sig)
+{
+    fake_t *f = ctx;
+    (void)c;
+    if (f->nkills < 8)
+        f->kills[f->nkills++] = sig;
+}
+
+static bool f_deps(void *ctx, const sup_child_t *c)
+{
+    (void)c;
+    return ((fake_t *)ctx)->deps;
+}
+
+static void f_report(void *ctx, sup_child_t *c, const char *what,
+                     const char *text)
+{
+    fake_t *f = ctx;
+    (void)c;
+    (void)text;
+    snprintf(f->last, sizeof f->last, "%s", what);
+    if (strcmp(what, "failed") == 0)
+        f->failed++;
+}
+
+static int64_t f_now(void *ctx)
+{
+    return ((fake_t *)ctx)->now;
+}
+
+static fake_t s_fake;
+static sup_ops_t s_ops;
+static tw_cfg_worker_t s_w;
+static char s_wname[] = "w";
+
+static void s_setup(void)
+{
+    memset(&s_fake, 0, sizeof s_fake);
+    s_fake.now = 1000000;
+    s_fake.deps = true;
+    s_ops = (sup_ops_t){&s_fake, f_spawn, f_kill, f_deps, f_report, f_now};
+    memset(&s_w, 0, sizeof s_w);
+    s_w.name = s_wname;
+    s_w.kind = s_wname;
+    s_w.enabled = true;
+    s_w.restart = TW_RESTART_PERMANENT;
+    s_w.min_uptime_ms = 1000;
+    s_w.restart_delay_ms = 100;
+    s_w.restart_delay_max_ms = 400;
+    s_w.max_restarts = 5;
+    s_w.restart_window_ms = 60000;
+    s_w.failed_retry_ms = 600000;
+    s_w.stop_signal = SIGTERM;
+    s_w.stop_timeout_ms = 2000;
+    s_w.ready_timeout_ms = 500;
+    s_w.watchdog_timeout_ms = 3000;
+}
+
+static int s_exit_status(int code)
+{
+    return (code & 0xff) << 8; /* as waitpid reports an exit */
+}
+
+/* Runs the child until it is started again after a young crash; returns
+ * the delay the state machine chose. */
+static int64_t s_crash_young(sup_child_t *c, int code)
+{
+    s_fake.now += 10;
+    sup_child_exited(&s_ops, c, s_exit_status(code));
+    if (c->state != SUP_ST_BACKOFF)
+        return -1;
+    int64_t delay = c->deadline_ms - s_fake.now;
+    s_fake.now = c->deadline_ms;
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    return delay;
+}
+
+START_TEST(test_fsm_backoff_doubles_to_max)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    ck_assert_int_eq(s_crash_young(&c, 1), 100);
+    ck_assert_int_eq(s_crash_young(&c, 1), 200);
+    ck_assert_int_eq(s_crash_young(&c, 1), 400);
+    ck_assert_int_eq(s_crash_young(&c, 1), 400);
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 5);
+}
+END_TEST
+
+START_TEST(test_fsm_old_death_restarts_at_once)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    s_crash_young(&c, 1);
+    s_crash_young(&c, 1);
+    s_fake.now += 5000; /* longer than min_uptime */
+    sup_child_exited(&s_ops, &c, s_exit_status(1));
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 4);
+    /* The backoff starts over after a long run. */
+    ck_assert_int_eq(s_crash_young(&c, 1), 100);
+}
+END_TEST
+
+START_TEST(test_fsm_exit_111_backs_off_even_when_old)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    s_fake.now += 5000;
+    sup_child_exited(&s_ops, &c, s_exit_status(111));
+    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+}
+END_TEST
+
+START_TEST(test_fsm_max_restarts_fails_then_retries)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_ge(s_crash_young(&c, 1), 0);
+    s_fake.now += 10;
+    sup_child_exited(&s_ops, &c, s_exit_status(1));
+    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+    ck_assert_int_eq(s_fake.failed, 1);
+    ck_assert_int_eq(c.deadline_ms, s_fake.now + 600000);
+    s_fake.now = c.deadline_ms;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
+    ck_assert_str_eq(s_fake.last, "recovered");
+}
+END_TEST
+
+START_TEST(test_fsm_exit_100_is_failed)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    s_fake.now += 5000;
+    sup_child_exited(&s_ops, &c, s_exit_status(100));
+    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+}
+END_TEST
+
+START_TEST(test_fsm_transient_and_temporary)
+{
+    sup_child_t c;
+    s_w.restart = TW_RESTART_TRANSIENT;
+    sup_child_init(&c, &s_w, "vid");
+    ck_assert_str_eq(c.name, "w@vid");
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    s_fake.now += 10;
+    sup_child_exited(&s_ops, &c, s_exit_status(0));
+    ck_assert_int_eq(c.state, SUP_ST_EXITED);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    s_fake.now += 10;
+    sup_child_exited(&s_ops, &c, SIGSEGV); /* killed by a signal */
+    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    s_w.restart = TW_RESTART_TEMPORARY;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_exited(&s_ops, &c, s_exit_status(3));
+    ck_assert_int_eq(c.state, SUP_ST_EXITED);
+}
+END_TEST
+
+START_TEST(test_fsm_stop_escalates_to_sigkill)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
+    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_STOP);
+    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
+    ck_assert_int_eq(s_fake.kills[0], SIGTERM);
+    s_fake.now = c.deadline_ms;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(s_fake.kills[1], SIGKILL);
+    sup_child_exited(&s_ops, &c, SIGKILL);
+    ck_assert_int_eq(c.state, SUP_ST_STOPPED);
+    ck_assert_int_eq(s_fake.spawns, 1);
+}
+END_TEST
+
+START_TEST(test_fsm_restart_and_watchdog)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    c.speaks = true;
+    c.last_hb_ms = s_fake.now;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
+    ck_assert_int_eq(c.deadline_ms, s_fake.now + 3000);
+    s_fake.now = c.deadline_ms;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    ck_assert_str_eq(s_fake.last, "watchdog");
+    ck_assert_int_eq(s_fake.kills[0], SIGKILL);
+    s_fake.now += 5000;
+    sup_child_exited(&s_ops, &c, SIGKILL);
+    ck_assert_int_eq(c.state, SUP_ST_STARTING); /* restarted */
+    sup_child_dispatch(&s_ops, &c, SUP_EV_RESTART);
+    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
+    sup_child_exited(&s_ops, &c, s_exit_status(0));
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 3);
+}
+END_TEST
+
+START_TEST(test_fsm_waits_for_deps_and_ready_timeout)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    s_fake.deps = false;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    ck_assert_int_eq(c.state, SUP_ST_WAITING);
+    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
+    ck_assert_int_eq(c.state, SUP_ST_WAITING);
+    s_fake.deps = true;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
+    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    s_fake.now = c.deadline_ms;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
+    ck_assert_int_eq(c.deadline_ms, 0); /* silent worker: no watchdog */
+}
+END_TEST
+
+START_TEST(test_fsm_spawn_failure_backs_off)
+{
+    sup_child_t c;
+    sup_child_init(&c, &s_w, NULL);
+    s_fake.spawn_fails = true;
+    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+}
+END_TEST
+
+START_TEST(test_fsm_table_is_total_for_exit)
+{
+    /* Every state where a process can exist handles EXIT. */
+    ck_assert_ptr_nonnull(sup_fsm[SUP_ST_STARTING][SUP_EV_EXIT]);
+    ck_assert_ptr_nonnull(sup_fsm[SUP_ST_RUNNING][SUP_EV_EXIT]);
+    ck_assert_ptr_nonnull(sup_fsm[SUP_ST_STOPPING][SUP_EV_EXIT]);
+    for (int st = 0; st < SUP_ST__COUNT; st++)
+        ck_assert_str_ne(sup_child_state_name((sup_state_t)st), "?");
+}
+END_TEST
+
+/* ---- control requests ---- */
+
+static tw_rc_t s_parse(const char *text, sup_ctl_req_t *req)
+{
+    tw_err_t err;
+    return sup_ctl_parse(text, strlen(text), req, &err);
+}
+
+START_TEST(test_ctl_parse_strict)
+{
+    sup_ctl_req_t r;
+    ck_assert_int_eq(s_parse("{\"cmd\":\"status\"}", &r), TW_OK);
+    ck_assert_int_eq(r.cmd, SUP_CMD_STATUS);
+    ck_assert_int_eq(s_parse("{\"cmd\":\"restart\",\"name\":\"chat@x_Y-1\"}",
+                             &r),
+                     TW_OK);
+    ck_assert_str_eq(r.name, "chat@x_Y-1");
+    ck_assert_int_eq(s_parse("{\"cmd\":\"spawn\",\"template\":\"chat\","
+                             "\"instance\":\"abc\",\"not_before\":5}",
+                             &r),
+                     TW_OK);
+    ck_assert_int_eq(r.not_before, 5);
+    const char *bad[] = {
+        "",
+        "[]",
+        "{}",
+        "{\"cmd\":1}",
+        "{\"cmd\":\"nope\"}",
+        "{\"cmd\":\"status\",\"extra\":1}",
+        "{\"cmd\":\"stop\"}",
+        "{\"cmd\":\"stop\",\"name\":\"a\",\"name\":\"b\"}",
+        "{\"cmd\":\"stop\",\"name\":\"../x\"}",
+        "{\"cmd\":\"stop\",\"name\":\"a@b/c\"}",
+        "{\"cmd\":\"spawn\",\"template\":\"chat\",\"instance\":\"a b\"}",
+        "{\"cmd\":\"spawn\",\"template\":\"chat\",\"instance\":\"x\","
+        "\"not_before\":-1}",
+        "{\"cmd\":\"spawn\",\"template\":\"chat\"}",
+        "{\"cmd\":\"status\"} trailing",
+        "{\"cmd\":\"stop\",\"name\":\"a\\u0000b\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(s_parse(bad[i], &r) != TW_OK, "accepted: %s", bad[i]);
+}
+END_TEST
+
+/* ---- time ---- */
+
+START_TEST(test_time_parse)
+{
+    int64_t us;
+    ck_assert_int_eq(sup_time_parse("1970-01-01T00:00:00Z", 0, &us, NULL),
+                     TW_OK);
+    ck_assert_int_eq(us, 0);
+    ck_assert_int_eq(
+        sup_time_parse("2026-11-23T16:00:00.5+01:00", 0, &us, NULL), TW_OK);
+    char buf[40];
+    ck_assert_str_eq(sup_time_format(us, buf, sizeof buf),
+                     "2026-11-23T15:00:00.500000Z");
+    ck_assert_int_eq(sup_time_parse("+5m", 1000, &us, NULL), TW_OK);
+    ck_assert_int_eq(us, 1000 + 300000000LL);
+    ck_assert_int_eq(sup_time_parse("+1h30m", 0, &us, NULL), TW_OK);
+    ck_assert_int_eq(us, 5400000000LL);
+    ck_assert_int_eq(sup_time_parse("2026-02-30T00:00:00Z", 0, &us, NULL),
+                     TW_ERR_INVALID);
+    ck_assert_int_eq(sup_time_parse("+5x", 0, &us, NULL), TW_ERR_INVALID);
+    ck_assert_int_eq(sup_time_parse("2026-11-23 10:00", 0, &us, NULL),
+                     TW_ERR_INVALID);
+}
+END_TEST
+
+/* ---- state files ---- */
+
+START_TEST(test_state_epoch_and_spawns)
+{
+    char dir[] = "/tmp/tw-sup-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/epoch", dir);
+    sup_epoch_t *e = sup_epoch_open(path, NULL);
+    uint64_t a = sup_epoch_next(e);
+    uint64_t b = sup_epoch_next(e);
+    ck_assert_uint_gt(b, a);
+    sup_epoch_destroy(&e);
+    e = sup_epoch_open(path, NULL);
+    ck_assert_uint_gt(sup_epoch_next(e), b);
+    sup_epoch_destroy(&e);
+    ck_assert_ptr_null(e);
+
+    char sp[256];
+    snprintf(sp, sizeof sp, "%s/spawns.tsv", dir);
+    sup_spawn_t v[2] = {{"chat", "abc", 42}, {"chat", "d-E_f", 0}};
+    ck_assert_int_eq(sup_spawns_save(sp, v, 2, NULL), TW_OK);
+    FILE *f = fopen(sp, "a");
+    fputs("chat\t../etc\t1\nbroken\n", f);
+    fclose(f);
+    sup_spawn_t out[4];
+    size_t n, bad;
+    ck_assert_int_eq(sup_spawns_load(sp, out, 4, &n, &bad, NULL), TW_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(bad, 2);
+    ck_assert_str_eq(out[1].instance, "d-E_f");
+    ck_assert_int_eq(out[0].not_before, 42);
+    unlink(sp);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* ---- log capture ---- */
+
+START_TEST(test_log_lines_and_rotation)
+{
+    char dir[] = "/tmp/tw-sup-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sup_logger_t *lg = sup_logger_new(dir, 4096, 2, NULL);
+    ck_assert_ptr_nonnull(lg);
+    sup_log_t *l = sup_log_open(lg, "w", NULL);
+    int fd = sup_log_child_fd(l);
+    for (int i = 0; i < 200; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "line %03d\n", i);
+        ck_assert_int_eq(write(fd, line, (size_t)n), n);
+        if (i % 50 == 49)
+            sup_log_drain(l, SIZE_MAX);
+    }
+    ck_assert_int_eq(write(fd, "partial", 7), 7);
+    sup_log_drain(l, SIZE_MAX);
+    ck_assert(sup_logger_flush(lg, 5000));
+    char path[256];
+    snprintf(path, sizeof path, "%s/w.log.1", dir);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/w.log", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char buf[256], last[256] = "";
+    while (fgets(buf, sizeof buf, f))
+        snprintf(last, sizeof last, "%s", buf);
+    fclose(f);
+    /* RFC 3339 timestamp, then the text. */
+    ck_assert_int_eq(last[4], '-');
+    ck_assert_int_eq(last[26], 'Z');
+    ck_assert_str_eq(last + 28, "line 199\n");
+
+    sup_log_close(&l);
+    ck_assert_ptr_null(l);
+    sup_logger_destroy(&lg);
+    ck_assert_ptr_null(lg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* ---- worker frames ---- */
+
+START_TEST(test_wmsg_roundtrip_and_garbage)
+{
+    tw_wmsg_t m = {.type = TW_WMSG_SPAWN_REQUEST, .epoch = 7, .seq = 9,
+                   .not_before = 123456789};
+    snprintf(m.src, sizeof m.src, "scanner");
+    snprintf(m.tmpl, sizeof m.tmpl, "chat");
+    snprintf(m.instance, sizeof m.instance, "abc");
+    unsigned char buf[512];
+    size_t n = tw_wmsg_encode(&m, buf, sizeof buf);
+    ck_assert_uint_gt(n, 0);
+    tw_wmsg_t d;
+    ck_assert_int_eq(tw_wmsg_decode(buf, n, &d, NULL), TW_OK);
+    ck_assert_int_eq(d.type, TW_WMSG_SPAWN_REQUEST);
+    ck_assert_str_eq(d.instance, "abc");
+    ck_assert_int_eq(d.not_before, 123456789);
+    ck_assert_uint_eq(d.epoch, 7);
+    for (size_t cut = 0; cut < n; cut++)
+        ck_assert_int_eq(tw_wmsg_decode(buf, cut, &d, NULL), TW_ERR_PROTO);
+    const unsigned char huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x01};
+    ck_assert_int_eq(tw_wmsg_decode(huge, sizeof huge, &d, NULL),
+                     TW_ERR_PROTO);
+    ck_assert(tw_worker_valid_instance("a-B_9"));
+    ck_assert(!tw_worker_valid_instance(""));
+    ck_assert(!tw_worker_valid_instance("a/b"));
+    char longid[80];
+    memset(longid, 'a', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    ck_assert(!tw_worker_valid_instance(longid));
+}
+END_TEST
+
+Suite *sup_suite(void)
+{
+    Suite *s = suite_create("sup");
+    TCase *tc = tcase_create("fsm");
+    tcase_set_timeout(tc, 10);
+    tcase_add_checked_fixture(tc, s_setup, NULL);
+    tcase_add_test(tc, test_fsm_backoff_doubles_to_max);
+    tcase_add_test(tc, test_fsm_old_death_restarts_at_once);
+    tcase_add_test(tc, test_fsm_exit_111_backs_off_even_when_old);
+    tcase_add_test(tc, test_fsm_max_restarts_fails_then_retries);
+    tcase_add_test(tc, test_fsm_exit_100_is_failed);
+    tcase_add_test(tc, test_fsm_transient_and_temporary);
+    tcase_add_test(tc, test_fsm_stop_escalates_to_sigkill);
+    tcase_add_test(tc, test_fsm_restart_and_watchdog);
+    tcase_add_test(tc, test_fsm_waits_for_deps_and_ready_timeout);
+    tcase_add_test(tc, test_fsm_spawn_failure_backs_off);
+    tcase_add_test(tc, test_fsm_table_is_total_for_exit);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parts");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_ctl_parse_strict);
+    tcase_add_test(tc, test_time_parse);
+    tcase_add_test(tc, test_state_epoch_and_spawns);
+    tcase_add_test(tc, test_log_lines_and_rotation);
+    tcase_add_test(tc, test_wmsg_roundtrip_and_garbage);
+    suite_add_tcase(s, tc);
+    return s;
+}
