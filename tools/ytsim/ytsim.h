@@ -143,6 +143,7 @@ typedef struct {
     double comment_ratio;   /* comments per view */
     bool comments_disabled; /* commentCount absent */
     uint64_t viewers_peak;  /* peak concurrent viewers */
+    bool load;              /* load-mode stream: no truth files */
     /* runtime */
     uint64_t vh;             /* hash of the id */
     char chat_id[128];       /* activeLiveChatId */

@@ -757,7 +757,7 @@ static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
                            const s_msg_t *m)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
-    if (!scn->truth_chat) {
+    if (!scn->truth_chat || s->load) {
         return;
     }
     ytsim_buf_t row = {0};
@@ -794,6 +794,9 @@ void ytsim_chat_truth_open(ytsim_srv_t *srv)
     mkdir(path, 0755);
     for (size_t i = 0; i < scn->n_streams; i++) {
         ytsim_stream_t *s = &scn->streams[i];
+        if (s->load) {
+            continue;
+        }
         snprintf(path, sizeof path, "%s/truth/chat/%s.tsv", ytsim_out(srv),
                  s->id);
         s->truth = fopen(path, "w");
@@ -1292,7 +1295,7 @@ static void s_api_truth(ytsim_srv_t *srv, ytsim_stream_t *s, const s_msg_t *m,
                         const char *text)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
-    if (!scn->truth_chat || !s_is_item(m->kind)) {
+    if (!scn->truth_chat || s->load || !s_is_item(m->kind)) {
         return;
     }
     /* columns as expected_chat.jq derives them from a Data API answer */

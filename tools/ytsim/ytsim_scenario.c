@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tw_toml.h"
+
 static char *s_dup(const char *s)
 {
     char *p = strdup(s ? s : "");
@@ -181,17 +183,7 @@ void ytsim_scn_default(ytsim_scn_t *scn)
     scn->tg_chats[1] = -1001234567890;
 }
 
-/* ---- TOML loader ------------------------------------------------------
- * Enabled once common/tw_toml.c exists (the parser is written on another
- * branch); until then only the built-in scenario is available. */
-#if defined(__has_include)
-#if __has_include("../../common/tw_toml.c")
-#define YTSIM_HAVE_TOML 1
-#endif
-#endif
-
-#ifdef YTSIM_HAVE_TOML
-#include "tw_toml.h"
+/* ---- TOML loader ------------------------------------------------------ */
 
 static tw_rc_t s_type_err(const tw_toml_t *v, const char *key, const char *want,
                           tw_err_t *err)
@@ -669,16 +661,6 @@ tw_rc_t ytsim_scn_load(ytsim_scn_t *scn, const char *path, tw_err_t *err)
     tw_toml_destroy(&root);
     return rc;
 }
-#else
-tw_rc_t ytsim_scn_load(ytsim_scn_t *scn, const char *path, tw_err_t *err)
-{
-    (void)path;
-    s_scn_defaults(scn);
-    tw_err_set(err, "this ytsim was built without the TOML parser "
-                    "(common/tw_toml.c); use --scenario builtin");
-    return TW_ERR_CONFIG;
-}
-#endif
 
 /* Video ids end in one of 16 characters, channel ids in one of 4. */
 static void s_make_id(uint64_t h, char *out, size_t n, const char *last)
@@ -744,7 +726,8 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
             s->sched = 0;
             s->has_start = true;
             s->start = 0;
-            s->duration = 30 * 86400;
+            s->duration = 86400;
+            s->load = true;
             s->rate = scn->load_rate;
             s->backlog = 0;
             s->max_actions = 100000;

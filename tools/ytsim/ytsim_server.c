@@ -811,6 +811,7 @@ static void s_usage(FILE *f)
 {
     fputs("usage: ytsim --scenario FILE|builtin --listen 127.0.0.1:PORT "
           "--out DIR\n"
+          "       ytsim --check --scenario FILE   (validate and exit)\n"
           "             [--speed X] [--seed N] [--time T] [--threads N]\n"
           "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
           "             [--quota UNITS] [--token-ttl SECONDS]\n"
@@ -849,6 +850,7 @@ int main(int argc, char **argv)
     long load_streams = -1;
     double load_rate = -1;
     long long epoch = -1;
+    bool check = false;
     long long quota = -1;
     long token_ttl = -1;
     ytsim_fault_t faults[32];
@@ -859,6 +861,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return TW_EXIT_OK;
+        }
+        if (strcmp(a, "--check") == 0) {
+            check = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "ytsim: %s needs a value\n", a);
@@ -914,9 +920,12 @@ int main(int argc, char **argv)
             return TW_EXIT_USAGE;
         }
     }
-    if (!scenario || !listen || !out) {
+    if (!scenario || (!check && (!listen || !out))) {
         s_usage(stderr);
         return TW_EXIT_USAGE;
+    }
+    if (check) {
+        listen = "127.0.0.1:0";
     }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -981,13 +990,16 @@ int main(int argc, char **argv)
     if (load_rate >= 0) {
         srv->scn.load_rate = load_rate;
     }
-    if (srv->scn.load_streams > 0 && load_streams >= 0) {
-        srv->scn.truth_chat = false;
-    }
     if (ytsim_scn_finish(&srv->scn, &err) != TW_OK) {
         fprintf(stderr, "ytsim: %s: %s\n", scenario, err.msg);
         ytsim_scn_free(&srv->scn);
         return TW_EXIT_USAGE;
+    }
+    if (check) {
+        printf("ytsim: scenario ok: %zu channels, %zu streams, %zu faults\n",
+               srv->scn.n_chans, srv->scn.n_streams, srv->scn.n_faults);
+        ytsim_scn_free(&srv->scn);
+        return TW_EXIT_OK;
     }
     if (srv->scn.epoch_now) {
         srv->scn.epoch_usec = (int64_t)time(NULL) * 1000000;
