@@ -828,52 +828,73 @@ void ytsim_chat_truth_close(ytsim_srv_t *srv)
 
 /* ---- tokens -------------------------------------------------------- */
 
+/* Tokens are base64url of: 6 bytes that make them start like the real
+ * ones ("0ofMyANY" live, "op2w0wRy" replay), the payload (magic, mode,
+ * video id, position, check byte) and the real trailer 82 01 02 08 T where
+ * T = 1 for all messages ("Live chat") and 4 for "Top chat". */
+static const unsigned char s_live_head[6] = {0xd2, 0x87, 0xcc,
+                                             0xc8, 0x03, 0x58};
+static const unsigned char s_replay_head[6] = {0xa2, 0x9d, 0xb0,
+                                               0xd3, 0x04, 0x72};
+
 void ytsim_chat_token(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
                       uint32_t pos)
 {
-    unsigned char p[20];
-    p[0] = 0x59;
-    p[1] = (unsigned char)mode;
-    memcpy(p + 2, s->id, 11);
-    p[13] = (unsigned char)(pos >> 24);
-    p[14] = (unsigned char)(pos >> 16);
-    p[15] = (unsigned char)(pos >> 8);
-    p[16] = (unsigned char)pos;
+    unsigned char p[29];
+    bool replay = mode == 'R' || mode == 'r';
+    memcpy(p, replay ? s_replay_head : s_live_head, 6);
+    unsigned char *q = p + 6;
+    q[0] = 0x59;
+    q[1] = (unsigned char)mode;
+    memcpy(q + 2, s->id, 11);
+    q[13] = (unsigned char)(pos >> 24);
+    q[14] = (unsigned char)(pos >> 16);
+    q[15] = (unsigned char)(pos >> 8);
+    q[16] = (unsigned char)pos;
     unsigned char x = 0xa5;
     for (int i = 0; i < 17; i++) {
-        x = (unsigned char)(x * 31 + p[i]);
+        x = (unsigned char)(x * 31 + q[i]);
     }
-    p[17] = x;
-    ytsim_buf_puts(b, mode == 'R' ? "op2w0wR" : "0ofMyAN");
-    ytsim_buf_b64(b, p, 18, true, false);
+    q[17] = x;
+    unsigned char *t = q + 18;
+    t[0] = 0x82;
+    t[1] = 0x01;
+    t[2] = 0x02;
+    t[3] = 0x08;
+    t[4] = (mode == 'T' || mode == 'r') ? 0x04 : 0x01;
+    ytsim_buf_b64(b, p, sizeof p, true, false);
 }
 
 bool ytsim_chat_token_parse(const char *tok, char *vid, char *mode,
                             uint32_t *pos)
 {
-    if (!tok || strlen(tok) < 8 || strlen(tok) > 64) {
+    if (!tok || strlen(tok) < 30 || strlen(tok) > 64) {
         return false;
     }
-    if (strncmp(tok, "0ofMyAN", 7) != 0 && strncmp(tok, "op2w0wR", 7) != 0) {
+    unsigned char p[48];
+    long n = ytsim_b64_decode(tok, strlen(tok), p, sizeof p);
+    if (n != 29) {
         return false;
     }
-    unsigned char p[32];
-    long n = ytsim_b64_decode(tok + 7, strlen(tok + 7), p, sizeof p);
-    if (n != 18 || p[0] != 0x59) {
+    const unsigned char *q = p + 6;
+    if (q[0] != 0x59) {
         return false;
     }
     unsigned char x = 0xa5;
     for (int i = 0; i < 17; i++) {
-        x = (unsigned char)(x * 31 + p[i]);
+        x = (unsigned char)(x * 31 + q[i]);
     }
-    if (x != p[17]) {
+    if (x != q[17]) {
         return false;
     }
-    *mode = (char)p[1];
-    memcpy(vid, p + 2, 11);
+    *mode = (char)q[1];
+    memcpy(vid, q + 2, 11);
     vid[11] = '\0';
-    *pos = (uint32_t)p[13] << 24 | (uint32_t)p[14] << 16 |
-           (uint32_t)p[15] << 8 | p[16];
+    *pos = (uint32_t)q[13] << 24 | (uint32_t)q[14] << 16 |
+           (uint32_t)q[15] << 8 | q[16];
+    if (*mode == 'r') {
+        *mode = 'R';
+    }
     return *mode == 'L' || *mode == 'T' || *mode == 'R';
 }
 
@@ -942,7 +963,7 @@ void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
                    top_selected ? ",\"selected\":true" : ",\"selected\":false");
     YB(b, ",\"continuation\":{\"reloadContinuationData\":{"
           "\"continuation\":\"");
-    ytsim_chat_token(b, s, replay ? 'R' : 'T', pos);
+    ytsim_chat_token(b, s, replay ? 'r' : 'T', pos);
     YB(b, "\",\"clickTrackingParams\":\"CDIQxqYCIhMI0PnT9ofQ8QIVZET1BR1eJAnz\"}"
           "},\"accessibility\":{\"accessibilityData\":{\"label\":\"Top chat\"}}"
           ",\"subtitle\":\"Some messages, such as potential spam, may not be "
