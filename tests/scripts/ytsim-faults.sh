@@ -14,7 +14,8 @@ ytsim_start --scenario builtin --time 60 --speed 0 \
     --fault get_live_chat:5xx --fault "videos:429:$A:1:7" \
     --fault "rss:slow:$A:1:300" --fault watch:truncate --fault next:reset \
     --fault updated_metadata:malformed --fault telegram:outage \
-    --fault "channels:5xx:100:200" --fault "playlistItems:5xx:$A:0.5:500"
+    --fault "channels:5xx:100:200" --fault "playlistItems:5xx:$A:0.5:500" \
+    --fault drive_files:quota
 V=$(stream_id Singing)
 C=$(awk -F '\t' 'NR == 2 { print $2 }' "$YS_OUT/truth/streams.tsv")
 
@@ -44,6 +45,14 @@ code=$(curl -s -o "$T/m" -w '%{http_code}' -X POST -H 'Content-Type: application
     -d "{\"videoId\":\"$V\"}" "$YS_URL/youtubei/v1/updated_metadata")
 [ "$code" = 200 ] || fail "malformed fault gave $code"
 jq . "$T/m" >/dev/null 2>&1 && fail "malformed body parses"
+
+# quota: the service's own quota error body
+code=$(curl -s -o "$T/q" -w '%{http_code}' "$YS_URL/drive/v3/files")
+[ "$code" = 403 ] || fail "quota fault gave $code"
+if [ -d "$SHARED/fixtures" ]; then
+    shape_check . "$SHARED/fixtures/drive/error-403-storageQuotaExceeded-global.json" \
+        "$T/q" || fail "storageQuotaExceeded shape"
+fi
 
 # outside its window (100..200) the channels fault does not fire
 code=$(curl -s -o /dev/null -w '%{http_code}' "$YS_URL/youtube/v3/channels?part=id&id=$C&key=ytsim-api-key")

@@ -166,6 +166,7 @@ typedef enum {
     YTSIM_F_RESET,     /* close the connection without an answer */
     YTSIM_F_MALFORMED, /* 200 with a cut-off (invalid) JSON body */
     YTSIM_F_OUTAGE,    /* everything refused (connection closed) */
+    YTSIM_F_QUOTA,     /* the service's quota error (403 / 429) */
 } ytsim_fault_kind_t;
 
 /* One fault rule. */

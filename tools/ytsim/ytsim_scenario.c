@@ -380,10 +380,10 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
     static const struct {
         const char *name;
         ytsim_fault_kind_t kind;
-    } tab[] = {{"5xx", YTSIM_F_5XX},      {"429", YTSIM_F_429},
-               {"slow", YTSIM_F_SLOW},    {"truncate", YTSIM_F_TRUNCATE},
-               {"reset", YTSIM_F_RESET},  {"malformed", YTSIM_F_MALFORMED},
-               {"outage", YTSIM_F_OUTAGE}};
+    } tab[] = {{"5xx", YTSIM_F_5XX},       {"429", YTSIM_F_429},
+               {"slow", YTSIM_F_SLOW},     {"truncate", YTSIM_F_TRUNCATE},
+               {"reset", YTSIM_F_RESET},   {"malformed", YTSIM_F_MALFORMED},
+               {"outage", YTSIM_F_OUTAGE}, {"quota", YTSIM_F_QUOTA}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {
             *ok = true;
@@ -446,7 +446,7 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
             tw_toml_pos(t, &line, &col);
             tw_err_setpos(err, line, col,
                           "fault.kind: unknown kind \"%s\" (5xx, 429, slow, "
-                          "truncate, reset, malformed, outage)",
+                          "truncate, reset, malformed, outage, quota)",
                           kind);
             return TW_ERR_CONFIG;
         }

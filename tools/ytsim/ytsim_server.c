@@ -428,6 +428,36 @@ static void s_fault_body(ytsim_resp_t *rs, const char *ep, int code,
                      reason, status);
 }
 
+/* Answers with the quota error of the endpoint's service. */
+static void s_quota_fault(ytsim_resp_t *rs, const char *ep, int retry_after)
+{
+    ytsim_buf_t *b;
+    if (strncmp(ep, "drive_", 6) == 0) {
+        b = ytsim_resp_json(rs, 403);
+        YB(b, "{\"error\":{\"errors\":[{\"domain\":\"global\",\"reason\":"
+              "\"storageQuotaExceeded\",\"message\":\"The user's Drive "
+              "storage quota has been exceeded.\"}],\"code\":403,\"message\""
+              ":\"The user's Drive storage quota has been exceeded.\"}}");
+    } else if (strncmp(ep, "telegram_", 9) == 0 || strcmp(ep, "token") == 0) {
+        b = ytsim_resp_json(rs, 429);
+        ytsim_buf_printf(b,
+                         "{\"ok\":false,\"error_code\":429,"
+                         "\"description\":\"Too Many Requests: retry "
+                         "after %d\",\"parameters\":{\"retry_after\":%d}}",
+                         retry_after, retry_after);
+        ytsim_resp_header(rs, "Retry-After", "%d", retry_after);
+    } else {
+        b = ytsim_resp_json(rs, 403);
+        YB(b, "{\"error\":{\"code\":403,\"message\":\"The request cannot be "
+              "completed because you have exceeded your <a href=\\\"/youtube/"
+              "v3/getting-started#quota\\\">quota</a>.\",\"errors\":[{"
+              "\"message\":\"The request cannot be completed because you "
+              "have exceeded your <a href=\\\"/youtube/v3/getting-started#"
+              "quota\\\">quota</a>.\",\"domain\":\"youtube.quota\","
+              "\"reason\":\"quotaExceeded\"}]}}");
+    }
+}
+
 /* Applies the first matching fault; returns true when the request must not
  * reach its handler (answered or dropped). *slow_ms and *post get the
  * faults that act after the handler. */
@@ -491,6 +521,9 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
         case YTSIM_F_RESET:
         case YTSIM_F_OUTAGE:
             rs->close = true;
+            return true;
+        case YTSIM_F_QUOTA:
+            s_quota_fault(rs, rq->ep, f->retry_after);
             return true;
         }
     }
@@ -776,10 +809,10 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     }
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
-    static const char *kinds[] = {"5xx",   "429",       "slow",  "truncate",
-                                  "reset", "malformed", "outage"};
+    static const char *kinds[] = {"5xx",   "429",       "slow",   "truncate",
+                                  "reset", "malformed", "outage", "quota"};
     int k = -1;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
             k = i;
         }
