@@ -6,7 +6,6 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fixtures/ytsim/lib.sh
 trap ytsim_cleanup EXIT
-need_shared
 T=$YS_TMP
 F=$SHARED/fixtures/telegram
 TOKEN=123456789:AAEsimulatedTelegramBotTokenForYtsim0
@@ -24,7 +23,7 @@ jq -e '.ok and .result.is_bot and .result.username == "ytsim_bot"' "$T/me" \
     >/dev/null || fail "getMe body"
 [ "$(curl -s -o "$T/unauth" -w '%{http_code}' "$YS_URL/bot123:wrong/getMe")" = 401 ] ||
     fail "bad token not 401"
-shape_check '.' "$F/error-unauthorized.json" "$T/unauth" || fail "401 shape"
+shape_opt '.' "$F/error-unauthorized.json" "$T/unauth" || fail "401 shape"
 
 [ "$(post ok1 "{\"chat_id\":$CHAT,\"text\":\"<b>Live</b> now: Caf&eacute; &amp; friends\",\"parse_mode\":\"HTML\"}")" = 400 ] ||
     fail "unsupported entity accepted"
@@ -34,7 +33,7 @@ jq -e '.ok and .result.message_id > 0 and .result.chat.id == '$CHAT "$T/ok1" \
     >/dev/null || fail "sendMessage result"
 [ "$(post rl "{\"chat_id\":$CHAT,\"text\":\"again\"}")" = 429 ] ||
     fail "second message within a second not limited"
-shape_check '.' "$F/error-429-retry-after-5.json" "$T/rl" || fail "429 shape"
+shape_opt '.' "$F/error-429-retry-after-5.json" "$T/rl" || fail "429 shape"
 jq -e '.parameters.retry_after >= 1' "$T/rl" >/dev/null || fail retry_after
 
 # another chat is not limited; form-encoded parameters work too
@@ -42,10 +41,10 @@ jq -e '.parameters.retry_after >= 1' "$T/rl" >/dev/null || fail retry_after
     --data-urlencode "text=form & more <x>" "$B/sendMessage")" = 200 ] ||
     fail "form-encoded plain message refused"
 [ "$(post nf '{"chat_id":12345,"text":"hi"}')" = 400 ] || fail "unknown chat"
-shape_check '.' "$F/error-bad-request-chat-not-found.json" "$T/nf" || fail "chat not found shape"
+shape_opt '.' "$F/error-bad-request-chat-not-found.json" "$T/nf" || fail "chat not found shape"
 [ "$(post bad "{\"chat_id\":-1001234567890,\"text\":\"a <foo>b</foo>\",\"parse_mode\":\"HTML\"}")" = 400 ] ||
     fail "unknown tag accepted"
-shape_check '.' "$F/error-400-cant-parse-entities.json" "$T/bad" || fail "parse error shape"
+shape_opt '.' "$F/error-400-cant-parse-entities.json" "$T/bad" || fail "parse error shape"
 jq -e '.description | startswith("Bad Request: can'"'"'t parse entities: ")' "$T/bad" \
     >/dev/null || fail "parse error text"
 for t in '<b>unclosed' 'x </b>' '<b><i>x</b></i>' 'a < b'; do
@@ -58,7 +57,7 @@ jq -e '.description == "Bad Request: message is too long"' "$T/long" >/dev/null 
 
 curl -s "$B/getUpdates?timeout=0" >"$T/upd"
 jq '.result[0]' "$T/upd" >"$T/upd0"
-shape_check '^(update_id|message\.(message_id|date|text|chat\.(id|type)|from\.(id|is_bot)|entities\.\[\]\.(type|offset|length)))$' \
+shape_opt '^(update_id|message\.(message_id|date|text|chat\.(id|type)|from\.(id|is_bot)|entities\.\[\]\.(type|offset|length)))$' \
     "$F/update-message-start-command.json" "$T/upd0" || fail "update shape"
 last=$(jq '.result[-1].update_id' "$T/upd")
 curl -s "$B/getUpdates?offset=$((last + 1))&timeout=0" | jq -e '.result == []' >/dev/null ||
