@@ -36,6 +36,14 @@ innertube live_chat/get_live_chat "$(body "$TOK")" >"$T/l2.json"
 cmp -s "$T/l1.json" "$T/l2.json" || fail "re-sent continuation differs"
 N1=$(jq -r -f "$JQ" "$T/l1.json" | wc -l)
 [ "$N1" -gt 50 ] || fail "only $N1 items at t=60"
+# "Top chat" hides some messages: a worker must follow "Live chat"
+TOP=$(page_json ytInitialData "$T/w.html" |
+    jq -r '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems[] | select(.title == "Top chat") | .continuation.reloadContinuationData.continuation')
+innertube live_chat/get_live_chat "$(body "$TOP")" >"$T/top.json"
+NT=$(jq -r -f "$JQ" "$T/top.json" | wc -l)
+[ "$NT" -lt "$N1" ] && [ "$NT" -gt $((N1 * 3 / 4)) ] || fail "top chat has $NT of $N1"
+jq -e "$CC.continuations[0].timedContinuationData.timeoutMs > 0" "$T/top.json" \
+    >/dev/null || fail "top chat continuation"
 NEXT=$(jq -r "$CC.continuations[0].invalidationContinuationData.continuation" "$T/l1.json")
 innertube live_chat/get_live_chat "$(body "$NEXT")" >"$T/l3.json"
 jq -e "$CC | (.actions == null) and (.continuations | length == 1)" "$T/l3.json" \

@@ -1047,11 +1047,18 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         ytsim_buf_puts(b, sep ? ",\"actions\":[" : "\"actions\":[");
         sep = true;
         s_msg_t m;
+        bool first = true;
         for (uint32_t i = pos; i < end; i++) {
             s_gen(s, i, epoch, &m);
-            if (i > pos) {
+            if (mode == 'T' && m.kind == K_TEXT &&
+                ytsim_unit(ytsim_hash3(s->vh, i, 0x70)) < 0.1) {
+                /* "Top chat" hides some messages, like potential spam */
+                continue;
+            }
+            if (!first) {
                 YB(b, ",");
             }
+            first = false;
             s_action(b, scn, s, &m, epoch);
             s_truth_served(srv, s, &m);
         }
