@@ -59,6 +59,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     "$YS_URL/youtubei/v1/live_chat/get_live_chat")
 [ "$code" = 400 ] || fail "bad continuation answered $code"
 ytsim_stop
+# polls sooner than the timeoutMs given are counted
+awk -F '\t' -v v="$V" '$1 == v && $2 == 4 && $3 == 3' "$YS_OUT/truth/polls.tsv" |
+    grep -q . || fail "polls.tsv: $(grep "$V" "$YS_OUT/truth/polls.tsv")"
 sort "$YS_OUT/truth/chat/$V.tsv" >"$T/truth2"
 jq -r -f "$JQ" "$T/l1.json" | sort >"$T/served2"
 cmp -s "$T/truth2" "$T/served2" || fail "truth differs from served rows (live)"

@@ -53,6 +53,12 @@ from = 0
 to = 1000
 retry_after = 9
 
+[telegram]
+token = "42:sim"
+chats = [1, -2]
+blocked = [7]
+migrated = [[-5, -1005]]
+
 [load]
 streams = 2
 rate = 1000
@@ -82,6 +88,11 @@ for i in 1 2 3; do
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' "$YS_URL/youtube/v3/channels?part=id&forHandle=@simone&key=k")
 [ "$code" = 403 ] || fail "quota_per_day = 3 not enforced ($code)"
+code=$(curl -s -o "$T/tg" -w '%{http_code}' -d chat_id=7 -d text=hi "$YS_URL/bot42:sim/sendMessage")
+[ "$code" = 403 ] || fail "blocked chat gave $code"
+code=$(curl -s -o "$T/tg" -w '%{http_code}' -d chat_id=-5 -d text=hi "$YS_URL/bot42:sim/sendMessage")
+[ "$code" = 400 ] && jq -e '.parameters.migrate_to_chat_id == -1005' "$T/tg" >/dev/null ||
+    fail "migrated chat"
 ytsim_stop
 ls "$YS_OUT"/truth/chat | grep -q . || fail "no truth files"
 [ "$(ls "$YS_OUT"/truth/chat/*.tsv | wc -l)" = 4 ] || fail "load streams have truth files"

@@ -155,6 +155,10 @@ typedef struct {
     FILE *truth_api;         /* truth/chat_api/ID.tsv */
     uint8_t *served_api;     /* bitmap for the Data API path */
     size_t served_api_bytes; /* its size */
+    uint64_t polls;          /* live chat requests (get_live_chat) */
+    uint64_t early_polls;    /* of those, sooner than half the timeoutMs */
+    double last_poll;        /* real time of the last one */
+    double last_timeout;     /* timeoutMs given then, in seconds */
 } ytsim_stream_t;
 
 /* Fault kinds. */
@@ -200,6 +204,10 @@ typedef struct {
     char *tg_username;       /* bot username */
     double tg_chat_per_s;    /* per-chat rate limit */
     double tg_global_per_s;  /* global rate limit */
+    int64_t *tg_blocked;     /* chats that blocked the bot (403) */
+    size_t n_tg_blocked;     /* count */
+    int64_t *tg_migrated;    /* pairs: group id, supergroup id (400) */
+    size_t n_tg_migrated;    /* pair count */
     char *client_id;         /* OAuth client id */
     char *client_secret;     /* OAuth client secret */
     char **refresh_tokens;   /* valid refresh tokens */

@@ -1030,6 +1030,18 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         end = pos;
     }
     int tmo = more ? 100 : s_timeout_ms(srv, s);
+    if (!initial) {
+        /* count polls that did not wait (half) the timeoutMs given last */
+        double rt = ytsim_real(srv);
+        pthread_mutex_lock(&s->mu);
+        s->polls++;
+        if (s->last_poll > 0 && rt - s->last_poll < s->last_timeout * 0.5) {
+            s->early_polls++;
+        }
+        s->last_poll = rt;
+        s->last_timeout = tmo / 1000.0;
+        pthread_mutex_unlock(&s->mu);
+    }
     if (initial) {
         YB(b, ",\"contents\":{\"liveChatRenderer\":{");
     } else {

@@ -454,6 +454,35 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
     return TW_OK;
 }
 
+/* Reads an optional array of integers. */
+static tw_rc_t s_int_list(const tw_toml_t *t, const char *key, int64_t **out,
+                          size_t *n, tw_err_t *err)
+{
+    const tw_toml_t *v = tw_toml_get(t, key);
+    if (!v) {
+        return TW_OK;
+    }
+    if (tw_toml_type(v) != TW_TOML_ARRAY) {
+        return s_type_err(v, key, "an array of integers", err);
+    }
+    int64_t *a = calloc(tw_toml_len(v) + 1, sizeof *a);
+    if (!a) {
+        abort();
+    }
+    for (size_t i = 0; i < tw_toml_len(v); i++) {
+        const tw_toml_t *e = tw_toml_at(v, i);
+        if (tw_toml_type(e) != TW_TOML_INTEGER) {
+            free(a);
+            return s_type_err(e, key, "integers", err);
+        }
+        a[i] = tw_toml_int(e);
+    }
+    free(*out);
+    *out = a;
+    *n = tw_toml_len(v);
+    return TW_OK;
+}
+
 static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
                           tw_err_t *err)
 {
@@ -591,6 +620,36 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
                 scn->tg_chats[i] = tw_toml_int(v);
             }
         }
+    }
+    if (tg) {
+        S_TRY(s_int_list(tg, "blocked", &scn->tg_blocked, &scn->n_tg_blocked,
+                         err));
+        int64_t *mig = NULL;
+        size_t nmig = 0;
+        const tw_toml_t *m = tw_toml_get(tg, "migrated");
+        if (m && tw_toml_type(m) == TW_TOML_ARRAY) {
+            mig = calloc(2 * tw_toml_len(m) + 1, sizeof *mig);
+            if (!mig) {
+                abort();
+            }
+            for (size_t i = 0; i < tw_toml_len(m); i++) {
+                const tw_toml_t *pr = tw_toml_at(m, i);
+                if (tw_toml_type(pr) != TW_TOML_ARRAY || tw_toml_len(pr) != 2 ||
+                    tw_toml_type(tw_toml_at(pr, 0)) != TW_TOML_INTEGER ||
+                    tw_toml_type(tw_toml_at(pr, 1)) != TW_TOML_INTEGER) {
+                    free(mig);
+                    return s_type_err(pr, "migrated",
+                                      "[group id, supergroup id] pairs", err);
+                }
+                mig[2 * nmig] = tw_toml_int(tw_toml_at(pr, 0));
+                mig[2 * nmig + 1] = tw_toml_int(tw_toml_at(pr, 1));
+                nmig++;
+            }
+        } else if (m) {
+            return s_type_err(m, "migrated", "an array", err);
+        }
+        scn->tg_migrated = mig;
+        scn->n_tg_migrated = nmig;
     }
     const tw_toml_t *oa = tw_toml_get(root, "oauth");
     if (oa) {
@@ -814,6 +873,8 @@ void ytsim_scn_free(ytsim_scn_t *scn)
     free(scn->api_key);
     free(scn->tg_token);
     free(scn->tg_chats);
+    free(scn->tg_blocked);
+    free(scn->tg_migrated);
     free(scn->tg_username);
     free(scn->client_id);
     free(scn->client_secret);

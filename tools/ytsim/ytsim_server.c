@@ -761,6 +761,27 @@ static void s_write_streams(ytsim_srv_t *srv)
     rename(tmp, path);
 }
 
+static void s_write_polls(ytsim_srv_t *srv)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/truth/polls.tsv", srv->out);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return;
+    }
+    fputs("video_id\tpolls\tearly_polls\n", f);
+    for (size_t i = 0; i < srv->scn.n_streams; i++) {
+        ytsim_stream_t *s = &srv->scn.streams[i];
+        pthread_mutex_lock(&s->mu);
+        fprintf(f, "%s\t%llu\t%llu\n", s->id, (unsigned long long)s->polls,
+                (unsigned long long)s->early_polls);
+        pthread_mutex_unlock(&s->mu);
+    }
+    fclose(f);
+    rename(tmp, path);
+}
+
 /* Writes quota.tsv (in ytsim_dataapi.c). */
 void ytsim_dataapi_write_quota(ytsim_srv_t *srv);
 
@@ -786,6 +807,7 @@ static void s_flush(ytsim_srv_t *srv)
         pthread_mutex_unlock(&s->mu);
     }
     s_write_streams(srv);
+    s_write_polls(srv);
     ytsim_dataapi_write_quota(srv);
 }
 

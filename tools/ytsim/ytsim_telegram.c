@@ -281,6 +281,25 @@ static void s_send_message(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
             c = &s_chats[i];
         }
     }
+    for (size_t i = 0; *end == '\0' && i < scn->n_tg_migrated; i++) {
+        if (scn->tg_migrated[2 * i] == id) {
+            ytsim_buf_t *b = ytsim_resp_json(rs, 400);
+            ytsim_buf_printf(b,
+                             "{\"ok\":false,\"error_code\":400,"
+                             "\"description\":\"Bad Request: group chat "
+                             "was migrated to a supergroup chat\","
+                             "\"parameters\":{\"migrate_to_chat_id\":"
+                             "%lld}}",
+                             (long long)scn->tg_migrated[2 * i + 1]);
+            return;
+        }
+    }
+    for (size_t i = 0; *end == '\0' && i < scn->n_tg_blocked; i++) {
+        if (scn->tg_blocked[i] == id) {
+            s_reply_error(rs, 403, "Forbidden: bot was blocked by the user", 0);
+            return;
+        }
+    }
     if (!c) {
         s_reply_error(rs, 400, "Bad Request: chat not found", 0);
         return;
