@@ -154,4 +154,24 @@ LOC=$(tr -d '\r' <"$T/init.h" | awk 'tolower($1) == "location:" { print $2 }')
 [ "$(st gone -X PUT -H 'Content-Range: bytes */5' "$LOC")" = 404 ] ||
     fail "session dropped by fault not 404"
 ytsim_stop
+# JWT signatures checked with a configured public key (needs openssl(1))
+if command -v openssl >/dev/null 2>&1; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+        -out "$T/sa.key" 2>/dev/null || fail "openssl genpkey"
+    openssl pkey -in "$T/sa.key" -pubout -out "$T/sa.pub" 2>/dev/null
+    printf '[oauth]\nservice_account = "sa@p.iam.gserviceaccount.com"\npublic_key = "%s"\n' \
+        "$T/sa.pub" >"$T/jwt.toml"
+    ytsim_start --scenario "$T/jwt.toml" --speed 0
+    now=$(date +%s)
+    h=$(printf '{"alg":"RS256","typ":"JWT"}' | b64url)
+    c=$(printf '{"iss":"sa@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/drive","aud":"https://oauth2.googleapis.com/token","iat":%s,"exp":%s}' "$now" $((now + 3600)) | b64url)
+    sig=$(printf '%s.%s' "$h" "$c" | openssl dgst -sha256 -sign "$T/sa.key" | b64url)
+    [ "$(st s1 -d grant_type=$JB -d assertion="$h.$c.$sig" "$YS_URL/token")" = 200 ] ||
+        fail "signed JWT refused: $(cat "$T/s1")"
+    bad=$(printf '%s.%s' "$h" "$c" | openssl dgst -sha256 -sign "$T/sa.key" | b64url | tr 'A-Za-z' 'B-ZAb-za')
+    [ "$(st s2 -d grant_type=$JB -d assertion="$h.$c.$bad" "$YS_URL/token")" = 400 ] ||
+        fail "bad signature accepted"
+    jq -e '.error == "invalid_grant"' "$T/s2" >/dev/null || fail "bad signature body"
+    ytsim_stop
+fi
 echo "ytsim-drive: ok"

@@ -596,7 +596,7 @@ static void s_multipart(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     const char *body = rq->body.p ? rq->body.p : "";
     size_t n = rq->body.len, dl = strlen(delim);
     const char *parts[3];
-    size_t lens[3];
+    size_t lens[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
     int np = 0;
     size_t i = 0;
     while (np < 3) {
@@ -634,6 +634,9 @@ static void s_multipart(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
         }
         parts[np++] = hdr_end;
         i = (size_t)(hdr_end - body);
+    }
+    if (np > 0 && lens[np - 1] == SIZE_MAX) {
+        np--; /* a part without its closing delimiter */
     }
     if (np < 2) {
         s_drive_error(rs, 400, "global", "badContent",
