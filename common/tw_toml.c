@@ -94,6 +94,12 @@ typedef struct {
     size_t cap;  /* allocated parts */
 } s_key_t;
 
+/* A 1-based source position. */
+typedef struct {
+    int line; /* line */
+    int col;  /* column, in code points */
+} s_at_t;
+
 /* The parser state. */
 typedef struct {
     const unsigned char *s; /* the document */
@@ -116,13 +122,23 @@ typedef struct {
  * amortised linear because offsets are mostly asked in increasing order. */
 static void s_pos_of(s_parser_t *p, size_t off, int *line, int *col)
 {
-    if (off < p->pc_off) {
-        p->pc_off = 0;
-        p->pc_line = 1;
-        p->pc_col = 1;
-    }
     if (off > p->len)
         off = p->len;
+    if (off < p->pc_off) {
+        /* Going back (rare: error positions): count the newlines crossed,
+         * then the column from the start of the line. */
+        int l = p->pc_line;
+        for (size_t i = p->pc_off; i > off; i--) {
+            if (p->s[i - 1] == '\n')
+                l--;
+        }
+        size_t ls = off;
+        while (ls > 0 && p->s[ls - 1] != '\n')
+            ls--;
+        p->pc_off = ls;
+        p->pc_line = l;
+        p->pc_col = 1;
+    }
     size_t i = p->pc_off;
     int l = p->pc_line, c = p->pc_col;
     for (; i < off; i++) {
@@ -139,6 +155,40 @@ static void s_pos_of(s_parser_t *p, size_t off, int *line, int *col)
     p->pc_col = c;
     *line = l;
     *col = c;
+}
+
+/* Records the first error, at line:col. Always returns false. */
+static bool s_fail_lc(s_parser_t *p, s_at_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool s_fail_lc(s_parser_t *p, s_at_t at, const char *fmt, ...)
+{
+    if (p->failed)
+        return false;
+    p->failed = true;
+    if (!p->err)
+        return false;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tw_err_setpos(p->err, at.line, at.col, "%s", msg);
+    return false;
+}
+
+/* The position of byte offset off. */
+static s_at_t s_at(s_parser_t *p, size_t off)
+{
+    s_at_t at;
+    s_pos_of(p, off, &at.line, &at.col);
+    return at;
+}
+
+/* The position of a key part. */
+static s_at_t s_part_at(const s_part_t *part)
+{
+    s_at_t at = {part->line, part->col};
+    return at;
 }
 
 /* Records the first error, at byte offset off. Always returns false. */
@@ -308,13 +358,13 @@ static bool s_nomem(s_parser_t *p)
     return false;
 }
 
-/* A new node of type at byte offset off with the given depth, or NULL with
+/* A new node of type at position at with the given depth, or NULL with
  * the error recorded (out of memory, or nesting too deep). */
-static tw_toml_t *s_node_new(s_parser_t *p, tw_toml_type_t type, size_t off,
+static tw_toml_t *s_node_new(s_parser_t *p, tw_toml_type_t type, s_at_t at,
                              int depth)
 {
     if (depth > TW_TOML_MAX_DEPTH) {
-        s_fail_at(p, off, "nesting deeper than %d levels", TW_TOML_MAX_DEPTH);
+        s_fail_lc(p, at, "nesting deeper than %d levels", TW_TOML_MAX_DEPTH);
         return NULL;
     }
     tw_toml_t *node = calloc(1, sizeof *node);
@@ -324,7 +374,8 @@ static tw_toml_t *s_node_new(s_parser_t *p, tw_toml_type_t type, size_t off,
     }
     node->type = type;
     node->depth = depth;
-    s_pos_of(p, off, &node->line, &node->col);
+    node->line = at.line;
+    node->col = at.col;
     return node;
 }
 
@@ -445,10 +496,10 @@ static bool s_array_add(s_parser_t *p, tw_toml_t *array, tw_toml_t *value)
 /* Creates an empty table with origin under key part of parent. Returns the
  * new table (owned by parent) or NULL with the error recorded. */
 static tw_toml_t *s_table_new_under(s_parser_t *p, tw_toml_t *parent,
-                                    const s_part_t *part, size_t off,
+                                    const s_part_t *part, s_at_t at,
                                     s_origin_t origin)
 {
-    tw_toml_t *t = s_node_new(p, TW_TOML_TABLE, off, parent->depth + 1);
+    tw_toml_t *t = s_node_new(p, TW_TOML_TABLE, at, parent->depth + 1);
     if (!t)
         return NULL;
     t->u.table.origin = origin;
@@ -859,7 +910,7 @@ static int s_digits(const char *tok, size_t n, size_t *i, int base, char *out,
 }
 
 /* Parses an integer or float token at pos into a new node. */
-static tw_toml_t *s_parse_number(s_parser_t *p, int depth)
+static tw_toml_t *s_parse_number(s_parser_t *p, int depth, s_at_t at)
 {
     size_t start = p->pos;
     while (s_num_char(s_peek(p, 0)))
@@ -877,7 +928,7 @@ static tw_toml_t *s_parse_number(s_parser_t *p, int depth)
     size_t blen = n - i;
     if (blen == 3 &&
         (memcmp(body, "inf", 3) == 0 || memcmp(body, "nan", 3) == 0)) {
-        tw_toml_t *node = s_node_new(p, TW_TOML_FLOAT, start, depth);
+        tw_toml_t *node = s_node_new(p, TW_TOML_FLOAT, at, depth);
         if (!node)
             return NULL;
         if (body[0] == 'i')
@@ -925,7 +976,7 @@ static tw_toml_t *s_parse_number(s_parser_t *p, int depth)
             s_fail_at(p, start, "integer prefix without digits");
             return NULL;
         }
-        tw_toml_t *node = s_node_new(p, TW_TOML_INTEGER, start, depth);
+        tw_toml_t *node = s_node_new(p, TW_TOML_INTEGER, at, depth);
         if (!node)
             return NULL;
         node->u.i = (int64_t)v;
@@ -986,7 +1037,7 @@ static tw_toml_t *s_parse_number(s_parser_t *p, int depth)
     }
     clean[cl] = '\0';
     tw_toml_t *node =
-        s_node_new(p, is_float ? TW_TOML_FLOAT : TW_TOML_INTEGER, start, depth);
+        s_node_new(p, is_float ? TW_TOML_FLOAT : TW_TOML_INTEGER, at, depth);
     if (!node)
         return NULL;
     if (is_float) {
@@ -1078,7 +1129,7 @@ static bool s_parse_time(s_parser_t *p, tw_toml_datetime_t *dt)
 }
 
 /* Parses a date, time or date-time at pos into a new node. */
-static tw_toml_t *s_parse_datetime(s_parser_t *p, int depth)
+static tw_toml_t *s_parse_datetime(s_parser_t *p, int depth, s_at_t at)
 {
     size_t start = p->pos;
     tw_toml_datetime_t dt;
@@ -1131,7 +1182,7 @@ static tw_toml_t *s_parse_datetime(s_parser_t *p, int depth)
             return NULL;
         type = TW_TOML_TIME_LOCAL;
     }
-    tw_toml_t *node = s_node_new(p, type, start, depth);
+    tw_toml_t *node = s_node_new(p, type, at, depth);
     if (node)
         node->u.dt = dt;
     return node;
@@ -1144,9 +1195,9 @@ static tw_toml_t *s_parse_value(s_parser_t *p, int depth);
 static bool s_keyval(s_parser_t *p, tw_toml_t *table, bool in_inline);
 
 /* Parses an array at pos (at '[') into a new node. */
-static tw_toml_t *s_parse_array(s_parser_t *p, int depth)
+static tw_toml_t *s_parse_array(s_parser_t *p, int depth, s_at_t at)
 {
-    tw_toml_t *arr = s_node_new(p, TW_TOML_ARRAY, p->pos, depth);
+    tw_toml_t *arr = s_node_new(p, TW_TOML_ARRAY, at, depth);
     if (!arr)
         return NULL;
     p->pos++;
@@ -1181,9 +1232,9 @@ static tw_toml_t *s_parse_array(s_parser_t *p, int depth)
 }
 
 /* Parses an inline table at pos (at '{') into a new node. */
-static tw_toml_t *s_parse_inline(s_parser_t *p, int depth)
+static tw_toml_t *s_parse_inline(s_parser_t *p, int depth, s_at_t at)
 {
-    tw_toml_t *t = s_node_new(p, TW_TOML_TABLE, p->pos, depth);
+    tw_toml_t *t = s_node_new(p, TW_TOML_TABLE, at, depth);
     if (!t)
         return NULL;
     t->u.table.origin = S_ORIGIN_INLINE;
@@ -1225,12 +1276,11 @@ static tw_toml_t *s_parse_inline(s_parser_t *p, int depth)
 }
 
 /* Parses a string value at pos into a new node. */
-static tw_toml_t *s_parse_string_value(s_parser_t *p, int depth)
+static tw_toml_t *s_parse_string_value(s_parser_t *p, int depth, s_at_t at)
 {
-    size_t start = p->pos;
     if (!s_parse_string(p, true))
         return NULL;
-    tw_toml_t *node = s_node_new(p, TW_TOML_STRING, start, depth);
+    tw_toml_t *node = s_node_new(p, TW_TOML_STRING, at, depth);
     if (!node)
         return NULL;
     node->u.str.s = malloc(p->sbuf.len + 1);
@@ -1249,25 +1299,26 @@ static tw_toml_t *s_parse_value(s_parser_t *p, int depth)
 {
     size_t start = p->pos;
     int c = s_peek(p, 0);
+    s_at_t at = s_at(p, start);
     if (depth > TW_TOML_MAX_DEPTH) {
-        s_fail_at(p, start, "nesting deeper than %d levels", TW_TOML_MAX_DEPTH);
+        s_fail_lc(p, at, "nesting deeper than %d levels", TW_TOML_MAX_DEPTH);
         return NULL;
     }
     switch (c) {
     case '"':
     case '\'':
-        return s_parse_string_value(p, depth);
+        return s_parse_string_value(p, depth, at);
     case '[':
-        return s_parse_array(p, depth);
+        return s_parse_array(p, depth, at);
     case '{':
-        return s_parse_inline(p, depth);
+        return s_parse_inline(p, depth, at);
     case 't':
     case 'f': {
         const char *word = c == 't' ? "true" : "false";
         size_t wl = strlen(word);
         if (p->len - p->pos >= wl && memcmp(p->s + p->pos, word, wl) == 0 &&
             !s_bare_char(s_peek(p, wl))) {
-            tw_toml_t *node = s_node_new(p, TW_TOML_BOOL, start, depth);
+            tw_toml_t *node = s_node_new(p, TW_TOML_BOOL, at, depth);
             if (!node)
                 return NULL;
             node->u.b = c == 't';
@@ -1279,11 +1330,11 @@ static tw_toml_t *s_parse_value(s_parser_t *p, int depth)
     default:
         if (c >= '0' && c <= '9') {
             if (s_is_date(p) || s_is_time(p, 0))
-                return s_parse_datetime(p, depth);
-            return s_parse_number(p, depth);
+                return s_parse_datetime(p, depth, at);
+            return s_parse_number(p, depth, at);
         }
         if (c == '+' || c == '-' || c == 'i' || c == 'n')
-            return s_parse_number(p, depth);
+            return s_parse_number(p, depth, at);
         break;
     }
     if (c < 0 || c == '\n' || c == '\r' || c == '#') {
@@ -1320,7 +1371,7 @@ static bool s_keyval(s_parser_t *p, tw_toml_t *table, bool in_inline)
         s_part_t *part = &key.v[i];
         long idx = s_table_find(&t->u.table, part->s, part->len);
         if (idx < 0) {
-            t = s_table_new_under(p, t, part, part->off, S_ORIGIN_DOTTED);
+            t = s_table_new_under(p, t, part, s_part_at(part), S_ORIGIN_DOTTED);
             if (!t)
                 goto done;
             continue;
@@ -1331,8 +1382,7 @@ static bool s_keyval(s_parser_t *p, tw_toml_t *table, bool in_inline)
             why = "is already defined as a value that is not a table";
         else if (v->u.table.origin == S_ORIGIN_INLINE)
             why = "is an inline table, which cannot be extended";
-        else if (v->u.table.origin == S_ORIGIN_HEADER ||
-                 v->u.table.origin == S_ORIGIN_IMPLICIT)
+        else if (v->u.table.origin == S_ORIGIN_HEADER)
             why = "is a table defined by a [header]; dotted keys cannot "
                   "extend it";
         if (why) {
@@ -1340,6 +1390,10 @@ static bool s_keyval(s_parser_t *p, tw_toml_t *table, bool in_inline)
                       s_key_text(part->s, part->len, kb, sizeof kb), why);
             goto done;
         }
+        /* A super-table of an earlier [header] now has content defined
+         * by dotted keys, so no [header] may define it any more. */
+        if (v->u.table.origin == S_ORIGIN_IMPLICIT)
+            v->u.table.origin = S_ORIGIN_DOTTED;
         t = v;
     }
     s_part_t *last = &key.v[key.n - 1];
@@ -1365,7 +1419,7 @@ done:
  * table current. */
 static bool s_header(s_parser_t *p)
 {
-    size_t start = p->pos;
+    s_at_t at = s_at(p, p->pos);
     bool aot = s_peek(p, 1) == '[';
     p->pos += aot ? 2 : 1;
     s_key_t key = {0};
@@ -1385,7 +1439,8 @@ static bool s_header(s_parser_t *p)
         s_part_t *part = &key.v[i];
         long idx = s_table_find(&t->u.table, part->s, part->len);
         if (idx < 0) {
-            t = s_table_new_under(p, t, part, part->off, S_ORIGIN_IMPLICIT);
+            t = s_table_new_under(p, t, part, s_part_at(part),
+                                  S_ORIGIN_IMPLICIT);
             if (!t)
                 goto done;
             continue;
@@ -1414,7 +1469,7 @@ static bool s_header(s_parser_t *p)
     tw_toml_t *v = idx >= 0 ? t->u.table.v[idx].value : NULL;
     if (aot) {
         if (!v) {
-            v = s_node_new(p, TW_TOML_ARRAY, start, t->depth + 1);
+            v = s_node_new(p, TW_TOML_ARRAY, at, t->depth + 1);
             if (!v)
                 goto done;
             v->u.array.of_tables = true;
@@ -1431,7 +1486,7 @@ static bool s_header(s_parser_t *p)
                             "tables");
             goto done;
         }
-        tw_toml_t *elem = s_node_new(p, TW_TOML_TABLE, start, v->depth + 1);
+        tw_toml_t *elem = s_node_new(p, TW_TOML_TABLE, at, v->depth + 1);
         if (!elem)
             goto done;
         elem->u.table.origin = S_ORIGIN_HEADER;
@@ -1442,7 +1497,7 @@ static bool s_header(s_parser_t *p)
         p->cur = elem;
     } else {
         if (!v) {
-            v = s_table_new_under(p, t, last, start, S_ORIGIN_HEADER);
+            v = s_table_new_under(p, t, last, at, S_ORIGIN_HEADER);
             if (!v)
                 goto done;
         } else if (v->type == TW_TOML_TABLE &&
@@ -1511,7 +1566,8 @@ tw_toml_t *tw_toml_parse(const char *text, size_t len, tw_err_t *err)
     p.pc_col = 1;
     if (!s_check_input(&p))
         return NULL;
-    p.root = s_node_new(&p, TW_TOML_TABLE, 0, 0);
+    s_at_t first = {1, 1};
+    p.root = s_node_new(&p, TW_TOML_TABLE, first, 0);
     if (!p.root)
         return NULL;
     p.root->u.table.origin = S_ORIGIN_ROOT;

@@ -1,0 +1,124 @@
+/* tw_deliver - at-least-once delivery of proto messages between processes
+ * over ZeroMQ DEALER -> ROUTER on ipc://, with application acks, credits,
+ * resends and receiver-side dedup (DESIGN section 2, docs/protocol.md).
+ *
+ * Sender: a DEALER whose routing id is its stable name (src). Every message
+ * gets (src, epoch, seq); unacked frames are kept (optionally in a
+ * tw_journal) and resent after an ack timeout, when the receiver's epoch
+ * changes (it restarted) and when the receiver asks (resync). At most
+ * `window` frames are in flight: when tw_deliver_can_send is false the
+ * caller stops reading upstream.
+ * Receiver: a ROUTER bound on ipc://. It hands each frame to the caller once
+ * per (src, epoch) and in seq order, drops duplicates and acks them again;
+ * the caller calls tw_deliver_ack once the frame is durable on its side
+ * (acks are cumulative per src).
+ *
+ * Both sides are driven from the caller's poll loop: poll tw_deliver_socket
+ * for ZMQ_POLLIN, then call tw_deliver_handle (sender) or tw_deliver_recv
+ * until TW_ERR_AGAIN (receiver); call tw_deliver_tick when
+ * tw_deliver_timeout_ms says so. Times are CLOCK_MONOTONIC milliseconds. */
+#ifndef TW_DELIVER_H
+#define TW_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tw_proto.h"
+#include "tw_rc.h"
+
+/* Default frames in flight per sender. */
+#define TW_DELIVER_WINDOW 256
+/* Default: resend every unacked frame after this long without an ack. */
+#define TW_DELIVER_ACK_TIMEOUT_MS 5000
+/* Default: probe the receiver (SYNC) after this long without an ack. */
+#define TW_DELIVER_PROBE_MS 1000
+/* Largest frame tw_deliver_send accepts (= TW_JOURNAL_MAX_RECORD). */
+#define TW_DELIVER_MAX_FRAME (64u * 1024 * 1024)
+
+/* One end of a delivery link: a sender or a receiver. */
+typedef struct tw_deliver tw_deliver_t;
+
+/* Sender settings; zero values mean the defaults. */
+typedef struct {
+    const char *endpoint;    /* receiver's endpoint, "ipc://DIR/writer" */
+    const char *src;         /* stable name and routing id, "chat@VIDEO" */
+    uint64_t epoch;          /* incarnation (supervisor); 0 = now in us */
+    uint32_t window;         /* frames in flight; 0 = TW_DELIVER_WINDOW */
+    uint32_t ack_timeout_ms; /* 0 = TW_DELIVER_ACK_TIMEOUT_MS */
+    uint32_t probe_ms;       /* 0 = TW_DELIVER_PROBE_MS */
+    const char *journal;     /* journal path, NULL = keep frames in memory */
+} tw_deliver_opts_t;
+
+/* Counters of one end. */
+typedef struct {
+    uint64_t sent;      /* sender: frames sent for the first time */
+    uint64_t resent;    /* sender: frames sent again */
+    uint64_t acked;     /* sender: frames trimmed by acks */
+    uint64_t replayed;  /* sender: frames replayed from the journal */
+    uint64_t delivered; /* receiver: frames handed to the caller */
+    uint64_t dups;      /* receiver: duplicate frames dropped */
+    uint64_t dropped;   /* receiver: out-of-order or stale frames dropped */
+    uint64_t bad;       /* both: undecodable frames */
+} tw_deliver_stats_t;
+
+/* Creates a sender connected to opts->endpoint. zctx is the caller's ZMQ
+ * context, or NULL for a private one. With opts->journal, frames left in the
+ * journal by an earlier run are queued first (restamped with this epoch and
+ * new seqs), and every sent frame is journaled (fdatasync) before it leaves.
+ * Returns TW_ERR_INVALID on bad options, TW_ERR_IO/TW_ERR_STATE from the
+ * journal, TW_ERR_NET when ZMQ fails. */
+tw_rc_t tw_deliver_sender_new(tw_deliver_t **self_p, void *zctx,
+                              const tw_deliver_opts_t *opts, tw_err_t *err);
+/* Creates a receiver bound on endpoint; name is the src of its acks, epoch
+ * its incarnation (0 = now in us). zctx as above. Returns TW_ERR_NET when
+ * the endpoint cannot be bound. */
+tw_rc_t tw_deliver_receiver_new(tw_deliver_t **self_p, void *zctx,
+                                const char *endpoint, const char *name,
+                                uint64_t epoch, tw_err_t *err);
+/* Closes the socket at once (ZMQ_LINGER 0: unacked frames are not waited
+ * for; call tw_deliver_drain first), frees *self_p, sets it to NULL. */
+void tw_deliver_destroy(tw_deliver_t **self_p);
+
+/* Returns the ZMQ socket to poll for ZMQ_POLLIN (borrowed). */
+void *tw_deliver_socket(tw_deliver_t *self);
+/* Returns the milliseconds until tw_deliver_tick is due, or -1 when no
+ * timer runs. */
+int tw_deliver_timeout_ms(tw_deliver_t *self, int64_t now_ms);
+/* Runs timers: resends after the ack timeout, probes the receiver, retries
+ * frames the socket refused. */
+tw_rc_t tw_deliver_tick(tw_deliver_t *self, int64_t now_ms, tw_err_t *err);
+/* Copies the counters into *stats. */
+void tw_deliver_stats(const tw_deliver_t *self, tw_deliver_stats_t *stats);
+
+/* Sender: true when a frame may be sent (fewer than window unacked). */
+bool tw_deliver_can_send(const tw_deliver_t *self);
+/* Sender: stamps msg (src, epoch, seq), journals and sends it. Returns
+ * TW_ERR_AGAIN without sending when out of credit, encoding errors
+ * (TW_ERR_TOOBIG also for a frame over TW_DELIVER_MAX_FRAME: split the
+ * batch; TW_ERR_INVALID) and journal errors; the frame is kept for
+ * resending whenever TW_OK is returned. */
+tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
+/* Sender: processes every ack waiting on the socket (non-blocking). */
+tw_rc_t tw_deliver_handle(tw_deliver_t *self, tw_err_t *err);
+/* Sender: returns the number of frames sent (or queued) and not yet acked. */
+size_t tw_deliver_unacked(const tw_deliver_t *self);
+/* Sender: waits up to timeout_ms for every frame to be acked, handling acks
+ * and timers. TW_OK when all were acked, else TW_ERR_TIMEOUT. */
+tw_rc_t tw_deliver_drain(tw_deliver_t *self, int timeout_ms, tw_err_t *err);
+
+/* Receiver: takes the next new frame into *msg (free with tw_proto_clear).
+ * Returns TW_ERR_AGAIN when nothing is waiting (non-blocking). Duplicates,
+ * stale and out-of-order frames and SYNCs are handled inside and never
+ * returned. TW_ERR_PROTO: the next frame's body could not be decoded; msg
+ * then holds only its envelope (id, src, epoch, seq) so that the caller can
+ * count it and ack it like any other frame. Frames with seq 0 are not
+ * sequenced (control messages): they are returned as they come, not acked. */
+tw_rc_t tw_deliver_recv(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
+/* Receiver: says that every frame of (src, epoch) up to seq is durable and
+ * sends the cumulative ack. An ack for an older epoch of src is ignored
+ * (TW_OK); one beyond what was delivered is TW_ERR_INVALID. */
+tw_rc_t tw_deliver_ack(tw_deliver_t *self, const char *src, uint64_t epoch,
+                       uint64_t seq, tw_err_t *err);
+
+#endif

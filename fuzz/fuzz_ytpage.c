@@ -1,0 +1,26 @@
+/* Fuzz target: tw_ytpage on arbitrary bytes as HTML and as JSON. */
+#include <stdint.h>
+#include <string.h>
+
+#include "tw_ytpage.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static tw_ytpage_t *page;
+    if (!page)
+        page = tw_ytpage_new();
+    const char *s = (const char *)data;
+    tw_ytpage_parse_html(page, s, size, NULL);
+    tw_ytpage_reset(page);
+    tw_ytpage_parse_json(page, s, size, NULL);
+    const tw_ytpage_info_t *in = tw_ytpage_info(page);
+    volatile size_t n = strlen(in->title) + strlen(in->chat_continuation) +
+                        strlen(in->viewers_text) + strlen(in->play_reason);
+    (void)n;
+    uint64_t v;
+    tw_ytpage_exact_count(s, size, &v);
+    tw_ytpage_chat_type(s, size);
+    return 0;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# parse-chat on every shared innertube fixture (*.json, recursively) and on
+# the project's own tests/fixtures/youtube/chat_*.json must print exactly the
+# file's .expected.tsv (made by expected_chat.jq). Skips (77) without the
+# shared fixtures, after checking the project's own ones.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SHARED=${TW_SHARED:-../shared}
+dir="$SHARED/fixtures/innertube"
+tool="$BUILD/tests/parse-chat"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+n=0 bad=0
+shared_files=
+if [ -d "$dir" ]; then
+    shared_files=$(find "$dir" -name '*.json' | LC_ALL=C sort)
+fi
+for f in tests/fixtures/youtube/chat_*.json $shared_files; do
+    want="${f%.json}.expected.tsv"
+    if [ ! -f "$want" ]; then
+        echo "parse-chat-fixtures: no expectation for $f"
+        bad=$((bad + 1))
+        continue
+    fi
+    n=$((n + 1))
+    if ! "$tool" "$f" >"$out"; then
+        echo "FAIL: parse-chat $f exited $?"
+        bad=$((bad + 1))
+    elif ! cmp -s "$out" "$want"; then
+        echo "FAIL: $f differs from its .expected.tsv:"
+        diff "$want" "$out" | head -20
+        bad=$((bad + 1))
+    fi
+done
+echo "parse-chat-fixtures: $n files, $bad failures"
+[ "$bad" -eq 0 ] || exit 1
+if [ ! -d "$dir" ]; then
+    echo "parse-chat-fixtures: skipped: no shared fixtures at $dir"
+    exit 77
+fi
+[ "$n" -gt 2 ]
