@@ -193,14 +193,12 @@ static tw_cfg_t *s_load_cfg(const char *path, tw_err_t *err)
 
 /* ---- events published on events.sock ---- */
 
-static void s_publish(sup_t *s, const char *topic, const tw_wmsg_t *msg)
+/* Publishes one frame under topic (two ZMQ frames: topic, message). */
+static void s_publish_raw(sup_t *s, const char *topic, const void *buf,
+                          size_t len)
 {
-    unsigned char buf[2048];
-    size_t n = tw_wmsg_encode(msg, buf, sizeof buf);
-    if (n == 0)
-        return;
     zmq_send(s->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(s->pub, buf, n, ZMQ_DONTWAIT);
+    zmq_send(s->pub, buf, len, ZMQ_DONTWAIT);
 }
 
 /* ---- state machine callbacks ---- */
@@ -223,14 +221,20 @@ static void s_ops_report(void *ctx, sup_child_t *c, const char *what,
         tw_log_info("%s: %s: %s", c->name, what, text);
     if (c->log)
         sup_log_note(c->log, "%s: %s", what, text);
-    tw_wmsg_t ev = {.type = TW_WMSG_WORKER_EVENT, .epoch = c->epoch};
+    tw_msg_t ev = {.id = TW_MSG_WORKER_EVENT, .epoch = c->epoch};
     snprintf(ev.src, sizeof ev.src, "tubewatchd");
-    snprintf(ev.worker, sizeof ev.worker, "%s", c->name);
-    snprintf(ev.state, sizeof ev.state, "%s", what);
-    snprintf(ev.text, sizeof ev.text, "%s", text);
-    char topic[32];
-    snprintf(topic, sizeof topic, "worker.%s", what);
-    s_publish(s, topic, &ev);
+    ev.u.worker_event.worker = c->name;
+    ev.u.worker_event.state = (char *)what;
+    ev.u.worker_event.text = (char *)text;
+    ev.u.worker_event.restarts = c->restarts;
+    char *buf = NULL;
+    size_t len = 0;
+    if (tw_proto_encode(&ev, &buf, &len, NULL) == TW_OK) {
+        char topic[32];
+        snprintf(topic, sizeof topic, "worker.%s", what);
+        s_publish_raw(s, topic, buf, len);
+    }
+    free(buf);
 }
 
 static bool s_ops_deps_ready(void *ctx, const sup_child_t *c)
@@ -253,16 +257,16 @@ static void s_ops_kill(void *ctx, sup_child_t *c, int sig)
     if (c->pid <= 0)
         return;
     if (sig == c->cfg->stop_signal && c->speaks) {
-        tw_wmsg_t m = {.type = TW_WMSG_STOP,
-                       .epoch = c->epoch,
-                       .grace_ms = (uint32_t)c->cfg->stop_timeout_ms};
+        tw_msg_t m = {.id = TW_MSG_STOP, .epoch = c->epoch};
         snprintf(m.src, sizeof m.src, "tubewatchd");
-        unsigned char buf[256];
-        size_t n = tw_wmsg_encode(&m, buf, sizeof buf);
-        if (n > 0 &&
+        m.u.stop.grace_ms = (uint32_t)c->cfg->stop_timeout_ms;
+        char *buf = NULL;
+        size_t n = 0;
+        if (tw_proto_encode(&m, &buf, &n, NULL) == TW_OK &&
             zmq_send(s->wsock, c->name, strlen(c->name),
                      ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
             zmq_send(s->wsock, buf, n, ZMQ_DONTWAIT);
+        free(buf);
     }
     sup_proc_kill_group(c->pid, sig);
 }
@@ -938,38 +942,42 @@ static void s_on_control(sup_t *s)
 
 /* ---- worker socket ---- */
 
-static void s_on_worker_msg(sup_t *s, const char *ident, const tw_wmsg_t *m)
+static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
+                            const void *raw, size_t rawlen)
 {
-    if (m->type == TW_WMSG_STREAM_EVENT) {
-        tw_log_info("stream.event from %s: %s %s", ident, m->stream.video_id,
-                    m->stream.state);
-        s_publish(s, "stream.event", m);
+    if (m->id == TW_MSG_STREAM_EVENT) {
+        const tw_msg_stream_event_t *e = &m->u.stream_event;
+        tw_log_info("stream.event from %s: %s %s", ident, e->video_id,
+                    tw_proto_stream_state_str(e->state));
+        s_publish_raw(s, "stream.event", raw, rawlen);
         return;
     }
-    if (m->type == TW_WMSG_SPAWN_REQUEST) {
+    if (m->id == TW_MSG_SPAWN_REQUEST) {
+        const tw_msg_spawn_request_t *r = &m->u.spawn_request;
         tw_err_t err = {{0}, 0, 0};
-        if (s_spawn_instance(s, m->tmpl, m->instance, m->not_before, &err) !=
-            TW_OK)
-            tw_log_warn("spawn.request from %s for %s@%s refused: %s", ident,
-                        m->tmpl, m->instance, err.msg);
+        if (s_spawn_instance(s, r->template, r->instance, r->not_before_us,
+                             &err) != TW_OK)
+            tw_log_warn("spawn.request from %s for %.32s@%.64s refused: %s",
+                        ident, r->template, r->instance, err.msg);
         return;
     }
     sup_child_t *c = s_find(s, ident);
     if (!c || !sup_child_alive(c) || m->epoch != c->epoch) {
         tw_log_debug("ignoring %s from %s (not a current incarnation)",
-                     tw_wmsg_name(m->type), ident);
+                     tw_proto_name(m->id), ident);
         return;
     }
     int64_t now = sup_time_mono_ms();
-    if (m->type == TW_WMSG_HELLO) {
+    if (m->id == TW_MSG_HELLO) {
         c->speaks = true;
         c->last_hb_ms = now;
         sup_child_dispatch(&s->ops, c, SUP_EV_READY);
-    } else if (m->type == TW_WMSG_HEARTBEAT) {
-        uint64_t msgs = m->msgs_in + m->msgs_out;
+    } else if (m->id == TW_MSG_HEARTBEAT) {
+        const tw_msg_heartbeat_t *h = &m->u.heartbeat;
+        uint64_t msgs = h->msgs_in + h->msgs_out;
         if (c->speaks && now > c->last_hb_ms && msgs >= c->msgs)
-            c->msgs_per_s =
-                (double)(msgs - c->msgs) * 1000.0 / (double)(now - c->last_hb_ms);
+            c->msgs_per_s = (double)(msgs - c->msgs) * 1000.0 /
+                            (double)(now - c->last_hb_ms);
         c->msgs = msgs;
         c->speaks = true;
         c->last_hb_ms = now;
@@ -1004,16 +1012,19 @@ static void s_on_workers(sup_t *s)
         }
         char ident[TW_WORKER_NAME_MAX];
         size_t il = zmq_msg_size(&id);
-        tw_wmsg_t m;
         tw_err_t err = {{0}, 0, 0};
         if (ok && il > 0 && il < sizeof ident) {
             memcpy(ident, zmq_msg_data(&id), il);
             ident[il] = '\0';
-            if (tw_wmsg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
-                               &err) == TW_OK)
-                s_on_worker_msg(s, ident, &m);
-            else
+            tw_msg_t m;
+            if (tw_proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
+                                &err) == TW_OK) {
+                s_on_worker_msg(s, ident, &m, zmq_msg_data(&body),
+                                zmq_msg_size(&body));
+                tw_proto_clear(&m);
+            } else {
                 ok = false;
+            }
         } else {
             ok = false;
         }

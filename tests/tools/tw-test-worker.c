@@ -9,6 +9,7 @@
  *   silent                no protocol: never says anything, sleeps
  *   spawn TMPL INST MS    HELLO, asks for TMPL@INST in MS ms, then as ready
  *   exit-on-stop CODE     HELLO, heartbeats, exits CODE on stop
+ *   stream VIDEO          HELLO, one stream.event (live), then as ready
  * With TW_TEST_DIR set, appends "start PID EPOCH REAL_US MONO_US" and
  * "exit PID REAL_US MONO_US" lines to TW_TEST_DIR/NAME.events, and
  * grandchildren pids to TW_TEST_DIR/NAME.grandchildren. */
@@ -156,6 +157,16 @@ int main(int argc, char **argv)
         at = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
              atol(argv[4]) * 1000;
         tw_worker_spawn_request(w, argv[2], argv[3], at);
+    }
+    if (strcmp(mode, "stream") == 0 && argc > 2) {
+        tw_msg_stream_event_t ev = {.video_id = argv[2],
+                                    .channel_id = "UCtest",
+                                    .title = "test stream",
+                                    .state = TW_STREAM_STATE_LIVE,
+                                    .reason = ""};
+        ev.actual_start_us.set = true;
+        ev.actual_start_us.v = s_real_us();
+        tw_worker_stream_event(w, &ev);
     }
     int code = 0;
     if (strcmp(mode, "ignore-term") == 0)
