@@ -331,7 +331,8 @@ int main(void)
         fprintf(stderr, "restart-bench: %s missing\n", p);
         return 111;
     }
-    snprintf(p, sizeof p, "%s/bin/tubewatchd", build && *build ? build : "build");
+    snprintf(p, sizeof p, "%s/bin/tubewatchd",
+             build && *build ? build : "build");
     if (!realpath(p, s_daemon)) {
         fprintf(stderr, "restart-bench: %s missing\n", p);
         return 111;

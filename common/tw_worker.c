@@ -18,22 +18,22 @@
 #include "tw_log.h"
 
 struct tw_worker {
-    tw_cfg_t *cfg;                       /* loaded config (owned) */
-    const tw_cfg_worker_t *section;      /* [worker.NAME] or NULL */
-    char name[TW_WORKER_NAME_MAX];       /* TUBEWATCH_WORKER */
+    tw_cfg_t *cfg;                         /* loaded config (owned) */
+    const tw_cfg_worker_t *section;        /* [worker.NAME] or NULL */
+    char name[TW_WORKER_NAME_MAX];         /* TUBEWATCH_WORKER */
     char instance[TW_WORKER_INSTANCE_MAX]; /* TUBEWATCH_INSTANCE */
-    uint64_t epoch;                      /* TUBEWATCH_EPOCH */
-    char kind[32];                       /* worker kind */
-    void *zctx;                          /* ZeroMQ context (owned) */
-    void *sup;                           /* DEALER to tubewatchd (owned) */
-    int sigfd;                           /* signalfd for TERM/INT */
-    bool stopping;                       /* stop requested */
-    uint64_t seq;                        /* next message seq */
-    uint64_t msgs_in;                    /* counters for heartbeats */
-    uint64_t msgs_out;                   /* counters for heartbeats */
-    uint64_t errors;                     /* counters for heartbeats */
-    int64_t hb_interval_ms;              /* heartbeat period */
-    int64_t next_hb_ms;                  /* monotonic time of next one */
+    uint64_t epoch;                        /* TUBEWATCH_EPOCH */
+    char kind[32];                         /* worker kind */
+    void *zctx;                            /* ZeroMQ context (owned) */
+    void *sup;                             /* DEALER to tubewatchd (owned) */
+    int sigfd;                             /* signalfd for TERM/INT */
+    bool stopping;                         /* stop requested */
+    uint64_t seq;                          /* next message seq */
+    uint64_t msgs_in;                      /* counters for heartbeats */
+    uint64_t msgs_out;                     /* counters for heartbeats */
+    uint64_t errors;                       /* counters for heartbeats */
+    int64_t hb_interval_ms;                /* heartbeat period */
+    int64_t next_hb_ms;                    /* monotonic time of next one */
 };
 
 static int64_t s_now_ms(void)

@@ -13,14 +13,15 @@
 #include "tw_rc.h"
 
 /* Environment set by tubewatchd for every child. */
-#define TW_ENV_WORKER       "TUBEWATCH_WORKER"       /* "chat@VIDEO" */
-#define TW_ENV_INSTANCE     "TUBEWATCH_INSTANCE"     /* "VIDEO" or "" */
-#define TW_ENV_EPOCH        "TUBEWATCH_EPOCH"        /* incarnation number */
-#define TW_ENV_CONFIG       "TUBEWATCH_CONFIG"       /* absolute config path */
-#define TW_ENV_RUNTIME_DIR  "TUBEWATCH_RUNTIME_DIR"  /* 0700 runtime dir */
-#define TW_ENV_SUP_ENDPOINT "TUBEWATCH_SUP_ENDPOINT" /* ipc://RUNTIME/sup.sock */
-#define TW_ENV_STATE_DIR    "TUBEWATCH_STATE_DIR"    /* STATE */
-#define TW_ENV_DATA_DIR     "TUBEWATCH_DATA_DIR"     /* DATA */
+#define TW_ENV_WORKER      "TUBEWATCH_WORKER"      /* "chat@VIDEO" */
+#define TW_ENV_INSTANCE    "TUBEWATCH_INSTANCE"    /* "VIDEO" or "" */
+#define TW_ENV_EPOCH       "TUBEWATCH_EPOCH"       /* incarnation number */
+#define TW_ENV_CONFIG      "TUBEWATCH_CONFIG"      /* absolute config path */
+#define TW_ENV_RUNTIME_DIR "TUBEWATCH_RUNTIME_DIR" /* 0700 runtime dir */
+#define TW_ENV_SUP_ENDPOINT                                                    \
+    "TUBEWATCH_SUP_ENDPOINT"                   /* ipc://RUNTIME/sup.sock */
+#define TW_ENV_STATE_DIR "TUBEWATCH_STATE_DIR" /* STATE */
+#define TW_ENV_DATA_DIR  "TUBEWATCH_DATA_DIR"  /* DATA */
 
 /* Longest worker name ("chat@" + instance) and instance id. */
 #define TW_WORKER_NAME_MAX     96

@@ -46,36 +46,36 @@ extern char **environ;
 #define MSGS_PER_TURN 256
 
 typedef struct {
-    tw_cfg_t *cfg;                 /* current config (owned) */
-    char cfg_path[PATH_MAX];       /* absolute config path */
-    tw_cfg_t *retired[MAX_RETIRED]; /* configs still referenced */
-    size_t nretired;               /* how many */
-    sup_child_t **kids;            /* the child table */
-    size_t nkids;                  /* children in use */
-    size_t capkids;                /* allocated slots */
-    zmq_pollitem_t *items;         /* poll set */
-    size_t capitems;               /* allocated poll items */
-    void *zctx;                    /* ZeroMQ context */
-    void *ctl;                     /* ROUTER control.sock */
-    void *wsock;                   /* ROUTER sup.sock */
-    void *pub;                     /* PUB events.sock */
-    int sigfd;                     /* signalfd */
-    int lockfd;                    /* RUNTIME/lock, flocked */
-    int nullfd;                    /* /dev/null for children's stdin */
-    sup_logger_t *logger;          /* log writer */
-    sup_epoch_t *epoch;            /* incarnation counter */
-    sup_ops_t ops;                 /* state machine callbacks */
-    char runtime[PATH_MAX - 64];   /* runtime dir */
+    tw_cfg_t *cfg;                    /* current config (owned) */
+    char cfg_path[PATH_MAX];          /* absolute config path */
+    tw_cfg_t *retired[MAX_RETIRED];   /* configs still referenced */
+    size_t nretired;                  /* how many */
+    sup_child_t **kids;               /* the child table */
+    size_t nkids;                     /* children in use */
+    size_t capkids;                   /* allocated slots */
+    zmq_pollitem_t *items;            /* poll set */
+    size_t capitems;                  /* allocated poll items */
+    void *zctx;                       /* ZeroMQ context */
+    void *ctl;                        /* ROUTER control.sock */
+    void *wsock;                      /* ROUTER sup.sock */
+    void *pub;                        /* PUB events.sock */
+    int sigfd;                        /* signalfd */
+    int lockfd;                       /* RUNTIME/lock, flocked */
+    int nullfd;                       /* /dev/null for children's stdin */
+    sup_logger_t *logger;             /* log writer */
+    sup_epoch_t *epoch;               /* incarnation counter */
+    sup_ops_t ops;                    /* state machine callbacks */
+    char runtime[PATH_MAX - 64];      /* runtime dir */
     char sup_endpoint[PATH_MAX + 32]; /* ipc://RUNTIME/sup.sock */
-    char spawns_path[PATH_MAX];    /* STATE/spawns.tsv */
-    bool shutting_down;            /* stopping everything */
-    bool spawns_dirty;             /* spawns.tsv must be rewritten */
-    bool ready_sent;               /* READY=1 told to systemd */
-    int64_t started_ms;            /* monotonic start of tubewatchd */
-    int64_t next_status_ms;        /* next status.json */
-    int64_t next_wd_ms;            /* next WATCHDOG=1 */
-    uint64_t wd_interval_ms;       /* systemd watchdog period / 3; 0 off */
-    uint64_t bad_msgs;             /* undecodable worker frames */
+    char spawns_path[PATH_MAX];       /* STATE/spawns.tsv */
+    bool shutting_down;               /* stopping everything */
+    bool spawns_dirty;                /* spawns.tsv must be rewritten */
+    bool ready_sent;                  /* READY=1 told to systemd */
+    int64_t started_ms;               /* monotonic start of tubewatchd */
+    int64_t next_status_ms;           /* next status.json */
+    int64_t next_wd_ms;               /* next WATCHDOG=1 */
+    uint64_t wd_interval_ms;          /* systemd watchdog period / 3; 0 off */
+    uint64_t bad_msgs;                /* undecodable worker frames */
 } sup_t;
 
 /* ---- small helpers ---- */
@@ -119,8 +119,8 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
                 return TW_ERR_CONFIG;
             }
             if (d->is_template) {
-                tw_err_set(err, "worker.%s: after names template '%s'",
-                           w->name, w->after.v[j]);
+                tw_err_set(err, "worker.%s: after names template '%s'", w->name,
+                           w->after.v[j]);
                 return TW_ERR_CONFIG;
             }
         }
@@ -170,10 +170,10 @@ static tw_cfg_t *s_load_cfg(const char *path, tw_err_t *err)
         size_t off = 0;
         err->msg[0] = '\0';
         for (size_t i = 0; i < n && off < sizeof err->msg - 1; i++) {
-            int w = snprintf(err->msg + off, sizeof err->msg - off,
-                             "%s%s:%d:%d: %s", i ? "; " : "", path,
-                             problems[i].line, problems[i].col,
-                             problems[i].msg);
+            int w =
+                snprintf(err->msg + off, sizeof err->msg - off,
+                         "%s%s:%d:%d: %s", i ? "; " : "", path,
+                         problems[i].line, problems[i].col, problems[i].msg);
             if (w < 0)
                 break;
             off += (size_t)w;
@@ -357,14 +357,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_INSTANCE, c->instance);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_EPOCH, epoch_s);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_CONFIG, s->cfg_path);
-    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_RUNTIME_DIR,
-              s->runtime);
+    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_RUNTIME_DIR, s->runtime);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_SUP_ENDPOINT,
               s->sup_endpoint);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_STATE_DIR,
               sv->state_dir);
-    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_DATA_DIR,
-              sv->data_dir);
+    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_DATA_DIR, sv->data_dir);
     envp[n] = NULL;
     sup_proc_spec_t spec = {.argv = argv,
                             .envp = envp,
@@ -458,9 +456,9 @@ static void s_sweep(sup_t *s)
         bool done_instance = c->instance[0] && c->state == SUP_ST_EXITED &&
                              WIFEXITED(c->last_status) &&
                              WEXITSTATUS(c->last_status) == 0;
-        bool stopped = !sup_child_alive(c) && (c->state == SUP_ST_STOPPED ||
-                                               c->state == SUP_ST_EXITED ||
-                                               c->state == SUP_ST_FAILED);
+        bool stopped = !sup_child_alive(c) &&
+                       (c->state == SUP_ST_STOPPED ||
+                        c->state == SUP_ST_EXITED || c->state == SUP_ST_FAILED);
         if ((c->remove && stopped) || done_instance) {
             sup_log_t *log = c->log;
             sup_log_close(&log);
@@ -537,8 +535,9 @@ static tw_rc_t s_spawn_instance(sup_t *s, const char *tmpl,
         return TW_OK;
     }
     if (s_count_instances(s, tmpl) >= w->max_instances) {
-        tw_err_set(err, "template '%s' already has max_instances (%" PRIu32
-                        ") instances",
+        tw_err_set(err,
+                   "template '%s' already has max_instances (%" PRIu32
+                   ") instances",
                    tmpl, w->max_instances);
         return TW_ERR_TOOBIG;
     }
@@ -600,8 +599,8 @@ static void s_restore_spawns(sup_t *s)
     for (size_t i = 0; i < n; i++) {
         if (s_spawn_instance(s, v[i].tmpl, v[i].instance, v[i].not_before,
                              &err) != TW_OK)
-            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl,
-                        v[i].instance, err.msg);
+            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl, v[i].instance,
+                        err.msg);
         else
             tw_log_info("restored %s@%s", v[i].tmpl, v[i].instance);
     }
@@ -683,8 +682,8 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     else
         tw_cfg_destroy(&s->cfg);
     s->cfg = nc;
-    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed",
-                s->cfg_path, added, removed, changed);
+    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", s->cfg_path,
+                added, removed, changed);
     tw_err_set(err, "%zu added, %zu removed, %zu changed", added, removed,
                changed);
     return TW_OK;
@@ -697,7 +696,8 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     char ex[32];
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name));
-    json_object_set_new(o, "state", json_string(sup_child_state_name(c->state)));
+    json_object_set_new(o, "state",
+                        json_string(sup_child_state_name(c->state)));
     json_object_set_new(o, "pid", json_integer(c->pid));
     json_object_set_new(o, "epoch", json_integer((json_int_t)c->epoch));
     json_object_set_new(
@@ -711,10 +711,9 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     if (c->deadline_ms > 0 &&
         (c->state == SUP_ST_BACKOFF || c->state == SUP_ST_FAILED ||
          c->state == SUP_ST_SCHEDULED))
-        json_object_set_new(o, "next_start_ms",
-                            json_integer(c->deadline_ms > now
-                                             ? c->deadline_ms - now
-                                             : 0));
+        json_object_set_new(
+            o, "next_start_ms",
+            json_integer(c->deadline_ms > now ? c->deadline_ms - now : 0));
     if (c->state == SUP_ST_SCHEDULED) {
         char ts[40];
         json_object_set_new(
@@ -807,8 +806,7 @@ static void s_reply(sup_t *s, zmq_msg_t *env, size_t nenv, json_t *body)
     json_decref(body);
     for (size_t i = 0; i < nenv; i++)
         zmq_msg_send(&env[i], s->ctl, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(s->ctl, text ? text : "{}", text ? strlen(text) : 2,
-             ZMQ_DONTWAIT);
+    zmq_send(s->ctl, text ? text : "{}", text ? strlen(text) : 2, ZMQ_DONTWAIT);
     free(text);
 }
 
@@ -880,8 +878,7 @@ static json_t *s_handle_request(sup_t *s, const void *data, size_t len)
     case SUP_CMD_RESTART:
         return s_named(s, &req);
     case SUP_CMD_SPAWN:
-        rc = s_spawn_instance(s, req.tmpl, req.instance, req.not_before,
-                              &err);
+        rc = s_spawn_instance(s, req.tmpl, req.instance, req.not_before, &err);
         if (rc != TW_OK)
             return s_error_json(rc, err.msg);
         return s_ok_json("scheduled");
@@ -1124,12 +1121,11 @@ static void s_tick(sup_t *s)
     if (s->shutting_down) {
         for (size_t i = 0; i < s->nkids; i++) {
             sup_child_t *c = s->kids[i];
-            bool active = c->want || c->state == SUP_ST_STARTING ||
-                          c->state == SUP_ST_RUNNING ||
-                          c->state == SUP_ST_WAITING ||
-                          c->state == SUP_ST_BACKOFF ||
-                          c->state == SUP_ST_SCHEDULED ||
-                          c->state == SUP_ST_FAILED;
+            bool active =
+                c->want || c->state == SUP_ST_STARTING ||
+                c->state == SUP_ST_RUNNING || c->state == SUP_ST_WAITING ||
+                c->state == SUP_ST_BACKOFF || c->state == SUP_ST_SCHEDULED ||
+                c->state == SUP_ST_FAILED;
             if (active && c->state != SUP_ST_STOPPING &&
                 !s_has_live_dependents(s, c))
                 sup_child_dispatch(&s->ops, c, SUP_EV_STOP);
@@ -1244,7 +1240,8 @@ static int s_lock(sup_t *s)
     }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(s->lockfd, 0) != 0 || pwrite(s->lockfd, pid, (size_t)n, 0) != n)
+    if (ftruncate(s->lockfd, 0) != 0 ||
+        pwrite(s->lockfd, pid, (size_t)n, 0) != n)
         tw_log_warn("unable to write the pid to %s", path);
     return 0;
 }
@@ -1351,8 +1348,8 @@ static int s_setup(sup_t *s, const char *config_path)
     }
     snprintf(s->spawns_path, sizeof s->spawns_path, "%s/spawns.tsv",
              sv->state_dir);
-    s->logger = sup_logger_new(sv->log_dir, sv->log_max_size, sv->log_keep,
-                               &err);
+    s->logger =
+        sup_logger_new(sv->log_dir, sv->log_max_size, sv->log_keep, &err);
     if (!s->logger) {
         tw_log_error("%s", err.msg);
         return TW_EXIT_TEMP;
@@ -1493,8 +1490,8 @@ int sup_daemon_run(const char *config_path)
         s.items[ni++] = (zmq_pollitem_t){s.ctl, -1, ZMQ_POLLIN, 0};
         s.items[ni++] = (zmq_pollitem_t){s.wsock, -1, ZMQ_POLLIN, 0};
         for (size_t i = 0; i < s.nkids; i++)
-            s.items[ni++] = (zmq_pollitem_t){
-                NULL, sup_log_fd(s.kids[i]->log), ZMQ_POLLIN, 0};
+            s.items[ni++] = (zmq_pollitem_t){NULL, sup_log_fd(s.kids[i]->log),
+                                             ZMQ_POLLIN, 0};
         int n = zmq_poll(s.items, (int)ni, s_poll_timeout(&s));
         if (n < 0) {
             if (zmq_errno() == EINTR)

@@ -228,11 +228,10 @@ START_TEST(test_reload_add_remove_change)
         strstr(json_string_value(json_object_get(r, "error")), "restart"));
     json_decref(r);
     ck_assert_int_eq(e2e_sup_pid(&s_t, "gone"), gone);
-    e2e_sup_write_config(&s_t,
-                         "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
-                         "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
-                         "env = [\"CHANGED=1\"]\n"
-                         "[worker.new]\ncommand = [\"@W\", \"ready\"]\n");
+    e2e_sup_write_config(&s_t, "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
+                               "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
+                               "env = [\"CHANGED=1\"]\n"
+                               "[worker.new]\ncommand = [\"@W\", \"ready\"]\n");
     const char *reload[] = {"reload", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, reload), 0);
     ck_assert(e2e_sup_wait_state(&s_t, "new", "running", 5000));
@@ -438,8 +437,8 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_crash_backoff_then_failed);
     tcase_add_test(tc, test_exit_code_policy);
     tcase_add_test(tc, test_watchdog_kills_hung_worker);
-    tcase_add_test(tc,
-                   test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives);
+    tcase_add_test(
+        tc, test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives);
     tcase_add_test(tc, test_log_spam_does_not_stall);
     tcase_add_test(tc, test_reload_add_remove_change);
     tcase_add_test(tc, test_template_spawn_at_future_time);

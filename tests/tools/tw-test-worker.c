@@ -108,8 +108,8 @@ int main(int argc, char **argv)
     if (name)
         snprintf(s_name, sizeof s_name, "%s", name);
     const char *ep = getenv("TUBEWATCH_EPOCH");
-    s_event("events", "start %ld %s %" PRId64 " %" PRId64 "\n",
-            (long)getpid(), ep ? ep : "0", s_real_us(), s_mono_us());
+    s_event("events", "start %ld %s %" PRId64 " %" PRId64 "\n", (long)getpid(),
+            ep ? ep : "0", s_real_us(), s_mono_us());
     const char *mode = argc > 1 ? argv[1] : "ready";
     if (strcmp(mode, "crash") == 0) {
         long ms = argc > 2 ? atol(argv[2]) : 0;

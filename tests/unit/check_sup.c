@@ -310,9 +310,8 @@ START_TEST(test_ctl_parse_strict)
     sup_ctl_req_t r;
     ck_assert_int_eq(s_parse("{\"cmd\":\"status\"}", &r), TW_OK);
     ck_assert_int_eq(r.cmd, SUP_CMD_STATUS);
-    ck_assert_int_eq(s_parse("{\"cmd\":\"restart\",\"name\":\"chat@x_Y-1\"}",
-                             &r),
-                     TW_OK);
+    ck_assert_int_eq(
+        s_parse("{\"cmd\":\"restart\",\"name\":\"chat@x_Y-1\"}", &r), TW_OK);
     ck_assert_str_eq(r.name, "chat@x_Y-1");
     ck_assert_int_eq(s_parse("{\"cmd\":\"spawn\",\"template\":\"chat\","
                              "\"instance\":\"abc\",\"not_before\":5}",
