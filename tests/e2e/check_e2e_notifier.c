@@ -553,6 +553,59 @@ START_TEST(test_permanent_errors_not_looped)
 }
 END_TEST
 
+START_TEST(test_worker_failed_alert)
+{
+    s_world_t w;
+    s_init(&w);
+    S_SKIP_IF_NO_TELEGRAM(w, NULL);
+    /* play the supervisor's events.sock: an XPUB shows the subscription */
+    w.zctx = zmq_ctx_new();
+    void *pub = zmq_socket(w.zctx, ZMQ_XPUB);
+    char ep[400];
+    snprintf(ep, sizeof ep, "ipc://%s/run/events.sock", w.dir);
+    ck_assert_int_eq(zmq_bind(pub, ep), 0);
+    s_config(&w, w.port, "[notify]\nevents = [\"failed\"]\n");
+    s_notifier_start(&w, NULL, NULL);
+    char sub[64];
+    int got = 0;
+    zmq_pollitem_t it = {.socket = pub, .events = ZMQ_POLLIN};
+    int64_t end = s_now_ms() + 5000;
+    while (got < 2 && s_now_ms() < end) {
+        if (zmq_poll(&it, 1, 100) > 0 &&
+            zmq_recv(pub, sub, sizeof sub, ZMQ_DONTWAIT) > 0)
+            got++;
+    }
+    ck_assert_int_eq(got, 2); /* worker.failed and stream.event */
+    tw_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.id = TW_MSG_WORKER_EVENT;
+    snprintf(m.src, sizeof m.src, "tubewatchd");
+    m.u.worker_event.worker = "stats";
+    m.u.worker_event.state = "failed";
+    m.u.worker_event.text = "6 restarts in 60 s <exit 111>";
+    m.u.worker_event.restarts = 6;
+    char *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(tw_proto_encode(&m, &buf, &len, NULL), TW_OK);
+    /* a state the notifier does not subscribe to, then the failure */
+    zmq_send(pub, "worker.ready", 12, ZMQ_SNDMORE);
+    zmq_send(pub, buf, len, 0);
+    zmq_send(pub, "worker.failed", 13, ZMQ_SNDMORE);
+    zmq_send(pub, buf, len, 0);
+    free(buf);
+    ck_assert_int_eq(s_wait_lines(&w, 1, 5000), 1);
+    s_pause_ms(200);
+    s_recv_t r;
+    s_received(&w, &r);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_str_eq(r.text[0], "Worker stats FAILED: 6 restarts in 60 s "
+                                "&lt;exit 111&gt; (6 restarts)");
+    ck_assert_str_eq(r.chat[0], S_CHAT1);
+    zmq_close(pub);
+    s_cleanup(&w);
+}
+END_TEST
+
 Suite *e2e_notifier_suite(void)
 {
     Suite *s = suite_create("e2e_notifier");
@@ -562,6 +615,7 @@ Suite *e2e_notifier_suite(void)
     tcase_add_test(tc, test_429_storm_order_kept_nothing_lost);
     tcase_add_test(tc, test_outbox_replay_after_kill9);
     tcase_add_test(tc, test_permanent_errors_not_looped);
+    tcase_add_test(tc, test_worker_failed_alert);
     suite_add_tcase(s, tc);
     return s;
 }

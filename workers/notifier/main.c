@@ -222,20 +222,25 @@ static void s_on_event(s_notifier_t *n)
         tw_err_t err = {{0}, 0, 0};
         if (tw_proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
                             &err) == TW_OK) {
-            if (m.id == TW_MSG_STREAM_EVENT)
+            if (m.id == TW_MSG_STREAM_EVENT) {
                 notifier_rules_stream(n->rules, &m.u.stream_event, &notes);
+            } else if (m.id == TW_MSG_WORKER_EVENT) {
+                const tw_msg_worker_event_t *we = &m.u.worker_event;
+                char text[512];
+                if (we->restarts > 0)
+                    snprintf(text, sizeof text, "%s (%u restarts)",
+                             we->text ? we->text : "", we->restarts);
+                else
+                    snprintf(text, sizeof text, "%s",
+                             we->text ? we->text : "");
+                notifier_rules_worker(n->rules, we->worker ? we->worker : "?",
+                                      we->state ? we->state : "", text,
+                                      &notes);
+            }
             tw_proto_clear(&m);
         } else {
-            tw_wmsg_t wm;
-            if (tw_wmsg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &wm,
-                               NULL) == TW_OK &&
-                wm.type == TW_WMSG_WORKER_EVENT) {
-                notifier_rules_worker(n->rules, wm.worker, wm.state, wm.text,
-                                      &notes);
-            } else {
-                tw_log_debug("events.sock: %s frame not understood: %s",
-                             topic, err.msg);
-            }
+            tw_log_debug("events.sock: %s frame not understood: %s", topic,
+                         err.msg);
         }
         zmq_msg_close(&body);
         n->in += notes.n > 0;
