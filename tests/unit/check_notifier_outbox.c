@@ -299,6 +299,37 @@ START_TEST(test_long_text_split_in_order)
 }
 END_TEST
 
+START_TEST(test_deferred_trim_until_commit)
+{
+    int64_t now = 0;
+    s_fake_t f = {.now = &now};
+    notifier_outbox_t *o = NULL;
+    notifier_outbox_opts_t opts = {.defer_trim = true};
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    notifier_outbox_add(o, "4", "sent before the crash", "k9", NULL);
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(f.n, 1);
+    /* sent, not committed: its key still counts */
+    notifier_outbox_add(o, "4", "redelivered cause", "k9", NULL);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    notifier_outbox_destroy(&o); /* crash before the commit */
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 1); /* resent once */
+    notifier_outbox_add(o, "4", "redelivered cause", "k9", NULL);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 1);
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(notifier_outbox_commit(o, NULL), TW_OK);
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(f.n, 2);
+}
+END_TEST
+
 Suite *notifier_outbox_suite(void)
 {
     Suite *s = suite_create("notifier_outbox");
@@ -311,6 +342,7 @@ Suite *notifier_outbox_suite(void)
     tcase_add_test(tc, test_migration_and_entities_fallback);
     tcase_add_test(tc, test_replay_after_crash_and_dedup);
     tcase_add_test(tc, test_long_text_split_in_order);
+    tcase_add_test(tc, test_deferred_trim_until_commit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,12 +109,33 @@ static void s_save_values(s_notifier_t *n)
                      err.msg);
 }
 
-/* Saves the values, then acks what was received (durable on our side). */
+/* Trims what was sent: its causes are durable (values saved). */
+static void s_commit(s_notifier_t *n)
+{
+    tw_err_t err = {{0}, 0, 0};
+    if (n->outbox && notifier_outbox_commit(n->outbox, &err) != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to trim the outbox: %s", err.msg);
+}
+
+/* Sends what is due (at most max parts). */
+static void s_send_due(s_notifier_t *n, int max)
+{
+    if (!n->outbox)
+        return;
+    tw_err_t err = {{0}, 0, 0};
+    if (notifier_outbox_run(n->outbox, tw_time_mono_ms(), max, NULL, &err) !=
+        TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "outbox: %s", err.msg);
+}
+
+/* Saves the values, then acks what was received (durable on our side) and
+ * trims what was sent. */
 static void s_flush(s_notifier_t *n)
 {
     if (n->nacks == 0)
         return;
     s_save_values(n);
+    s_commit(n);
     for (size_t i = 0; i < n->nacks; i++) {
         tw_err_t err = {{0}, 0, 0};
         if (tw_deliver_ack(n->rx, n->acks[i].src, n->acks[i].epoch,
@@ -194,6 +215,11 @@ static void s_receive(s_notifier_t *n)
             s_note_ack(n, &m);
         tw_proto_clear(&m);
     }
+    /* the new messages are journaled: send one now, before the values
+     * are saved (latency); its trim waits for the save (s_flush), so a
+     * crash in between resends it instead of announcing it twice later */
+    if (n->nacks > 0)
+        s_send_due(n, 1);
     s_flush(n);
 }
 
@@ -246,6 +272,7 @@ static void s_on_event(s_notifier_t *n)
         n->in += notes.n > 0;
         s_queue(n, &notes);
         s_save_values(n);
+        s_commit(n);
     }
 }
 
@@ -274,6 +301,7 @@ static void s_open_telegram(s_notifier_t *n, const char *state_dir)
     notifier_outbox_opts_t o = {
         .chat_rate = s_env_rate("TUBEWATCH_NOTIFIER_CHAT_RATE", 1),
         .global_rate = s_env_rate("TUBEWATCH_NOTIFIER_GLOBAL_RATE", 30),
+        .defer_trim = true,
     };
     char dir[4096];
     if (snprintf(dir, sizeof dir, "%s/outbox", state_dir) >= (int)sizeof dir)
@@ -389,17 +417,14 @@ int main(int argc, char **argv)
         now = tw_time_mono_ms();
         if (tw_deliver_tick(n.rx, now, &err) != TW_OK)
             tw_log_warn("delivery: %s", err.msg);
-        if (n.outbox) {
-            int sent = 0;
-            rc = notifier_outbox_run(n.outbox, now, 4, &sent, &err);
-            if (rc != TW_OK)
-                tw_log_fatal(TW_EXIT_TEMP, "outbox: %s", err.msg);
-        }
+        s_send_due(&n, 4);
+        s_commit(&n); /* everything received is saved by now */
         tw_worker_count(n.w, n.in, n.out, n.errors);
         n.in = n.out = n.errors = 0;
     }
     s_flush(&n);
     s_save_values(&n);
+    s_commit(&n);
     if (n.outbox && notifier_outbox_pending(n.outbox) > 0)
         tw_log_info("stopping with %zu message(s) in the outbox",
                     notifier_outbox_pending(n.outbox));

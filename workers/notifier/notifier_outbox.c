@@ -41,6 +41,10 @@ typedef struct {
     int64_t paused_ms;     /* paused (429, backoff) until */
     int64_t last_send_ms;  /* last send, 0 never */
     int64_t gone_until_us; /* disabled until (wall clock), 0 = enabled */
+    uint64_t done_upto;    /* highest id sent or dropped */
+    uint64_t trimmed_upto; /* highest id trimmed from the journal */
+    char **held;           /* keys of done parts not yet trimmed */
+    size_t nheld;          /* how many */
     char reason[300];      /* why it was disabled */
 } s_chat_t;
 
@@ -407,6 +411,9 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p)
         s_chat_t *c = &self->chats[i];
         while (c->head < c->n)
             s_pop(c);
+        for (size_t k = 0; k < c->nheld; k++)
+            free(c->held[k]);
+        free(c->held);
         free(c->q);
         free(c->name);
         free(c->target);
@@ -456,6 +463,12 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
     if (*key) {
         for (size_t i = c->head; i < c->n; i++) {
             if (strcmp(c->q[i].key, key) == 0) {
+                self->stats.dups++;
+                return TW_OK;
+            }
+        }
+        for (size_t i = 0; i < c->nheld; i++) {
+            if (strcmp(c->held[i], key) == 0) {
                 self->stats.dups++;
                 return TW_OK;
             }
@@ -545,12 +558,45 @@ int64_t notifier_outbox_timeout_ms(const notifier_outbox_t *self,
     return best;
 }
 
-/* Drops the head part and trims the journal up to it. */
-static tw_rc_t s_done(s_chat_t *c, tw_err_t *err)
+static tw_rc_t s_trim(s_chat_t *c, tw_err_t *err)
 {
-    uint64_t id = c->q[c->head].id;
+    for (size_t i = 0; i < c->nheld; i++)
+        free(c->held[i]);
+    c->nheld = 0;
+    if (c->done_upto <= c->trimmed_upto)
+        return TW_OK;
+    tw_rc_t rc = tw_journal_trim(c->j, c->done_upto, err);
+    if (rc == TW_OK)
+        c->trimmed_upto = c->done_upto;
+    return rc;
+}
+
+/* Drops the head part; trims the journal up to it now, or at the next
+ * notifier_outbox_commit when trims are deferred (its key is kept until
+ * then, so a redelivered cause is still recognised). */
+static tw_rc_t s_done(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err)
+{
+    s_item_t *it = &c->q[c->head];
+    c->done_upto = it->id;
+    if (self->o.defer_trim && *it->key) {
+        char **h = realloc(c->held, (c->nheld + 1) * sizeof *h);
+        if (!h)
+            return TW_ERR_NOMEM;
+        c->held = h;
+        c->held[c->nheld++] = it->key;
+        it->key = NULL;
+    }
     s_pop(c);
-    return tw_journal_trim(c->j, id, err);
+    return self->o.defer_trim ? TW_OK : s_trim(c, err);
+}
+
+tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err)
+{
+    assert(self);
+    tw_rc_t rc = TW_OK;
+    for (size_t i = 0; i < self->nchats && rc == TW_OK; i++)
+        rc = s_trim(&self->chats[i], err);
+    return rc;
 }
 
 /* The chat can never receive: drop everything queued for it. */
@@ -567,7 +613,7 @@ static tw_rc_t s_disable(notifier_outbox_t *self, s_chat_t *c,
     self->stats.dropped += n;
     tw_rc_t rc = TW_OK;
     while (c->head < c->n && rc == TW_OK)
-        rc = s_done(c, err);
+        rc = s_done(self, c, err);
     if (rc == TW_OK)
         rc = s_save_chats(self, err);
     return rc;
@@ -596,7 +642,7 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
             if (rc != TW_OK)
                 return rc;
         }
-        return s_done(c, err);
+        return s_done(self, c, err);
     case TW_TELEGRAM_RETRY:
         self->stats.retried++;
         if (res->retry_after_ms > 0) {
@@ -654,7 +700,7 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
         self->stats.dropped++;
         tw_log_error("chat %s: message refused (%d %s), dropped", c->name,
                      res->error_code, res->description);
-        return s_done(c, err);
+        return s_done(self, c, err);
     case TW_TELEGRAM_CHAT_GONE:
         return s_disable(self, c, res, err);
     case TW_TELEGRAM_BAD_TOKEN:

@@ -4,7 +4,8 @@
  * trimmed after Telegram's ok, replayed after a restart. 429 pauses the
  * chat (or everything), permanent errors disable the chat instead of
  * looping (docs/notifier.md). A crash between Telegram's ok and the trim
- * resends that one message after the restart. */
+ * (or the commit, with defer_trim) resends those messages after the
+ * restart: the worker sends at most one message before each commit. */
 #ifndef NOTIFIER_OUTBOX_H
 #define NOTIFIER_OUTBOX_H
 
@@ -34,6 +35,9 @@ typedef struct {
                                 long (then one message probes it),
                                 default 6 h */
     size_t max_text;         /* split limit, default TW_TELEGRAM_MAX_TEXT */
+    bool defer_trim;         /* true: parts sent stay in the journal (and
+                                their keys count as queued) until
+                                notifier_outbox_commit */
 } notifier_outbox_opts_t;
 
 /* Counters. */
@@ -74,6 +78,10 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
  * TW_ERR_IO when a journal cannot be trimmed. */
 tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
                             int *sent, tw_err_t *err);
+/* Trims from the journals every part sent or dropped so far (with
+ * defer_trim: call it once the causes of those parts are durable, so that
+ * a crash before it resends them rather than losing their dedup keys). */
+tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err);
 /* Milliseconds from now_ms until a part is due, 0 when one is due now, -1
  * when nothing is pending. */
 int64_t notifier_outbox_timeout_ms(const notifier_outbox_t *self,
