@@ -18,8 +18,8 @@ struct tw_telegram {
 };
 
 static const char *const s_status_names[] = {
-    "ok", "retry", "chat_gone", "migrated", "bad_token", "entities",
-    "rejected"};
+    "ok",        "retry",    "chat_gone", "migrated",
+    "bad_token", "entities", "rejected"};
 
 const char *tw_telegram_status_str(tw_telegram_status_t status)
 {
@@ -85,8 +85,7 @@ static bool s_contains(const char *s, const char *needle)
     size_t n = strlen(needle);
     for (; *s; s++) {
         size_t i = 0;
-        while (i < n && s[i] &&
-               (s[i] | 0x20) == (needle[i] | 0x20))
+        while (i < n && s[i] && (s[i] | 0x20) == (needle[i] | 0x20))
             i++;
         if (i == n)
             return true;
@@ -167,8 +166,8 @@ void tw_telegram_parse_reply(long http_status, const char *body, size_t len,
             res->message_id = id;
         size_t n = 0;
         const char *u = tw_json_str(j, tw_json_get(j, r, "username"), &n);
-        if (u && tw_json_type(j, tw_json_get(j, r, "username")) ==
-                     TW_JSON_STRING) {
+        if (u &&
+            tw_json_type(j, tw_json_get(j, r, "username")) == TW_JSON_STRING) {
             if (n >= sizeof res->username)
                 n = sizeof res->username - 1;
             memcpy(res->username, u, n);
@@ -199,8 +198,7 @@ void tw_telegram_parse_reply(long http_status, const char *body, size_t len,
     }
     tw_json_ref_t params = tw_json_get(j, root, "parameters");
     int64_t v = 0;
-    if (tw_json_int64(j, tw_json_get(j, params, "retry_after"), &v) ==
-            TW_OK &&
+    if (tw_json_int64(j, tw_json_get(j, params, "retry_after"), &v) == TW_OK &&
         v > 0) {
         if (v > 24 * 3600)
             v = 24 * 3600;
@@ -216,9 +214,8 @@ void tw_telegram_parse_reply(long http_status, const char *body, size_t len,
 
 /* ---- requests ---- */
 
-static tw_rc_t s_call(tw_telegram_t *self, const char *method,
-                      const char *form, tw_telegram_result_t *res,
-                      tw_err_t *err)
+static tw_rc_t s_call(tw_telegram_t *self, const char *method, const char *form,
+                      tw_telegram_result_t *res, tw_err_t *err)
 {
     static const char *const hdrs[] = {
         "Content-Type: application/x-www-form-urlencoded", NULL};
@@ -261,15 +258,15 @@ static tw_rc_t s_form_add(tw_buf_t *b, const char *key, const char *value)
     char *esc = tw_http_escape(value);
     if (!esc)
         return TW_ERR_NOMEM;
-    tw_rc_t rc = tw_buf_printf(b, "%s%s=%s", tw_buf_len(b) ? "&" : "", key,
-                               esc);
+    tw_rc_t rc =
+        tw_buf_printf(b, "%s%s=%s", tw_buf_len(b) ? "&" : "", key, esc);
     free(esc);
     return rc;
 }
 
 tw_rc_t tw_telegram_send(tw_telegram_t *self, const char *chat_id,
-                         const char *text, bool html,
-                         tw_telegram_result_t *res, tw_err_t *err)
+                         const char *text, bool html, tw_telegram_result_t *res,
+                         tw_err_t *err)
 {
     assert(self);
     assert(chat_id);
@@ -314,8 +311,7 @@ tw_rc_t tw_telegram_get_me(tw_telegram_t *self, tw_telegram_result_t *res,
 
 /* Decodes the UTF-8 sequence at s[i] (i < len): returns its length and
  * sets *cp, or returns 1 with *cp = 0xFFFD for an invalid byte. */
-static size_t s_utf8(const unsigned char *s, size_t len, size_t i,
-                     uint32_t *cp)
+static size_t s_utf8(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
 {
     unsigned char c = s[i];
     *cp = 0xFFFD;

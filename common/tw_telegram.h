@@ -61,8 +61,8 @@ void tw_telegram_destroy(tw_telegram_t **self_p);
  * failure was classified into *res (check res->status), TW_ERR_INVALID
  * for an empty text or chat id, TW_ERR_NOMEM. */
 tw_rc_t tw_telegram_send(tw_telegram_t *self, const char *chat_id,
-                         const char *text, bool html,
-                         tw_telegram_result_t *res, tw_err_t *err);
+                         const char *text, bool html, tw_telegram_result_t *res,
+                         tw_err_t *err);
 /* Calls getMe (the token check); res->username is set on success. Same
  * returns as tw_telegram_send. */
 tw_rc_t tw_telegram_get_me(tw_telegram_t *self, tw_telegram_result_t *res,
@@ -72,7 +72,8 @@ tw_rc_t tw_telegram_get_me(tw_telegram_t *self, tw_telegram_result_t *res,
  * or not JSON) and its Retry-After header (may be NULL). Fills *res;
  * never fails. */
 void tw_telegram_parse_reply(long http_status, const char *body, size_t len,
-                             const char *retry_after, tw_telegram_result_t *res);
+                             const char *retry_after,
+                             tw_telegram_result_t *res);
 /* Returns the name of a status ("ok", "retry", ...). */
 const char *tw_telegram_status_str(tw_telegram_status_t status);
 

@@ -29,15 +29,15 @@
 
 /* One test's world. */
 typedef struct {
-    char dir[256];       /* scratch dir */
-    char out[300];       /* ytsim --out */
-    char cfg[300];       /* DIR/sup.toml */
-    pid_t ytsim;         /* simulator */
-    pid_t notifier;      /* tw-notifier */
-    int port;            /* ytsim port */
-    void *zctx;          /* ZeroMQ context of the sender */
-    tw_deliver_t *tx;    /* "stats" sender */
-    int64_t t;           /* sampled_at of the next sample */
+    char dir[256];    /* scratch dir */
+    char out[300];    /* ytsim --out */
+    char cfg[300];    /* DIR/sup.toml */
+    pid_t ytsim;      /* simulator */
+    pid_t notifier;   /* tw-notifier */
+    int port;         /* ytsim port */
+    void *zctx;       /* ZeroMQ context of the sender */
+    tw_deliver_t *tx; /* "stats" sender */
+    int64_t t;        /* sampled_at of the next sample */
 } s_world_t;
 
 static void s_bin(char *out, size_t cap, const char *env, const char *rel)
@@ -113,9 +113,9 @@ static bool s_ytsim_start(s_world_t *w, const char *const *extra)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        const char *argv[32] = {bin,          "--scenario", scn,
-                                "--listen",   "127.0.0.1:0", "--out",
-                                w->out,       "--speed",     "0"};
+        const char *argv[32] = {bin,        "--scenario",  scn,
+                                "--listen", "127.0.0.1:0", "--out",
+                                w->out,     "--speed",     "0"};
         int n = 9;
         for (int i = 0; extra && extra[i] && n < 30; i++)
             argv[n++] = extra[i];
@@ -173,8 +173,7 @@ static void s_config(s_world_t *w, int port, const char *notify)
             "chat_ids = [" S_CHAT1 "]\n"
             "[worker.notifier]\n"
             "%s\n",
-            w->dir, w->dir, w->dir, w->dir, S_TOKEN, port ? port : 9,
-            notify);
+            w->dir, w->dir, w->dir, w->dir, S_TOKEN, port ? port : 9, notify);
     fclose(f);
 }
 
@@ -509,8 +508,10 @@ START_TEST(test_outbox_replay_after_kill9)
     ck_assert_int_eq(r.n, 3);
     for (int i = 0; i < 3; i++) {
         char want[128];
-        snprintf(want, sizeof want, "Video: replay | Likes changed: %d -&gt; "
-                 "%d", 7 + i, 8 + i);
+        snprintf(want, sizeof want,
+                 "Video: replay | Likes changed: %d -&gt; "
+                 "%d",
+                 7 + i, 8 + i);
         ck_assert_str_eq(r.text[i], want);
     }
     s_cleanup(&w);

@@ -107,9 +107,8 @@ START_TEST(test_min_delta_accumulates_and_milestone)
     s = s_sample("T", 3, -1, 1001); /* crosses 1000 */
     notifier_rules_sample(r, &s, &out);
     ck_assert_uint_eq(out.n, 1);
-    ck_assert_str_eq(out.v[0].text,
-                     "views/Views 940->1001 (+61) dQw4w9WgXcQ "
-                     "UCuAXFkgsw1L7xaCfnd5JJOw {unknown} T");
+    ck_assert_str_eq(out.v[0].text, "views/Views 940->1001 (+61) dQw4w9WgXcQ "
+                                    "UCuAXFkgsw1L7xaCfnd5JJOw {unknown} T");
     ck_assert_str_eq(out.v[0].chat_id, "333");
     notifier_notes_clear(&out);
     s = s_sample("T", 4, -1, 1060);
@@ -117,9 +116,8 @@ START_TEST(test_min_delta_accumulates_and_milestone)
     s = s_sample("T", 5, -1, 1101); /* +100 since the last announcement */
     notifier_rules_sample(r, &s, &out);
     ck_assert_uint_eq(out.n, 1);
-    ck_assert_str_eq(out.v[0].text,
-                     "views/Views 1001->1101 (+100) dQw4w9WgXcQ "
-                     "UCuAXFkgsw1L7xaCfnd5JJOw {unknown} T");
+    ck_assert_str_eq(out.v[0].text, "views/Views 1001->1101 (+100) dQw4w9WgXcQ "
+                                    "UCuAXFkgsw1L7xaCfnd5JJOw {unknown} T");
     notifier_notes_clear(&out);
     s = s_sample("T", 6, -1, 1000); /* -101 */
     notifier_rules_sample(r, &s, &out);
@@ -157,8 +155,10 @@ END_TEST
 
 START_TEST(test_render_edges)
 {
-    notifier_vars_t v = {.title = "<b>&", .metric = NOTIFIER_METRIC_VIEWERS,
-                         .prev = 5, .curr = 3};
+    notifier_vars_t v = {.title = "<b>&",
+                         .metric = NOTIFIER_METRIC_VIEWERS,
+                         .prev = 5,
+                         .curr = 3};
     char *t = notifier_rules_render("{{title}} {delta} {Metric} {", &v);
     ck_assert_str_eq(t, "{<b>&} -2 Viewers {");
     free(t);
@@ -308,8 +308,8 @@ START_TEST(test_save_load_no_reannounce)
     /* garbage is skipped, never a crash */
     const char *junk = "V\tx\n\xff\tR\tvid\tlikes\t99\t1\t1\nM\tvid\tnope\t1\t1"
                        "\nV\tvid\tc\tt\t2\tx\t0\t-\nR\tvid\tlikes\t0\t5\t1";
-    ck_assert_int_eq(
-        notifier_rules_load(r, junk, strlen(junk), &skipped, NULL), TW_OK);
+    ck_assert_int_eq(notifier_rules_load(r, junk, strlen(junk), &skipped, NULL),
+                     TW_OK);
     ck_assert_uint_eq(skipped, 5);
     notifier_rules_destroy(&r);
 }

@@ -65,8 +65,9 @@ START_TEST(test_split_long_text_all_parts_fit)
     size_t cap = 40000, len = 0;
     char *t = malloc(cap);
     for (int i = 0; len + 16 < 20000; i++) {
-        const char *w = i % 7 == 0 ? "&amp; " : (i % 5 == 0 ? "\xf0\x9f\x98\x80 "
-                                                            : "word<b> ");
+        const char *w = i % 7 == 0
+                            ? "&amp; "
+                            : (i % 5 == 0 ? "\xf0\x9f\x98\x80 " : "word<b> ");
         memcpy(t + len, w, strlen(w));
         len += strlen(w);
     }

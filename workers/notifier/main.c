@@ -79,9 +79,8 @@ static void s_queue(s_notifier_t *n, notifier_notes_t *notes)
             continue;
         }
         tw_err_t err = {{0}, 0, 0};
-        tw_rc_t rc =
-            notifier_outbox_add(n->outbox, nt->chat_id, nt->text, nt->key,
-                                &err);
+        tw_rc_t rc = notifier_outbox_add(n->outbox, nt->chat_id, nt->text,
+                                         nt->key, &err);
         if (rc != TW_OK) {
             /* the cause is not acked: it comes again after the restart */
             tw_log_fatal(TW_EXIT_TEMP, "unable to queue a message for %s: %s",
@@ -101,8 +100,7 @@ static void s_save_values(s_notifier_t *n)
     if (!text)
         tw_log_fatal(TW_EXIT_TEMP, "out of memory saving values");
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc =
-        tw_file_write_atomic(n->values_path, text, len, 0600, &err);
+    tw_rc_t rc = tw_file_write_atomic(n->values_path, text, len, 0600, &err);
     free(text);
     if (rc != TW_OK)
         tw_log_fatal(TW_EXIT_TEMP, "unable to write %s: %s", n->values_path,
@@ -257,11 +255,9 @@ static void s_on_event(s_notifier_t *n)
                     snprintf(text, sizeof text, "%s (%u restarts)",
                              we->text ? we->text : "", we->restarts);
                 else
-                    snprintf(text, sizeof text, "%s",
-                             we->text ? we->text : "");
+                    snprintf(text, sizeof text, "%s", we->text ? we->text : "");
                 notifier_rules_worker(n->rules, we->worker ? we->worker : "?",
-                                      we->state ? we->state : "", text,
-                                      &notes);
+                                      we->state ? we->state : "", text, &notes);
             }
             tw_proto_clear(&m);
         } else {
@@ -406,8 +402,8 @@ int main(int argc, char **argv)
         int timeout = tw_worker_timeout_ms(n.w);
         timeout = s_min_timeout(timeout, tw_deliver_timeout_ms(n.rx, now));
         if (n.outbox)
-            timeout =
-                s_min_timeout(timeout, notifier_outbox_timeout_ms(n.outbox, now));
+            timeout = s_min_timeout(timeout,
+                                    notifier_outbox_timeout_ms(n.outbox, now));
         zmq_poll(items, ni, timeout);
         tw_worker_handle(n.w);
         if (tw_worker_stopping(n.w))

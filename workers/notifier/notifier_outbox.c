@@ -21,11 +21,11 @@
 
 /* One part waiting to be sent. */
 typedef struct {
-    uint64_t id;   /* journal record id */
-    uint64_t seq;  /* outbox-wide order of arrival */
-    char *key;     /* dedup key ("" none) */
-    char *text;    /* plain text */
-    bool plain;    /* send without parse_mode (after an entity error) */
+    uint64_t id;  /* journal record id */
+    uint64_t seq; /* outbox-wide order of arrival */
+    char *key;    /* dedup key ("" none) */
+    char *text;   /* plain text */
+    bool plain;   /* send without parse_mode (after an entity error) */
 } s_item_t;
 
 /* One recipient. */
@@ -49,17 +49,17 @@ typedef struct {
 } s_chat_t;
 
 struct notifier_outbox {
-    char *dir;                      /* outbox directory */
-    notifier_outbox_opts_t o;       /* settings with defaults applied */
-    notifier_send_fn *send;         /* sender */
-    void *arg;                      /* its argument */
-    s_chat_t *chats;                /* recipients */
-    size_t nchats;                  /* how many */
-    uint64_t seq;                   /* next arrival number */
-    int64_t global_next_ms;         /* global bucket: earliest next send */
-    int64_t global_paused_ms;       /* global pause (429, 401, outage) */
-    uint32_t backoff_ms;            /* current outage backoff, 0 none */
-    notifier_outbox_stats_t stats;  /* counters */
+    char *dir;                     /* outbox directory */
+    notifier_outbox_opts_t o;      /* settings with defaults applied */
+    notifier_send_fn *send;        /* sender */
+    void *arg;                     /* its argument */
+    s_chat_t *chats;               /* recipients */
+    size_t nchats;                 /* how many */
+    uint64_t seq;                  /* next arrival number */
+    int64_t global_next_ms;        /* global bucket: earliest next send */
+    int64_t global_paused_ms;      /* global pause (429, 401, outage) */
+    uint32_t backoff_ms;           /* current outage backoff, 0 none */
+    notifier_outbox_stats_t stats; /* counters */
 };
 
 /* ---- names ---- */
@@ -327,8 +327,7 @@ static tw_rc_t s_open_journal(notifier_outbox_t *self, s_chat_t *c,
 
 tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
                              const notifier_outbox_opts_t *opts,
-                             notifier_send_fn *send, void *arg,
-                             tw_err_t *err)
+                             notifier_send_fn *send, void *arg, tw_err_t *err)
 {
     assert(self_p);
     assert(dir);
@@ -650,15 +649,14 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
             /* a chat idle for longer than its interval cannot have hit
              * its own limit: the whole bot is being limited */
             int64_t interval = (int64_t)(1000.0 / self->o.chat_rate);
-            bool global = c->last_send_ms == 0 ||
-                          now_ms - c->last_send_ms > interval * 2;
+            bool global =
+                c->last_send_ms == 0 || now_ms - c->last_send_ms > interval * 2;
             if (global)
                 self->global_paused_ms = now_ms + res->retry_after_ms;
             else
                 c->paused_ms = now_ms + res->retry_after_ms;
-            tw_log_warn("chat %s: %s: pausing %s for %" PRId64 " ms",
-                        c->name, res->description,
-                        global ? "all chats" : "this chat",
+            tw_log_warn("chat %s: %s: pausing %s for %" PRId64 " ms", c->name,
+                        res->description, global ? "all chats" : "this chat",
                         res->retry_after_ms);
         } else {
             self->backoff_ms =
@@ -689,8 +687,8 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
     }
     case TW_TELEGRAM_ENTITIES:
         if (!it->plain) {
-            tw_log_warn("chat %s: %s: resending without formatting",
-                        c->name, res->description);
+            tw_log_warn("chat %s: %s: resending without formatting", c->name,
+                        res->description);
             it->plain = true;
             return TW_OK;
         }

@@ -42,14 +42,14 @@ typedef struct {
 
 /* Counters. */
 typedef struct {
-    uint64_t queued;    /* messages (parts) journaled */
-    uint64_t sent;      /* accepted by Telegram */
-    uint64_t retried;   /* 429, 5xx, no reply */
-    uint64_t limited;   /* of which 429 */
-    uint64_t dropped;   /* rejected, or for a disabled chat */
-    uint64_t migrated;  /* chat id updates */
-    uint64_t dups;      /* adds skipped because their key was queued */
-    uint64_t replayed;  /* parts found in journals at open */
+    uint64_t queued;   /* messages (parts) journaled */
+    uint64_t sent;     /* accepted by Telegram */
+    uint64_t retried;  /* 429, 5xx, no reply */
+    uint64_t limited;  /* of which 429 */
+    uint64_t dropped;  /* rejected, or for a disabled chat */
+    uint64_t migrated; /* chat id updates */
+    uint64_t dups;     /* adds skipped because their key was queued */
+    uint64_t replayed; /* parts found in journals at open */
 } notifier_outbox_stats_t;
 
 /* The outbox. */
@@ -60,8 +60,7 @@ typedef struct notifier_outbox notifier_outbox_t;
  * TW_ERR_STATE (another process holds a journal), TW_ERR_NOMEM. */
 tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
                              const notifier_outbox_opts_t *opts,
-                             notifier_send_fn *send, void *arg,
-                             tw_err_t *err);
+                             notifier_send_fn *send, void *arg, tw_err_t *err);
 /* Closes and frees *self_p (pending messages stay on disk); safe on NULL. */
 void notifier_outbox_destroy(notifier_outbox_t **self_p);
 

@@ -20,23 +20,23 @@ typedef struct {
 
 /* Last stored value of one metric. */
 typedef struct {
-    bool set;        /* a value was seen */
-    uint64_t v;      /* the value */
-    int64_t at_us;   /* its sampled_at */
+    bool set;      /* a value was seen */
+    uint64_t v;    /* the value */
+    int64_t at_us; /* its sampled_at */
 } s_value_t;
 
 /* Everything remembered about one video. */
 typedef struct {
-    char *video_id;                        /* id (owned) */
-    char *channel_id;                      /* channel (owned) */
-    char *title;                           /* last title seen (owned) */
-    int state;                             /* tw_stream_state_t announced */
-    int64_t sched_us;                      /* scheduled start announced */
-    int64_t start_us;                      /* actual start, 0 unknown */
-    uint64_t peak;                         /* peak viewers since live */
-    bool has_peak;                         /* peak is known */
-    s_value_t val[NOTIFIER_METRIC_COUNT];  /* last values */
-    s_rstate_t *rs;                        /* nrules * NOTIFIER_METRIC_COUNT */
+    char *video_id;                       /* id (owned) */
+    char *channel_id;                     /* channel (owned) */
+    char *title;                          /* last title seen (owned) */
+    int state;                            /* tw_stream_state_t announced */
+    int64_t sched_us;                     /* scheduled start announced */
+    int64_t start_us;                     /* actual start, 0 unknown */
+    uint64_t peak;                        /* peak viewers since live */
+    bool has_peak;                        /* peak is known */
+    s_value_t val[NOTIFIER_METRIC_COUNT]; /* last values */
+    s_rstate_t *rs;                       /* nrules * NOTIFIER_METRIC_COUNT */
 } s_video_t;
 
 struct notifier_rules {
@@ -255,8 +255,7 @@ char *notifier_rules_render(const char *tmpl, const notifier_vars_t *vars)
     tw_rc_t rc = TW_OK;
     const char *p = tmpl;
     const char *mname = notifier_rules_metric_name(vars->metric);
-    const char *mtitle =
-        mname ? s_metric_titles[vars->metric] : "";
+    const char *mtitle = mname ? s_metric_titles[vars->metric] : "";
     while (*p && rc == TW_OK) {
         const char *open = strchr(p, '{');
         if (!open) {
@@ -279,8 +278,7 @@ char *notifier_rules_render(const char *tmpl, const notifier_vars_t *vars)
         else if (IS("video_id"))
             rc = tw_buf_append_str(b, vars->video_id ? vars->video_id : "");
         else if (IS("channel_id"))
-            rc = tw_buf_append_str(b,
-                                   vars->channel_id ? vars->channel_id : "");
+            rc = tw_buf_append_str(b, vars->channel_id ? vars->channel_id : "");
         else if (IS("metric"))
             rc = tw_buf_append_str(b, mname ? mname : "");
         else if (IS("Metric"))
@@ -402,12 +400,10 @@ tw_rc_t notifier_rules_sample(notifier_rules_t *self,
             if (!s_fires(r, rs->base, x->v))
                 continue;
             if (r->cooldown_ms > 0 && rs->last_us != 0 &&
-                s->sampled_at_us - rs->last_us <
-                    (int64_t)r->cooldown_ms * 1000)
+                s->sampled_at_us - rs->last_us < (int64_t)r->cooldown_ms * 1000)
                 continue; /* the baseline stays: the next one shows it all */
-            tw_rc_t rc =
-                s_fire(self, ri, v, (notifier_metric_t)m, rs->base, x->v,
-                       s->sampled_at_us, out);
+            tw_rc_t rc = s_fire(self, ri, v, (notifier_metric_t)m, rs->base,
+                                x->v, s->sampled_at_us, out);
             if (rc != TW_OK)
                 return rc;
             rs->base = x->v;
@@ -416,8 +412,7 @@ tw_rc_t notifier_rules_sample(notifier_rules_t *self,
         cur->set = true;
         cur->v = x->v;
         cur->at_us = s->sampled_at_us;
-        if (m == NOTIFIER_METRIC_VIEWERS &&
-            (!v->has_peak || x->v > v->peak)) {
+        if (m == NOTIFIER_METRIC_VIEWERS && (!v->has_peak || x->v > v->peak)) {
             v->peak = x->v;
             v->has_peak = true;
         }
@@ -525,8 +520,8 @@ tw_rc_t notifier_rules_stream(notifier_rules_t *self,
         break;
     case TW_STREAM_STATE_ENDED: {
         rc = tw_buf_printf(b, "Stream ended: %s", title);
-        int64_t start = ev->actual_start_us.set ? ev->actual_start_us.v
-                                                 : v->start_us;
+        int64_t start =
+            ev->actual_start_us.set ? ev->actual_start_us.v : v->start_us;
         int64_t end = ev->actual_end_us.set ? ev->actual_end_us.v : 0;
         const char *sep = "\n";
         if (rc == TW_OK && start > 0 && end > start) {
@@ -590,8 +585,8 @@ tw_rc_t notifier_rules_notice(notifier_rules_t *self, const char *kind,
         head = "YouTube API quota exhausted";
     } else if (strncmp(kind, "upload", 6) == 0) {
         cls = "upload";
-        bool ok = strstr(kind, "ok") || strstr(kind, "succe") ||
-                  strstr(kind, "done");
+        bool ok =
+            strstr(kind, "ok") || strstr(kind, "succe") || strstr(kind, "done");
         head = ok ? "Upload succeeded" : "Upload failed";
     } else {
         cls = kind;
@@ -666,8 +661,7 @@ char *notifier_rules_save(notifier_rules_t *self, size_t *len)
                 if (rc == TW_OK)
                     rc = s_field(b, v->video_id, false);
                 if (rc == TW_OK)
-                    rc = tw_buf_printf(b,
-                                       "%s\t%zu\t%" PRIu64 "\t%" PRId64 "\n",
+                    rc = tw_buf_printf(b, "%s\t%zu\t%" PRIu64 "\t%" PRId64 "\n",
                                        s_metric_names[m], ri, rs->base,
                                        rs->last_us);
             }

@@ -40,12 +40,12 @@ typedef struct {
 
 /* Values substituted into a template. */
 typedef struct {
-    const char *title;      /* {title} */
-    const char *video_id;   /* {video_id} */
-    const char *channel_id; /* {channel_id} */
+    const char *title;        /* {title} */
+    const char *video_id;     /* {video_id} */
+    const char *channel_id;   /* {channel_id} */
     notifier_metric_t metric; /* {metric} "likes", {Metric} "Likes" */
-    uint64_t prev;          /* {prev}: the value last announced */
-    uint64_t curr;          /* {curr}: the new value */
+    uint64_t prev;            /* {prev}: the value last announced */
+    uint64_t curr;            /* {curr}: the new value */
 } notifier_vars_t;
 
 /* The engine: rules plus per-video state. */
