@@ -250,14 +250,9 @@ static void s_on_event(s_notifier_t *n)
                 notifier_rules_stream(n->rules, &m.u.stream_event, &notes);
             } else if (m.id == TW_MSG_WORKER_EVENT) {
                 const tw_msg_worker_event_t *we = &m.u.worker_event;
-                char text[512];
-                if (we->restarts > 0)
-                    snprintf(text, sizeof text, "%s (%u restarts)",
-                             we->text ? we->text : "", we->restarts);
-                else
-                    snprintf(text, sizeof text, "%s", we->text ? we->text : "");
                 notifier_rules_worker(n->rules, we->worker ? we->worker : "?",
-                                      we->state ? we->state : "", text, &notes);
+                                      we->state ? we->state : "", we->text,
+                                      &notes);
             }
             tw_proto_clear(&m);
         } else {
