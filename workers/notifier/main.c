@@ -45,6 +45,7 @@ typedef struct {
     uint64_t in;               /* messages received */
     uint64_t out;              /* notes queued */
     uint64_t errors;           /* errors */
+    uint64_t failed_seen;      /* outbox retried + dropped counted so far */
 } s_notifier_t;
 
 static tw_rc_t s_send(void *arg, const char *chat_id, const char *text,
@@ -410,6 +411,13 @@ int main(int argc, char **argv)
             tw_log_warn("delivery: %s", err.msg);
         s_send_due(&n, 4);
         s_commit(&n); /* everything received is saved by now */
+        if (n.outbox) {
+            /* failed sends and dropped messages show as heartbeat errors */
+            notifier_outbox_stats_t st;
+            notifier_outbox_stats(n.outbox, &st);
+            n.errors += st.retried + st.dropped - n.failed_seen;
+            n.failed_seen = st.retried + st.dropped;
+        }
         tw_worker_count(n.w, n.in, n.out, n.errors);
         n.in = n.out = n.errors = 0;
     }
