@@ -315,6 +315,29 @@ START_TEST(test_save_load_no_reannounce)
 }
 END_TEST
 
+START_TEST(test_prune_silent_videos)
+{
+    notifier_rules_t *r = notifier_rules_new(&s_cfg);
+    notifier_notes_t out = {0};
+    int64_t day = 86400LL * 1000000;
+    tw_msg_stats_sample_t s = s_sample("old", 1 * day, 1, -1);
+    s.video_id = "oldoldoldol";
+    notifier_rules_sample(r, &s, &out);
+    s = s_sample("new", 100 * day, 1, -1);
+    notifier_rules_sample(r, &s, &out);
+    ck_assert_uint_eq(notifier_rules_videos(r), 2);
+    ck_assert_uint_eq(notifier_rules_prune(r, 120 * day), 0);
+    ck_assert_uint_eq(notifier_rules_prune(r, 90 * day), 1);
+    ck_assert_uint_eq(notifier_rules_videos(r), 1);
+    /* the survivor still works */
+    s = s_sample("new", 101 * day, 2, -1);
+    notifier_rules_sample(r, &s, &out);
+    ck_assert_uint_eq(out.n, 1);
+    notifier_notes_clear(&out);
+    notifier_rules_destroy(&r);
+}
+END_TEST
+
 Suite *notifier_rules_suite(void)
 {
     Suite *s = suite_create("notifier_rules");
@@ -329,6 +352,7 @@ Suite *notifier_rules_suite(void)
     tcase_add_test(tc, test_stream_events_once_with_summary);
     tcase_add_test(tc, test_events_filtered_by_config);
     tcase_add_test(tc, test_save_load_no_reannounce);
+    tcase_add_test(tc, test_prune_silent_videos);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -96,6 +96,10 @@ static void s_save_values(s_notifier_t *n)
 {
     if (!notifier_rules_dirty(n->rules))
         return;
+    /* videos silent for 90 days (no samples, no events) are forgotten */
+    size_t gone = notifier_rules_prune(n->rules, 90LL * 86400 * 1000000);
+    if (gone)
+        tw_log_info("forgot %zu video(s) silent for 90 days", gone);
     size_t len = 0;
     char *text = notifier_rules_save(n->rules, &len);
     if (!text)

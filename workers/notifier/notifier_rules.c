@@ -35,6 +35,7 @@ typedef struct {
     int64_t start_us;                     /* actual start, 0 unknown */
     uint64_t peak;                        /* peak viewers since live */
     bool has_peak;                        /* peak is known */
+    int64_t seen_us;                      /* newest sample or event time */
     s_value_t val[NOTIFIER_METRIC_COUNT]; /* last values */
     s_rstate_t *rs;                       /* nrules * NOTIFIER_METRIC_COUNT */
 } s_video_t;
@@ -379,6 +380,8 @@ tw_rc_t notifier_rules_sample(notifier_rules_t *self,
     if (s_set_str(&v->channel_id, s->channel_id) != TW_OK ||
         s_set_str(&v->title, s->title) != TW_OK)
         return TW_ERR_NOMEM;
+    if (s->sampled_at_us > v->seen_us)
+        v->seen_us = s->sampled_at_us;
     for (int m = 0; m < NOTIFIER_METRIC_COUNT; m++) {
         const tw_ou64_t *x = s_metric_of(s, (notifier_metric_t)m);
         if (!x->set)
@@ -488,6 +491,12 @@ tw_rc_t notifier_rules_stream(notifier_rules_t *self,
         (state != TW_STREAM_STATE_SCHEDULED || sched == v->sched_us))
         return TW_OK; /* already announced (twice delivered, restart) */
     bool resched = state == v->state; /* a scheduled stream moved */
+    int64_t times[] = {sched,
+                       ev->actual_start_us.set ? ev->actual_start_us.v : 0,
+                       ev->actual_end_us.set ? ev->actual_end_us.v : 0};
+    for (size_t i = 0; i < 3; i++)
+        if (times[i] > v->seen_us)
+            v->seen_us = times[i];
     v->state = state;
     v->sched_us = sched;
     if (state == TW_STREAM_STATE_LIVE) {
@@ -606,8 +615,31 @@ tw_rc_t notifier_rules_notice(notifier_rules_t *self, const char *kind,
     return rc;
 }
 
+size_t notifier_rules_prune(notifier_rules_t *self, int64_t keep_us)
+{
+    assert(self);
+    int64_t newest = 0;
+    for (size_t i = 0; i < self->nvideos; i++)
+        if (self->videos[i].seen_us > newest)
+            newest = self->videos[i].seen_us;
+    size_t k = 0, dropped = 0;
+    for (size_t i = 0; i < self->nvideos; i++) {
+        s_video_t *v = &self->videos[i];
+        if (v->seen_us > 0 && v->seen_us < newest - keep_us) {
+            s_video_free(v);
+            dropped++;
+            continue;
+        }
+        self->videos[k++] = *v;
+    }
+    self->nvideos = k;
+    if (dropped)
+        self->dirty = true;
+    return dropped;
+}
+
 /* ---- persistence ----
- * V video channel title state sched_us start_us peak(-)
+ * V video channel title state sched_us start_us peak(-) seen_us
  * M video metric value sampled_at_us
  * R video metric rule base last_us */
 
@@ -639,8 +671,9 @@ char *notifier_rules_save(notifier_rules_t *self, size_t *len)
             char peak[32] = "-";
             if (v->has_peak)
                 snprintf(peak, sizeof peak, "%" PRIu64, v->peak);
-            rc = tw_buf_printf(b, "%d\t%" PRId64 "\t%" PRId64 "\t%s\n",
-                               v->state, v->sched_us, v->start_us, peak);
+            rc = tw_buf_printf(
+                b, "%d\t%" PRId64 "\t%" PRId64 "\t%s\t%" PRId64 "\n", v->state,
+                v->sched_us, v->start_us, peak, v->seen_us);
         }
         for (int m = 0; m < NOTIFIER_METRIC_COUNT && rc == TW_OK; m++) {
             if (v->val[m].set) {
@@ -727,8 +760,8 @@ static char *s_str(const tw_tsv_field_t *f)
 static bool s_load_line(notifier_rules_t *self, const char *line, size_t len,
                         bool *nomem)
 {
-    tw_tsv_field_t f[9];
-    size_t n = tw_tsv_split(line, len, f, 9);
+    tw_tsv_field_t f[10];
+    size_t n = tw_tsv_split(line, len, f, 10);
     if (n < 2 || f[0].len != 1)
         return false;
     char *id = s_str(&f[1]);
@@ -741,7 +774,12 @@ static bool s_load_line(notifier_rules_t *self, const char *line, size_t len,
     }
     bool ok = false;
     char kind = f[0].ptr[0];
-    if (kind == 'V' && n == 8) {
+    if (kind == 'V' && (n == 8 || n == 9)) {
+        int64_t seen = 0;
+        if (n == 9 && !s_num(&f[8], &seen, true)) {
+            free(id);
+            return false;
+        }
         int64_t state, sched, start;
         uint64_t peak = 0;
         bool has_peak = !(f[7].len == 1 && f[7].ptr[0] == '-');
@@ -764,6 +802,7 @@ static bool s_load_line(notifier_rules_t *self, const char *line, size_t len,
                 v->start_us = start;
                 v->peak = peak;
                 v->has_peak = has_peak;
+                v->seen_us = seen;
                 ok = true;
             }
         }

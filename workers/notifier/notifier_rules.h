@@ -91,6 +91,9 @@ char *notifier_rules_save(notifier_rules_t *self, size_t *len);
  * are skipped and counted in *skipped (may be NULL). TW_ERR_NOMEM. */
 tw_rc_t notifier_rules_load(notifier_rules_t *self, const char *text,
                             size_t len, size_t *skipped, tw_err_t *err);
+/* Forgets videos whose newest sample or event is more than keep_us older
+ * than the newest of all (samples of a video keep it); returns how many. */
+size_t notifier_rules_prune(notifier_rules_t *self, int64_t keep_us);
 /* Number of videos remembered. */
 size_t notifier_rules_videos(const notifier_rules_t *self);
 
