@@ -97,6 +97,8 @@ typedef struct {
     double sticker;    /* Super Stickers */
     double membership; /* new members / milestones */
     double gift;       /* gifted memberships */
+    double other;      /* placeholders, engagement messages, pinned
+                          banners, replaced items */
     double deletion;   /* a moderator deletes one earlier message */
     double ban;        /* a moderator removes an author's messages */
 } ytsim_mix_t;

@@ -28,6 +28,7 @@ static void s_stream_defaults(ytsim_stream_t *s)
                            .sticker = 0.02,
                            .membership = 0.03,
                            .gift = 0.01,
+                           .other = 0.01,
                            .deletion = 0.03,
                            .ban = 0.01};
     s->replay_miss = 0.0;
@@ -288,6 +289,7 @@ static tw_rc_t s_mix(const tw_toml_t *t, ytsim_mix_t *m, tw_err_t *err)
     S_TRY(s_num(v, "sticker", &z.sticker, NULL, err));
     S_TRY(s_num(v, "membership", &z.membership, NULL, err));
     S_TRY(s_num(v, "gift", &z.gift, NULL, err));
+    S_TRY(s_num(v, "other", &z.other, NULL, err));
     S_TRY(s_num(v, "deletion", &z.deletion, NULL, err));
     S_TRY(s_num(v, "ban", &z.ban, NULL, err));
     *m = z;
@@ -838,7 +840,7 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         }
         ytsim_mix_t *m = &s->mix;
         double sum = m->text + m->superchat + m->sticker + m->membership +
-                     m->gift + m->deletion + m->ban;
+                     m->gift + m->other + m->deletion + m->ban;
         if (sum <= 0) {
             *m = (ytsim_mix_t){.text = 1};
             sum = 1;
@@ -848,6 +850,7 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         m->sticker /= sum;
         m->membership /= sum;
         m->gift /= sum;
+        m->other /= sum;
         m->deletion /= sum;
         m->ban /= sum;
         s->vh = ytsim_hash3(scn->seed, ytsim_strhash(s->id), 0x5eed);
