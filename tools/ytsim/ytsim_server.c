@@ -936,7 +936,7 @@ int main(int argc, char **argv)
     const char *scenario = NULL, *listen = NULL, *out = NULL;
     double speed = 1.0, t0 = 0;
     long long seed = -1;
-    int threads = 4;
+    int threads = 8;
     long load_streams = -1;
     double load_rate = -1;
     long long epoch = -1;
