@@ -1391,9 +1391,7 @@ static void s_teardown(sup_t *s)
         free(c);
     }
     s->nkids = 0;
-    if (s->logger)
-        sup_logger_flush(s->logger, 5000);
-    sup_logger_destroy(&s->logger);
+    sup_logger_destroy(&s->logger, 5000);
     if (s->ctl)
         zmq_close(s->ctl);
     if (s->wsock)
@@ -1467,6 +1465,7 @@ int sup_daemon_run(const char *config_path)
     s.ready_sent = true;
     s_notify_status(&s);
 
+    int exit_code = TW_EXIT_OK;
     for (;;) {
         s_tick(&s);
         if (s.shutting_down && s_all_down(&s))
@@ -1497,6 +1496,7 @@ int sup_daemon_run(const char *config_path)
             if (zmq_errno() == EINTR)
                 continue;
             tw_log_error("unable to poll: %s", zmq_strerror(zmq_errno()));
+            exit_code = TW_EXIT_TEMP;
             break;
         }
         /* Logs first, so a worker's last words precede its exit note. */
@@ -1514,7 +1514,8 @@ int sup_daemon_run(const char *config_path)
     }
     s_write_status_file(&s);
     sd_notify(0, "STOPPING=1");
-    tw_log_info("all workers stopped");
+    if (exit_code == TW_EXIT_OK)
+        tw_log_info("all workers stopped");
     s_teardown(&s);
-    return TW_EXIT_OK;
+    return exit_code;
 }

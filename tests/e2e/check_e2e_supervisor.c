@@ -1,6 +1,7 @@
 /* End-to-end tests of tubewatchd and tubewatch: real daemon, real
  * processes (tw-test-worker), observable behaviour only. */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,6 +428,120 @@ START_TEST(test_events_published)
 }
 END_TEST
 
+typedef struct {
+    const char *name; /* worker */
+} s_drop_t;
+
+static bool s_dropped(void *arg)
+{
+    return s_int(((s_drop_t *)arg)->name, "log_dropped") > 0;
+}
+
+START_TEST(test_stuck_log_disk_drops_lines_not_the_loop)
+{
+    e2e_sup_init(&s_t, "[worker.burst]\ncommand = [\"@W\", \"lines\", "
+                       "\"5000\", \"0\"]\n");
+    /* A FIFO nobody reads: opening it blocks the writer like a hung disk. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/logs", s_t.dir);
+    ck_assert_int_eq(mkdir(path, 0750), 0);
+    snprintf(path, sizeof path, "%s/logs/burst.log", s_t.dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert(e2e_sup_start(&s_t));
+    s_drop_t d = {"burst"};
+    ck_assert(tw_test_wait_until(s_dropped, &d, 5000));
+    ck_assert(s_wait_events("burst", "printed", 1, 5000));
+    for (int i = 0; i < 10; i++) {
+        int64_t t0 = tw_test_now_ms();
+        json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"status\"}");
+        ck_assert_ptr_nonnull(r);
+        json_decref(r);
+        ck_assert_int_lt(tw_test_now_ms() - t0, 1000);
+    }
+    /* The disk comes back: the writer fills the FIFO, rotates it away and
+     * reports the gap in the new file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(fd, 0);
+    static const char report[] = "lines dropped (log buffer full)";
+    static char fifo[1 << 20];
+    size_t have = 0;
+    int64_t idle_since = tw_test_now_ms();
+    while (tw_test_now_ms() - idle_since < 500) {
+        ssize_t n = read(fd, fifo + have, sizeof fifo - 1 - have);
+        if (n > 0) {
+            have += (size_t)n;
+            idle_since = tw_test_now_ms();
+        } else {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    close(fd);
+    fifo[have] = '\0';
+    bool seen = strstr(fifo, report) != NULL;
+    const char *logs[] = {"logs", "burst", "-n", "100000", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, logs), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/cli.out", s_t.dir);
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512], last[512] = "";
+    while (fgets(line, sizeof line, f)) {
+        seen = seen || strstr(line, report);
+        snprintf(last, sizeof last, "%s", line);
+    }
+    fclose(f);
+    ck_assert_msg(seen, "no drop report; last line: %s", last);
+}
+END_TEST
+
+START_TEST(test_logs_follow_across_rotation)
+{
+    e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
+                       "\"6000\", \"150\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    char out[400];
+    snprintf(out, sizeof out, "%s/follow.out", s_t.dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        execl(s_t.cli, s_t.cli, "-c", s_t.cfg, "logs", "-f", "-n", "100000",
+              "talk", (char *)NULL);
+        _exit(127);
+    }
+    /* Until the worker printed everything, then a little longer. */
+    ck_assert(e2e_sup_wait_state(&s_t, "talk", "running", 5000));
+    int64_t until = tw_test_now_ms() + 15000;
+    long next = 1;
+    while (next <= 6000 && tw_test_now_ms() < until) {
+        FILE *f = fopen(out, "r");
+        next = 1;
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "Z line ");
+            if (!p)
+                continue;
+            long v = atol(p + 7);
+            ck_assert_msg(v == next, "line %ld where %ld was due", v, next);
+            next++;
+        }
+        if (f)
+            fclose(f);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    ck_assert_int_eq(next, 6001);
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/logs/talk.log.2", s_t.dir);
+    ck_assert_int_eq(stat(path, &st), 0); /* it did rotate, twice */
+}
+END_TEST
+
 Suite *e2e_supervisor_suite(void)
 {
     Suite *s = suite_create("e2e_supervisor");
@@ -446,6 +561,8 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_sigkill_daemon_leaves_no_worker);
     tcase_add_test(tc, test_permissions_and_second_daemon);
     tcase_add_test(tc, test_events_published);
+    tcase_add_test(tc, test_stuck_log_disk_drops_lines_not_the_loop);
+    tcase_add_test(tc, test_logs_follow_across_rotation);
     suite_add_tcase(s, tc);
     return s;
 }
