@@ -111,6 +111,13 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
 {
     for (size_t i = 0; i < cfg->nworkers; i++) {
         const tw_cfg_worker_t *w = &cfg->workers[i];
+        if (w->is_template && strlen(w->name) > 31) {
+            tw_err_set(err,
+                       "worker.%s: a template name may have at most 31 "
+                       "bytes",
+                       w->name);
+            return TW_ERR_CONFIG;
+        }
         for (size_t j = 0; j < w->after.len; j++) {
             const tw_cfg_worker_t *d = tw_cfg_worker(cfg, w->after.v[j]);
             if (!d) {
