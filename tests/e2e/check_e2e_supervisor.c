@@ -1,6 +1,7 @@
 /* End-to-end tests of tubewatchd and tubewatch: real daemon, real
  * processes (tw-test-worker), observable behaviour only. */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -542,6 +543,83 @@ START_TEST(test_logs_follow_across_rotation)
 }
 END_TEST
 
+/* Reads /proc/PID/FILE into buf (NULs turned into newlines). */
+static size_t s_proc(pid_t pid, const char *file, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\0')
+            buf[i] = '\n';
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+START_TEST(test_child_clean_slate)
+{
+    e2e_sup_init(&s_t, "[worker.s]\ncommand = [\"@W\", \"silent\"]\n"
+                       "open_files = 77\nmemory_limit = \"1GiB\"\n"
+                       "ready_timeout = \"0s\"\n");
+    setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
+    bool started = e2e_sup_start(&s_t);
+    unsetenv("NOTIFY_SOCKET");
+    ck_assert(started);
+    ck_assert(e2e_sup_wait_state(&s_t, "s", "running", 5000));
+    pid_t pid = e2e_sup_pid(&s_t, "s");
+    ck_assert(s_wait_events("s", "start", 1, 3000));
+    static char buf[65536];
+    ck_assert_uint_gt(s_proc(pid, "environ", buf, sizeof buf), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_WORKER=s\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_INSTANCE=\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_EPOCH="));
+    char want[512];
+    snprintf(want, sizeof want, "TUBEWATCH_CONFIG=%s\n", s_t.cfg);
+    ck_assert_ptr_nonnull(strstr(buf, want));
+    snprintf(want, sizeof want, "TUBEWATCH_SUP_ENDPOINT=ipc://%s/run/sup.sock",
+             s_t.dir);
+    ck_assert_ptr_nonnull(strstr(buf, want));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_STATE_DIR="));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_DATA_DIR="));
+    ck_assert_ptr_null(strstr(buf, "NOTIFY_SOCKET="));
+    /* Nothing blocked or ignored, a session of its own, fds 0-2 only. */
+    s_proc(pid, "status", buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "SigBlk:\t0000000000000000"));
+    ck_assert_ptr_nonnull(strstr(buf, "SigIgn:\t0000000000000000"));
+    ck_assert_int_eq(getsid(pid), pid);
+    char fddir[64];
+    snprintf(fddir, sizeof fddir, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(fddir);
+    ck_assert_ptr_nonnull(d);
+    int nfds = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.')
+            nfds++;
+    }
+    closedir(d);
+    ck_assert_int_eq(nfds, 3);
+    s_proc(pid, "limits", buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "Max open files            77"));
+    ck_assert_ptr_nonnull(strstr(buf, "Max address space         1073741824"));
+    /* check-config: 0 for a valid file, 100 with the problems otherwise. */
+    const char *ok[] = {"check-config", s_t.cfg, NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, ok), 0);
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/bad.toml", s_t.dir);
+    FILE *f = fopen(bad, "w");
+    fputs("[worker.x]\nrestart = 5\n", f);
+    fclose(f);
+    const char *nok[] = {"check-config", bad, NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, nok), 100);
+}
+END_TEST
+
 Suite *e2e_supervisor_suite(void)
 {
     Suite *s = suite_create("e2e_supervisor");
@@ -563,6 +641,7 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_events_published);
     tcase_add_test(tc, test_stuck_log_disk_drops_lines_not_the_loop);
     tcase_add_test(tc, test_logs_follow_across_rotation);
+    tcase_add_test(tc, test_child_clean_slate);
     suite_add_tcase(s, tc);
     return s;
 }
