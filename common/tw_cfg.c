@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tw_time.h"
 #include "tw_toml.h"
 
 #ifndef TW_LIBEXECDIR
@@ -45,49 +46,51 @@ typedef enum {
 } s_ftype_t;
 
 typedef struct {
-    const char *key;             /* TOML key */
-    s_ftype_t type;              /* how to read it */
-    size_t off;                  /* offset in the target struct */
-    const char *def;             /* default, parsed like a value; NULL none */
-    uint64_t min;                /* bounds for numbers and durations (ms) */
-    uint64_t max;                /* 0 = no upper bound */
-    const char *const *choices;  /* F_CHOICE / F_STRV allowed values */
+    const char *key;            /* TOML key */
+    s_ftype_t type;             /* how to read it */
+    size_t off;                 /* offset in the target struct */
+    const char *def;            /* default, parsed like a value; NULL none */
+    uint64_t min;               /* bounds for numbers and durations (ms) */
+    uint64_t max;               /* 0 = no upper bound */
+    const char *const *choices; /* F_CHOICE / F_STRV allowed values */
 } s_field_t;
 
-#define END {NULL, F_STR, 0, NULL, 0, 0, NULL}
+#define END                                                                    \
+    {                                                                          \
+        NULL, F_STR, 0, NULL, 0, 0, NULL                                       \
+    }
 
 static const char *const s_url_modes[] = {"keep", "drop", NULL};
-static const char *const s_metrics[] = {"views",    "likes",    "favorites",
-                                        "comments", "viewers",  NULL};
+static const char *const s_metrics[] = {"views",    "likes",   "favorites",
+                                        "comments", "viewers", NULL};
 static const char *const s_events[] = {"scheduled", "live",  "ended",
                                        "failed",    "quota", "upload",
                                        "cancelled", NULL};
 static const char *const s_formats[] = {"tsv", "jsonl", NULL};
-static const char *const s_kinds[] = {"scanner",  "chat",   "stats",
+static const char *const s_kinds[] = {"scanner",   "chat",   "stats",
                                       "tokenizer", "writer", "uploader",
-                                      "notifier", NULL};
+                                      "notifier",  NULL};
 
 #define SUP(f) offsetof(tw_cfg_supervisor_t, f)
 static const s_field_t s_supervisor_fields[] = {
     {"runtime_dir", F_PATH, SUP(runtime_dir), "/run/tubewatch", 0, 0, NULL},
     {"state_dir", F_PATH, SUP(state_dir), "/var/lib/tubewatch/state", 0, 0,
      NULL},
-    {"data_dir", F_PATH, SUP(data_dir), "/var/lib/tubewatch/data", 0, 0,
-     NULL},
+    {"data_dir", F_PATH, SUP(data_dir), "/var/lib/tubewatch/data", 0, 0, NULL},
     {"log_dir", F_PATH, SUP(log_dir), "/var/log/tubewatch", 0, 0, NULL},
     {"libexec_dir", F_PATH, SUP(libexec_dir), "", 0, 0, NULL},
     {"timezone", F_STR, SUP(timezone), "UTC", 0, 0, NULL},
     {"log_max_size", F_SIZE, SUP(log_max_size), "10MiB", 4096, 0, NULL},
     {"log_keep", F_U32, SUP(log_keep), "5", 0, 1000, NULL},
-    {"status_interval", F_DUR, SUP(status_interval_ms), "5s", 100,
-     3600000, NULL},
+    {"status_interval", F_DUR, SUP(status_interval_ms), "5s", 100, 3600000,
+     NULL},
     END};
 
 #define YT(f) offsetof(tw_cfg_youtube_t, f)
 static const s_field_t s_youtube_fields[] = {
     {"api_key", F_SECRET, YT(api_key), "", 0, 0, NULL},
-    {"web_base_url", F_URL, YT(web_base_url), "https://www.youtube.com", 0,
-     0, NULL},
+    {"web_base_url", F_URL, YT(web_base_url), "https://www.youtube.com", 0, 0,
+     NULL},
     {"api_base_url", F_URL, YT(api_base_url),
      "https://www.googleapis.com/youtube/v3", 0, 0, NULL},
     {"quota_per_day", F_U64, YT(quota_per_day), "10000", 0, 0, NULL},
@@ -99,8 +102,7 @@ static const s_field_t s_youtube_fields[] = {
 #define TG(f) offsetof(tw_cfg_telegram_t, f)
 static const s_field_t s_telegram_fields[] = {
     {"bot_token", F_SECRET, TG(bot_token), "", 0, 0, NULL},
-    {"base_url", F_URL, TG(base_url), "https://api.telegram.org", 0, 0,
-     NULL},
+    {"base_url", F_URL, TG(base_url), "https://api.telegram.org", 0, 0, NULL},
     {"chat_ids", F_STRV, TG(chat_ids), NULL, 0, 0, NULL},
     END};
 
@@ -109,8 +111,7 @@ static const s_field_t s_drive_fields[] = {
     {"enabled", F_BOOL, DR(enabled), "false", 0, 0, NULL},
     {"client_secrets_file", F_PATH, DR(client_secrets_file), "", 0, 0, NULL},
     {"token_file", F_PATH, DR(token_file), "", 0, 0, NULL},
-    {"service_account_file", F_PATH, DR(service_account_file), "", 0, 0,
-     NULL},
+    {"service_account_file", F_PATH, DR(service_account_file), "", 0, 0, NULL},
     {"folder_id", F_STR, DR(folder_id), "", 0, 0, NULL},
     {"folder_name", F_STR, DR(folder_name), "", 0, 0, NULL},
     {"oauth_base_url", F_URL, DR(oauth_base_url),
@@ -128,8 +129,7 @@ static const s_field_t s_worker_fields[] = {
     {"restart", F_RESTART, WK(restart), "permanent", 0, 0, NULL},
     {"min_uptime", F_DUR, WK(min_uptime_ms), "1s", 0, 0, NULL},
     {"restart_delay", F_DUR, WK(restart_delay_ms), "100ms", 1, 0, NULL},
-    {"restart_delay_max", F_DUR, WK(restart_delay_max_ms), "30s", 1, 0,
-     NULL},
+    {"restart_delay_max", F_DUR, WK(restart_delay_max_ms), "30s", 1, 0, NULL},
     {"max_restarts", F_U32, WK(max_restarts), "10", 1, 100000, NULL},
     {"restart_window", F_DUR, WK(restart_window_ms), "60s", 1, 0, NULL},
     {"failed_retry", F_DUR, WK(failed_retry_ms), "10m", 1000, 0, NULL},
@@ -160,8 +160,7 @@ static const s_field_t s_chat_fields[] = {
 
 #define ST(f) offsetof(tw_cfg_stats_t, f)
 static const s_field_t s_stats_fields[] = {
-    {"viewers_interval", F_DUR, ST(viewers_interval_ms), "60s", 1000, 0,
-     NULL},
+    {"viewers_interval", F_DUR, ST(viewers_interval_ms), "60s", 1000, 0, NULL},
     {"stats_interval", F_DUR, ST(stats_interval_ms), "10m", 1000, 0, NULL},
     {"watch_uploads", F_BOOL, ST(watch_uploads), "true", 0, 0, NULL},
     {"videos", F_STRV, ST(videos), NULL, 0, 0, NULL},
@@ -191,8 +190,7 @@ static const s_field_t s_uploader_fields[] = {
 
 #define NO(f) offsetof(tw_cfg_notify_t, f)
 static const s_field_t s_notify_fields[] = {
-    {"events", F_STRV, NO(events), "live,ended,failed,quota", 0, 0,
-     s_events},
+    {"events", F_STRV, NO(events), "live,ended,failed,quota", 0, 0, s_events},
     END};
 
 #define RU(f) offsetof(tw_cfg_rule_t, f)
@@ -208,9 +206,9 @@ static const s_field_t s_rule_fields[] = {
 
 /* Kind-specific tables, found by the worker's kind. */
 typedef struct {
-    const char *kind;         /* built-in kind */
-    const s_field_t *fields;  /* its extra keys */
-    size_t off;               /* where its struct sits in tw_cfg_t */
+    const char *kind;        /* built-in kind */
+    const s_field_t *fields; /* its extra keys */
+    size_t off;              /* where its struct sits in tw_cfg_t */
 } s_kind_t;
 
 static const s_kind_t s_kind_tables[] = {
@@ -284,48 +282,10 @@ tw_rc_t tw_cfg_parse_duration(const char *text, uint64_t *ms)
 {
     assert(text);
     assert(ms);
-    const char *p = text;
-    uint64_t total = 0;
-    if (!*p)
+    int64_t v;
+    if (tw_time_duration_parse(text, &v, NULL) != TW_OK || v < 0)
         return TW_ERR_INVALID;
-    if (strcmp(p, "0") == 0) {
-        *ms = 0;
-        return TW_OK;
-    }
-    while (*p) {
-        if (!isdigit((unsigned char)*p))
-            return TW_ERR_INVALID;
-        uint64_t n = 0;
-        while (isdigit((unsigned char)*p)) {
-            if (n > (UINT64_MAX - 9) / 10)
-                return TW_ERR_INVALID;
-            n = n * 10 + (uint64_t)(*p - '0');
-            p++;
-        }
-        uint64_t unit;
-        if (strncmp(p, "ms", 2) == 0) {
-            unit = 1;
-            p += 2;
-        } else if (*p == 's') {
-            unit = 1000;
-            p++;
-        } else if (*p == 'm') {
-            unit = 60000;
-            p++;
-        } else if (*p == 'h') {
-            unit = 3600000;
-            p++;
-        } else if (*p == 'd') {
-            unit = 86400000;
-            p++;
-        } else {
-            return TW_ERR_INVALID;
-        }
-        if (n > (UINT64_MAX - total) / unit)
-            return TW_ERR_INVALID;
-        total += n * unit;
-    }
-    *ms = total;
+    *ms = (uint64_t)v;
     return TW_OK;
 }
 
@@ -555,11 +515,11 @@ static bool s_set_from_string(s_ctx_t *ctx, const s_field_t *f, void *base,
         int h, m;
         char tail;
         if (strlen(text) != 5 ||
-            sscanf(text, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 ||
-            h > 23 || m < 0 || m > 59) {
+            sscanf(text, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 ||
+            m < 0 || m > 59) {
             snprintf(msg, msgcap,
-                     "'%s' must be a local time \"HH:MM\", not \"%s\"",
-                     f->key, text);
+                     "'%s' must be a local time \"HH:MM\", not \"%s\"", f->key,
+                     text);
             return false;
         }
         free(*(char **)target);
@@ -602,8 +562,7 @@ static bool s_set_from_string(s_ctx_t *ctx, const s_field_t *f, void *base,
     return true;
 }
 
-static void s_apply_defaults(s_ctx_t *ctx, const s_field_t *fields,
-                             void *base)
+static void s_apply_defaults(s_ctx_t *ctx, const s_field_t *fields, void *base)
 {
     char msg[200];
     for (const s_field_t *f = fields; f && f->key; f++) {
@@ -682,7 +641,8 @@ static const s_field_t *s_find(const s_field_t *fields, const char *key,
             return f;
         if (f->type == F_SECRET) {
             size_t kl = strlen(f->key);
-            if (strncmp(key, f->key, kl) == 0 && strcmp(key + kl, "_file") == 0) {
+            if (strncmp(key, f->key, kl) == 0 &&
+                strcmp(key + kl, "_file") == 0) {
                 *is_file = true;
                 return f;
             }
@@ -721,9 +681,8 @@ static void s_set_value(s_ctx_t *ctx, const s_field_t *f, bool is_file,
 
     if (f->type == F_STRV) {
         if (t != TW_TOML_ARRAY) {
-            s_problem(ctx, line, col, "'%s' in [%s] must be %s, not %s",
-                      f->key, where, s_type_word(f->type),
-                      tw_toml_type_name(t));
+            s_problem(ctx, line, col, "'%s' in [%s] must be %s, not %s", f->key,
+                      where, s_type_word(f->type), tw_toml_type_name(t));
             return;
         }
         tw_cfg_strv_t *sv = (tw_cfg_strv_t *)((char *)base + f->off);
@@ -740,9 +699,8 @@ static void s_set_value(s_ctx_t *ctx, const s_field_t *f, bool is_file,
             }
             if (tw_toml_type(e) != TW_TOML_STRING ||
                 strlen(tw_toml_str(e)) != tw_toml_str_len(e)) {
-                s_problem(ctx, el, ec,
-                          "'%s' in [%s] must hold strings, not %s", f->key,
-                          where, tw_toml_type_name(tw_toml_type(e)));
+                s_problem(ctx, el, ec, "'%s' in [%s] must hold strings, not %s",
+                          f->key, where, tw_toml_type_name(tw_toml_type(e)));
                 continue;
             }
             if (f->choices && !s_in(f->choices, tw_toml_str(e))) {
@@ -790,8 +748,8 @@ static void s_set_value(s_ctx_t *ctx, const s_field_t *f, bool is_file,
         }
     } else {
         s_problem(ctx, line, col, "'%s' in [%s] must be %s, not %s",
-                  is_file ? "secret file" : f->key, where,
-                  s_type_word(f->type), tw_toml_type_name(t));
+                  is_file ? "secret file" : f->key, where, s_type_word(f->type),
+                  tw_toml_type_name(t));
         return;
     }
     if (is_file) {
@@ -812,8 +770,8 @@ static void s_set_value(s_ctx_t *ctx, const s_field_t *f, bool is_file,
 /* Loads the keys of table into base using fields (and extra, a second table
  * for the same section). Subtables are reported as unknown. */
 static void s_load_table(s_ctx_t *ctx, const tw_toml_t *table,
-                         const char *where, const s_field_t *fields,
-                         void *base, const s_field_t *extra, void *extra_base,
+                         const char *where, const s_field_t *fields, void *base,
+                         const s_field_t *extra, void *extra_base,
                          const char *const *skip)
 {
     for (size_t i = 0; i < tw_toml_len(table); i++) {
@@ -897,8 +855,8 @@ static void s_load_worker(s_ctx_t *ctx, tw_cfg_t *cfg, const char *name,
     s_apply_defaults(ctx, s_worker_fields, w);
     if (defaults) {
         static const char *const none[] = {NULL};
-        s_load_table(ctx, defaults, "defaults", s_worker_fields, w, NULL,
-                     NULL, none);
+        s_load_table(ctx, defaults, "defaults", s_worker_fields, w, NULL, NULL,
+                     none);
     }
 
     /* kind, command and template decide which other keys are allowed. */
@@ -962,8 +920,8 @@ static void s_load_worker(s_ctx_t *ctx, tw_cfg_t *cfg, const char *name,
     const s_kind_t *kt = *w->kind ? s_kind_table(w->kind) : NULL;
     void *extra_base = kt && kt->fields ? (char *)cfg + kt->off : NULL;
     static const char *const skip[] = {"kind", "command", "template", NULL};
-    s_load_table(ctx, table, where, s_worker_fields, w,
-                 kt ? kt->fields : NULL, extra_base, skip);
+    s_load_table(ctx, table, where, s_worker_fields, w, kt ? kt->fields : NULL,
+                 extra_base, skip);
     if (w->restart_delay_max_ms < w->restart_delay_ms)
         s_problem(ctx, line, col,
                   "[%s] restart_delay_max is smaller than restart_delay",
@@ -984,8 +942,8 @@ static void s_check_deps(s_ctx_t *ctx, const tw_cfg_t *cfg)
                           w->name, w->after.v[j]);
             else if (dep->is_template)
                 s_problem(ctx, 0, 0,
-                          "[worker.%s] cannot run after template '%s'",
-                          w->name, w->after.v[j]);
+                          "[worker.%s] cannot run after template '%s'", w->name,
+                          w->after.v[j]);
         }
     }
     /* Kahn's algorithm: whatever is left has a cycle. */
@@ -1087,18 +1045,9 @@ static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)
     if (cfg->chat.poll_min_ms > cfg->chat.poll_max_ms)
         s_problem(ctx, 0, 0, "[worker.chat] poll_min is above poll_max");
     /* The zone must exist in the tz database. */
-    const char *tz = cfg->supervisor.timezone;
-    if (strcmp(tz, "UTC") != 0 && strcmp(tz, "localtime") != 0) {
-        char path[PATH_MAX];
-        struct stat st;
-        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-        if (strstr(tz, "..") || tz[0] == '/' || stat(path, &st) != 0 ||
-            !S_ISREG(st.st_mode))
-            s_problem(ctx, 0, 0,
-                      "[supervisor] timezone '%s' is not in the time zone "
-                      "database (/usr/share/zoneinfo)",
-                      tz);
-    }
+    tw_err_t err;
+    if (tw_time_zone_check(cfg->supervisor.timezone, &err) != TW_OK)
+        s_problem(ctx, 0, 0, "[supervisor] timezone: %s", err.msg);
     for (size_t i = 0; i < cfg->notify.nrules; i++) {
         if (!*cfg->notify.rules[i].template_text)
             s_problem(ctx, 0, 0, "[[notify.rule]] %zu has an empty template",
@@ -1177,8 +1126,8 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
     const tw_toml_t *notify = tw_toml_get(root, "notify");
     if (notify && tw_toml_type(notify) == TW_TOML_TABLE) {
         static const char *const skip[] = {"rule", NULL};
-        s_load_table(ctx, notify, "notify", s_notify_fields, &cfg->notify,
-                     NULL, NULL, skip);
+        s_load_table(ctx, notify, "notify", s_notify_fields, &cfg->notify, NULL,
+                     NULL, skip);
         const tw_toml_t *rules = tw_toml_get(notify, "rule");
         if (rules && tw_toml_type(rules) != TW_TOML_ARRAY) {
             int line, col;

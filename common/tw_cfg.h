@@ -24,58 +24,58 @@ typedef struct {
 
 /* One [worker.NAME] section: how the supervisor runs it. Durations in ms. */
 typedef struct {
-    char *name;                 /* section name, e.g. "scanner", "chat" */
-    char *kind;                 /* built-in kind, or "" for a command */
-    tw_cfg_strv_t command;      /* argv of an extra program; empty if kind */
-    bool enabled;               /* false: declared but not started */
-    bool is_template;           /* instances NAME@ARG made by spawn only */
-    uint32_t max_instances;     /* bound on live instances of a template */
-    tw_cfg_strv_t after;        /* workers that must be READY first */
-    tw_restart_t restart;       /* restart policy */
-    uint64_t min_uptime_ms;     /* up longer than this: restart at once */
-    uint64_t restart_delay_ms;  /* first backoff delay */
+    char *name;                    /* section name, e.g. "scanner", "chat" */
+    char *kind;                    /* built-in kind, or "" for a command */
+    tw_cfg_strv_t command;         /* argv of an extra program; empty if kind */
+    bool enabled;                  /* false: declared but not started */
+    bool is_template;              /* instances NAME@ARG made by spawn only */
+    uint32_t max_instances;        /* bound on live instances of a template */
+    tw_cfg_strv_t after;           /* workers that must be READY first */
+    tw_restart_t restart;          /* restart policy */
+    uint64_t min_uptime_ms;        /* up longer than this: restart at once */
+    uint64_t restart_delay_ms;     /* first backoff delay */
     uint64_t restart_delay_max_ms; /* backoff cap */
-    uint32_t max_restarts;      /* more than this in restart_window: FAILED */
-    uint64_t restart_window_ms; /* window for max_restarts */
-    uint64_t failed_retry_ms;   /* retry period of a FAILED worker */
-    int stop_signal;            /* signal sent first on stop (SIGTERM) */
-    uint64_t stop_timeout_ms;   /* then SIGKILL after this */
-    uint64_t ready_timeout_ms;  /* silent worker counts as ready after */
+    uint32_t max_restarts;        /* more than this in restart_window: FAILED */
+    uint64_t restart_window_ms;   /* window for max_restarts */
+    uint64_t failed_retry_ms;     /* retry period of a FAILED worker */
+    int stop_signal;              /* signal sent first on stop (SIGTERM) */
+    uint64_t stop_timeout_ms;     /* then SIGKILL after this */
+    uint64_t ready_timeout_ms;    /* silent worker counts as ready after */
     uint64_t watchdog_timeout_ms; /* no heartbeat this long: kill; 0 off */
-    uint64_t memory_limit;      /* RLIMIT_AS bytes; 0 = unlimited */
-    uint64_t open_files;        /* RLIMIT_NOFILE; 0 = inherited */
-    tw_cfg_strv_t env;          /* extra "KEY=VALUE" environment entries */
+    uint64_t memory_limit;        /* RLIMIT_AS bytes; 0 = unlimited */
+    uint64_t open_files;          /* RLIMIT_NOFILE; 0 = inherited */
+    tw_cfg_strv_t env;            /* extra "KEY=VALUE" environment entries */
 } tw_cfg_worker_t;
 
 /* [supervisor] */
 typedef struct {
-    char *runtime_dir;        /* control socket, lock, status.json (0700) */
-    char *state_dir;          /* checkpoints, journals, outbox */
-    char *data_dir;           /* comments/, viewers/, stats/, archive/ */
-    char *log_dir;            /* LOGS/NAME.log */
-    char *libexec_dir;        /* where tw-KIND programs live */
-    char *timezone;           /* IANA zone for day partitions and 02:00 */
-    uint64_t log_max_size;    /* rotate a worker log above this many bytes */
-    uint32_t log_keep;        /* rotated files kept */
+    char *runtime_dir;           /* control socket, lock, status.json (0700) */
+    char *state_dir;             /* checkpoints, journals, outbox */
+    char *data_dir;              /* comments/, viewers/, stats/, archive/ */
+    char *log_dir;               /* LOGS/NAME.log */
+    char *libexec_dir;           /* where tw-KIND programs live */
+    char *timezone;              /* IANA zone for day partitions and 02:00 */
+    uint64_t log_max_size;       /* rotate a worker log above this many bytes */
+    uint32_t log_keep;           /* rotated files kept */
     uint64_t status_interval_ms; /* status.json refresh period */
 } tw_cfg_supervisor_t;
 
 /* [youtube] */
 typedef struct {
-    char *api_key;           /* Data API key, "" = quota-free sources only */
-    char *web_base_url;      /* www.youtube.com (RSS, watch, youtubei) */
-    char *api_base_url;      /* googleapis.com/youtube/v3 */
-    uint64_t quota_per_day;  /* units per Pacific day */
-    bool use_search;         /* allow search.list (100 units) */
+    char *api_key;            /* Data API key, "" = quota-free sources only */
+    char *web_base_url;       /* www.youtube.com (RSS, watch, youtubei) */
+    char *api_base_url;       /* googleapis.com/youtube/v3 */
+    uint64_t quota_per_day;   /* units per Pacific day */
+    bool use_search;          /* allow search.list (100 units) */
     uint64_t http_timeout_ms; /* per request */
-    char *user_agent;        /* sent to the web client endpoints */
+    char *user_agent;         /* sent to the web client endpoints */
 } tw_cfg_youtube_t;
 
 /* [telegram] */
 typedef struct {
-    char *bot_token;          /* "" = notifications disabled */
-    char *base_url;           /* api.telegram.org */
-    tw_cfg_strv_t chat_ids;   /* default recipients */
+    char *bot_token;        /* "" = notifications disabled */
+    char *base_url;         /* api.telegram.org */
+    tw_cfg_strv_t chat_ids; /* default recipients */
 } tw_cfg_telegram_t;
 
 /* [drive] */
@@ -93,17 +93,17 @@ typedef struct {
 
 /* [worker.scanner] settings beyond tw_cfg_worker_t. */
 typedef struct {
-    char *channels_file;      /* channel ids, @handles, URLs */
+    char *channels_file;       /* channel ids, @handles, URLs */
     uint64_t scan_interval_ms; /* each channel checked once per interval */
-    uint64_t lead_time_ms;    /* spawn chat@VIDEO this long before start */
+    uint64_t lead_time_ms;     /* spawn chat@VIDEO this long before start */
 } tw_cfg_scanner_t;
 
 /* [worker.chat] settings. */
 typedef struct {
-    uint64_t poll_min_ms;   /* clamp of timeoutMs */
-    uint64_t poll_max_ms;   /* clamp of timeoutMs */
-    bool reconcile_replay;  /* walk the replay after the end */
-    bool use_api;           /* liveChatMessages.list instead of web client */
+    uint64_t poll_min_ms;  /* clamp of timeoutMs */
+    uint64_t poll_max_ms;  /* clamp of timeoutMs */
+    bool reconcile_replay; /* walk the replay after the end */
+    bool use_api;          /* liveChatMessages.list instead of web client */
 } tw_cfg_chat_t;
 
 /* [worker.stats] settings. */
@@ -132,8 +132,8 @@ typedef struct {
 
 /* [worker.uploader] settings. */
 typedef struct {
-    char *archive_at;    /* "HH:MM" local time */
-    uint32_t keep_days;  /* delete uploaded days older; 0 = keep all */
+    char *archive_at;   /* "HH:MM" local time */
+    uint32_t keep_days; /* delete uploaded days older; 0 = keep all */
 } tw_cfg_uploader_t;
 
 /* One [[notify.rule]]. */
@@ -173,10 +173,10 @@ typedef struct {
 
 /* One problem found while loading. */
 typedef struct {
-    int line;       /* 1-based, 0 when not tied to a place */
-    int col;        /* 1-based, 0 when not tied to a place */
-    char msg[400];  /* e.g. "unknown key 'scan_intervall' (did you mean
-                       'scan_interval'?)" */
+    int line;      /* 1-based, 0 when not tied to a place */
+    int col;       /* 1-based, 0 when not tied to a place */
+    char msg[400]; /* e.g. "unknown key 'scan_intervall' (did you mean
+                      'scan_interval'?)" */
 } tw_cfg_problem_t;
 
 /* Loads and validates the file at path. Returns the config (free with

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS 16
+#define MAX_SECRETS    16
 #define LINE_MAX_BYTES 4096
 
 static char s_prog[64] = "tubewatch";
@@ -91,7 +91,7 @@ static int s_value_char(char c)
 static void s_mask_params(char *buf, size_t cap)
 {
     static const char *const names[] = {
-        "key=",          "token=",         "access_token=",
+        "key=",           "token=",         "access_token=",
         "refresh_token=", "client_secret=", "assertion=",
         "code=",          "password=",      "upload_id="};
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
@@ -115,8 +115,7 @@ static void s_mask_params(char *buf, size_t cap)
     }
 }
 
-static void s_mask_after(char *buf, size_t cap, const char *marker,
-                         char stop)
+static void s_mask_after(char *buf, size_t cap, const char *marker, char stop)
 {
     size_t ml = strlen(marker);
     char *p = buf;

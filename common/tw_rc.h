@@ -33,11 +33,11 @@ typedef enum {
 
 /* Exit codes of every binary (STYLE section 4). */
 enum {
-    TW_EXIT_OK = 0,        /* done */
-    TW_EXIT_REFUSED = 1,   /* tubewatch: the supervisor refused the request */
-    TW_EXIT_USAGE = 100,   /* usage or config error: permanent */
-    TW_EXIT_BUG = 101,     /* internal bug */
-    TW_EXIT_TEMP = 111,    /* temporary failure: restart with backoff */
+    TW_EXIT_OK = 0,      /* done */
+    TW_EXIT_REFUSED = 1, /* tubewatch: the supervisor refused the request */
+    TW_EXIT_USAGE = 100, /* usage or config error: permanent */
+    TW_EXIT_BUG = 101,   /* internal bug */
+    TW_EXIT_TEMP = 111,  /* temporary failure: restart with backoff */
 };
 
 /* Human detail of a failure; functions take an optional tw_err_t *err. */

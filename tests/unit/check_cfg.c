@@ -115,8 +115,8 @@ END_TEST
 START_TEST(test_unknown_key_did_you_mean)
 {
     char pr[2048];
-    tw_cfg_t *cfg = s_load("[worker.scanner]\nscan_intervall = \"5m\"\n", pr,
-                           sizeof pr);
+    tw_cfg_t *cfg =
+        s_load("[worker.scanner]\nscan_intervall = \"5m\"\n", pr, sizeof pr);
     ck_assert_ptr_null(cfg);
     ck_assert_msg(strstr(pr, "2:1: unknown key 'scan_intervall' in "
                              "[worker.scanner] (did you mean "
@@ -192,8 +192,8 @@ START_TEST(test_dependencies_checked)
                            "after = [\"nobody\"]\n",
                            pr, sizeof pr);
     ck_assert_ptr_null(cfg);
-    ck_assert_msg(strstr(pr, "[worker.a] is part of a dependency cycle"),
-                  "%s", pr);
+    ck_assert_msg(strstr(pr, "[worker.a] is part of a dependency cycle"), "%s",
+                  pr);
     ck_assert_msg(strstr(pr, "runs after 'nobody', which is not a worker"),
                   "%s", pr);
 }
@@ -202,8 +202,8 @@ END_TEST
 START_TEST(test_command_worker_and_syntax_error)
 {
     char pr[2048];
-    tw_cfg_t *cfg = s_load("[worker.extra]\ncommand = [\"bin/x\"]\n", pr,
-                           sizeof pr);
+    tw_cfg_t *cfg =
+        s_load("[worker.extra]\ncommand = [\"bin/x\"]\n", pr, sizeof pr);
     ck_assert_ptr_null(cfg);
     ck_assert_msg(strstr(pr, "must start with an absolute path"), "%s", pr);
     cfg = s_load("[worker.extra]\ncommand = [\"/bin/sleep\", \"1\"]\n"
