@@ -337,6 +337,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         argv_kind[1] = NULL;
         argv = argv_kind;
     }
+    if (access(argv[0], X_OK) != 0) {
+        /* The child's exec will fail with exit 100 (FAILED); say why here
+         * too, where the operator looks first. */
+        tw_log_error("%s: unable to execute %s: %s", c->name, argv[0],
+                     strerror(errno));
+    }
     size_t nenv = 0;
     while (environ[nenv])
         nenv++;

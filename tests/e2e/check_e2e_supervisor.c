@@ -168,7 +168,8 @@ START_TEST(test_exit_code_policy)
                  "[worker.done]\ncommand = [\"@W\", \"crash\", \"0\", \"0\"]\n"
                  "restart = \"transient\"\n"
                  "[worker.temp]\ncommand = [\"@W\", \"crash\", \"0\", \"3\"]\n"
-                 "restart = \"temporary\"\n");
+                 "restart = \"temporary\"\n"
+                 "[worker.missing]\ncommand = [\"/nonexistent/tw-prog\"]\n");
     ck_assert(e2e_sup_start(&s_t));
     ck_assert(e2e_sup_wait_state(&s_t, "perm", "failed", 5000));
     ck_assert(e2e_sup_wait_state(&s_t, "done", "exited", 5000));
@@ -176,6 +177,13 @@ START_TEST(test_exit_code_policy)
     ck_assert_int_eq(e2e_sup_events(&s_t, "perm", "start", NULL, 0), 1);
     ck_assert_int_eq(e2e_sup_events(&s_t, "done", "start", NULL, 0), 1);
     ck_assert_int_eq(e2e_sup_events(&s_t, "temp", "start", NULL, 0), 1);
+    /* A program that cannot be executed is FAILED at once, not looped. */
+    ck_assert(e2e_sup_wait_state(&s_t, "missing", "failed", 5000));
+    json_t *o = e2e_sup_worker(&s_t, "missing");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "last_exit")),
+                     "exit 100");
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "restarts")), 0);
+    json_decref(o);
 }
 END_TEST
 
