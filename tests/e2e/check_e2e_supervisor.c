@@ -230,6 +230,11 @@ typedef struct {
     int ok; /* status replies in time */
 } s_spam_t;
 
+static bool s_exists(void *path)
+{
+    return access(path, F_OK) == 0;
+}
+
 START_TEST(test_log_spam_does_not_stall)
 {
     e2e_sup_init(&s_t, "[worker.spam]\ncommand = [\"@W\", \"spam\"]\n"
@@ -247,6 +252,7 @@ START_TEST(test_log_spam_does_not_stall)
     char path[400];
     snprintf(path, sizeof path, "%s/logs/spam.log.2", s_t.dir);
     struct stat st;
+    ck_assert(tw_test_wait_until(s_exists, path, 5000));
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_le(st.st_size, 64 * 1024);
     snprintf(path, sizeof path, "%s/logs/spam.log.3", s_t.dir);
@@ -300,14 +306,16 @@ END_TEST
 
 START_TEST(test_template_spawn_at_future_time)
 {
-    e2e_sup_init(&s_t, "[worker.chat]\ncommand = [\"@W\", \"crash\", "
-                       "\"300\", \"0\"]\n"
+    e2e_sup_init(&s_t, "[worker.chat]\ncommand = [\"@W\", \"ready\"]\n"
                        "template = true\nrestart = \"transient\"\n"
                        "max_instances = 2\n"
+                       "[worker.once]\ncommand = [\"@W\", \"crash\", "
+                       "\"100\", \"0\"]\n"
+                       "template = true\nrestart = \"transient\"\n"
                        "[worker.scan]\ncommand = [\"@W\", \"spawn\", "
                        "\"chat\", \"fromscan\", \"0\"]\n");
     ck_assert(e2e_sup_start(&s_t));
-    const char *spawn[] = {"spawn", "chat", "later", "--at", "+800ms", NULL};
+    const char *spawn[] = {"spawn", "chat", "later", "--at", "+1500ms", NULL};
     int64_t t0 = tw_test_now_ms();
     ck_assert_int_eq(e2e_sup_cli(&s_t, spawn), 0);
     ck_assert_str_eq(s_state("chat@later"), "scheduled");
@@ -321,17 +329,26 @@ START_TEST(test_template_spawn_at_future_time)
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "chat\tlater\t"));
     /* The scanner's spawn.request made another instance. */
-    ck_assert(s_wait_events("chat@fromscan", "start", 1, 3000));
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@fromscan", "running", 5000));
     /* max_instances = 2: a third is refused while both exist. */
     const char *third[] = {"spawn", "chat", "third", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, third), 1);
-    ck_assert(s_wait_events("chat@later", "start", 1, 3000));
-    ck_assert_int_ge(tw_test_now_ms() - t0, 700);
+    ck_assert(s_wait_events("chat@later", "start", 1, 5000));
+    ck_assert_int_ge(tw_test_now_ms() - t0, 1400);
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@later", "running", 5000));
     /* Exit 0 of a transient instance removes it. */
-    ck_assert(e2e_sup_wait_state(&s_t, "chat@later", NULL, 3000));
-    ck_assert_int_eq(e2e_sup_events(&s_t, "chat@later", "start", NULL, 0), 1);
+    const char *once[] = {"spawn", "once", "x1", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, once), 0);
+    ck_assert(s_wait_events("once@x1", "exit", 1, 5000));
+    ck_assert(e2e_sup_wait_state(&s_t, "once@x1", NULL, 5000));
+    ck_assert_int_eq(e2e_sup_events(&s_t, "once@x1", "start", NULL, 0), 1);
     const char *bad[] = {"spawn", "chat", "../../etc", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, bad), 100);
+    /* An operator stop removes an instance (and frees its slot). */
+    const char *stop[] = {"stop", "chat@later", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, stop), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "chat@later", NULL, 5000));
+    ck_assert_int_eq(e2e_sup_cli(&s_t, third), 0);
 }
 END_TEST
 
