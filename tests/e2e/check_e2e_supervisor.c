@@ -226,10 +226,6 @@ START_TEST(test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives)
 }
 END_TEST
 
-typedef struct {
-    int ok; /* status replies in time */
-} s_spam_t;
-
 static bool s_exists(void *path)
 {
     return access(path, F_OK) == 0;
