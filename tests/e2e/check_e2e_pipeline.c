@@ -45,24 +45,33 @@ static void s_build_path(char *out, size_t cap, const char *rel)
         snprintf(out, cap, "%s", p);
 }
 
-/* Starts a supervisor with writer, tokenizer and a producer given its
- * extra arguments; the worker programs are linked into the test dir (the
- * harness's libexec_dir). */
-static void s_start(const char *producer_args, const char *data_mount_size)
+/* Starts a supervisor with writer (writer_toml: its settings), tokenizer,
+ * a producer given its extra arguments, and a second producer "sampler"
+ * when sampler_args is not NULL; the worker programs are linked into the
+ * test dir (the harness's libexec_dir). */
+static void s_start2(const char *writer_toml, const char *producer_args,
+                     const char *sampler_args, const char *data_mount_size)
 {
     char prod[PATH_MAX];
     s_build_path(prod, sizeof prod, "tests/tw-test-producer");
     char workers[8192];
-    snprintf(workers, sizeof workers,
-             "[worker.writer]\n"
-             "fsync_interval = \"0s\"\n"
-             "[worker.tokenizer]\n"
-             "after = [\"writer\"]\n"
-             "[worker.producer]\n"
-             "command = [\"%s\", %s]\n"
-             "restart = \"transient\"\n"
-             "after = [\"tokenizer\"]\n",
-             prod, producer_args);
+    int n = snprintf(workers, sizeof workers,
+                     "[worker.writer]\n"
+                     "%s\n"
+                     "[worker.tokenizer]\n"
+                     "after = [\"writer\"]\n"
+                     "[worker.producer]\n"
+                     "command = [\"%s\", %s]\n"
+                     "restart = \"transient\"\n"
+                     "after = [\"tokenizer\"]\n",
+                     writer_toml, prod, producer_args);
+    if (sampler_args)
+        snprintf(workers + n, sizeof workers - (size_t)n,
+                 "[worker.sampler]\n"
+                 "command = [\"%s\", %s]\n"
+                 "restart = \"transient\"\n"
+                 "after = [\"writer\"]\n",
+                 prod, sampler_args);
     e2e_sup_init(&s_t, workers);
     const char *kinds[] = {"writer", "tokenizer"};
     for (size_t i = 0; i < 2; i++) {
@@ -82,6 +91,12 @@ static void s_start(const char *producer_args, const char *data_mount_size)
         s_mounted = true;
     }
     ck_assert(e2e_sup_start(&s_t));
+}
+
+/* s_start2 with the default writer and no sampler. */
+static void s_start(const char *producer_args, const char *data_mount_size)
+{
+    s_start2("fsync_interval = \"0s\"", producer_args, NULL, data_mount_size);
 }
 
 /* Path of the one comments file, or "" when there is none yet. */
@@ -280,20 +295,26 @@ static long s_size(void)
     return path[0] && stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
-static bool s_writer_full(void *arg)
+typedef struct {
+    const char *worker; /* log of this worker */
+    const char *text;   /* line content looked for */
+    int n;              /* at least this many lines */
+} s_log_t;
+
+static bool s_log_has(void *arg)
 {
-    (void)arg;
+    const s_log_t *l = arg;
     char path[600];
-    snprintf(path, sizeof path, "%s/logs/writer.log", s_t.dir);
+    snprintf(path, sizeof path, "%s/logs/%s.log", s_t.dir, l->worker);
     FILE *f = fopen(path, "r");
     if (!f)
         return false;
     char buf[4096];
-    bool found = false;
-    while (!found && fgets(buf, sizeof buf, f))
-        found = strstr(buf, "holding frame") != NULL;
+    int n = 0;
+    while (fgets(buf, sizeof buf, f))
+        n += strstr(buf, l->text) != NULL;
     fclose(f);
-    return found;
+    return n >= l->n;
 }
 
 START_TEST(test_disk_full_then_space_returns)
@@ -305,7 +326,8 @@ START_TEST(test_disk_full_then_space_returns)
     }
     /* 4000 rows of ~250 bytes do not fit in 256 KiB. */
     s_start("\"--batches\", \"200\", \"--items\", \"20\"", "256k");
-    ck_assert_msg(tw_test_wait_until(s_writer_full, NULL, 15000),
+    s_log_t full = {"writer", "holding frame", 1};
+    ck_assert_msg(tw_test_wait_until(s_log_has, &full, 15000),
                   "the writer never reported a full disk");
     long size = s_size();
     s_pause_ms(1500);
@@ -325,6 +347,90 @@ START_TEST(test_disk_full_then_space_returns)
 }
 END_TEST
 
+/* Lines of the files matching DIR/data/PATTERN (headers included). */
+static long s_glob_lines(const char *pattern)
+{
+    char pat[600];
+    snprintf(pat, sizeof pat, "%s/data/%s", s_t.dir, pattern);
+    glob_t g;
+    long n = 0;
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            FILE *f = fopen(g.gl_pathv[i], "r");
+            ck_assert_ptr_nonnull(f);
+            int c;
+            while ((c = getc(f)) != EOF)
+                n += c == '\n';
+            fclose(f);
+        }
+    }
+    globfree(&g);
+    return n;
+}
+
+/* Counts comments rows whose kind (column 6) is "deleted" and checks
+ * that each names the item before it as deleted. */
+static long s_deleted_rows(void)
+{
+    char path[PATH_MAX];
+    s_comments_path(path, sizeof path);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    long n = 0;
+    while (fgets(line, sizeof line, f)) {
+        tw_tsv_field_t fl[12];
+        size_t nf = tw_tsv_split(line, strlen(line), fl, 12);
+        ck_assert_int_eq(nf, 11);
+        if (fl[5].len == 7 && memcmp(fl[5].ptr, "deleted", 7) == 0) {
+            /* VID-bB-iI deletes VID-bB-i(I-1): I = 4, 9, ... */
+            ck_assert(fl[4].len > 2);
+            char last = fl[4].ptr[fl[4].len - 1];
+            ck_assert(last == '3' || last == '8');
+            ck_assert_int_eq(fl[9].len, 0);
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+START_TEST(test_stats_deletions_jsonl_interval)
+{
+    s_start2("fsync_interval = \"200ms\"\nformats = [\"tsv\", \"jsonl\"]",
+             "\"--batches\", \"20\", \"--items\", \"10\", "
+             "\"--deleted\", \"5\"",
+             "\"--samples\", \"--batches\", \"60\", \"--to\", "
+             "\"writer\"",
+             NULL);
+    ck_assert(e2e_sup_wait_state(&s_t, "sampler", "exited", 20000));
+    s_wait_done(20, 10, 20000);
+    /* 200 chat rows of which 40 deletions; jsonl twin without header */
+    ck_assert_int_eq(s_lines(), 201);
+    ck_assert_int_eq(s_deleted_rows(), 40);
+    ck_assert_int_eq(s_glob_lines("comments/*/*/*.jsonl"), 200);
+    /* samples 0..59: viewers when even (30), stats when n % 3 != 0 (40) */
+    ck_assert_int_eq(s_glob_lines("viewers/*/*/*.tsv"), 31);
+    ck_assert_int_eq(s_glob_lines("stats/*/*.tsv"), 41);
+    ck_assert_int_eq(s_glob_lines("stats/*/*.jsonl"), 40);
+    /* a restarted writer rebuilds its index: the sampler sending all 60
+     * samples again (checkpoint removed) stores nothing twice */
+    pid_t wpid = e2e_sup_pid(&s_t, "writer");
+    ck_assert_int_eq(kill(wpid, SIGKILL), 0);
+    ck_assert(e2e_wait_dead(wpid, 5000));
+    char ckpt[600];
+    snprintf(ckpt, sizeof ckpt, "%s/state/sampler/next", s_t.dir);
+    ck_assert_int_eq(unlink(ckpt), 0);
+    const char *restart[] = {"restart", "sampler", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, restart), 0);
+    ck_assert(e2e_sup_wait_state(&s_t, "writer", "running", 5000));
+    s_log_t l = {"sampler", "all 60 batches acked", 2};
+    ck_assert(tw_test_wait_until(s_log_has, &l, 20000));
+    ck_assert_int_eq(s_glob_lines("viewers/*/*/*.tsv"), 31);
+    ck_assert_int_eq(s_glob_lines("stats/*/*.tsv"), 41);
+}
+END_TEST
+
 Suite *e2e_pipeline_suite(void)
 {
     Suite *s = suite_create("e2e_pipeline");
@@ -334,6 +440,7 @@ Suite *e2e_pipeline_suite(void)
     tcase_add_test(tc, test_exactly_once);
     tcase_add_test(tc, test_kill9_mid_stream);
     tcase_add_test(tc, test_disk_full_then_space_returns);
+    tcase_add_test(tc, test_stats_deletions_jsonl_interval);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,13 +6,16 @@
  *
  *   tw-test-producer [--batches N] [--items M] [--rate B] [--to tokenizer|
  *                    writer] [--video ID] [--channel ID] [--no-journal]
- *                    [--stats FILE]
+ *                    [--stats FILE] [--deleted K] [--samples]
  *   tw-test-producer --print N M [--video ID]   expected "id\ttext" rows
  *
  * --rate: batches per second (0 = as fast as credit allows). --stats: on
  * exit, writes "items N", "seconds S", "msgs_per_s R", "p50_us X",
  * "p99_us Y" and "cpu_s C" lines (latency = send to ack of each frame:
  * tokenizer + writer + fsync; cpu = the producer's own user+system time).
+ * --deleted K: every Kth item is a deletion of the item before it.
+ * --samples: N stats.sample frames instead (sample n: viewers when n is
+ * even, views/likes/comments when n % 3 != 0).
  * Item i of batch b: id VIDEO-bB-iI, text with words, a tab, a newline, a
  * backslash, CJK and emoji every few items (exercises escaping and tokens).
  * Exit codes: 0 done, 100 usage, 111 temporary failure. */
@@ -46,6 +49,8 @@ typedef struct {
     const char *channel; /* channel id */
     bool journal;        /* use a journal */
     const char *stats;   /* stats file or NULL */
+    long deleted;        /* every Nth item (N > 1) deletes the one before */
+    bool samples;        /* send stats.sample frames instead of chat */
 } s_opts_t;
 
 static const char *const s_words[] = {
@@ -171,6 +176,12 @@ static tw_rc_t s_send_batch(tw_deliver_t *tx, const s_opts_t *o, long b,
         it->currency = it->kind == TW_CHAT_KIND_SUPERCHAT ? "USD" : "";
         it->text = texts[i];
         it->ref_id = "";
+        if (o->deleted > 1 && i % o->deleted == o->deleted - 1) {
+            it->kind = TW_CHAT_KIND_DELETED;
+            it->ref_id = ids[i - 1];
+            it->text = "";
+            it->amount = "";
+        }
     }
     tw_msg_t m = {.id = TW_MSG_CHAT_BATCH};
     m.u.chat_batch.video_id = (char *)o->video;
@@ -182,6 +193,27 @@ static tw_rc_t s_send_batch(tw_deliver_t *tx, const s_opts_t *o, long b,
     free(ids);
     free(texts);
     return rc;
+}
+
+/* Sends stats.sample number n: concurrent viewers when n is even, views,
+ * likes and comments when n % 3 != 0 (so: both, one of them, or neither). */
+static tw_rc_t s_send_sample(tw_deliver_t *tx, const s_opts_t *o, long n,
+                             tw_err_t *err)
+{
+    tw_msg_t m = {.id = TW_MSG_STATS_SAMPLE};
+    tw_msg_stats_sample_t *s = &m.u.stats_sample;
+    s->video_id = (char *)o->video;
+    s->channel_id = (char *)o->channel;
+    s->title = "Test \"stream\"\twith a tab";
+    s->sampled_at_us = 1767225600000000LL + n * 1000000LL;
+    if (n % 2 == 0)
+        s->concurrent_viewers = (tw_ou64_t){true, (uint64_t)(100 + n)};
+    if (n % 3 != 0) {
+        s->views = (tw_ou64_t){true, (uint64_t)(1000 + n)};
+        s->likes = (tw_ou64_t){true, (uint64_t)(10 + n)};
+        s->comments = (tw_ou64_t){true, (uint64_t)n};
+    }
+    return tw_deliver_send(tx, &m, err);
 }
 
 static int s_cmp_u32(const void *a, const void *b)
@@ -238,6 +270,10 @@ static void s_parse(int argc, char **argv, s_opts_t *o)
             o->journal = false;
             continue;
         }
+        if (strcmp(a, "--samples") == 0) {
+            o->samples = true;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "tw-test-producer: %s needs a value\n", a);
             exit(TW_EXIT_USAGE);
@@ -257,6 +293,8 @@ static void s_parse(int argc, char **argv, s_opts_t *o)
             o->channel = v;
         else if (strcmp(a, "--stats") == 0)
             o->stats = v;
+        else if (strcmp(a, "--deleted") == 0)
+            o->deleted = atol(v);
         else {
             fprintf(stderr, "tw-test-producer: unknown option %s\n", a);
             exit(TW_EXIT_USAGE);
@@ -355,7 +393,8 @@ int main(int argc, char **argv)
         int64_t due =
             o.rate > 0 ? t0 + (int64_t)(1e6 * (double)sent / o.rate) : now;
         if (want && now >= due) {
-            rc = s_send_batch(tx, &o, next, &err);
+            rc = o.samples ? s_send_sample(tx, &o, next, &err)
+                           : s_send_batch(tx, &o, next, &err);
             if (rc != TW_OK) {
                 tw_log_error("send: %s", err.msg);
                 tw_deliver_destroy(&tx);
