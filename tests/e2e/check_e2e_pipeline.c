@@ -458,6 +458,24 @@ START_TEST(test_stats_deletions_jsonl_interval)
 }
 END_TEST
 
+START_TEST(test_hostile_ids_are_acked_not_stored)
+{
+    /* a video id that would escape DATA: refused, logged, acked */
+    s_start("\"--batches\", \"30\", \"--items\", \"5\", \"--video\", "
+            "\"../../etc\"",
+            NULL);
+    ck_assert_msg(e2e_sup_wait_state(&s_t, "producer", "exited", 20000),
+                  "refused frames were never acked");
+    s_log_t l = {"writer", "dropped invalid chat item", 1};
+    ck_assert(tw_test_wait_until(s_log_has, &l, 5000));
+    ck_assert_int_eq(s_glob_lines("comments/*/*/*.tsv"), 0);
+    char esc[600];
+    snprintf(esc, sizeof esc, "%s/etc", s_t.dir);
+    ck_assert_int_ne(access(esc, F_OK), 0);
+    s_stop_and_check_logs();
+}
+END_TEST
+
 Suite *e2e_pipeline_suite(void)
 {
     Suite *s = suite_create("e2e_pipeline");
@@ -468,6 +486,7 @@ Suite *e2e_pipeline_suite(void)
     tcase_add_test(tc, test_kill9_mid_stream);
     tcase_add_test(tc, test_disk_full_then_space_returns);
     tcase_add_test(tc, test_stats_deletions_jsonl_interval);
+    tcase_add_test(tc, test_hostile_ids_are_acked_not_stored);
     suite_add_tcase(s, tc);
     return s;
 }
