@@ -306,6 +306,8 @@ static void s_event(s_scan_t *S, const scan_stream_t *s)
     s_notify(S, &m);
 }
 
+static void s_plan(s_scan_t *S);
+
 /* Reports a quotaExceeded once per block: log, tubewatchd, notifier. */
 static void s_quota_exhausted(s_scan_t *S)
 {
@@ -316,6 +318,13 @@ static void s_quota_exhausted(s_scan_t *S)
     if (until == S->quota_noted)
         return;
     S->quota_noted = until;
+    /* quota-free sources from now on: back to the normal pace */
+    s_plan(S);
+    int64_t soon = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
+    for (size_t i = 0; i < S->nstreams; i++)
+        if (!scan_state_final(S->streams[i].state) &&
+            S->streams[i].next_us > soon)
+            S->streams[i].next_us = soon;
     char ts[TW_TIME_STR_SIZE];
     tw_time_format(until, ts);
     tw_log_warn("Data API quota exhausted: quota-free sources only until %s",
@@ -787,8 +796,8 @@ static void s_check_channels_due(s_scan_t *S)
 static void s_plan(s_scan_t *S)
 {
     S->track_ms = S->scan_ms;
-    if (!S->api)
-        return;
+    if (!S->api || !tw_quota_allowed(S->quota, 1))
+        return; /* watch pages cost no quota */
     size_t tracked = 0;
     for (size_t i = 0; i < S->nstreams; i++)
         if (!scan_state_final(S->streams[i].state))
