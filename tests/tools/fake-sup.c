@@ -93,22 +93,27 @@ int main(int argc, char **argv)
                 break;
             }
             zmq_msg_recv(&body, sup, 0);
-            tw_wmsg_t m;
-            if (tw_wmsg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
-                               NULL) == TW_OK) {
-                if (m.type == TW_WMSG_HELLO)
-                    printf("hello %s %s\n", m.src, m.kind);
-                else if (m.type == TW_WMSG_SPAWN_REQUEST)
-                    printf("spawn %s %s %s %" PRId64 "\n", m.src, m.tmpl,
-                           m.instance, m.not_before);
-                else if (m.type == TW_WMSG_STREAM_EVENT)
+            tw_msg_t m;
+            if (tw_proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
+                                NULL) == TW_OK) {
+                if (m.id == TW_MSG_HELLO) {
+                    printf("hello %s %s\n", m.src, m.u.hello.kind);
+                } else if (m.id == TW_MSG_SPAWN_REQUEST) {
+                    const tw_msg_spawn_request_t *r = &m.u.spawn_request;
+                    printf("spawn %s %s %s %" PRId64 "\n", m.src, r->template,
+                           r->instance, r->not_before_us);
+                } else if (m.id == TW_MSG_STREAM_EVENT) {
+                    const tw_msg_stream_event_t *e = &m.u.stream_event;
                     printf("event %s %s %s %" PRId64 " %" PRId64 " %" PRId64
                            " %s\n",
-                           m.src, m.stream.video_id[0] ? m.stream.video_id : "-",
-                           m.stream.state, m.stream.scheduled_start,
-                           m.stream.actual_start, m.stream.actual_end,
-                           m.stream.title);
+                           m.src, e->video_id[0] ? e->video_id : "-",
+                           e->video_id[0] ? tw_proto_stream_state_str(e->state)
+                                          : e->reason,
+                           e->scheduled_start_us.v, e->actual_start_us.v,
+                           e->actual_end_us.v, e->title);
+                }
                 fflush(stdout);
+                tw_proto_clear(&m);
             }
             zmq_msg_close(&id);
             zmq_msg_close(&body);

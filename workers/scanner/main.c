@@ -277,17 +277,6 @@ static void s_notify(s_scan_t *S, tw_msg_t *m)
 
 static void s_event(s_scan_t *S, const scan_stream_t *s)
 {
-    tw_worker_stream_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    snprintf(ev.video_id, sizeof ev.video_id, "%s", s->video_id);
-    snprintf(ev.channel_id, sizeof ev.channel_id, "%s", s->channel_id);
-    snprintf(ev.title, sizeof ev.title, "%s", s->title);
-    snprintf(ev.state, sizeof ev.state, "%s", scan_state_str(s->state));
-    ev.scheduled_start = s->scheduled_us;
-    ev.actual_start = s->start_us;
-    ev.actual_end = s->end_us;
-    tw_worker_stream_event(S->w, &ev);
-    tw_worker_count(S->w, 0, 1, 0);
     tw_log_info("stream %s (%s): %s%s%s", s->video_id, s->channel_id,
                 scan_state_str(s->state), s->reason[0] ? " - " : "",
                 s->reason);
@@ -303,6 +292,8 @@ static void s_event(s_scan_t *S, const scan_stream_t *s)
     e->actual_start_us = (tw_oi64_t){s->start_us != 0, s->start_us};
     e->actual_end_us = (tw_oi64_t){s->end_us != 0, s->end_us};
     e->reason = (char *)s->reason;
+    tw_worker_stream_event(S->w, e);
+    tw_worker_count(S->w, 0, 1, 0);
     s_notify(S, &m);
 }
 
@@ -325,26 +316,22 @@ static void s_quota_exhausted(s_scan_t *S)
         if (!scan_state_final(S->streams[i].state) &&
             S->streams[i].next_us > soon)
             S->streams[i].next_us = soon;
-    char ts[TW_TIME_STR_SIZE];
+    char ts[TW_TIME_STR_SIZE], title[128];
     tw_time_format(until, ts);
     tw_log_warn("Data API quota exhausted: quota-free sources only until %s",
                 ts);
-    tw_worker_stream_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    snprintf(ev.state, sizeof ev.state, "quota");
-    snprintf(ev.title, sizeof ev.title,
-             "YouTube Data API quota exhausted until %s", ts);
-    ev.actual_end = until;
-    tw_worker_stream_event(S->w, &ev);
+    snprintf(title, sizeof title, "YouTube Data API quota exhausted until %s",
+             ts);
     tw_msg_t m;
     memset(&m, 0, sizeof m);
     m.id = TW_MSG_STREAM_EVENT;
     m.u.stream_event.video_id = "";
     m.u.stream_event.channel_id = "";
-    m.u.stream_event.title = ev.title;
+    m.u.stream_event.title = title;
     m.u.stream_event.state = TW_STREAM_STATE_UNAVAILABLE;
     m.u.stream_event.actual_end_us = (tw_oi64_t){true, until};
     m.u.stream_event.reason = "quota_exhausted";
+    tw_worker_stream_event(S->w, &m.u.stream_event);
     s_notify(S, &m);
 }
 
