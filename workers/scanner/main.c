@@ -659,17 +659,19 @@ static void s_classify_due(s_scan_t *S)
 
 /* ---- channels ---- */
 
-static void s_resolve(s_scan_t *S, s_chan_t *c)
+/* Resolves a handle from the cache or its channel page; returns true when
+ * it made a request. */
+static bool s_resolve(s_scan_t *S, s_chan_t *c)
 {
     const char *id = scan_handles_find(S->handles, S->nhandles, c->ref);
     if (id) {
         snprintf(c->id, sizeof c->id, "%s", id);
         s_load_feed(S, c);
-        return;
+        return false;
     }
     int64_t now = s_mono();
     if (now < c->next_res_ms)
-        return;
+        return false;
     c->next_res_ms = now + (int64_t)(S->scan_ms < 60000 ? S->scan_ms : 60000);
     char url[96];
     snprintf(url, sizeof url, "%s", c->ref); /* "@handle": safe chars */
@@ -698,6 +700,7 @@ static void s_resolve(s_scan_t *S, s_chan_t *c)
                     rc != TW_OK ? err.msg : "no channel id in the page");
     }
     tw_http_resp_clear(&resp);
+    return true;
 }
 
 static void s_check_feed(s_scan_t *S, s_chan_t *c)
@@ -757,16 +760,20 @@ static void s_check_feed(s_scan_t *S, s_chan_t *c)
     }
 }
 
-/* Feed checks and handle lookups that are due (a few per call). */
-static void s_check_channels_due(s_scan_t *S)
+/* Feed checks and handle lookups that are due (a few per call, so that
+ * heartbeats and signals are not held up). Returns true when more are
+ * due. */
+static bool s_check_channels_due(s_scan_t *S)
 {
     int64_t now = s_mono();
     int budget = 8;
-    for (size_t i = 0; i < S->nchans && budget > 0; i++) {
+    for (size_t i = 0; i < S->nchans; i++) {
         s_chan_t *c = &S->chans[i];
+        if (budget == 0)
+            return true;
         if (!c->id[0]) {
-            s_resolve(S, c);
-            budget--;
+            if (s_resolve(S, c))
+                budget--;
             continue;
         }
         if (c->next_rss_ms > now)
@@ -777,6 +784,7 @@ static void s_check_channels_due(s_scan_t *S)
         s_check_feed(S, c);
         budget--;
     }
+    return false;
 }
 
 /* Recomputes the tracking interval so the plan fits the quota. */
@@ -901,6 +909,7 @@ int main(void)
                 S->scan_ms,
                 S->api ? "Data API videos.list" : "watch pages (no API key)");
     int64_t next_plan = 0;
+    bool busy = false;
     while (!tw_worker_stopping(S->w)) {
         zmq_pollitem_t items[4];
         int n = tw_worker_pollitems(S->w, items);
@@ -911,6 +920,8 @@ int main(void)
         int timeout = tw_worker_timeout_ms(S->w);
         if (timeout > 250)
             timeout = 250;
+        if (busy)
+            timeout = 0;
         if (S->notify) {
             int t = tw_deliver_timeout_ms(S->notify, s_mono());
             if (t >= 0 && t < timeout)
@@ -936,7 +947,7 @@ int main(void)
             s_plan(S);
             next_plan = s_mono() + (int64_t)S->scan_ms;
         }
-        s_check_channels_due(S);
+        busy = s_check_channels_due(S);
         s_classify_due(S);
         s_save(S, false);
     }
