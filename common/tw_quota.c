@@ -22,16 +22,16 @@
 #define S_MAX_FILE (64 * 1024)
 
 struct tw_quota {
-    char *path;                                /* STATE/quota.tsv */
-    char *lock_path;                           /* STATE/quota.tsv.lock */
-    uint64_t per_day;                          /* budget */
-    int64_t fixed_now;                         /* tests: fixed clock, 0 off */
-    char day[TW_TIME_DATE_SIZE];               /* Pacific day of the counts */
-    int64_t blocked_until;                     /* usec, 0 = not blocked */
+    char *path;                                  /* STATE/quota.tsv */
+    char *lock_path;                             /* STATE/quota.tsv.lock */
+    uint64_t per_day;                            /* budget */
+    int64_t fixed_now;                           /* tests: fixed clock, 0 off */
+    char day[TW_TIME_DATE_SIZE];                 /* Pacific day of the counts */
+    int64_t blocked_until;                       /* usec, 0 = not blocked */
     tw_quota_method_t methods[TW_QUOTA_METHODS]; /* today's totals */
-    size_t nmethods;                           /* used entries */
-    struct stat seen;                          /* file identity last read */
-    bool have_seen;                            /* seen is valid */
+    size_t nmethods;                             /* used entries */
+    struct stat seen;                            /* file identity last read */
+    bool have_seen;                              /* seen is valid */
 };
 
 static int64_t s_now(const tw_quota_t *self)
@@ -159,8 +159,7 @@ static void s_load(tw_quota_t *self, bool force)
     self->nmethods = 0;
     self->blocked_until = 0;
     self->day[0] = '\0';
-    if (tw_file_read_all(self->path, S_MAX_FILE, &data, &len, NULL) ==
-        TW_OK) {
+    if (tw_file_read_all(self->path, S_MAX_FILE, &data, &len, NULL) == TW_OK) {
         size_t off = 0, ll;
         const char *line;
         while (tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
@@ -348,8 +347,8 @@ uint64_t tw_quota_interval_ms(tw_quota_t *self, uint64_t interval_ms,
         left_ms = 1;
     uint64_t left = tw_quota_left(self);
     if (left == 0) {
-        int64_t until = self->blocked_until ? self->blocked_until
-                                            : s_next_midnight(self);
+        int64_t until =
+            self->blocked_until ? self->blocked_until : s_next_midnight(self);
         int64_t wait = (until - now) / 1000;
         return wait > (int64_t)out ? (uint64_t)wait : out;
     }

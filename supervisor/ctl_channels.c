@@ -53,8 +53,8 @@ static int s_ls(ctl_t *ctl, const char *path)
                              : scan_handles_find(hs, nh, refs[i].ref);
         if (arr)
             json_array_append_new(arr, json_pack("{s:s,s:s?,s:i}", "ref",
-                                                 refs[i].ref, "channel_id",
-                                                 id, "line", refs[i].line));
+                                                 refs[i].ref, "channel_id", id,
+                                                 "line", refs[i].line));
         else
             printf("%-32s %s\n", refs[i].ref, id ? id : "(not resolved yet)");
     }
@@ -74,8 +74,7 @@ static int s_ls(ctl_t *ctl, const char *path)
 
 /* Rewrites the file: add appends refs not yet listed, rm drops the lines
  * holding them. Comments and other lines are kept as they are. */
-static int s_edit(ctl_t *ctl, const char *path, bool add, int argc,
-                  char **argv)
+static int s_edit(ctl_t *ctl, const char *path, bool add, int argc, char **argv)
 {
     char want[64][TW_ID_MAX];
     int nwant = 0;
@@ -156,9 +155,8 @@ static int s_edit(ctl_t *ctl, const char *path, bool add, int argc,
                 printf("removed %s\n", want[k]);
         }
     }
-    if (changed &&
-        tw_file_write_atomic(path, tw_buf_data(out), tw_buf_len(out), mode,
-                             &err) != TW_OK) {
+    if (changed && tw_file_write_atomic(path, tw_buf_data(out), tw_buf_len(out),
+                                        mode, &err) != TW_OK) {
         fprintf(stderr, "tubewatch: unable to write %s: %s\n", path, err.msg);
         code = TW_EXIT_TEMP;
     }

@@ -94,8 +94,7 @@ START_TEST(test_exhausted_until_midnight)
     ck_assert(!tw_quota_allowed(q, 1));
     ck_assert_uint_eq(tw_quota_left(q), 0);
     int64_t want;
-    ck_assert_int_eq(tw_time_parse("2026-11-24T08:00:00Z", &want, NULL),
-                     TW_OK);
+    ck_assert_int_eq(tw_time_parse("2026-11-24T08:00:00Z", &want, NULL), TW_OK);
     ck_assert_int_eq(tw_quota_blocked_until(q), want);
     /* persisted: a new handle is blocked too */
     tw_quota_t *q2 = tw_quota_open(s_path, 100, NULL);

@@ -11,15 +11,16 @@
 
 START_TEST(test_channels_parse)
 {
-    const char *in = "# header\n"
-                     "UCaaaaaaaaaaaaaaaaaaaaaa\n"
-                     "  @handle_1   # trailing comment\r\n"
-                     "\n"
-                     "https://www.youtube.com/channel/UCbbbbbbbbbbbbbbbbbbbbbb/videos\n"
-                     "youtube.com/@Handle_1\n"
-                     "UCaaaaaaaaaaaaaaaaaaaaaa\n"
-                     "not a channel\n"
-                     "https://www.youtube.com/c/legacy\n";
+    const char *in =
+        "# header\n"
+        "UCaaaaaaaaaaaaaaaaaaaaaa\n"
+        "  @handle_1   # trailing comment\r\n"
+        "\n"
+        "https://www.youtube.com/channel/UCbbbbbbbbbbbbbbbbbbbbbb/videos\n"
+        "youtube.com/@Handle_1\n"
+        "UCaaaaaaaaaaaaaaaaaaaaaa\n"
+        "not a channel\n"
+        "https://www.youtube.com/c/legacy\n";
     scan_chan_ref_t *v = NULL;
     size_t n = 0, bad = 0;
     tw_err_t err = {{0}, 0, 0};

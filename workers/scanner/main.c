@@ -37,55 +37,55 @@
 /* A scheduled stream still upcoming this long after its start: cancelled. */
 #define S_OVERDUE_US (INT64_C(24) * 3600 * 1000000)
 /* Scheduled further away than this: re-checked every S_FAR_ROUNDS. */
-#define S_FAR_US (INT64_C(3600) * 1000000)
+#define S_FAR_US     (INT64_C(3600) * 1000000)
 #define S_FAR_ROUNDS 6
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
 
 /* One channel of the channels file. */
 typedef struct {
-    char ref[TW_ID_MAX];  /* "UC..." or "@handle" as listed */
-    char id[TW_ID_MAX];   /* resolved channel id, "" until resolved */
-    int64_t next_rss_ms;  /* monotonic time of the next feed check */
-    int64_t next_res_ms;  /* monotonic time of the next handle lookup */
-    char etag[160];       /* ETag of the last feed */
-    char lastmod[64];     /* Last-Modified of the last feed */
+    char ref[TW_ID_MAX]; /* "UC..." or "@handle" as listed */
+    char id[TW_ID_MAX];  /* resolved channel id, "" until resolved */
+    int64_t next_rss_ms; /* monotonic time of the next feed check */
+    int64_t next_res_ms; /* monotonic time of the next handle lookup */
+    char etag[160];      /* ETag of the last feed */
+    char lastmod[64];    /* Last-Modified of the last feed */
 } s_chan_t;
 
 /* The scanner. */
 typedef struct {
-    tw_worker_t *w;            /* supervisor link */
-    const tw_cfg_t *cfg;       /* config (borrowed) */
-    char dir[2048];            /* STATE/scanner */
-    char streams_path[4200];   /* STATE/scanner/streams.tsv */
-    char handles_path[4200];   /* STATE/scanner/handles.tsv */
-    char feeds_path[4200];     /* STATE/scanner/feeds.tsv */
-    tw_http_t *web;            /* www.youtube.com client */
-    tw_http_t *api;            /* Data API client, NULL without a key */
-    tw_quota_t *quota;         /* shared quota governor */
-    tw_deliver_t *notify;      /* sender to notifier.sock, or NULL */
-    tw_rss_t *rss;             /* feed parser */
-    tw_ytapi_t *yt;            /* Data API parser */
-    tw_ytpage_t *page;         /* watch page parser */
-    s_chan_t *chans;           /* channels */
-    size_t nchans;             /* count */
-    scan_handle_t *handles;    /* handle cache */
-    size_t nhandles;           /* count */
-    scan_stream_t *streams;    /* stream table */
-    size_t nstreams;           /* count */
-    size_t cap;                /* allocated */
-    struct stat chan_st;       /* channels file identity */
-    bool chan_exists;          /* the file existed at the last load */
-    int64_t next_stat_ms;      /* next check of the channels file */
-    bool dirty;                /* streams.tsv needs saving */
-    bool feeds_dirty;          /* feeds.tsv needs saving */
-    int64_t next_save_ms;      /* next save of dirty files */
-    int64_t quota_noted;       /* blocked_until already reported */
-    uint64_t scan_ms;          /* scan_interval */
-    uint64_t track_ms;         /* re-check interval of tracked streams */
-    int hupfd;                 /* SIGHUP signalfd */
-    uint64_t rss_checks;       /* feed requests made */
-    uint64_t api_calls;        /* videos.list calls made */
+    tw_worker_t *w;          /* supervisor link */
+    const tw_cfg_t *cfg;     /* config (borrowed) */
+    char dir[2048];          /* STATE/scanner */
+    char streams_path[4200]; /* STATE/scanner/streams.tsv */
+    char handles_path[4200]; /* STATE/scanner/handles.tsv */
+    char feeds_path[4200];   /* STATE/scanner/feeds.tsv */
+    tw_http_t *web;          /* www.youtube.com client */
+    tw_http_t *api;          /* Data API client, NULL without a key */
+    tw_quota_t *quota;       /* shared quota governor */
+    tw_deliver_t *notify;    /* sender to notifier.sock, or NULL */
+    tw_rss_t *rss;           /* feed parser */
+    tw_ytapi_t *yt;          /* Data API parser */
+    tw_ytpage_t *page;       /* watch page parser */
+    s_chan_t *chans;         /* channels */
+    size_t nchans;           /* count */
+    scan_handle_t *handles;  /* handle cache */
+    size_t nhandles;         /* count */
+    scan_stream_t *streams;  /* stream table */
+    size_t nstreams;         /* count */
+    size_t cap;              /* allocated */
+    struct stat chan_st;     /* channels file identity */
+    bool chan_exists;        /* the file existed at the last load */
+    int64_t next_stat_ms;    /* next check of the channels file */
+    bool dirty;              /* streams.tsv needs saving */
+    bool feeds_dirty;        /* feeds.tsv needs saving */
+    int64_t next_save_ms;    /* next save of dirty files */
+    int64_t quota_noted;     /* blocked_until already reported */
+    uint64_t scan_ms;        /* scan_interval */
+    uint64_t track_ms;       /* re-check interval of tracked streams */
+    int hupfd;               /* SIGHUP signalfd */
+    uint64_t rss_checks;     /* feed requests made */
+    uint64_t api_calls;      /* videos.list calls made */
 } s_scan_t;
 
 static int64_t s_mono(void)
@@ -102,8 +102,8 @@ static void s_save(s_scan_t *S, bool force)
     S->next_save_ms = s_mono() + 1000;
     tw_err_t err = {{0}, 0, 0};
     if (S->dirty) {
-        if (scan_streams_save(S->streams_path, S->streams, S->nstreams,
-                              &err) == TW_OK)
+        if (scan_streams_save(S->streams_path, S->streams, S->nstreams, &err) ==
+            TW_OK)
             S->dirty = false;
         else
             tw_log_error("unable to save %s: %s", S->streams_path, err.msg);
@@ -117,8 +117,8 @@ static void s_save(s_scan_t *S, bool force)
             for (size_t i = 0; i < S->nchans; i++)
                 if (S->chans[i].id[0] &&
                     (S->chans[i].etag[0] || S->chans[i].lastmod[0]))
-                    fprintf(f, "%s\t%s\t%s\n", S->chans[i].id,
-                            S->chans[i].etag, S->chans[i].lastmod);
+                    fprintf(f, "%s\t%s\t%s\n", S->chans[i].id, S->chans[i].etag,
+                            S->chans[i].lastmod);
             fclose(f);
             if (tw_file_write_atomic(S->feeds_path, buf, len, 0644, &err) ==
                 TW_OK)
@@ -133,9 +133,8 @@ static void s_load_feed(s_scan_t *S, s_chan_t *c)
 {
     char *data = NULL;
     size_t len = 0;
-    if (!c->id[0] ||
-        tw_file_read_all(S->feeds_path, SCAN_FILE_MAX, &data, &len, NULL) !=
-            TW_OK)
+    if (!c->id[0] || tw_file_read_all(S->feeds_path, SCAN_FILE_MAX, &data, &len,
+                                      NULL) != TW_OK)
         return;
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line;
@@ -278,8 +277,7 @@ static void s_notify(s_scan_t *S, tw_msg_t *m)
 static void s_event(s_scan_t *S, const scan_stream_t *s)
 {
     tw_log_info("stream %s (%s): %s%s%s", s->video_id, s->channel_id,
-                scan_state_str(s->state), s->reason[0] ? " - " : "",
-                s->reason);
+                scan_state_str(s->state), s->reason[0] ? " - " : "", s->reason);
     tw_msg_t m;
     memset(&m, 0, sizeof m);
     m.id = TW_MSG_STREAM_EVENT;
@@ -353,15 +351,16 @@ static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
     char why[64] = "";
     if (reason)
         snprintf(why, sizeof why, "%s", reason);
-    if (st == TW_STREAM_STATE_SCHEDULED && sched && sched < now - S_OVERDUE_US) {
+    if (st == TW_STREAM_STATE_SCHEDULED && sched &&
+        sched < now - S_OVERDUE_US) {
         st = TW_STREAM_STATE_CANCELLED;
         snprintf(why, sizeof why, "never started");
     }
     if (title && *title)
         snprintf(s->title, sizeof s->title, "%s", title);
     if (chan && tw_id_is_channel(chan))
-        if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s",
-                             chan) >= sizeof s->channel_id)
+        if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
+            sizeof s->channel_id)
             s->channel_id[0] = '\0';
     if (sched)
         s->scheduled_us = sched;
@@ -798,8 +797,8 @@ static void s_plan(s_scan_t *S)
         if (!scan_state_final(S->streams[i].state))
             tracked++;
     double units = ceil((double)tracked / S_BATCH);
-    uint64_t iv = tw_quota_interval_ms(S->quota, S->scan_ms, units,
-                                       S_QUOTA_SHARE);
+    uint64_t iv =
+        tw_quota_interval_ms(S->quota, S->scan_ms, units, S_QUOTA_SHARE);
     if (iv != S->track_ms)
         tw_log_debug("tracking interval stretched to %" PRIu64 " ms", iv);
     S->track_ms = iv;
@@ -852,13 +851,12 @@ int main(void)
     const tw_cfg_youtube_t *yt = &S->cfg->youtube;
     if (yt->api_key && *yt->api_key)
         tw_log_add_secret(yt->api_key);
-    tw_http_opts_t wo = {.base_url = yt->web_base_url,
-                         .user_agent = yt->user_agent && *yt->user_agent
-                                           ? yt->user_agent
-                                           : NULL,
-                         .timeout_ms = (uint32_t)yt->http_timeout_ms,
-                         .max_retries = 2,
-                         .follow_redirects = 1};
+    tw_http_opts_t wo = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
+        .timeout_ms = (uint32_t)yt->http_timeout_ms,
+        .max_retries = 2,
+        .follow_redirects = 1};
     S->web = tw_http_new(&wo);
     if (yt->api_key && *yt->api_key) {
         tw_http_opts_t ao = wo;
@@ -889,8 +887,8 @@ int main(void)
                                .src = tw_worker_name(S->w),
                                .epoch = tw_worker_epoch(S->w),
                                .journal = jp};
-        if (tw_deliver_sender_new(&S->notify, tw_worker_zctx(S->w), &o,
-                                  &err) != TW_OK)
+        if (tw_deliver_sender_new(&S->notify, tw_worker_zctx(S->w), &o, &err) !=
+            TW_OK)
             tw_log_warn("no stream.events to the notifier: %s", err.msg);
     }
     if (scan_handles_load(S->handles_path, &S->handles, &S->nhandles, &err) !=

@@ -18,8 +18,8 @@ static const char *s_trim(const char *p, size_t *len)
         p++;
         (*len)--;
     }
-    while (*len && (p[*len - 1] == ' ' || p[*len - 1] == '\t' ||
-                    p[*len - 1] == '\r'))
+    while (*len &&
+           (p[*len - 1] == ' ' || p[*len - 1] == '\t' || p[*len - 1] == '\r'))
         (*len)--;
     return p;
 }
@@ -51,9 +51,8 @@ tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
             memcpy(tmp, line, ll);
             tmp[ll] = '\0';
         }
-        if (e.msg[0] ||
-            tw_id_parse_channel(tmp, r.ref, sizeof r.ref, &r.kind, &e) !=
-                TW_OK) {
+        if (e.msg[0] || tw_id_parse_channel(tmp, r.ref, sizeof r.ref, &r.kind,
+                                            &e) != TW_OK) {
             if (bad++ == 0)
                 tw_err_set(err, "line %d: %s", lineno, e.msg);
             continue;
@@ -225,8 +224,8 @@ tw_rc_t scan_channel_page_id(const char *html, size_t len, char *out,
 }
 
 static const char *const s_states[] = {
-    "unknown", "scheduled", "live",        "ended",      "cancelled",
-    "members_only", "private", "deleted", "unavailable",
+    "unknown",      "scheduled", "live",    "ended",       "cancelled",
+    "members_only", "private",   "deleted", "unavailable",
 };
 
 const char *scan_state_str(int state)

@@ -58,19 +58,19 @@ tw_rc_t scan_channel_page_id(const char *html, size_t len, char *out,
 
 /* One row of the stream table. Times are Unix usec, 0 = unknown. */
 typedef struct {
-    char video_id[16];     /* video id */
-    char channel_id[32];   /* channel id */
-    int state;             /* tw_stream_state_t or SCAN_ST_VIDEO */
-    int64_t scheduled_us;  /* scheduled start */
-    int64_t start_us;      /* actual start */
-    int64_t end_us;        /* actual end */
-    int64_t spawn_nb_us;   /* not_before of the last spawn request, 0 none */
-    int64_t updated_us;    /* last state change */
-    int64_t checked_us;    /* last classification */
-    int64_t next_us;       /* next classification due (not persisted) */
-    int64_t seen_us;       /* first time seen (not persisted) */
-    char reason[64];       /* why (rescheduled, deleted text), or "" */
-    char title[256];       /* title (UTF-8) */
+    char video_id[16];    /* video id */
+    char channel_id[32];  /* channel id */
+    int state;            /* tw_stream_state_t or SCAN_ST_VIDEO */
+    int64_t scheduled_us; /* scheduled start */
+    int64_t start_us;     /* actual start */
+    int64_t end_us;       /* actual end */
+    int64_t spawn_nb_us;  /* not_before of the last spawn request, 0 none */
+    int64_t updated_us;   /* last state change */
+    int64_t checked_us;   /* last classification */
+    int64_t next_us;      /* next classification due (not persisted) */
+    int64_t seen_us;      /* first time seen (not persisted) */
+    char reason[64];      /* why (rescheduled, deleted text), or "" */
+    char title[256];      /* title (UTF-8) */
 } scan_stream_t;
 
 /* Wire name of a state ("scheduled", ..., "video"). */

@@ -35,18 +35,18 @@
 #define S_BATCH 50
 /* Shares of the daily quota: viewers polls and count polls (+ uploads). */
 #define S_SHARE_VIEWERS 0.25
-#define S_SHARE_STATS 0.25
+#define S_SHARE_STATS   0.25
 /* Most playlistItems pages read for one channel in one refresh. */
 #define S_MAX_PAGES 20
 
 /* A video the worker samples. */
 typedef struct {
-    char id[16];       /* video id */
+    char id[16];          /* video id */
     char chan[TW_ID_MAX]; /* channel id, "" when unknown */
-    char title[256];   /* title */
-    bool live;         /* in the live set */
-    bool watched;      /* in the watched set */
-    bool gone;         /* no longer returned (deleted, private) */
+    char title[256];      /* title */
+    bool live;            /* in the live set */
+    bool watched;         /* in the watched set */
+    bool gone;            /* no longer returned (deleted, private) */
 } s_vid_t;
 
 /* A channel whose uploads are watched. */
@@ -58,39 +58,39 @@ typedef struct {
 
 /* One output link. */
 typedef struct {
-    const char *name;  /* "writer", "notifier" */
-    tw_deliver_t *d;   /* sender, NULL when that worker is not configured */
+    const char *name; /* "writer", "notifier" */
+    tw_deliver_t *d;  /* sender, NULL when that worker is not configured */
 } s_out_t;
 
 /* The worker. */
 typedef struct {
-    tw_worker_t *w;           /* supervisor link */
-    const tw_cfg_t *cfg;      /* config (borrowed) */
-    char state[2048];         /* STATE */
-    char dir[2100];           /* STATE/stats */
-    char streams_path[2200];  /* STATE/scanner/streams.tsv */
-    char handles_path[2200];  /* STATE/scanner/handles.tsv */
-    char uploads_path[2200];  /* STATE/stats/uploads.tsv */
-    tw_http_t *web;           /* web client */
-    tw_http_t *api;           /* Data API, NULL without a key */
-    tw_quota_t *quota;        /* shared quota */
-    tw_ytapi_t *yt;           /* Data API parser */
-    tw_ytpage_t *page;        /* page parser */
-    s_out_t out[2];           /* writer, notifier */
-    s_vid_t *vids;            /* videos */
-    size_t nvids;             /* count */
-    size_t cap;               /* allocated */
-    s_chan_t *chans;          /* channels */
-    size_t nchans;            /* count */
-    struct stat streams_st;   /* streams.tsv identity */
-    struct stat chan_st;      /* channels file identity */
-    struct stat handles_st;   /* scanner's handles.tsv identity */
-    int64_t next_files_ms;    /* next check of both files */
-    int64_t next_viewers_ms;  /* next viewers poll */
-    int64_t next_stats_ms;    /* next counts poll */
-    int64_t last_us;          /* last sampled_at (kept increasing) */
-    uint64_t samples;         /* samples sent */
-    uint64_t skipped;         /* polls skipped (no credit) */
+    tw_worker_t *w;          /* supervisor link */
+    const tw_cfg_t *cfg;     /* config (borrowed) */
+    char state[2048];        /* STATE */
+    char dir[2100];          /* STATE/stats */
+    char streams_path[2200]; /* STATE/scanner/streams.tsv */
+    char handles_path[2200]; /* STATE/scanner/handles.tsv */
+    char uploads_path[2200]; /* STATE/stats/uploads.tsv */
+    tw_http_t *web;          /* web client */
+    tw_http_t *api;          /* Data API, NULL without a key */
+    tw_quota_t *quota;       /* shared quota */
+    tw_ytapi_t *yt;          /* Data API parser */
+    tw_ytpage_t *page;       /* page parser */
+    s_out_t out[2];          /* writer, notifier */
+    s_vid_t *vids;           /* videos */
+    size_t nvids;            /* count */
+    size_t cap;              /* allocated */
+    s_chan_t *chans;         /* channels */
+    size_t nchans;           /* count */
+    struct stat streams_st;  /* streams.tsv identity */
+    struct stat chan_st;     /* channels file identity */
+    struct stat handles_st;  /* scanner's handles.tsv identity */
+    int64_t next_files_ms;   /* next check of both files */
+    int64_t next_viewers_ms; /* next viewers poll */
+    int64_t next_stats_ms;   /* next counts poll */
+    int64_t last_us;         /* last sampled_at (kept increasing) */
+    uint64_t samples;        /* samples sent */
+    uint64_t skipped;        /* polls skipped (no credit) */
 } s_stats_t;
 
 static int64_t s_mono(void)
@@ -274,8 +274,7 @@ static void s_send(s_stats_t *S, const s_vid_t *v, tw_ou64_t viewers,
             continue;
         tw_err_t err = {{0}, 0, 0};
         if (tw_deliver_send(S->out[i].d, &m, &err) != TW_OK)
-            tw_log_warn("stats.sample to the %s: %s", S->out[i].name,
-                        err.msg);
+            tw_log_warn("stats.sample to the %s: %s", S->out[i].name, err.msg);
     }
     S->samples++;
     tw_worker_count(S->w, 0, 1, 0);
@@ -321,8 +320,7 @@ static tw_rc_t s_api_get(s_stats_t *S, const char *method, const char *path,
         tw_http_resp_clear(&resp);
         return rc;
     }
-    tw_rc_t prc =
-        parse(S->yt, resp.body ? resp.body : "", resp.body_len, &err);
+    tw_rc_t prc = parse(S->yt, resp.body ? resp.body : "", resp.body_len, &err);
     if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
         tw_quota_spend(S->quota, method, 1, NULL);
     tw_http_resp_clear(&resp);
@@ -386,8 +384,7 @@ static void s_sample_viewers_web(s_stats_t *S, s_vid_t *v)
              "\"clientVersion\":\"2.20240101.00.00\",\"hl\":\"en\"}},"
              "\"videoId\":\"%s\"}",
              v->id);
-    static const char *const hdrs[] = {"Content-Type: application/json",
-                                       NULL};
+    static const char *const hdrs[] = {"Content-Type: application/json", NULL};
     tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
     tw_rc_t rc = tw_http_post(S->web, "youtubei/v1/updated_metadata", hdrs,
@@ -466,8 +463,7 @@ static void s_poll(s_stats_t *S, bool viewers)
         if (viewers ? v->live : (v->watched || v->live))
             sel[n++] = v;
     }
-    for (size_t off = 0; off < n && !tw_worker_stopping(S->w);
-         off += S_BATCH) {
+    for (size_t off = 0; off < n && !tw_worker_stopping(S->w); off += S_BATCH) {
         size_t k = n - off < S_BATCH ? n - off : S_BATCH;
         if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
             continue;
@@ -539,8 +535,8 @@ static void s_load_uploads(s_stats_t *S)
 static void s_find_uploads(s_stats_t *S)
 {
     char path[S_BATCH * 26 + 128];
-    size_t off = (size_t)snprintf(path, sizeof path,
-                                  "channels?part=contentDetails&id=");
+    size_t off =
+        (size_t)snprintf(path, sizeof path, "channels?part=contentDetails&id=");
     size_t n = 0;
     for (size_t i = 0; i < S->nchans && n < S_BATCH; i++)
         if (!S->chans[i].uploads[0])
@@ -555,8 +551,8 @@ static void s_find_uploads(s_stats_t *S)
         const tw_ytapi_channel_t *c = tw_ytapi_channel(S->yt, k);
         for (size_t i = 0; i < S->nchans; i++)
             if (strcmp(S->chans[i].id, c->id) == 0 && c->uploads[0])
-                snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads,
-                         "%s", c->uploads);
+                snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads, "%s",
+                         c->uploads);
     }
     s_save_uploads(S);
 }
@@ -572,8 +568,8 @@ static void s_refresh_uploads(s_stats_t *S, s_chan_t *c)
                  "playlistItems?part=contentDetails&playlistId=%s"
                  "&maxResults=50%s%s",
                  c->uploads, token[0] ? "&pageToken=" : "", token);
-        if (s_api_get(S, "playlistItems.list", path,
-                      tw_ytapi_parse_entries) != TW_OK)
+        if (s_api_get(S, "playlistItems.list", path, tw_ytapi_parse_entries) !=
+            TW_OK)
             break;
         bool known = false;
         for (size_t i = 0; i < tw_ytapi_entry_count(S->yt); i++) {
@@ -684,13 +680,12 @@ int main(void)
     }
     if (yt->api_key && *yt->api_key)
         tw_log_add_secret(yt->api_key);
-    tw_http_opts_t wo = {.base_url = yt->web_base_url,
-                         .user_agent = yt->user_agent && *yt->user_agent
-                                           ? yt->user_agent
-                                           : NULL,
-                         .timeout_ms = (uint32_t)yt->http_timeout_ms,
-                         .max_retries = 2,
-                         .follow_redirects = 1};
+    tw_http_opts_t wo = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
+        .timeout_ms = (uint32_t)yt->http_timeout_ms,
+        .max_retries = 2,
+        .follow_redirects = 1};
     S->web = tw_http_new(&wo);
     if (yt->api_key && *yt->api_key) {
         tw_http_opts_t ao = wo;
@@ -709,8 +704,8 @@ int main(void)
     s_open_out(S, &S->out[1], "notifier");
     for (size_t i = 0; i < S->cfg->stats.videos.len; i++) {
         char id[16];
-        if (tw_id_parse_video(S->cfg->stats.videos.v[i], id, sizeof id,
-                              &err) != TW_OK) {
+        if (tw_id_parse_video(S->cfg->stats.videos.v[i], id, sizeof id, &err) !=
+            TW_OK) {
             tw_log_warn("[worker.stats] videos: '%s' skipped: %s",
                         S->cfg->stats.videos.v[i], err.msg);
             continue;
@@ -723,8 +718,7 @@ int main(void)
     tw_worker_ready(S->w);
     uint64_t viv = S->cfg->stats.viewers_interval_ms;
     uint64_t siv = S->cfg->stats.stats_interval_ms;
-    tw_log_info("viewers every %" PRIu64 " ms, counts every %" PRIu64
-                " ms, %s",
+    tw_log_info("viewers every %" PRIu64 " ms, counts every %" PRIu64 " ms, %s",
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
     S->next_viewers_ms = s_mono();
     S->next_stats_ms = s_mono();
@@ -733,8 +727,8 @@ int main(void)
         int n = tw_worker_pollitems(S->w, items);
         for (size_t i = 0; i < 2; i++)
             if (S->out[i].d)
-                items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d),
-                                              0, ZMQ_POLLIN, 0};
+                items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d), 0,
+                                              ZMQ_POLLIN, 0};
         int timeout = tw_worker_timeout_ms(S->w);
         if (timeout > 250)
             timeout = 250;
@@ -767,11 +761,11 @@ int main(void)
         if (now >= S->next_stats_ms) {
             size_t nw = 0;
             for (size_t i = 0; i < S->nvids; i++)
-                nw += (S->vids[i].watched || S->vids[i].live) &&
-                      !S->vids[i].gone;
-            double units = ceil((double)nw / S_BATCH) +
-                           (S->cfg->stats.watch_uploads ? (double)S->nchans
-                                                        : 0);
+                nw +=
+                    (S->vids[i].watched || S->vids[i].live) && !S->vids[i].gone;
+            double units =
+                ceil((double)nw / S_BATCH) +
+                (S->cfg->stats.watch_uploads ? (double)S->nchans : 0);
             uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
                                                         S_SHARE_STATS)
                                  : siv;
@@ -787,8 +781,7 @@ out:
             tw_deliver_drain(S->out[i].d, 1000, NULL);
             tw_deliver_destroy(&S->out[i].d);
         }
-    tw_log_info("stopped: %" PRIu64 " samples sent, %" PRIu64
-                " polls skipped",
+    tw_log_info("stopped: %" PRIu64 " samples sent, %" PRIu64 " polls skipped",
                 S->samples, S->skipped);
     tw_ytapi_destroy(&S->yt);
     tw_ytpage_destroy(&S->page);
