@@ -20,12 +20,13 @@ FAKE=$BUILD/tests/fake-sup
     fail "build tw-stats, tw-scanner and fake-sup first"
 E=$(date +%s)
 
-run() { # NAME KEY SECONDS
+run() { # NAME KEY SECONDS [YTSIM ARGS]
     name=$1 key=$2 secs=$3
+    shift 3
     d=$T/$name
     mkdir -p "$d/state" "$d/run"
     "$YTSIM" --scenario $SCN --listen 127.0.0.1:0 --out "$d/ys" --epoch "$E" \
-        >"$d/ys.out" 2>&1 &
+        "$@" >"$d/ys.out" 2>&1 &
     yp=$!
     n=0
     while [ ! -s "$d/ys/port" ]; do
@@ -77,10 +78,12 @@ run key stats-test-key 8 &
 r1=$!
 run nokey "" 8 &
 r2=$!
-wait $r1 $r2
+run quota stats-test-key 8 --quota 4 &
+r3=$!
+wait $r1 $r2 $r3
 
 vid() { awk -F '\t' -v t="$2" 'NR > 1 && $3 == t { print $1; exit }' "$T/$1/ys/truth/streams.tsv"; }
-for n in key nokey; do
+for n in key nokey quota; do
     d=$T/$n
     [ "$(cat $d/stats.rc)" = 0 ] || { cat $d/stats.err >&2; fail "$n: tw-stats exit $(cat $d/stats.rc)"; }
     OPEN=$(vid $n "Open live") SHY=$(vid $n "Shy live") OLD=$(vid $n "Old upload")
@@ -122,4 +125,8 @@ done
 [ "$(awk -F '\t' '$1 == "channels.list" { print $3 }' $T/key/ys/quota.tsv)" -ge 1 ] || fail "key: no channels.list"
 [ "$(awk -F '\t' 'NR > 1 { s += $3 } END { print s + 0 }' $T/nokey/ys/quota.tsv)" = 0 ] ||
     fail "nokey: Data API used"
+# quota: exhausted after 4 units, then the web client goes on sampling
+grep -q 'quota exhausted' $T/quota/stats.err $T/quota/scanner.err || fail "quota: not exhausted"
+[ "$(awk -F '\t' 'NR > 1 { s += $3 } END { print s + 0 }' $T/quota/ys/quota.tsv)" = 4 ] ||
+    fail "quota: ytsim charged more than 4 units"
 echo "scan-stats: ok ($(wc -l <$T/key/w.txt) samples with a key, $(wc -l <$T/nokey/w.txt) without)"

@@ -66,7 +66,9 @@ EOC
     sp=$!
     sleep 3
     echo UCscanCCCCCCCCCCCCCCCCCC >>"$d/channels.txt"   # hot reload
-    sleep $((secs - 3))
+    sleep 1
+    kill -HUP $sp                                       # forced re-read
+    sleep $((secs - 4))
     kill -TERM $sp; wait $sp; echo $? >"$d/scanner.rc"
     # a restart must not repeat requests or events
     "$SCANNER" 2>"$d/scanner2.err" &
@@ -137,6 +139,7 @@ for n in key nokey quota; do
     [ "$(grep -c "^spawn scanner chat $SCHED " $T/$n/sup.out)" = 1 ] || fail "$n: spawn repeated"
     [ "$(grep -c "^event scanner $LIVE live" $T/$n/sup.out)" = 1 ] || fail "$n: live event repeated"
     : "$n1"
+    grep -q 'SIGHUP: reloading' $T/$n/scanner.err || fail "$n: SIGHUP not handled"
     # search.list never
     awk -F '\t' '$1 == "search.list" && $2 != 0 { exit 1 }' $T/$n/ys/quota.tsv || fail "$n: search.list used"
 done

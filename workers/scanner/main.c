@@ -490,6 +490,7 @@ static int s_page_state(const tw_ytpage_info_t *in, const char **why)
 /* Classifies s from its watch page (no quota). */
 static void s_classify_page(s_scan_t *S, scan_stream_t *s)
 {
+    tw_worker_handle(S->w); /* heartbeat between requests */
     tw_rc_t rc = s_fetch_page(S, s->video_id);
     if (rc == TW_ERR_NOTFOUND) {
         s_apply(S, s, TW_STREAM_STATE_DELETED, 0, 0, 0, NULL, NULL,
@@ -704,6 +705,7 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
 
 static void s_check_feed(s_scan_t *S, s_chan_t *c)
 {
+    tw_worker_handle(S->w); /* heartbeat between requests */
     char url[128], inm[200], ims[100];
     snprintf(url, sizeof url, "feeds/videos.xml?channel_id=%s", c->id);
     const char *hdrs[3] = {NULL, NULL, NULL};
@@ -812,6 +814,19 @@ static void s_path(char *out, size_t cap, const char *dir, const char *name)
         tw_log_fatal(TW_EXIT_USAGE, "path too long: %s/%s", dir, name);
 }
 
+/* The per-request timeout: the configured one, but short enough that a
+ * few slow requests in a row cannot starve the heartbeats. */
+static uint32_t s_http_timeout(tw_worker_t *w, uint64_t cfg_ms)
+{
+    const tw_cfg_worker_t *sec = tw_worker_section(w);
+    uint64_t ms = cfg_ms ? cfg_ms : 30000;
+    if (sec && sec->watchdog_timeout_ms && ms > sec->watchdog_timeout_ms / 4)
+        ms = sec->watchdog_timeout_ms / 4;
+    if (ms < 1000)
+        ms = 1000;
+    return (uint32_t)ms;
+}
+
 int main(void)
 {
     tw_log_init("tw-scanner");
@@ -854,7 +869,7 @@ int main(void)
     tw_http_opts_t wo = {
         .base_url = yt->web_base_url,
         .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
-        .timeout_ms = (uint32_t)yt->http_timeout_ms,
+        .timeout_ms = s_http_timeout(S->w, yt->http_timeout_ms),
         .max_retries = 2,
         .follow_redirects = 1};
     S->web = tw_http_new(&wo);

@@ -4,7 +4,7 @@
  * stats.sample to the writer and the notifier. The live set comes from the
  * scanner's STATE/scanner/streams.tsv; watched videos are the uploads of the
  * listed channels (channels.list -> uploads playlist -> playlistItems with a
- * key, the scanner's table without) and [worker.stats] videos. Data API
+ * key, and the scanner's table) and [worker.stats] videos. Data API
  * videos.list (50 ids a call) with a key and quota left, else the web
  * client's updated_metadata (viewers) and watch page (counts). A hidden
  * count stays absent, never 0. */
@@ -169,8 +169,8 @@ static void s_load_channels(s_stats_t *S)
     free(hs);
 }
 
-/* Re-reads the scanner's table: the live set, and (without a key) the
- * videos of listed channels as the watched uploads. */
+/* Re-reads the scanner's table: the live set, and the videos of listed
+ * channels (the feed's recent uploads) as watched uploads. */
 static void s_load_streams(s_stats_t *S)
 {
     scan_stream_t *v = NULL;
@@ -182,7 +182,7 @@ static void s_load_streams(s_stats_t *S)
     size_t nlive = 0;
     for (size_t i = 0; i < n; i++) {
         bool live = v[i].state == TW_STREAM_STATE_LIVE;
-        bool upload = S->cfg->stats.watch_uploads && !S->api &&
+        bool upload = S->cfg->stats.watch_uploads &&
                       s_listed(S, v[i].channel_id) &&
                       (v[i].state == SCAN_ST_VIDEO ||
                        v[i].state == TW_STREAM_STATE_LIVE ||
@@ -223,6 +223,7 @@ static void s_check_files(s_stats_t *S, bool force)
         S->handles_st = hst;
         s_load_channels(S);
         s_load_uploads(S);
+        force = true; /* the uploads of new channels are in the table */
     }
     memset(&st, 0, sizeof st);
     stat(S->streams_path, &st);
@@ -439,7 +440,9 @@ static void s_sample_page(s_stats_t *S, s_vid_t *v)
     s_send(S, v,
            s_opt(in->state == TW_YTPAGE_STATE_LIVE && in->viewers >= 0,
                  (uint64_t)in->viewers),
-           s_opt(in->views >= 0, (uint64_t)in->views),
+           /* an upcoming stream's page shows 0 views: not a count */
+           s_opt(in->views >= 0 && in->state != TW_YTPAGE_STATE_UPCOMING,
+                 (uint64_t)in->views),
            s_opt(in->likes >= 0, (uint64_t)in->likes), none, none);
 }
 
@@ -646,6 +649,19 @@ static void s_open_out(s_stats_t *S, s_out_t *o, const char *name)
         tw_log_warn("no stats.sample to the %s: %s", name, err.msg);
 }
 
+/* The per-request timeout: the configured one, but short enough that a
+ * few slow requests in a row cannot starve the heartbeats. */
+static uint32_t s_http_timeout(tw_worker_t *w, uint64_t cfg_ms)
+{
+    const tw_cfg_worker_t *sec = tw_worker_section(w);
+    uint64_t ms = cfg_ms ? cfg_ms : 30000;
+    if (sec && sec->watchdog_timeout_ms && ms > sec->watchdog_timeout_ms / 4)
+        ms = sec->watchdog_timeout_ms / 4;
+    if (ms < 1000)
+        ms = 1000;
+    return (uint32_t)ms;
+}
+
 int main(void)
 {
     tw_log_init("tw-stats");
@@ -683,7 +699,7 @@ int main(void)
     tw_http_opts_t wo = {
         .base_url = yt->web_base_url,
         .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
-        .timeout_ms = (uint32_t)yt->http_timeout_ms,
+        .timeout_ms = s_http_timeout(S->w, yt->http_timeout_ms),
         .max_retries = 2,
         .follow_redirects = 1};
     S->web = tw_http_new(&wo);
