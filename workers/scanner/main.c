@@ -39,6 +39,8 @@
 /* Scheduled further away than this: re-checked every S_FAR_ROUNDS. */
 #define S_FAR_US     (INT64_C(3600) * 1000000)
 #define S_FAR_ROUNDS 6
+/* Finished videos are forgotten this long after their last check. */
+#define S_KEEP_US (INT64_C(30) * 86400 * 1000000)
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
 
@@ -788,6 +790,28 @@ static bool s_check_channels_due(s_scan_t *S)
     return false;
 }
 
+/* Drops rows in a final state not seen for S_KEEP_US: the table does not
+ * grow without bound (a video still in a feed is classified again, at
+ * 1/50 unit, and dropped again later). */
+static void s_prune(s_scan_t *S)
+{
+    int64_t cut = tw_time_now_us() - S_KEEP_US;
+    size_t k = 0;
+    for (size_t i = 0; i < S->nstreams; i++) {
+        const scan_stream_t *s = &S->streams[i];
+        int64_t last = s->checked_us > s->updated_us ? s->checked_us
+                                                     : s->updated_us;
+        if (scan_state_final(s->state) && last && last < cut)
+            continue;
+        S->streams[k++] = *s;
+    }
+    if (k != S->nstreams) {
+        tw_log_info("forgot %zu old finished video(s)", S->nstreams - k);
+        S->nstreams = k;
+        S->dirty = true;
+    }
+}
+
 /* Recomputes the tracking interval so the plan fits the quota. */
 static void s_plan(s_scan_t *S)
 {
@@ -957,6 +981,7 @@ int main(void)
         }
         s_check_channels(S, hup_seen);
         if (s_mono() >= next_plan) {
+            s_prune(S);
             s_plan(S);
             next_plan = s_mono() + (int64_t)S->scan_ms;
         }
