@@ -799,8 +799,8 @@ static void s_prune(s_scan_t *S)
     size_t k = 0;
     for (size_t i = 0; i < S->nstreams; i++) {
         const scan_stream_t *s = &S->streams[i];
-        int64_t last = s->checked_us > s->updated_us ? s->checked_us
-                                                     : s->updated_us;
+        int64_t last =
+            s->checked_us > s->updated_us ? s->checked_us : s->updated_us;
         if (scan_state_final(s->state) && last && last < cut)
             continue;
         S->streams[k++] = *s;
