@@ -111,6 +111,13 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
 {
     for (size_t i = 0; i < cfg->nworkers; i++) {
         const tw_cfg_worker_t *w = &cfg->workers[i];
+        if (w->is_template && strlen(w->name) > 31) {
+            tw_err_set(err,
+                       "worker.%s: a template name may have at most 31 "
+                       "bytes",
+                       w->name);
+            return TW_ERR_CONFIG;
+        }
         for (size_t j = 0; j < w->after.len; j++) {
             const tw_cfg_worker_t *d = tw_cfg_worker(cfg, w->after.v[j]);
             if (!d) {
@@ -329,6 +336,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         argv_kind[0] = path;
         argv_kind[1] = NULL;
         argv = argv_kind;
+    }
+    if (access(argv[0], X_OK) != 0) {
+        /* The child's exec will fail with exit 100 (FAILED); say why here
+         * too, where the operator looks first. */
+        tw_log_error("%s: unable to execute %s: %s", c->name, argv[0],
+                     strerror(errno));
     }
     size_t nenv = 0;
     while (environ[nenv])
@@ -666,7 +679,20 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     }
     for (size_t i = 0; i < nc->nworkers; i++) {
         const tw_cfg_worker_t *nw = &nc->workers[i];
-        if (nw->is_template || s_find(s, nw->name))
+        if (nw->is_template)
+            continue;
+        sup_child_t *old = s_find(s, nw->name);
+        if (old && old->remove) {
+            /* Removed by an earlier reload and still stopping: keep it. */
+            old->remove = false;
+            old->retired_cfg = false;
+            old->cfg = nw;
+            added++;
+            if (nw->enabled)
+                sup_child_dispatch(&s->ops, old, SUP_EV_START);
+            continue;
+        }
+        if (old)
             continue;
         sup_child_t *c = s_add_child(s, nw, NULL, err);
         if (!c) {
@@ -1391,9 +1417,7 @@ static void s_teardown(sup_t *s)
         free(c);
     }
     s->nkids = 0;
-    if (s->logger)
-        sup_logger_flush(s->logger, 5000);
-    sup_logger_destroy(&s->logger);
+    sup_logger_destroy(&s->logger, 5000);
     if (s->ctl)
         zmq_close(s->ctl);
     if (s->wsock)
@@ -1467,6 +1491,7 @@ int sup_daemon_run(const char *config_path)
     s.ready_sent = true;
     s_notify_status(&s);
 
+    int exit_code = TW_EXIT_OK;
     for (;;) {
         s_tick(&s);
         if (s.shutting_down && s_all_down(&s))
@@ -1497,6 +1522,7 @@ int sup_daemon_run(const char *config_path)
             if (zmq_errno() == EINTR)
                 continue;
             tw_log_error("unable to poll: %s", zmq_strerror(zmq_errno()));
+            exit_code = TW_EXIT_TEMP;
             break;
         }
         /* Logs first, so a worker's last words precede its exit note. */
@@ -1514,7 +1540,8 @@ int sup_daemon_run(const char *config_path)
     }
     s_write_status_file(&s);
     sd_notify(0, "STOPPING=1");
-    tw_log_info("all workers stopped");
+    if (exit_code == TW_EXIT_OK)
+        tw_log_info("all workers stopped");
     s_teardown(&s);
-    return TW_EXIT_OK;
+    return exit_code;
 }
