@@ -30,19 +30,19 @@
 #define FILE_FIELDS      "id,name,size,md5Checksum"
 
 struct tw_drive {
-    tw_gauth_t *auth;        /* token source (borrowed) */
-    tw_http_t *http;         /* the HTTP client */
-    char *api;               /* api_base_url without trailing '/' */
-    char *folder_id;         /* cfg folder_id ("" when unset) */
-    char *folder_name;       /* cfg folder_name */
-    uint64_t chunk;          /* bytes per PUT */
-    uint32_t backoff_base;   /* first backoff delay cap, ms */
-    uint32_t backoff_max;    /* backoff cap, ms */
-    uint32_t max_failures;   /* consecutive failures before giving up */
-    tw_drive_tick_fn *tick;  /* progress callback or NULL */
-    void *tick_arg;          /* its argument */
-    tw_drive_stats_t stats;  /* counters */
-    char auth_hdr[4096];     /* "Authorization: Bearer ..." */
+    tw_gauth_t *auth;       /* token source (borrowed) */
+    tw_http_t *http;        /* the HTTP client */
+    char *api;              /* api_base_url without trailing '/' */
+    char *folder_id;        /* cfg folder_id ("" when unset) */
+    char *folder_name;      /* cfg folder_name */
+    uint64_t chunk;         /* bytes per PUT */
+    uint32_t backoff_base;  /* first backoff delay cap, ms */
+    uint32_t backoff_max;   /* backoff cap, ms */
+    uint32_t max_failures;  /* consecutive failures before giving up */
+    tw_drive_tick_fn *tick; /* progress callback or NULL */
+    void *tick_arg;         /* its argument */
+    tw_drive_stats_t stats; /* counters */
+    char auth_hdr[4096];    /* "Authorization: Bearer ..." */
 };
 
 tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
@@ -54,9 +54,9 @@ tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
     *self_p = NULL;
     uint64_t chunk = cfg->chunk_size ? cfg->chunk_size : 8u * 1024 * 1024;
     if (chunk % CHUNK_UNIT != 0) {
-        tw_err_set(err, "[drive] chunk_size %" PRIu64
-                        " is not a multiple of 256 KiB",
-                   chunk);
+        tw_err_set(
+            err, "[drive] chunk_size %" PRIu64 " is not a multiple of 256 KiB",
+            chunk);
         return TW_ERR_CONFIG;
     }
     tw_drive_t *self = calloc(1, sizeof *self);
@@ -70,9 +70,8 @@ tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
         n--;
     self->api = strndup(api, n);
     self->folder_id = strdup(cfg->folder_id ? cfg->folder_id : "");
-    self->folder_name =
-        strdup(cfg->folder_name && *cfg->folder_name ? cfg->folder_name
-                                                      : "tubewatch");
+    self->folder_name = strdup(
+        cfg->folder_name && *cfg->folder_name ? cfg->folder_name : "tubewatch");
     tw_http_opts_t hopts = {.timeout_ms = 60000, .max_retries = 3};
     self->http = tw_http_new(&hopts);
     if (!self->api || !self->folder_id || !self->folder_name || !self->http) {
@@ -125,8 +124,8 @@ void tw_drive_set_backoff(tw_drive_t *self, uint32_t base_ms, uint32_t max_ms,
 {
     assert(self);
     self->backoff_base = base_ms ? base_ms : 1;
-    self->backoff_max = max_ms < self->backoff_base ? self->backoff_base
-                                                    : max_ms;
+    self->backoff_max =
+        max_ms < self->backoff_base ? self->backoff_base : max_ms;
     self->max_failures = max_failures ? max_failures : 1;
 }
 
@@ -229,8 +228,8 @@ static tw_rc_t s_auth(tw_drive_t *self, tw_err_t *err)
     tw_rc_t rc = tw_gauth_token(self->auth, &tok, err);
     if (rc != TW_OK)
         return rc;
-    snprintf(self->auth_hdr, sizeof self->auth_hdr,
-             "Authorization: Bearer %s", tok);
+    snprintf(self->auth_hdr, sizeof self->auth_hdr, "Authorization: Bearer %s",
+             tok);
     return TW_OK;
 }
 
@@ -279,10 +278,10 @@ static tw_rc_t s_meta(tw_drive_t *self, tw_http_req_t *req,
         char reason[64] = "";
         if (rc == TW_ERR_HTTP)
             s_reason(resp, reason, sizeof reason);
-        bool transient =
-            rc == TW_ERR_AGAIN || rc == TW_ERR_NET || rc == TW_ERR_TIMEOUT ||
-            (rc == TW_ERR_HTTP && resp->status == 403 &&
-             s_rate_limited(reason));
+        bool transient = rc == TW_ERR_AGAIN || rc == TW_ERR_NET ||
+                         rc == TW_ERR_TIMEOUT ||
+                         (rc == TW_ERR_HTTP && resp->status == 403 &&
+                          s_rate_limited(reason));
         if (transient) {
             self->stats.failures++;
             if (++failures >= self->max_failures)
@@ -305,8 +304,7 @@ static tw_rc_t s_meta(tw_drive_t *self, tw_http_req_t *req,
         if (rc != TW_OK)
             return rc;
         if (json) {
-            *json = resp->body ? json_loadb(resp->body, resp->body_len, 0,
-                                            NULL)
+            *json = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL)
                                : NULL;
             if (!json_is_object(*json)) {
                 json_decref(*json);
@@ -374,8 +372,7 @@ static tw_rc_t s_list(tw_drive_t *self, const char *q, const char *fields,
     return rc;
 }
 
-tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap,
-                        tw_err_t *err)
+tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap, tw_err_t *err)
 {
     assert(self);
     assert(id);
@@ -426,10 +423,8 @@ tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap,
              self->api);
     static const char *const hdrs[] = {
         "Content-Type: application/json; charset=UTF-8", NULL};
-    tw_http_req_t req = {.method = "POST",
-                         .url = url,
-                         .body = body,
-                         .body_len = strlen(body)};
+    tw_http_req_t req = {
+        .method = "POST", .url = url, .body = body, .body_len = strlen(body)};
     tw_http_resp_t resp = {0};
     json_t *root = NULL;
     rc = s_meta(self, &req, hdrs, &resp, &root, err);
@@ -450,9 +445,9 @@ tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap,
     return TW_OK;
 }
 
-tw_rc_t tw_drive_find(tw_drive_t *self, const char *folder_id,
-                      const char *name, const char *want_md5,
-                      tw_drive_file_t *file, tw_err_t *err)
+tw_rc_t tw_drive_find(tw_drive_t *self, const char *folder_id, const char *name,
+                      const char *want_md5, tw_drive_file_t *file,
+                      tw_err_t *err)
 {
     assert(self);
     assert(folder_id);
@@ -473,8 +468,7 @@ tw_rc_t tw_drive_find(tw_drive_t *self, const char *folder_id,
     free(en);
     free(ef);
     json_t *files = NULL;
-    tw_rc_t rc =
-        s_list(self, q, "files(" FILE_FIELDS ")", &files, err);
+    tw_rc_t rc = s_list(self, q, "files(" FILE_FIELDS ")", &files, err);
     free(q);
     if (rc != TW_OK)
         return rc;
@@ -514,8 +508,8 @@ tw_rc_t tw_drive_start(tw_drive_t *self, const char *folder_id,
     assert(mime);
     assert(session);
     *session = NULL;
-    json_t *meta = json_pack("{s:s, s:[s]}", "name", name, "parents",
-                             folder_id);
+    json_t *meta =
+        json_pack("{s:s, s:[s]}", "name", name, "parents", folder_id);
     char *body = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_decref(meta);
     size_t ulen = strlen(self->api) + 128;
@@ -532,12 +526,10 @@ tw_rc_t tw_drive_start(tw_drive_t *self, const char *folder_id,
              self->api);
     snprintf(h_type, sizeof h_type, "X-Upload-Content-Type: %s", mime);
     snprintf(h_len, sizeof h_len, "X-Upload-Content-Length: %" PRIu64, size);
-    const char *const hdrs[] = {
-        "Content-Type: application/json; charset=UTF-8", h_type, h_len, NULL};
-    tw_http_req_t req = {.method = "POST",
-                         .url = url,
-                         .body = body,
-                         .body_len = strlen(body)};
+    const char *const hdrs[] = {"Content-Type: application/json; charset=UTF-8",
+                                h_type, h_len, NULL};
+    tw_http_req_t req = {
+        .method = "POST", .url = url, .body = body, .body_len = strlen(body)};
     tw_http_resp_t resp = {0};
     tw_rc_t rc = s_meta(self, &req, hdrs, &resp, NULL, err);
     free(body);
@@ -652,10 +644,9 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
         tw_rc_t hrc = s_call(self, &req, hdrs, &resp, &herr);
         long st_code = resp.status;
         if (hrc == TW_ERR_AUTH || hrc == TW_ERR_NOMEM ||
-            hrc == TW_ERR_INVALID || (hrc != TW_OK && hrc != TW_ERR_HTTP &&
-                                      hrc != TW_ERR_AGAIN &&
-                                      hrc != TW_ERR_NET &&
-                                      hrc != TW_ERR_TIMEOUT)) {
+            hrc == TW_ERR_INVALID ||
+            (hrc != TW_OK && hrc != TW_ERR_HTTP && hrc != TW_ERR_AGAIN &&
+             hrc != TW_ERR_NET && hrc != TW_ERR_TIMEOUT)) {
             if (err)
                 *err = herr;
             tw_http_resp_clear(&resp);
@@ -663,9 +654,9 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
             break;
         }
         if (st_code == 200 || st_code == 201) {
-            json_t *o = resp.body ? json_loadb(resp.body, resp.body_len, 0,
-                                               NULL)
-                                  : NULL;
+            json_t *o = resp.body
+                            ? json_loadb(resp.body, resp.body_len, 0, NULL)
+                            : NULL;
             rc = o ? s_parse_file(o, file, err) : TW_ERR_PARSE;
             if (!o)
                 tw_err_set(err, "Drive finished the upload without JSON");
@@ -679,8 +670,9 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
                 rc = TW_ERR_IO;
             }
             if (rc == TW_OK && file->size != size) {
-                tw_err_set(err, "Drive holds %" PRIu64 " bytes of %s, not %"
-                                PRIu64, file->size, file->name, size);
+                tw_err_set(err,
+                           "Drive holds %" PRIu64 " bytes of %s, not %" PRIu64,
+                           file->size, file->name, size);
                 rc = TW_ERR_IO;
             }
             break;
@@ -689,8 +681,8 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
             uint64_t next = s_next_offset(resp.range);
             tw_http_resp_clear(&resp);
             if (next > size) {
-                tw_err_set(err, "Drive claims %" PRIu64 " of %" PRIu64
-                                " bytes", next, size);
+                tw_err_set(err, "Drive claims %" PRIu64 " of %" PRIu64 " bytes",
+                           next, size);
                 rc = TW_ERR_PROTO;
                 break;
             }
@@ -729,14 +721,13 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
         }
         self->stats.failures++;
         failures++;
-        tw_log_debug("upload of %s: %s; asking what Drive holds",
-                     path, st_code ? "server error" : herr.msg);
+        tw_log_debug("upload of %s: %s; asking what Drive holds", path,
+                     st_code ? "server error" : herr.msg);
         uint32_t wait = s_backoff_ms(self, failures, resp.retry_after);
         tw_http_resp_clear(&resp);
         if (failures >= self->max_failures) {
             tw_err_set(err, "upload of %s failed %u times in a row (last: %s)",
-                       path, failures,
-                       st_code ? "HTTP error" : herr.msg);
+                       path, failures, st_code ? "HTTP error" : herr.msg);
             rc = TW_ERR_AGAIN;
             break;
         }

@@ -58,14 +58,13 @@ void tw_drive_stats(const tw_drive_t *self, tw_drive_stats_t *stats);
 /* Resolves the target folder: cfg->folder_id when set, else the folder
  * cfg->folder_name in My Drive's root (the oldest of several with that
  * name), created when missing. Writes its id into id (cap bytes). */
-tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap,
-                        tw_err_t *err);
+tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap, tw_err_t *err);
 /* Looks for a non-trashed file called name in folder_id; when several
  * match, prefers one whose md5 equals want_md5 (may be NULL). Fills *file;
  * TW_ERR_NOTFOUND when there is none. */
-tw_rc_t tw_drive_find(tw_drive_t *self, const char *folder_id,
-                      const char *name, const char *want_md5,
-                      tw_drive_file_t *file, tw_err_t *err);
+tw_rc_t tw_drive_find(tw_drive_t *self, const char *folder_id, const char *name,
+                      const char *want_md5, tw_drive_file_t *file,
+                      tw_err_t *err);
 /* Starts a resumable upload of size bytes of type mime as name in
  * folder_id. Stores the session URI (caller frees; persist it before
  * sending) in *session. TW_ERR_QUOTA when Drive is full. */

@@ -27,20 +27,20 @@
 #define REAUTH_HINT   "run `tubewatch drive-auth` again"
 
 struct tw_gauth {
-    bool service;          /* true: service account JWT; false: refresh */
-    char *token_url;       /* oauth_base_url + "/token" */
-    char *client_id;       /* OAuth client id */
-    char *client_secret;   /* OAuth client secret */
-    char *refresh_token;   /* from token_file */
-    char *token_file;      /* path of the refresh token */
-    char *sa_email;        /* service account client_email */
-    char *sa_key;          /* service account PEM private key */
-    char *access;          /* cached access token or NULL */
-    int64_t refresh_at_ms; /* monotonic time to fetch a new one */
-    bool dead;             /* credentials rejected: do not ask again */
+    bool service;               /* true: service account JWT; false: refresh */
+    char *token_url;            /* oauth_base_url + "/token" */
+    char *client_id;            /* OAuth client id */
+    char *client_secret;        /* OAuth client secret */
+    char *refresh_token;        /* from token_file */
+    char *token_file;           /* path of the refresh token */
+    char *sa_email;             /* service account client_email */
+    char *sa_key;               /* service account PEM private key */
+    char *access;               /* cached access token or NULL */
+    int64_t refresh_at_ms;      /* monotonic time to fetch a new one */
+    bool dead;                  /* credentials rejected: do not ask again */
     struct timespec dead_mtime; /* token_file mtime when it was rejected */
-    uint32_t fetches;      /* tokens fetched */
-    tw_http_t *http;       /* client of the token endpoint */
+    uint32_t fetches;           /* tokens fetched */
+    tw_http_t *http;            /* client of the token endpoint */
 };
 
 static json_t *s_load_json(const char *what, const char *path, bool secret,
@@ -146,8 +146,7 @@ static tw_rc_t s_load_refresh(tw_gauth_t *self, tw_err_t *err)
                    self->token_file);
         return TW_ERR_AUTH;
     }
-    json_t *root =
-        s_load_json("token_file", self->token_file, true, &rc, err);
+    json_t *root = s_load_json("token_file", self->token_file, true, &rc, err);
     if (!root)
         return rc;
     free(self->refresh_token);
@@ -253,8 +252,8 @@ static tw_rc_t s_form(tw_buf_t *b, const char *name, const char *value)
     char *esc = tw_http_escape(value ? value : "");
     if (!esc)
         return TW_ERR_NOMEM;
-    tw_rc_t rc = tw_buf_printf(b, "%s%s=%s", tw_buf_len(b) ? "&" : "", name,
-                               esc);
+    tw_rc_t rc =
+        tw_buf_printf(b, "%s%s=%s", tw_buf_len(b) ? "&" : "", name, esc);
     free(esc);
     return rc;
 }
@@ -357,8 +356,8 @@ static tw_rc_t s_fetch(tw_gauth_t *self, tw_err_t *err)
     }
     long status = 0;
     json_t *reply = NULL;
-    rc = s_post_form(self->http, self->token_url, form, 0, &status, &reply,
-                     err);
+    rc =
+        s_post_form(self->http, self->token_url, form, 0, &status, &reply, err);
     OPENSSL_cleanse(tw_buf_data_mut(form), tw_buf_len(form));
     tw_buf_destroy(&form);
     if (rc == TW_ERR_HTTP && reply) {
@@ -384,8 +383,8 @@ static tw_rc_t s_fetch(tw_gauth_t *self, tw_err_t *err)
                        "client_secrets_file",
                        e, desc);
         } else {
-            tw_err_set(err, "token request refused: HTTP %ld %s: %s", status,
-                       e, desc);
+            tw_err_set(err, "token request refused: HTTP %ld %s: %s", status, e,
+                       desc);
         }
         json_decref(reply);
         s_mark_dead(self);
@@ -429,8 +428,8 @@ tw_rc_t tw_gauth_token(tw_gauth_t *self, const char **token, tw_err_t *err)
             tw_err_set(err,
                        self->service
                            ? "Drive service-account credentials were refused"
-                           : "the Drive refresh token was refused earlier; "
-                             REAUTH_HINT);
+                           : "the Drive refresh token was refused "
+                             "earlier; " REAUTH_HINT);
             return TW_ERR_AUTH;
         }
         /* a new token file appeared (drive-auth ran): use it */
@@ -490,8 +489,8 @@ static tw_rc_t s_write_token(const tw_cfg_drive_t *cfg, const char *refresh,
             return rc;
     }
     char now[TW_TIME_STR_SIZE];
-    json_t *o = json_pack("{s:s, s:s, s:s}", "refresh_token", refresh,
-                          "scope", scope ? scope : TW_GAUTH_SCOPE_DRIVE_FILE,
+    json_t *o = json_pack("{s:s, s:s, s:s}", "refresh_token", refresh, "scope",
+                          scope ? scope : TW_GAUTH_SCOPE_DRIVE_FILE,
                           "created_at", tw_time_format(tw_time_now_us(), now));
     char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     json_decref(o);
@@ -505,8 +504,8 @@ static tw_rc_t s_write_token(const tw_cfg_drive_t *cfg, const char *refresh,
     }
     line[len] = '\n';
     line[len + 1] = '\0';
-    tw_rc_t rc = tw_file_write_atomic(cfg->token_file, line, len + 1, 0600,
-                                      err);
+    tw_rc_t rc =
+        tw_file_write_atomic(cfg->token_file, line, len + 1, 0600, err);
     OPENSSL_cleanse(line, len);
     free(line);
     return rc;
@@ -568,8 +567,10 @@ tw_rc_t tw_gauth_device_flow(const tw_cfg_drive_t *cfg, FILE *out,
         json_string_value(json_object_get(reply, "verification_url"));
     if (!vurl)
         vurl = json_string_value(json_object_get(reply, "verification_uri"));
-    json_int_t interval = json_integer_value(json_object_get(reply, "interval"));
-    json_int_t expires = json_integer_value(json_object_get(reply, "expires_in"));
+    json_int_t interval =
+        json_integer_value(json_object_get(reply, "interval"));
+    json_int_t expires =
+        json_integer_value(json_object_get(reply, "expires_in"));
     if (!device || !user || !vurl) {
         tw_err_set(err, "device-code reply lacks device_code, user_code or "
                         "verification_url");
@@ -764,10 +765,9 @@ tw_rc_t tw_gauth_jwt(const char *iss, const char *scope, const char *aud,
     }
     ctx = EVP_MD_CTX_new();
     size_t slen = 0;
-    if (!ctx ||
-        EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-        EVP_DigestSign(ctx, NULL, &slen, (const unsigned char *)input,
-                       ilen) != 1) {
+    if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+        EVP_DigestSign(ctx, NULL, &slen, (const unsigned char *)input, ilen) !=
+            1) {
         tw_err_set(err, "unable to sign the JWT with the service account key");
         rc = TW_ERR_CONFIG;
         goto done;
@@ -775,8 +775,8 @@ tw_rc_t tw_gauth_jwt(const char *iss, const char *scope, const char *aud,
     sig = malloc(slen);
     if (!sig)
         goto done;
-    if (EVP_DigestSign(ctx, sig, &slen, (const unsigned char *)input,
-                       ilen) != 1) {
+    if (EVP_DigestSign(ctx, sig, &slen, (const unsigned char *)input, ilen) !=
+        1) {
         tw_err_set(err, "unable to sign the JWT with the service account key");
         rc = TW_ERR_CONFIG;
         goto done;

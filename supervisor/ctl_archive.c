@@ -41,8 +41,10 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
             return ctl_usage_of(argv[0]);
     }
     if (o.only_date && !uploader_valid_date(o.only_date)) {
-        fprintf(stderr, "tubewatch: archive: invalid date '%s' (want "
-                        "YYYY-MM-DD)\n", o.only_date);
+        fprintf(stderr,
+                "tubewatch: archive: invalid date '%s' (want "
+                "YYYY-MM-DD)\n",
+                o.only_date);
         return TW_EXIT_USAGE;
     }
     o.cfg = ctl_cfg(ctl);
@@ -53,12 +55,11 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
     tw_err_t err = {0};
     tw_rc_t rc = uploader_run(&o, &rep, &err);
     if (ctl->json) {
-        json_t *j = json_pack("{s:b, s:i, s:i, s:i, s:i, s:i, s:s}", "ok",
-                              rc == TW_OK, "zipped", (int)rep.zipped,
-                              "uploaded", (int)rep.uploaded, "deleted",
-                              (int)rep.deleted, "failed", (int)rep.failed,
-                              "pending", (int)rep.pending, "error",
-                              rc == TW_OK ? "" : err.msg);
+        json_t *j = json_pack(
+            "{s:b, s:i, s:i, s:i, s:i, s:i, s:s}", "ok", rc == TW_OK, "zipped",
+            (int)rep.zipped, "uploaded", (int)rep.uploaded, "deleted",
+            (int)rep.deleted, "failed", (int)rep.failed, "pending",
+            (int)rep.pending, "error", rc == TW_OK ? "" : err.msg);
         ctl_print_json(j);
         json_decref(j);
     } else {

@@ -78,9 +78,14 @@ START_TEST(test_b64url)
 {
     static const struct {
         const char *in, *out;
-    } v[] = {{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},
-             {"foo", "Zm9v"},  {"foob", "Zm9vYg"},  {"fooba", "Zm9vYmE"},
-             {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+    } v[] = {{"", ""},
+             {"f", "Zg"},
+             {"fo", "Zm8"},
+             {"foo", "Zm9v"},
+             {"foob", "Zm9vYg"},
+             {"fooba", "Zm9vYmE"},
+             {"foobar", "Zm9vYmFy"},
+             {"\xfb\xff", "-_8"}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char *s = tw_gauth_b64url(v[i].in, strlen(v[i].in));
         ck_assert_str_eq(s, v[i].out);
@@ -180,9 +185,9 @@ START_TEST(test_jwt_bad_key)
 {
     char *jwt = NULL;
     tw_err_t err = {0};
-    ck_assert_int_eq(tw_gauth_jwt("a@b", "s", "aud", 1, "not a key", &jwt,
-                                  &err),
-                     TW_ERR_CONFIG);
+    ck_assert_int_eq(
+        tw_gauth_jwt("a@b", "s", "aud", 1, "not a key", &jwt, &err),
+        TW_ERR_CONFIG);
     ck_assert_ptr_null(jwt);
     ck_assert_ptr_nonnull(strstr(err.msg, "private key"));
 }
@@ -193,10 +198,11 @@ END_TEST
 START_TEST(test_gauth_credentials)
 {
     char cs[1024], tok[1024];
-    snprintf(cs, sizeof cs, "%s", s_write("cs.json",
-                                          "{\"web\":{\"client_id\":\"id\","
-                                          "\"client_secret\":\"sec1234\"}}",
-                                          0600));
+    snprintf(cs, sizeof cs, "%s",
+             s_write("cs.json",
+                     "{\"web\":{\"client_id\":\"id\","
+                     "\"client_secret\":\"sec1234\"}}",
+                     0600));
     snprintf(tok, sizeof tok, "%s/token.json", s_dir);
     tw_cfg_drive_t d = {.client_secrets_file = cs,
                         .token_file = tok,
@@ -230,9 +236,8 @@ START_TEST(test_gauth_credentials)
     s_write("cs.json", "{\"installed\":{\"client_id\":\"id\"}}", 0600);
     ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
     /* a service-account key without private_key */
-    d.service_account_file = (char *)s_write("sa.json",
-                                             "{\"client_email\":\"a@b\"}",
-                                             0600);
+    d.service_account_file =
+        (char *)s_write("sa.json", "{\"client_email\":\"a@b\"}", 0600);
     ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(err.msg, "private_key"));
     s_write("sa.json", "[1,2]", 0600);
@@ -344,8 +349,7 @@ START_TEST(test_zip_deterministic)
     ck_assert_str_eq(buf, m);
     free(buf);
     zip_fclose(zf);
-    ck_assert_int_eq(zip_stat(za, "comments/2026-11-20/UCb/v2.tsv", 0, &st),
-                     0);
+    ck_assert_int_eq(zip_stat(za, "comments/2026-11-20/UCb/v2.tsv", 0, &st), 0);
     ck_assert_uint_eq(st.size, 8);
     ck_assert_int_eq(st.comp_method, ZIP_CM_DEFLATE);
     zip_close(za);

@@ -75,8 +75,7 @@ static bool s_missed_today(s_up_t *u, int64_t now_us)
 {
     int64_t last = s_next_run(u, now_us - 86400LL * 1000000);
     char a[TW_TIME_DATE_SIZE], b[TW_TIME_DATE_SIZE];
-    if (last > now_us ||
-        tw_time_local_date(u->tz, last, a, NULL) != TW_OK ||
+    if (last > now_us || tw_time_local_date(u->tz, last, a, NULL) != TW_OK ||
         tw_time_local_date(u->tz, now_us, b, NULL) != TW_OK)
         return false;
     return strcmp(a, b) == 0;
@@ -125,8 +124,8 @@ static int64_t s_pass(s_up_t *u)
     int64_t retry = now + u->retry_ms * 1000;
     tw_log_warn("archive pass failed (%s); retrying in %" PRId64 " s",
                 tw_rc_str(rc), u->retry_ms / 1000);
-    u->retry_ms = u->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
-                                                 : u->retry_ms * 2;
+    u->retry_ms =
+        u->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : u->retry_ms * 2;
     int64_t next = s_next_run(u, now);
     return retry < next ? retry : next;
 }

@@ -13,7 +13,10 @@
 #include "tw_rc.h"
 
 /* The trees of DATA that make up a day. */
-#define UPLOADER_TREES {"comments", "viewers", "stats"}
+#define UPLOADER_TREES                                                         \
+    {                                                                          \
+        "comments", "viewers", "stats"                                         \
+    }
 /* Name of the manifest inside every zip. */
 #define UPLOADER_MANIFEST "manifest.json"
 
@@ -21,12 +24,12 @@
 
 /* One data file of a day. */
 typedef struct {
-    char *rel;         /* path inside the zip: "comments/DAY/CH/VID.tsv" */
-    char *abs;         /* path on disk */
-    uint64_t size;     /* bytes */
-    uint64_t lines;    /* newline characters */
-    char sha256[65];   /* lower-case hex */
-    int64_t mtime;     /* modification time, Unix seconds */
+    char *rel;       /* path inside the zip: "comments/DAY/CH/VID.tsv" */
+    char *abs;       /* path on disk */
+    uint64_t size;   /* bytes */
+    uint64_t lines;  /* newline characters */
+    char sha256[65]; /* lower-case hex */
+    int64_t mtime;   /* modification time, Unix seconds */
 } uploader_entry_t;
 
 /* The data files of a day, sorted by rel. */

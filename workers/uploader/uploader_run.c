@@ -26,23 +26,23 @@
 
 /* State of one pass. */
 typedef struct {
-    const uploader_opts_t *o;  /* options */
-    const tw_cfg_t *cfg;       /* configuration */
-    char data[4096];           /* DATA */
-    char state_dir[4096];      /* STATE/uploader */
-    char archive[4200];        /* DATA/archive */
+    const uploader_opts_t *o;      /* options */
+    const tw_cfg_t *cfg;           /* configuration */
+    char data[4096];               /* DATA */
+    char state_dir[4096];          /* STATE/uploader */
+    char archive[4200];            /* DATA/archive */
     char today[TW_TIME_DATE_SIZE]; /* local date now */
-    int64_t now_us;            /* the pass's "now" */
-    bool upload;               /* Drive enabled and wanted */
-    uploader_state_t *st;      /* the journal */
-    tw_gauth_t *auth;          /* token source, made on first need */
-    tw_drive_t *drive;         /* Drive client, made on first need */
-    char folder[256];          /* target folder id, "" until resolved */
-    uploader_report_t *rep;    /* what happened */
+    int64_t now_us;                /* the pass's "now" */
+    bool upload;                   /* Drive enabled and wanted */
+    bool blocked;                  /* uploads stopped (credentials, quota) */
+    uploader_state_t *st;          /* the journal */
+    tw_gauth_t *auth;              /* token source, made on first need */
+    tw_drive_t *drive;             /* Drive client, made on first need */
+    char folder[256];              /* target folder id, "" until resolved */
+    uploader_report_t *rep;        /* what happened */
 } s_pass_t;
 
-static void s_fail(s_pass_t *p, const char *date, tw_rc_t rc,
-                   const tw_err_t *e)
+static void s_fail(s_pass_t *p, const char *date, tw_rc_t rc, const tw_err_t *e)
 {
     p->rep->failed++;
     tw_log_error("unable to archive %s: %s", date,
@@ -193,8 +193,7 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
             tw_drive_file_t f;
             rc = tw_drive_find(p->drive, p->folder, name, md5, &f, err);
             if (rc == TW_OK && strcmp(f.md5, md5) == 0)
-                return s_mark_uploaded(p, date, &f, "found already there",
-                                       err);
+                return s_mark_uploaded(p, date, &f, "found already there", err);
             if (rc == TW_OK)
                 tw_log_warn("Drive already holds a different %s (md5 %s); "
                             "uploading this one too",
@@ -300,8 +299,8 @@ static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
                   have == d->size;
         if (!ok) {
             if (d->phase >= UPLOADER_ZIPPED)
-                tw_log_warn("%s is missing or changed; archiving %s again",
-                            zip, date);
+                tw_log_warn("%s is missing or changed; archiving %s again", zip,
+                            date);
             rc = s_zip(p, date, zip, err);
             if (rc == TW_ERR_NOTFOUND) {
                 tw_err_clear(err);
@@ -310,8 +309,10 @@ static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
             if (rc != TW_OK)
                 return rc;
         }
-        if (!p->upload)
+        if (!p->upload || p->blocked) {
+            p->rep->pending += p->blocked;
             return TW_OK;
+        }
         if (p->o->tick && p->o->tick(p->o->tick_arg) != 0)
             return TW_ERR_CLOSED;
         rc = s_upload(p, date, zip, err);
@@ -369,13 +370,12 @@ tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
     memset(rep, 0, sizeof *rep);
     s_pass_t p = {.o = o, .cfg = o->cfg, .rep = rep};
     const tw_cfg_supervisor_t *sv = &o->cfg->supervisor;
-    snprintf(p.data, sizeof p.data, "%s", o->data_dir ? o->data_dir
-                                                      : sv->data_dir);
+    snprintf(p.data, sizeof p.data, "%s",
+             o->data_dir ? o->data_dir : sv->data_dir);
     if (o->state_dir)
         snprintf(p.state_dir, sizeof p.state_dir, "%s", o->state_dir);
     else
-        snprintf(p.state_dir, sizeof p.state_dir, "%s/uploader",
-                 sv->state_dir);
+        snprintf(p.state_dir, sizeof p.state_dir, "%s/uploader", sv->state_dir);
     snprintf(p.archive, sizeof p.archive, "%s/archive", p.data);
     p.now_us = o->now_us ? o->now_us : tw_time_now_us();
     p.upload = o->cfg->drive.enabled && !o->no_upload;
@@ -438,19 +438,11 @@ tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
         }
         if (drc != TW_OK) {
             s_fail(&p, dates[i], drc, &e);
-            /* credentials or a full Drive fail every day alike */
+            /* credentials or a full Drive fail every day alike: keep
+             * zipping, stop asking Drive */
             if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA ||
-                drc == TW_ERR_CONFIG) {
-                for (size_t j = i + 1; j < n; j++) {
-                    uploader_day_t *dj = uploader_state_get(p.st, dates[j],
-                                                            false);
-                    if (dj && dj->phase >= UPLOADER_ZIPPED &&
-                        dj->phase < UPLOADER_UPLOADED &&
-                        strcmp(dates[j], p.today) < 0)
-                        rep->pending++;
-                }
-                break;
-            }
+                drc == TW_ERR_CONFIG)
+                p.blocked = true;
         }
     }
     free(dates);

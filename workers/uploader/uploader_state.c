@@ -12,18 +12,18 @@
 #include "tw_log.h"
 #include "tw_time.h"
 
-#define HEADER "date\tphase\tsize\tmd5\tsession\tfile_id\tupdated_at\n"
+#define HEADER    "date\tphase\tsize\tmd5\tsession\tfile_id\tupdated_at\n"
 #define MAX_STATE (64u * 1024 * 1024)
 
 struct uploader_state {
-    char *path;          /* the journal file */
-    uploader_day_t *v;   /* days, sorted by date */
-    size_t n;            /* how many */
-    size_t cap;          /* allocated */
+    char *path;        /* the journal file */
+    uploader_day_t *v; /* days, sorted by date */
+    size_t n;          /* how many */
+    size_t cap;        /* allocated */
 };
 
-static const char *const s_phases[] = {"none", "zipped", "session",
-                                       "uploaded", "deleted"};
+static const char *const s_phases[] = {"none", "zipped", "session", "uploaded",
+                                       "deleted"};
 
 const char *uploader_phase_name(uploader_phase_t p)
 {
@@ -181,9 +181,9 @@ tw_rc_t uploader_state_save(uploader_state_t *self, tw_err_t *err)
     for (size_t i = 0; rc == TW_OK && i < self->n; i++) {
         const uploader_day_t *d = &self->v[i];
         char ts[TW_TIME_STR_SIZE];
-        rc = tw_buf_printf(b, "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\n",
-                           d->date, uploader_phase_name(d->phase), d->size,
-                           d->md5, d->session, d->file_id,
+        rc = tw_buf_printf(b, "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\n", d->date,
+                           uploader_phase_name(d->phase), d->size, d->md5,
+                           d->session, d->file_id,
                            tw_time_format(d->updated_us, ts));
     }
     if (rc == TW_OK)

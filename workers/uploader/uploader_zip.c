@@ -61,8 +61,7 @@ static tw_rc_t s_hash(uploader_entry_t *en, tw_err_t *err)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            tw_err_set(err, "unable to read %s: %s", en->abs,
-                       strerror(errno));
+            tw_err_set(err, "unable to read %s: %s", en->abs, strerror(errno));
             rc = tw_file_errno_rc(errno);
             break;
         }
@@ -110,8 +109,8 @@ static tw_rc_t s_add(s_list_t *l, const char *abs, const char *rel,
 }
 
 /* Walks abs (whose zip path is rel) recursively. */
-static tw_rc_t s_walk(s_list_t *l, const char *abs, const char *rel,
-                      int depth, tw_err_t *err)
+static tw_rc_t s_walk(s_list_t *l, const char *abs, const char *rel, int depth,
+                      tw_err_t *err)
 {
     DIR *d = opendir(abs);
     if (!d) {
@@ -162,8 +161,7 @@ tw_rc_t uploader_collect(const char *data_dir, const char *date,
     static const char *const trees[] = UPLOADER_TREES;
     s_list_t l = {out, 0};
     tw_rc_t rc = TW_OK;
-    for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0];
-         t++) {
+    for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0]; t++) {
         char abs[4096], rel[64];
         snprintf(abs, sizeof abs, "%s/%s/%s", data_dir, trees[t], date);
         snprintf(rel, sizeof rel, "%s/%s", trees[t], date);
@@ -208,11 +206,11 @@ char *uploader_manifest_json(const char *date, const uploader_entries_t *e)
     }
     if (!files)
         return NULL;
-    json_t *root = json_pack(
-        "{s:s, s:s, s:o, s:I, s:I, s:I}", "date", date, "generator",
-        "tubewatch " TW_VERSION, "files", files, "total_files",
-        (json_int_t)e->n, "total_lines", (json_int_t)lines, "total_bytes",
-        (json_int_t)bytes);
+    json_t *root =
+        json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", "date", date, "generator",
+                  "tubewatch " TW_VERSION, "files", files, "total_files",
+                  (json_int_t)e->n, "total_lines", (json_int_t)lines,
+                  "total_bytes", (json_int_t)bytes);
     if (!root)
         return NULL;
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -261,11 +259,42 @@ static tw_rc_t s_zip_err(zip_t *za, const char *what, const char *path,
     return sys == ENOSPC ? TW_ERR_NOSPACE : TW_ERR_IO;
 }
 
+/* Removes "<zip>.tmp.*" left by a run killed while zipping (the caller
+ * holds the uploader lock, so no live run owns them). */
+static void s_remove_stale(const char *zip_path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", zip_path);
+    char *slash = strrchr(dir, '/');
+    const char *base = zip_path;
+    if (slash) {
+        *slash = '\0';
+        base = slash + 1;
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 tw_rc_t uploader_zip_write(const char *zip_path, const char *date,
                            const uploader_entries_t *e, const char *manifest,
                            uploader_tick_fn *tick, void *tick_arg,
                            tw_err_t *err)
 {
+    s_remove_stale(zip_path);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", zip_path, (long)getpid());
     unlink(tmp);
@@ -311,8 +340,7 @@ tw_rc_t uploader_zip_write(const char *zip_path, const char *date,
                 zip_source_free(src);
             rc = s_zip_err(za, "add the manifest to", tmp, err);
         } else {
-            zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_DEFLATE,
-                                     6);
+            zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6);
             zip_file_set_mtime(za, (zip_uint64_t)idx, fixed, 0);
         }
     }
