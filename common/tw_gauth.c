@@ -554,7 +554,7 @@ tw_rc_t tw_gauth_device_flow(const tw_cfg_drive_t *cfg, FILE *out,
         tw_err_set(err,
                    "Google refused the device-code request (%s: %s); the "
                    "OAuth client must be of type \"TVs and Limited Input "
-                   "devices\" or \"Desktop app\"",
+                   "devices\"",
                    s_oauth_error(reply), desc);
         rc = TW_ERR_AUTH;
         goto done;

@@ -190,7 +190,7 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
         uint64_t size = d->size;
         if (d->phase == UPLOADER_ZIPPED) {
             /* a crash may have come after Drive stored the file */
-            tw_drive_file_t f;
+            tw_drive_file_t f = {0};
             rc = tw_drive_find(p->drive, p->folder, name, md5, &f, err);
             if (rc == TW_OK && strcmp(f.md5, md5) == 0)
                 return s_mark_uploaded(p, date, &f, "found already there", err);
@@ -222,7 +222,7 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
         }
         char session[2048];
         snprintf(session, sizeof session, "%s", d->session);
-        tw_drive_file_t f;
+        tw_drive_file_t f = {0};
         rc = tw_drive_send(p->drive, session, zip, size, md5, &f, err);
         if (rc == TW_OK)
             return s_mark_uploaded(p, date, &f, "resumable upload", err);
