@@ -44,6 +44,7 @@ typedef struct {
     uint64_t last;                  /* last seq delivered to the caller */
     uint64_t acked;                 /* last seq acked by the caller */
     int64_t resync_ms;              /* when we last asked for a resync */
+    int64_t seen_ms;                /* when its last frame came */
 } s_peer_t;
 
 struct tw_deliver {
@@ -62,18 +63,21 @@ struct tw_deliver {
     size_t unsent;           /* index of the first frame not yet written */
     bool sync_pending;       /* a SYNC must precede the next frame */
     uint64_t next_seq;       /* seq of the next new frame */
+    uint64_t acked_seq;      /* highest seq acked by the receiver */
     uint64_t peer_epoch;     /* receiver's epoch, 0 = not known yet */
     uint32_t window;         /* credit */
     uint32_t ack_timeout_ms; /* resend after this without progress */
     uint32_t probe_ms;       /* probe after this without progress */
     int64_t progress_ms;     /* last ack progress (or first send) */
     int64_t probe_at_ms;     /* last probe */
-    int64_t resend_ms;       /* last resend of the window */
+    int64_t resend_ms;       /* last resend of the window, 0 = never */
     tw_journal_t *journal;   /* on-disk copy of unacked frames, or NULL */
     /* receiver */
-    s_peer_t *peers; /* known senders */
-    size_t npeers;   /* used entries */
-    size_t pcap;     /* allocated entries */
+    s_peer_t *peers;      /* known senders */
+    size_t npeers;        /* used entries */
+    size_t pcap;          /* allocated entries */
+    size_t max_peers;     /* forget idle peers beyond this many */
+    int64_t peer_idle_ms; /* a peer is idle after this long */
 };
 
 static int64_t s_now_ms(void)
@@ -301,7 +305,6 @@ tw_rc_t tw_deliver_sender_new(tw_deliver_t **self_p, void *zctx,
     int64_t now = s_now_ms();
     self->progress_ms = now;
     self->probe_at_ms = now;
-    self->resend_ms = now;
     tw_rc_t rc = TW_OK;
     if (opts->journal) {
         rc = tw_journal_open(&self->journal, opts->journal, err);
@@ -346,6 +349,13 @@ bool tw_deliver_can_send(const tw_deliver_t *self)
     assert(self);
     assert(self->role == ROLE_SENDER);
     return s_qlen(self) < self->window;
+}
+
+uint64_t tw_deliver_acked(const tw_deliver_t *self)
+{
+    assert(self);
+    assert(self->role == ROLE_SENDER);
+    return self->acked_seq;
 }
 
 size_t tw_deliver_unacked(const tw_deliver_t *self)
@@ -411,6 +421,8 @@ static tw_rc_t s_on_ack(tw_deliver_t *self, const tw_msg_t *m, tw_err_t *err)
     }
     if (a->seq < self->next_seq) {
         uint64_t jid = 0;
+        if (a->seq > self->acked_seq)
+            self->acked_seq = a->seq;
         while (s_qlen(self) > 0 && self->q[self->head].seq <= a->seq) {
             s_entry_t *e = &self->q[self->head];
             if (e->jid)
@@ -529,6 +541,8 @@ tw_rc_t tw_deliver_receiver_new(tw_deliver_t **self_p, void *zctx,
         return TW_ERR_NOMEM;
     }
     self->role = ROLE_RECEIVER;
+    self->max_peers = TW_DELIVER_MAX_PEERS;
+    self->peer_idle_ms = TW_DELIVER_PEER_IDLE_MS;
     snprintf(self->name, sizeof self->name, "%s", name);
     self->epoch = epoch ? epoch : s_wall_us();
     tw_rc_t rc = s_init(self, zctx, ZMQ_ROUTER, err);
@@ -555,6 +569,16 @@ fail:
     return rc;
 }
 
+void tw_deliver_set_peer_limit(tw_deliver_t *self, size_t max_peers,
+                               int idle_ms)
+{
+    assert(self);
+    assert(self->role == ROLE_RECEIVER);
+    assert(idle_ms >= 0);
+    self->max_peers = max_peers;
+    self->peer_idle_ms = idle_ms;
+}
+
 static s_peer_t *s_peer_find(tw_deliver_t *self, const char *src)
 {
     for (size_t i = 0; i < self->npeers; i++) {
@@ -564,11 +588,33 @@ static s_peer_t *s_peer_find(tw_deliver_t *self, const char *src)
     return NULL;
 }
 
-static s_peer_t *s_peer_get(tw_deliver_t *self, const char *src)
+/* Returns a peer that may be forgotten to make room: idle for
+ * peer_idle_ms with nothing delivered and unacked. A forgotten sender that
+ * comes back is asked to SYNC and goes on where it was. */
+static s_peer_t *s_peer_reusable(tw_deliver_t *self, int64_t now)
+{
+    s_peer_t *best = NULL;
+    for (size_t i = 0; i < self->npeers; i++) {
+        s_peer_t *p = &self->peers[i];
+        if (p->acked == p->last && now - p->seen_ms >= self->peer_idle_ms &&
+            (!best || p->seen_ms < best->seen_ms))
+            best = p;
+    }
+    return best;
+}
+
+static s_peer_t *s_peer_get(tw_deliver_t *self, const char *src, int64_t now)
 {
     s_peer_t *p = s_peer_find(self, src);
     if (p)
         return p;
+    if (self->npeers >= self->max_peers)
+        p = s_peer_reusable(self, now);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        snprintf(p->src, sizeof p->src, "%s", src);
+        return p;
+    }
     if (self->npeers == self->pcap) {
         size_t cap = self->pcap ? self->pcap * 2 : 16;
         s_peer_t *np = realloc(self->peers, cap * sizeof *np);
@@ -661,17 +707,18 @@ static tw_rc_t s_on_frame(tw_deliver_t *self, zmq_msg_t *rid, zmq_msg_t *body,
         *deliver = true;
         return TW_OK;
     }
-    s_peer_t *p = s_peer_get(self, h.src);
+    int64_t now = s_now_ms();
+    s_peer_t *p = s_peer_get(self, h.src, now);
     if (!p) {
         tw_err_set(err, "out of memory");
         return TW_ERR_NOMEM;
     }
+    p->seen_ms = now;
     size_t rl = zmq_msg_size(rid);
     if (rl > sizeof p->rid)
         rl = sizeof p->rid;
     memcpy(p->rid, zmq_msg_data(rid), rl);
     p->rid_len = rl;
-    int64_t now = s_now_ms();
     if (p->epoch != 0 && h.epoch < p->epoch) {
         self->stats.dropped++; /* an earlier incarnation of the sender */
         return TW_OK;

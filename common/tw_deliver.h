@@ -33,6 +33,11 @@
 #define TW_DELIVER_ACK_TIMEOUT_MS 5000
 /* Default: probe the receiver (SYNC) after this long without an ack. */
 #define TW_DELIVER_PROBE_MS 1000
+/* Default: a receiver keeps state for this many senders before it forgets
+ * idle ones (one chat@VIDEO per stream accumulates over months)... */
+#define TW_DELIVER_MAX_PEERS 1024
+/* ...idle meaning no frame for this long and nothing unacked. */
+#define TW_DELIVER_PEER_IDLE_MS (10 * 60 * 1000)
 /* Largest frame tw_deliver_send accepts (= TW_JOURNAL_MAX_RECORD). */
 #define TW_DELIVER_MAX_FRAME (64u * 1024 * 1024)
 
@@ -101,12 +106,22 @@ bool tw_deliver_can_send(const tw_deliver_t *self);
 tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
 /* Sender: processes every ack waiting on the socket (non-blocking). */
 tw_rc_t tw_deliver_handle(tw_deliver_t *self, tw_err_t *err);
+/* Sender: returns the highest seq of this epoch the receiver acked (0 when
+ * none): every frame up to it is durable downstream. A relay (tokenizer)
+ * notes msg->seq after tw_deliver_send and acks its own inputs once this
+ * passes it. */
+uint64_t tw_deliver_acked(const tw_deliver_t *self);
 /* Sender: returns the number of frames sent (or queued) and not yet acked. */
 size_t tw_deliver_unacked(const tw_deliver_t *self);
 /* Sender: waits up to timeout_ms for every frame to be acked, handling acks
  * and timers. TW_OK when all were acked, else TW_ERR_TIMEOUT. */
 tw_rc_t tw_deliver_drain(tw_deliver_t *self, int timeout_ms, tw_err_t *err);
 
+/* Receiver: sets how many senders it tracks before it forgets idle ones and
+ * after how long a sender is idle. A forgotten sender that comes back is
+ * asked to SYNC and goes on where it was. */
+void tw_deliver_set_peer_limit(tw_deliver_t *self, size_t max_peers,
+                               int idle_ms);
 /* Receiver: takes the next new frame into *msg (free with tw_proto_clear).
  * Returns TW_ERR_AGAIN when nothing is waiting (non-blocking). Duplicates,
  * stale and out-of-order frames and SYNCs are handled inside and never

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum {
     T_END = 8,      /* closes a container; never returned as a value */
@@ -315,6 +318,23 @@ static inline tw_rc_t s_string(tw_json_t *self, const unsigned char **pp,
     const unsigned char *s = *pp + 1;
     const unsigned char *q = s;
     for (;;) {
+#if defined(__SSE2__)
+        /* 16 bytes at a time; a signed compare below 0x20 also catches every
+         * byte >= 0x80. */
+        while (end - q >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                q += __builtin_ctz(mask);
+                goto special;
+            }
+            q += 16;
+        }
+#endif
         while (end - q >= 8) {
             uint64_t x;
             memcpy(&x, q, 8);
@@ -322,6 +342,9 @@ static inline tw_rc_t s_string(tw_json_t *self, const unsigned char **pp,
                 break;
             q += 8;
         }
+#if defined(__SSE2__)
+    special:
+#endif
         if (q >= end)
             return s_fail(err, self->buf, (const char *)s - 1,
                           "unterminated string");

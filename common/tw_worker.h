@@ -9,73 +9,23 @@
 #include <stdint.h>
 
 #include "tw_cfg.h"
+#include "tw_proto.h"
 #include "tw_rc.h"
 
 /* Environment set by tubewatchd for every child. */
-#define TW_ENV_WORKER       "TUBEWATCH_WORKER"       /* "chat@VIDEO" */
-#define TW_ENV_INSTANCE     "TUBEWATCH_INSTANCE"     /* "VIDEO" or "" */
-#define TW_ENV_EPOCH        "TUBEWATCH_EPOCH"        /* incarnation number */
-#define TW_ENV_CONFIG       "TUBEWATCH_CONFIG"       /* absolute config path */
-#define TW_ENV_RUNTIME_DIR  "TUBEWATCH_RUNTIME_DIR"  /* 0700 runtime dir */
-#define TW_ENV_SUP_ENDPOINT "TUBEWATCH_SUP_ENDPOINT" /* ipc://RUNTIME/sup.sock */
-#define TW_ENV_STATE_DIR    "TUBEWATCH_STATE_DIR"    /* STATE */
-#define TW_ENV_DATA_DIR     "TUBEWATCH_DATA_DIR"     /* DATA */
+#define TW_ENV_WORKER      "TUBEWATCH_WORKER"      /* "chat@VIDEO" */
+#define TW_ENV_INSTANCE    "TUBEWATCH_INSTANCE"    /* "VIDEO" or "" */
+#define TW_ENV_EPOCH       "TUBEWATCH_EPOCH"       /* incarnation number */
+#define TW_ENV_CONFIG      "TUBEWATCH_CONFIG"      /* absolute config path */
+#define TW_ENV_RUNTIME_DIR "TUBEWATCH_RUNTIME_DIR" /* 0700 runtime dir */
+#define TW_ENV_SUP_ENDPOINT                                                    \
+    "TUBEWATCH_SUP_ENDPOINT"                   /* ipc://RUNTIME/sup.sock */
+#define TW_ENV_STATE_DIR "TUBEWATCH_STATE_DIR" /* STATE */
+#define TW_ENV_DATA_DIR  "TUBEWATCH_DATA_DIR"  /* DATA */
 
 /* Longest worker name ("chat@" + instance) and instance id. */
 #define TW_WORKER_NAME_MAX     96
 #define TW_WORKER_INSTANCE_MAX 64
-
-/* Messages between workers and tubewatchd (sup.sock) and on events.sock. */
-typedef enum {
-    TW_WMSG_HELLO = 1,         /* worker is ready */
-    TW_WMSG_HEARTBEAT = 2,     /* worker alive, with counters */
-    TW_WMSG_STOP = 3,          /* supervisor asks the worker to stop */
-    TW_WMSG_SPAWN_REQUEST = 4, /* start TEMPLATE@INSTANCE at not_before */
-    TW_WMSG_STREAM_EVENT = 5,  /* a stream changed state */
-    TW_WMSG_WORKER_EVENT = 6,  /* supervisor: a worker failed/recovered */
-} tw_wmsg_type_t;
-
-/* One stream.event. Times are Unix microseconds, 0 when unknown. */
-typedef struct {
-    char video_id[TW_WORKER_INSTANCE_MAX]; /* YouTube video id */
-    char channel_id[64];                   /* YouTube channel id */
-    char title[256];                       /* stream title (UTF-8) */
-    char state[16];                        /* scheduled, live, ended */
-    int64_t scheduled_start;               /* planned start */
-    int64_t actual_start;                  /* real start */
-    int64_t actual_end;                    /* end */
-} tw_worker_stream_event_t;
-
-/* A decoded message of any of the types above. */
-typedef struct {
-    tw_wmsg_type_t type;           /* which message */
-    char src[TW_WORKER_NAME_MAX];  /* sender name */
-    uint64_t epoch;                /* sender incarnation */
-    uint64_t seq;                  /* per-sender counter */
-    uint32_t pid;                  /* HELLO, HEARTBEAT: sender pid */
-    char kind[32];                 /* HELLO: worker kind */
-    uint64_t msgs_in;              /* HEARTBEAT: messages received so far */
-    uint64_t msgs_out;             /* HEARTBEAT: messages sent so far */
-    uint64_t errors;               /* HEARTBEAT: errors so far */
-    uint32_t grace_ms;             /* STOP: time before SIGKILL */
-    char tmpl[32];                 /* SPAWN_REQUEST: template name */
-    char instance[TW_WORKER_INSTANCE_MAX]; /* SPAWN_REQUEST: instance id */
-    int64_t not_before;            /* SPAWN_REQUEST: Unix usec, 0 = now */
-    tw_worker_stream_event_t stream; /* STREAM_EVENT */
-    char worker[TW_WORKER_NAME_MAX]; /* WORKER_EVENT: worker concerned */
-    char state[16];                /* WORKER_EVENT: failed, recovered */
-    char text[256];                /* WORKER_EVENT: human summary */
-} tw_wmsg_t;
-
-/* Encodes msg into buf (capacity cap). Returns the size, or 0 when it does
- * not fit. */
-size_t tw_wmsg_encode(const tw_wmsg_t *msg, void *buf, size_t cap);
-/* Decodes one frame into msg. TW_ERR_PROTO on a malformed frame or an
- * unknown type (detail in err). */
-tw_rc_t tw_wmsg_decode(const void *data, size_t len, tw_wmsg_t *msg,
-                       tw_err_t *err);
-/* Returns the wire name of a type ("hello", "stream.event", ...). */
-const char *tw_wmsg_name(tw_wmsg_type_t type);
 
 /* True when id is a valid instance id: 1..TW_WORKER_INSTANCE_MAX-1 bytes of
  * [A-Za-z0-9_-]. */
@@ -130,8 +80,11 @@ tw_rc_t tw_worker_heartbeat(tw_worker_t *self);
 /* Asks tubewatchd to start tmpl@instance at not_before (Unix usec, 0 now). */
 tw_rc_t tw_worker_spawn_request(tw_worker_t *self, const char *tmpl,
                                 const char *instance, int64_t not_before);
-/* Sends a stream.event to tubewatchd (which republishes it). */
+/* Sends a stream.event to tubewatchd, which republishes it on
+ * events.sock (topic "stream.event") for the notifier. */
 tw_rc_t tw_worker_stream_event(tw_worker_t *self,
-                               const tw_worker_stream_event_t *ev);
+                               const tw_msg_stream_event_t *ev);
+/* Sends any message to tubewatchd; src, epoch and seq are filled in. */
+tw_rc_t tw_worker_send(tw_worker_t *self, tw_msg_t *msg);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tw_json.h"
+#include "tw_time.h"
 
 #define MAX_UNKNOWN 64
 
@@ -220,10 +221,18 @@ static const char *s_run(const tw_json_t *j, tw_json_ref_t run, size_t *len)
     *len = 0;
     if (tw_json_type(j, run) != TW_JSON_OBJECT)
         return "";
-    tw_json_ref_t t = tw_json_get(j, run, "text");
+    tw_json_ref_t t = 0, e = 0;
+    for (tw_json_ref_t k = tw_json_first(j, run); k;
+         k = tw_json_next_key(j, k)) {
+        size_t n;
+        const char *s = tw_json_str(j, k, &n);
+        if (n == 4 && !t && memcmp(s, "text", 4) == 0)
+            t = k + 1;
+        else if (n == 5 && !e && memcmp(s, "emoji", 5) == 0)
+            e = k + 1;
+    }
     if (t)
         return s_scalar(j, t, len);
-    tw_json_ref_t e = tw_json_get(j, run, "emoji");
     if (tw_json_type(j, e) != TW_JSON_OBJECT)
         return "";
     if (tw_json_is_true(j, tw_json_get(j, e, "isCustomEmoji"))) {
@@ -347,28 +356,67 @@ static void s_add_item(tw_ytchat_t *self, tw_json_ref_t action)
     if (!it)
         return;
     it->renderer = s_dup(self, kname, klen);
-    it->id = s_scalar_dup(self, s_alt(j, tw_json_get(j, r, "id")));
-    it->author_channel_id = s_scalar_dup(
-        self, s_alt(j, tw_json_get(j, r, "authorExternalChannelId")));
-    tw_json_ref_t hdr = tw_json_path(
-        j, r, "header", "liveChatSponsorshipsHeaderRenderer", NULL);
-    tw_json_ref_t name = s_alt(j, tw_json_get(j, r, "authorName"));
+    /* One pass over the renderer's keys (first occurrence of each). */
+    tw_json_ref_t id = 0, chan = 0, name = 0, ts = 0, amount = 0, msg = 0,
+                  sub = 0, header = 0;
+    for (tw_json_ref_t f = tw_json_first(j, r); f; f = tw_json_next_key(j, f)) {
+        size_t n;
+        const char *fk = tw_json_str(j, f, &n);
+        tw_json_ref_t *slot = NULL;
+        switch (n) {
+        case 2:
+            slot = memcmp(fk, "id", 2) == 0 ? &id : NULL;
+            break;
+        case 6:
+            slot = memcmp(fk, "header", 6) == 0 ? &header : NULL;
+            break;
+        case 7:
+            slot = memcmp(fk, "message", 7) == 0 ? &msg : NULL;
+            break;
+        case 10:
+            slot = memcmp(fk, "authorName", 10) == 0 ? &name : NULL;
+            break;
+        case 13:
+            if (memcmp(fk, "timestampUsec", 13) == 0)
+                slot = &ts;
+            else if (memcmp(fk, "headerSubtext", 13) == 0)
+                slot = &sub;
+            break;
+        case 18:
+            slot = memcmp(fk, "purchaseAmountText", 18) == 0 ? &amount : NULL;
+            break;
+        case 23:
+            slot =
+                memcmp(fk, "authorExternalChannelId", 23) == 0 ? &chan : NULL;
+            break;
+        default:
+            break;
+        }
+        if (slot && !*slot)
+            *slot = f + 1;
+    }
+    it->id = s_scalar_dup(self, s_alt(j, id));
+    it->author_channel_id = s_scalar_dup(self, s_alt(j, chan));
+    tw_json_ref_t hdr =
+        header ? tw_json_get(j, header, "liveChatSponsorshipsHeaderRenderer")
+               : 0;
+    name = s_alt(j, name);
     if (!name)
         name = tw_json_get(j, hdr, "authorName");
     it->author_name = s_txt(self, name);
-    tw_json_ref_t ts = s_alt(j, tw_json_get(j, r, "timestampUsec"));
+    ts = s_alt(j, ts);
     it->timestamp = s_scalar_dup(self, ts);
     int64_t usec;
     if (tw_json_int64(j, ts, &usec) == TW_OK)
         it->timestamp_usec = usec;
-    tw_json_ref_t amount = s_alt(j, tw_json_get(j, r, "purchaseAmountText"));
+    amount = s_alt(j, amount);
     if (amount) {
         it->amount = s_txt(self, amount);
         tw_ytchat_parse_amount(it->amount, it->currency, &it->amount_micros);
     }
-    tw_json_ref_t msg = s_alt(j, tw_json_get(j, r, "message"));
+    msg = s_alt(j, msg);
     if (!msg)
-        msg = s_alt(j, tw_json_get(j, r, "headerSubtext"));
+        msg = s_alt(j, sub);
     if (!msg)
         msg = tw_json_get(j, hdr, "primaryText");
     it->message = s_txt(self, msg);
@@ -829,79 +877,11 @@ const char *tw_ytchat_cont_str(tw_ytchat_cont_kind_t kind)
     return "?";
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t s_days(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool s_num(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool tw_ytchat_parse_time(const char *s, size_t len, int64_t *usec)
 {
     assert(s || len == 0);
     assert(usec);
-    int64_t y, mo, d, h, mi, se;
-    if (len < 20 || s[4] != '-' || s[7] != '-' ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-        s[16] != ':')
-        return false;
-    if (!s_num(s, 4, &y) || !s_num(s + 5, 2, &mo) || !s_num(s + 8, 2, &d) ||
-        !s_num(s + 11, 2, &h) || !s_num(s + 14, 2, &mi) ||
-        !s_num(s + 17, 2, &se))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return false;
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        size_t digits = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (digits < 6)
-                frac = frac * 10 + (s[i] - '0');
-            digits++;
-            i++;
-        }
-        if (digits == 0)
-            return false;
-        for (; digits < 6; digits++)
-            frac *= 10;
-    }
-    int64_t offset = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-               s[i + 3] == ':') {
-        int64_t oh, om;
-        if (!s_num(s + i + 1, 2, &oh) || !s_num(s + i + 4, 2, &om) || oh > 23 ||
-            om > 59)
-            return false;
-        offset = (oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
-        i += 6;
-    } else {
-        return false;
-    }
-    if (i != len)
-        return false;
-    int64_t secs = s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
-    *usec = secs * 1000000 + frac;
-    return true;
+    return tw_time_parse_n(s, len, usec, NULL) == TW_OK;
 }
 
 /* Currency symbols and prefixes, longest first where they share a start. */

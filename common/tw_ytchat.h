@@ -111,7 +111,7 @@ const char *tw_ytchat_cont_str(tw_ytchat_cont_kind_t kind);
 /* Writes s[0..len) to out with jq @tsv escaping (\t \n \r \\). */
 void tw_ytchat_tsv_escape(FILE *out, const char *s, size_t len);
 /* Parses an RFC 3339 time ("2021-07-07T14:00:00.123Z", offsets allowed) into
- * Unix microseconds. Returns false when malformed. */
+ * Unix microseconds (tw_time_parse_n). Returns false when malformed. */
 bool tw_ytchat_parse_time(const char *s, size_t len, int64_t *usec);
 /* Derives an ISO 4217 code (into code[4], "" when unknown) and micro-units
  * (-1 when unparsable) from an amount text such as "$9.99", "￥846",

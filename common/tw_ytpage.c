@@ -359,6 +359,7 @@ static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items)
 {
     const tw_json_t *j = self->json;
     tw_json_ref_t all = 0, top = 0, nth[2] = {0, 0};
+    int nall = 0, ntop = 0;
     uint32_t i = 0;
     for (tw_json_ref_t e = tw_json_first(j, items); e;
          e = tw_json_next(j, e), i++) {
@@ -370,15 +371,20 @@ static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items)
         size_t n;
         const char *s = tw_json_str(j, tok, &n);
         int type = tw_ytpage_chat_type(s, n);
-        if (type == 1 && !all)
+        if (type == 1) {
             all = tok;
-        else if (type == 4 && !top)
+            nall++;
+        } else if (type == 4) {
             top = tok;
+            ntop++;
+        }
     }
-    if (!all)
+    /* Trust the token field only when it tells the two apart unambiguously
+     * (a foreign token could end in those bytes by chance). */
+    if (nall != 1 || ntop != 1) {
         all = nth[1] ? nth[1] : nth[0];
-    if (!top && all != nth[0] && nth[1])
-        top = nth[0];
+        top = nth[1] ? nth[0] : 0;
+    }
     if (all)
         self->info.chat_continuation = s_keep_str(self, all);
     if (top)
@@ -437,6 +443,31 @@ static void s_like_text(tw_ytpage_t *self, tw_json_ref_t text)
     }
 }
 
+/* Likes of a LIKE buttonViewModel: exact title, else the first number of
+ * the accessibility text. */
+static void s_like_view_model(tw_ytpage_t *self, tw_json_ref_t v)
+{
+    const tw_json_t *j = self->json;
+    static const char *const fields[] = {"title", "accessibilityText"};
+    for (size_t f = 0; f < 2; f++) {
+        tw_json_ref_t t = tw_json_get(j, v, fields[f]);
+        size_t len;
+        const char *s = tw_json_str(j, t, &len);
+        if (!s || tw_json_type(j, t) != TW_JSON_STRING)
+            continue;
+        size_t i = 0;
+        if (f == 1)
+            while (i < len && (s[i] < '0' || s[i] > '9'))
+                i++;
+        uint64_t n;
+        if (i < len && tw_ytpage_exact_count(s + i, len - i, &n) &&
+            n <= INT64_MAX) {
+            self->info.likes = (int64_t)n;
+            return;
+        }
+    }
+}
+
 static bool s_ends_with(const char *s, size_t n, const char *suffix)
 {
     size_t m = strlen(suffix);
@@ -480,7 +511,9 @@ static void s_scan(tw_ytpage_t *self)
         "updateTitleAction",      "videoRenderer",
         "gridVideoRenderer",      "compactVideoRenderer",
         "videoOwnerRenderer",     "sentimentBarRenderer",
+        "likeCountEntity",        "buttonViewModel",
     };
+    bool likes_exact_entity = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         mask |= 1ULL << strlen(names[i]);
     for (tw_json_ref_t k = tw_json_scan_keys(j, 1, mask); k;
@@ -526,6 +559,26 @@ static void s_scan(tw_ytpage_t *self)
                 if (in->likes < 0 && tw_ytpage_exact_count(s, e, &likes) &&
                     likes <= INT64_MAX)
                     in->likes = (int64_t)likes;
+            }
+        } else if (tw_json_str_eq(j, k, "likeCountEntity")) {
+            /* frameworkUpdates (2023+): the exact count as digits. */
+            uint64_t likes;
+            if (!likes_exact_entity &&
+                tw_json_u64(j,
+                            tw_json_get(j, v, "likeCountIfIndifferentNumber"),
+                            &likes) == TW_OK &&
+                likes <= INT64_MAX) {
+                in->likes = (int64_t)likes;
+                likes_exact_entity = true;
+                likes_done = true;
+            }
+        } else if (tw_json_str_eq(j, k, "buttonViewModel")) {
+            /* likeButtonViewModel (2023+): title "1.2K", accessibilityText
+             * "like this video along with 1,234 other people". */
+            if (!likes_done &&
+                tw_json_str_eq(j, tw_json_get(j, v, "iconName"), "LIKE")) {
+                likes_done = true;
+                s_like_view_model(self, v);
             }
         } else if (tw_json_str_eq(j, k, "updateTitleAction")) {
             const char *t = s_keep_txt(self, tw_json_get(j, v, "title"));

@@ -14,16 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tw_err_t err;
     if (sup_ctl_parse(data, size, &req, &err) == TW_OK) {
         /* Whatever is accepted must be well-formed. */
-        if (req.cmd == SUP_CMD_SPAWN &&
-            !tw_worker_valid_instance(req.instance))
+        if (req.cmd == SUP_CMD_SPAWN && !tw_worker_valid_instance(req.instance))
             __builtin_trap();
         if (strnlen(req.name, sizeof req.name) == sizeof req.name)
             __builtin_trap();
         if (req.not_before < 0)
             __builtin_trap();
     }
-    /* The worker frame decoder shares the supervisor's input path. */
-    tw_wmsg_t msg;
-    tw_wmsg_decode(data, size, &msg, &err);
     return 0;
 }

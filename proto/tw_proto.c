@@ -749,6 +749,18 @@ TW_UNUSED static tw_rc_t s_get_strs(const msgpack_object *o, tw_strs_t *out,
     return TW_OK;
 }
 
+/* Prefixes "field[k]: " to the detail of an error inside a record. */
+static tw_rc_t s_in_element(tw_err_t *err, const char *field, size_t k,
+                            tw_rc_t rc)
+{
+    if (err) {
+        char detail[sizeof err->msg];
+        memcpy(detail, err->msg, sizeof detail);
+        tw_err_set(err, "%s[%zu]: %.400s", field, k, detail);
+    }
+    return rc;
+}
+
 #define GET(expr)                                                              \
     do {                                                                       \
         rc = (expr);                                                           \
@@ -766,6 +778,8 @@ TW_UNUSED static tw_rc_t s_get_strs(const msgpack_object *o, tw_strs_t *out,
 #define F_ENUM(x, e)                                                           \
     if (f[i].type != MSGPACK_OBJECT_STR)                                       \
         return s_bad(err, #x, "expected a string");                            \
+    if (f[i].via.str.size > TW_PROTO_MAX_STR)                                  \
+        return s_bad(err, #x, "string too long");                              \
     m->x = s_##e##_from(f[i].via.str.ptr, f[i].via.str.size);                  \
     i++;
 #define F_STRS(x) GET(s_get_strs(&f[i++], &m->x, #x, err));
@@ -779,8 +793,10 @@ TW_UNUSED static tw_rc_t s_get_strs(const msgpack_object *o, tw_strs_t *out,
         const msgpack_object *el = &f[i].via.array.ptr[k];                     \
         if (el->type != MSGPACK_OBJECT_ARRAY)                                  \
             return s_bad(err, #x, "expected an array per element");            \
-        GET(s_dec_##r(el->via.array.ptr, el->via.array.size, &m->x.v[k],       \
-                      err));                                                   \
+        rc =                                                                   \
+            s_dec_##r(el->via.array.ptr, el->via.array.size, &m->x.v[k], err); \
+        if (rc != TW_OK)                                                       \
+            return s_in_element(err, #x, k, rc);                               \
     }                                                                          \
     i++;
 /* Decodes nf positional fields f into *m (zeroed by the caller); on error

@@ -23,27 +23,26 @@ typedef struct {
 typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
 
 /* X(name, function, arguments, summary) - the command table. */
-#define CTL_COMMANDS(X)                                                      \
-    X("status", ctl_status_main, "[--json]",                                 \
-      "workers: state, pid, uptime, restarts, last exit, msgs/s")            \
-    X("start", ctl_start_main, "NAME", "start a worker")                     \
+#define CTL_COMMANDS(X)                                                        \
+    X("status", ctl_status_main, "[--json]",                                   \
+      "workers: state, pid, uptime, restarts, last exit, msgs/s")              \
+    X("start", ctl_start_main, "NAME", "start a worker")                       \
     X("stop", ctl_stop_main, "NAME", "stop a worker (an instance is removed)") \
-    X("restart", ctl_restart_main, "NAME", "stop and start a worker")        \
-    X("spawn", ctl_spawn_main, "TEMPLATE INSTANCE [--at TIME]",              \
-      "start TEMPLATE@INSTANCE now or at TIME (RFC 3339 or +5m)")            \
-    X("logs", ctl_logs_main, "[NAME] [-n N] [-f]",                           \
-      "last N lines of a worker log; -f follows (all logs without NAME)")    \
-    X("reload", ctl_reload_main, "", "re-read the config (like SIGHUP)")     \
-    X("shutdown", ctl_shutdown_main, "", "stop every worker and tubewatchd") \
-    X("check-config", ctl_check_config_main, "FILE",                         \
-      "validate a config file")                                              \
-    X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",      \
-      "zip closed days and upload them to Drive now")                       \
-    X("drive-auth", ctl_drive_auth_main, "",                                 \
-      "authorise Google Drive uploads (device code)")                       \
+    X("restart", ctl_restart_main, "NAME", "stop and start a worker")          \
+    X("spawn", ctl_spawn_main, "TEMPLATE INSTANCE [--at TIME]",                \
+      "start TEMPLATE@INSTANCE now or at TIME (RFC 3339 or +5m)")              \
+    X("logs", ctl_logs_main, "[NAME] [-n N] [-f]",                             \
+      "last N lines of a worker log; -f follows (all logs without NAME)")      \
+    X("reload", ctl_reload_main, "", "re-read the config (like SIGHUP)")       \
+    X("shutdown", ctl_shutdown_main, "", "stop every worker and tubewatchd")   \
+    X("check-config", ctl_check_config_main, "FILE", "validate a config file") \
+    X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
+      "zip closed days and upload them to Drive now")                          \
+    X("drive-auth", ctl_drive_auth_main, "",                                   \
+      "authorise Google Drive uploads (device code)")                          \
     X("version", ctl_version_main, "", "print the version")
 
-#define CTL_DECLARE(name, fn, args, summary)                                 \
+#define CTL_DECLARE(name, fn, args, summary)                                   \
     int fn(ctl_t *ctl, int argc, char **argv);
 CTL_COMMANDS(CTL_DECLARE)
 #undef CTL_DECLARE
@@ -57,8 +56,7 @@ const tw_cfg_t *ctl_cfg(ctl_t *ctl);
 int ctl_request(ctl_t *ctl, json_t *req, json_t **reply);
 /* Sends {"cmd": cmd} plus name=value when name is not NULL, prints the
  * reply's message (or the JSON) and returns the exit code. */
-int ctl_simple(ctl_t *ctl, const char *cmd, const char *key,
-               const char *value);
+int ctl_simple(ctl_t *ctl, const char *cmd, const char *key, const char *value);
 /* Prints a JSON value on one line to stdout. */
 void ctl_print_json(json_t *v);
 /* Prints "tubewatch: usage: tubewatch NAME ARGS" and returns 100. */

@@ -17,10 +17,10 @@ int ctl_check_config_main(ctl_t *ctl, int argc, char **argv)
         if (ctl->json) {
             json_t *arr = json_array();
             for (size_t i = 0; i < n; i++)
-                json_array_append_new(
-                    arr, json_pack("{s:i,s:i,s:s}", "line", problems[i].line,
-                                   "col", problems[i].col, "message",
-                                   problems[i].msg));
+                json_array_append_new(arr, json_pack("{s:i,s:i,s:s}", "line",
+                                                     problems[i].line, "col",
+                                                     problems[i].col, "message",
+                                                     problems[i].msg));
             json_t *o = json_pack("{s:b,s:s,s:o}", "ok", 0, "path", path,
                                   "problems", arr);
             ctl_print_json(o);

@@ -15,9 +15,9 @@
 
 int ctl_usage_of(const char *name)
 {
-#define CTL_USAGE(n, fn, args, summary)                                      \
-    if (strcmp(name, n) == 0)                                                \
-        fprintf(stderr, "usage: tubewatch [OPTIONS] %s %s\n  %s\n", n, args, \
+#define CTL_USAGE(n, fn, args, summary)                                        \
+    if (strcmp(name, n) == 0)                                                  \
+        fprintf(stderr, "usage: tubewatch [OPTIONS] %s %s\n  %s\n", n, args,   \
                 summary);
     CTL_COMMANDS(CTL_USAGE)
 #undef CTL_USAGE
@@ -75,8 +75,8 @@ static void s_unreachable(ctl_t *ctl, const char *path, const char *why)
         ctl_print_json(o);
         json_decref(o);
     }
-    fprintf(stderr, "tubewatch: tubewatchd is not reachable at %s: %s\n",
-            path, why);
+    fprintf(stderr, "tubewatch: tubewatchd is not reachable at %s: %s\n", path,
+            why);
 }
 
 int ctl_request(ctl_t *ctl, json_t *req, json_t **reply)
@@ -102,7 +102,7 @@ int ctl_request(ctl_t *ctl, json_t *req, json_t **reply)
     if (e != 0) {
         free(text);
         s_unreachable(ctl, path,
-                      e == ENOENT       ? "no control socket (not running)"
+                      e == ENOENT         ? "no control socket (not running)"
                       : e == ECONNREFUSED ? "connection refused (not running)"
                                           : strerror(e));
         return TW_EXIT_TEMP;
@@ -157,8 +157,7 @@ out:
     return code;
 }
 
-int ctl_simple(ctl_t *ctl, const char *cmd, const char *key,
-               const char *value)
+int ctl_simple(ctl_t *ctl, const char *cmd, const char *key, const char *value)
 {
     json_t *req = json_pack("{s:s}", "cmd", cmd);
     if (key)

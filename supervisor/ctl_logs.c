@@ -29,8 +29,8 @@ typedef struct {
     size_t partlen;      /* bytes in part */
 } s_follow_t;
 
-static void s_emit(ctl_t *ctl, const char *name, bool prefix,
-                   const char *line, size_t len)
+static void s_emit(ctl_t *ctl, const char *name, bool prefix, const char *line,
+                   size_t len)
 {
     if (ctl->json) {
         json_t *o = json_pack("{s:s,s:s%}", "worker", name, "line", line, len);

@@ -23,8 +23,9 @@ int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
     if (npos != 2)
         return ctl_usage_of(argv[0]);
     if (!tw_worker_valid_instance(pos[1])) {
-        fprintf(stderr, "tubewatch: bad instance id '%s' (want "
-                        "[A-Za-z0-9_-], at most 63 bytes)\n",
+        fprintf(stderr,
+                "tubewatch: bad instance id '%s' (want "
+                "[A-Za-z0-9_-], at most 63 bytes)\n",
                 pos[1]);
         return TW_EXIT_USAGE;
     }
@@ -39,9 +40,9 @@ int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
         if (not_before < 0)
             not_before = 0;
     }
-    json_t *req = json_pack("{s:s,s:s,s:s,s:I}", "cmd", "spawn", "template",
-                            pos[0], "instance", pos[1], "not_before",
-                            (json_int_t)not_before);
+    json_t *req =
+        json_pack("{s:s,s:s,s:s,s:I}", "cmd", "spawn", "template", pos[0],
+                  "instance", pos[1], "not_before", (json_int_t)not_before);
     json_t *reply = NULL;
     int code = ctl_request(ctl, req, &reply);
     if (code != TW_EXIT_OK)

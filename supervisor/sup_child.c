@@ -13,8 +13,8 @@
 #define KILL_REPEAT_MS 1000
 
 static const char *const s_state_names[SUP_ST__COUNT] = {
-    "stopped", "scheduled", "waiting", "starting", "running",
-    "stopping", "backoff",  "failed",  "exited"};
+    "stopped",  "scheduled", "waiting", "starting", "running",
+    "stopping", "backoff",   "failed",  "exited"};
 static const char *const s_event_names[SUP_EV__COUNT] = {
     "start", "stop", "restart", "ready", "exit", "timeout", "deps"};
 
@@ -239,8 +239,7 @@ static sup_state_t s_stopping_unwant(const sup_ops_t *ops, sup_child_t *c)
 static sup_state_t s_stopping_exit(const sup_ops_t *ops, sup_child_t *c)
 {
     char ex[32];
-    ops->report(ops->ctx, c, "exited",
-                sup_child_exit_str(c, ex, sizeof ex));
+    ops->report(ops->ctx, c, "exited", sup_child_exit_str(c, ex, sizeof ex));
     c->deadline_ms = 0;
     if (c->want)
         return s_start(ops, c);

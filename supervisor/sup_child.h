@@ -63,34 +63,34 @@ typedef struct {
 
 /* One supervised worker (owned by the supervisor). */
 struct sup_child {
-    char name[96];                 /* "scanner" or "chat@VIDEO" */
-    char instance[64];             /* instance id or "" */
-    const tw_cfg_worker_t *cfg;    /* its section (borrowed from the cfg) */
-    sup_state_t state;             /* current state */
-    bool want;                     /* should be running */
-    bool speaks;                   /* sent HELLO or a heartbeat */
-    bool failed_reported;          /* a "failed" event was sent */
-    bool watchdog_fired;           /* killed for missing heartbeats */
-    pid_t pid;                     /* 0 when not running */
-    uint64_t epoch;                /* incarnation of the running process */
-    int64_t started_ms;            /* monotonic start of the process */
-    int64_t ready_ms;              /* when it became ready */
-    int64_t deadline_ms;           /* next SUP_EV_TIMEOUT; 0 = none */
-    int64_t last_hb_ms;            /* last HELLO/heartbeat */
-    int64_t not_before_us;         /* SCHEDULED: Unix usec to start at */
-    int64_t exited_ms;             /* monotonic time of the last exit */
-    int last_status;               /* wait status of the last exit */
-    bool has_exited;               /* last_status is valid */
-    uint32_t restarts;             /* restarts so far (status) */
-    uint64_t backoff_ms;           /* next young-death delay */
+    char name[96];              /* "scanner" or "chat@VIDEO" */
+    char instance[64];          /* instance id or "" */
+    const tw_cfg_worker_t *cfg; /* its section (borrowed from the cfg) */
+    sup_state_t state;          /* current state */
+    bool want;                  /* should be running */
+    bool speaks;                /* sent HELLO or a heartbeat */
+    bool failed_reported;       /* a "failed" event was sent */
+    bool watchdog_fired;        /* killed for missing heartbeats */
+    pid_t pid;                  /* 0 when not running */
+    uint64_t epoch;             /* incarnation of the running process */
+    int64_t started_ms;         /* monotonic start of the process */
+    int64_t ready_ms;           /* when it became ready */
+    int64_t deadline_ms;        /* next SUP_EV_TIMEOUT; 0 = none */
+    int64_t last_hb_ms;         /* last HELLO/heartbeat */
+    int64_t not_before_us;      /* SCHEDULED: Unix usec to start at */
+    int64_t exited_ms;          /* monotonic time of the last exit */
+    int last_status;            /* wait status of the last exit */
+    bool has_exited;            /* last_status is valid */
+    uint32_t restarts;          /* restarts so far (status) */
+    uint64_t backoff_ms;        /* next young-death delay */
     int64_t history[SUP_CHILD_HISTORY]; /* monotonic restart times (ring) */
-    uint32_t nhistory;             /* entries used in history */
-    uint32_t hhead;                /* next slot of the ring */
-    uint64_t msgs;                 /* msgs_in + msgs_out of the last beat */
-    double msgs_per_s;             /* rate between the last two beats */
-    void *log;                     /* its sup_log_t (owned by supervisor) */
-    bool remove;                   /* drop from the table once stopped */
-    bool retired_cfg;              /* cfg belongs to a replaced config */
+    uint32_t nhistory;                  /* entries used in history */
+    uint32_t hhead;                     /* next slot of the ring */
+    uint64_t msgs;     /* msgs_in + msgs_out of the last beat */
+    double msgs_per_s; /* rate between the last two beats */
+    void *log;         /* its sup_log_t (owned by supervisor) */
+    bool remove;       /* drop from the table once stopped */
+    bool retired_cfg;  /* cfg belongs to a replaced config */
 };
 
 /* Transition function: returns the new state. */

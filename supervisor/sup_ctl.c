@@ -141,8 +141,8 @@ tw_rc_t sup_ctl_parse(const void *data, size_t len, sup_ctl_req_t *req,
             break;
         case K_TEMPLATE:
             r = s_copy_str(v, key, req->tmpl, sizeof req->tmpl, err);
-            if (r == TW_OK && (strchr(req->tmpl, '@') ||
-                               !s_valid_name(req->tmpl))) {
+            if (r == TW_OK &&
+                (strchr(req->tmpl, '@') || !s_valid_name(req->tmpl))) {
                 tw_err_set(err, "bad template name");
                 r = TW_ERR_INVALID;
             }

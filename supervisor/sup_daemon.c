@@ -46,36 +46,36 @@ extern char **environ;
 #define MSGS_PER_TURN 256
 
 typedef struct {
-    tw_cfg_t *cfg;                 /* current config (owned) */
-    char cfg_path[PATH_MAX];       /* absolute config path */
-    tw_cfg_t *retired[MAX_RETIRED]; /* configs still referenced */
-    size_t nretired;               /* how many */
-    sup_child_t **kids;            /* the child table */
-    size_t nkids;                  /* children in use */
-    size_t capkids;                /* allocated slots */
-    zmq_pollitem_t *items;         /* poll set */
-    size_t capitems;               /* allocated poll items */
-    void *zctx;                    /* ZeroMQ context */
-    void *ctl;                     /* ROUTER control.sock */
-    void *wsock;                   /* ROUTER sup.sock */
-    void *pub;                     /* PUB events.sock */
-    int sigfd;                     /* signalfd */
-    int lockfd;                    /* RUNTIME/lock, flocked */
-    int nullfd;                    /* /dev/null for children's stdin */
-    sup_logger_t *logger;          /* log writer */
-    sup_epoch_t *epoch;            /* incarnation counter */
-    sup_ops_t ops;                 /* state machine callbacks */
-    char runtime[PATH_MAX - 64];   /* runtime dir */
+    tw_cfg_t *cfg;                    /* current config (owned) */
+    char cfg_path[PATH_MAX];          /* absolute config path */
+    tw_cfg_t *retired[MAX_RETIRED];   /* configs still referenced */
+    size_t nretired;                  /* how many */
+    sup_child_t **kids;               /* the child table */
+    size_t nkids;                     /* children in use */
+    size_t capkids;                   /* allocated slots */
+    zmq_pollitem_t *items;            /* poll set */
+    size_t capitems;                  /* allocated poll items */
+    void *zctx;                       /* ZeroMQ context */
+    void *ctl;                        /* ROUTER control.sock */
+    void *wsock;                      /* ROUTER sup.sock */
+    void *pub;                        /* PUB events.sock */
+    int sigfd;                        /* signalfd */
+    int lockfd;                       /* RUNTIME/lock, flocked */
+    int nullfd;                       /* /dev/null for children's stdin */
+    sup_logger_t *logger;             /* log writer */
+    sup_epoch_t *epoch;               /* incarnation counter */
+    sup_ops_t ops;                    /* state machine callbacks */
+    char runtime[PATH_MAX - 64];      /* runtime dir */
     char sup_endpoint[PATH_MAX + 32]; /* ipc://RUNTIME/sup.sock */
-    char spawns_path[PATH_MAX];    /* STATE/spawns.tsv */
-    bool shutting_down;            /* stopping everything */
-    bool spawns_dirty;             /* spawns.tsv must be rewritten */
-    bool ready_sent;               /* READY=1 told to systemd */
-    int64_t started_ms;            /* monotonic start of tubewatchd */
-    int64_t next_status_ms;        /* next status.json */
-    int64_t next_wd_ms;            /* next WATCHDOG=1 */
-    uint64_t wd_interval_ms;       /* systemd watchdog period / 3; 0 off */
-    uint64_t bad_msgs;             /* undecodable worker frames */
+    char spawns_path[PATH_MAX];       /* STATE/spawns.tsv */
+    bool shutting_down;               /* stopping everything */
+    bool spawns_dirty;                /* spawns.tsv must be rewritten */
+    bool ready_sent;                  /* READY=1 told to systemd */
+    int64_t started_ms;               /* monotonic start of tubewatchd */
+    int64_t next_status_ms;           /* next status.json */
+    int64_t next_wd_ms;               /* next WATCHDOG=1 */
+    uint64_t wd_interval_ms;          /* systemd watchdog period / 3; 0 off */
+    uint64_t bad_msgs;                /* undecodable worker frames */
 } sup_t;
 
 /* ---- small helpers ---- */
@@ -119,8 +119,8 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
                 return TW_ERR_CONFIG;
             }
             if (d->is_template) {
-                tw_err_set(err, "worker.%s: after names template '%s'",
-                           w->name, w->after.v[j]);
+                tw_err_set(err, "worker.%s: after names template '%s'", w->name,
+                           w->after.v[j]);
                 return TW_ERR_CONFIG;
             }
         }
@@ -170,10 +170,10 @@ static tw_cfg_t *s_load_cfg(const char *path, tw_err_t *err)
         size_t off = 0;
         err->msg[0] = '\0';
         for (size_t i = 0; i < n && off < sizeof err->msg - 1; i++) {
-            int w = snprintf(err->msg + off, sizeof err->msg - off,
-                             "%s%s:%d:%d: %s", i ? "; " : "", path,
-                             problems[i].line, problems[i].col,
-                             problems[i].msg);
+            int w =
+                snprintf(err->msg + off, sizeof err->msg - off,
+                         "%s%s:%d:%d: %s", i ? "; " : "", path,
+                         problems[i].line, problems[i].col, problems[i].msg);
             if (w < 0)
                 break;
             off += (size_t)w;
@@ -193,14 +193,12 @@ static tw_cfg_t *s_load_cfg(const char *path, tw_err_t *err)
 
 /* ---- events published on events.sock ---- */
 
-static void s_publish(sup_t *s, const char *topic, const tw_wmsg_t *msg)
+/* Publishes one frame under topic (two ZMQ frames: topic, message). */
+static void s_publish_raw(sup_t *s, const char *topic, const void *buf,
+                          size_t len)
 {
-    unsigned char buf[2048];
-    size_t n = tw_wmsg_encode(msg, buf, sizeof buf);
-    if (n == 0)
-        return;
     zmq_send(s->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(s->pub, buf, n, ZMQ_DONTWAIT);
+    zmq_send(s->pub, buf, len, ZMQ_DONTWAIT);
 }
 
 /* ---- state machine callbacks ---- */
@@ -223,14 +221,20 @@ static void s_ops_report(void *ctx, sup_child_t *c, const char *what,
         tw_log_info("%s: %s: %s", c->name, what, text);
     if (c->log)
         sup_log_note(c->log, "%s: %s", what, text);
-    tw_wmsg_t ev = {.type = TW_WMSG_WORKER_EVENT, .epoch = c->epoch};
+    tw_msg_t ev = {.id = TW_MSG_WORKER_EVENT, .epoch = c->epoch};
     snprintf(ev.src, sizeof ev.src, "tubewatchd");
-    snprintf(ev.worker, sizeof ev.worker, "%s", c->name);
-    snprintf(ev.state, sizeof ev.state, "%s", what);
-    snprintf(ev.text, sizeof ev.text, "%s", text);
-    char topic[32];
-    snprintf(topic, sizeof topic, "worker.%s", what);
-    s_publish(s, topic, &ev);
+    ev.u.worker_event.worker = c->name;
+    ev.u.worker_event.state = (char *)what;
+    ev.u.worker_event.text = (char *)text;
+    ev.u.worker_event.restarts = c->restarts;
+    char *buf = NULL;
+    size_t len = 0;
+    if (tw_proto_encode(&ev, &buf, &len, NULL) == TW_OK) {
+        char topic[32];
+        snprintf(topic, sizeof topic, "worker.%s", what);
+        s_publish_raw(s, topic, buf, len);
+    }
+    free(buf);
 }
 
 static bool s_ops_deps_ready(void *ctx, const sup_child_t *c)
@@ -253,16 +257,16 @@ static void s_ops_kill(void *ctx, sup_child_t *c, int sig)
     if (c->pid <= 0)
         return;
     if (sig == c->cfg->stop_signal && c->speaks) {
-        tw_wmsg_t m = {.type = TW_WMSG_STOP,
-                       .epoch = c->epoch,
-                       .grace_ms = (uint32_t)c->cfg->stop_timeout_ms};
+        tw_msg_t m = {.id = TW_MSG_STOP, .epoch = c->epoch};
         snprintf(m.src, sizeof m.src, "tubewatchd");
-        unsigned char buf[256];
-        size_t n = tw_wmsg_encode(&m, buf, sizeof buf);
-        if (n > 0 &&
+        m.u.stop.grace_ms = (uint32_t)c->cfg->stop_timeout_ms;
+        char *buf = NULL;
+        size_t n = 0;
+        if (tw_proto_encode(&m, &buf, &n, NULL) == TW_OK &&
             zmq_send(s->wsock, c->name, strlen(c->name),
                      ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
             zmq_send(s->wsock, buf, n, ZMQ_DONTWAIT);
+        free(buf);
     }
     sup_proc_kill_group(c->pid, sig);
 }
@@ -353,14 +357,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_INSTANCE, c->instance);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_EPOCH, epoch_s);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_CONFIG, s->cfg_path);
-    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_RUNTIME_DIR,
-              s->runtime);
+    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_RUNTIME_DIR, s->runtime);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_SUP_ENDPOINT,
               s->sup_endpoint);
     s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_STATE_DIR,
               sv->state_dir);
-    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_DATA_DIR,
-              sv->data_dir);
+    s_env_add(envp, &n, cap, arena, &off, acap, TW_ENV_DATA_DIR, sv->data_dir);
     envp[n] = NULL;
     sup_proc_spec_t spec = {.argv = argv,
                             .envp = envp,
@@ -454,9 +456,9 @@ static void s_sweep(sup_t *s)
         bool done_instance = c->instance[0] && c->state == SUP_ST_EXITED &&
                              WIFEXITED(c->last_status) &&
                              WEXITSTATUS(c->last_status) == 0;
-        bool stopped = !sup_child_alive(c) && (c->state == SUP_ST_STOPPED ||
-                                               c->state == SUP_ST_EXITED ||
-                                               c->state == SUP_ST_FAILED);
+        bool stopped = !sup_child_alive(c) &&
+                       (c->state == SUP_ST_STOPPED ||
+                        c->state == SUP_ST_EXITED || c->state == SUP_ST_FAILED);
         if ((c->remove && stopped) || done_instance) {
             sup_log_t *log = c->log;
             sup_log_close(&log);
@@ -533,8 +535,9 @@ static tw_rc_t s_spawn_instance(sup_t *s, const char *tmpl,
         return TW_OK;
     }
     if (s_count_instances(s, tmpl) >= w->max_instances) {
-        tw_err_set(err, "template '%s' already has max_instances (%" PRIu32
-                        ") instances",
+        tw_err_set(err,
+                   "template '%s' already has max_instances (%" PRIu32
+                   ") instances",
                    tmpl, w->max_instances);
         return TW_ERR_TOOBIG;
     }
@@ -596,8 +599,8 @@ static void s_restore_spawns(sup_t *s)
     for (size_t i = 0; i < n; i++) {
         if (s_spawn_instance(s, v[i].tmpl, v[i].instance, v[i].not_before,
                              &err) != TW_OK)
-            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl,
-                        v[i].instance, err.msg);
+            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl, v[i].instance,
+                        err.msg);
         else
             tw_log_info("restored %s@%s", v[i].tmpl, v[i].instance);
     }
@@ -679,8 +682,8 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     else
         tw_cfg_destroy(&s->cfg);
     s->cfg = nc;
-    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed",
-                s->cfg_path, added, removed, changed);
+    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", s->cfg_path,
+                added, removed, changed);
     tw_err_set(err, "%zu added, %zu removed, %zu changed", added, removed,
                changed);
     return TW_OK;
@@ -693,7 +696,8 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     char ex[32];
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name));
-    json_object_set_new(o, "state", json_string(sup_child_state_name(c->state)));
+    json_object_set_new(o, "state",
+                        json_string(sup_child_state_name(c->state)));
     json_object_set_new(o, "pid", json_integer(c->pid));
     json_object_set_new(o, "epoch", json_integer((json_int_t)c->epoch));
     json_object_set_new(
@@ -707,10 +711,9 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     if (c->deadline_ms > 0 &&
         (c->state == SUP_ST_BACKOFF || c->state == SUP_ST_FAILED ||
          c->state == SUP_ST_SCHEDULED))
-        json_object_set_new(o, "next_start_ms",
-                            json_integer(c->deadline_ms > now
-                                             ? c->deadline_ms - now
-                                             : 0));
+        json_object_set_new(
+            o, "next_start_ms",
+            json_integer(c->deadline_ms > now ? c->deadline_ms - now : 0));
     if (c->state == SUP_ST_SCHEDULED) {
         char ts[40];
         json_object_set_new(
@@ -803,8 +806,7 @@ static void s_reply(sup_t *s, zmq_msg_t *env, size_t nenv, json_t *body)
     json_decref(body);
     for (size_t i = 0; i < nenv; i++)
         zmq_msg_send(&env[i], s->ctl, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(s->ctl, text ? text : "{}", text ? strlen(text) : 2,
-             ZMQ_DONTWAIT);
+    zmq_send(s->ctl, text ? text : "{}", text ? strlen(text) : 2, ZMQ_DONTWAIT);
     free(text);
 }
 
@@ -876,8 +878,7 @@ static json_t *s_handle_request(sup_t *s, const void *data, size_t len)
     case SUP_CMD_RESTART:
         return s_named(s, &req);
     case SUP_CMD_SPAWN:
-        rc = s_spawn_instance(s, req.tmpl, req.instance, req.not_before,
-                              &err);
+        rc = s_spawn_instance(s, req.tmpl, req.instance, req.not_before, &err);
         if (rc != TW_OK)
             return s_error_json(rc, err.msg);
         return s_ok_json("scheduled");
@@ -938,38 +939,42 @@ static void s_on_control(sup_t *s)
 
 /* ---- worker socket ---- */
 
-static void s_on_worker_msg(sup_t *s, const char *ident, const tw_wmsg_t *m)
+static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
+                            const void *raw, size_t rawlen)
 {
-    if (m->type == TW_WMSG_STREAM_EVENT) {
-        tw_log_info("stream.event from %s: %s %s", ident, m->stream.video_id,
-                    m->stream.state);
-        s_publish(s, "stream.event", m);
+    if (m->id == TW_MSG_STREAM_EVENT) {
+        const tw_msg_stream_event_t *e = &m->u.stream_event;
+        tw_log_info("stream.event from %s: %s %s", ident, e->video_id,
+                    tw_proto_stream_state_str(e->state));
+        s_publish_raw(s, "stream.event", raw, rawlen);
         return;
     }
-    if (m->type == TW_WMSG_SPAWN_REQUEST) {
+    if (m->id == TW_MSG_SPAWN_REQUEST) {
+        const tw_msg_spawn_request_t *r = &m->u.spawn_request;
         tw_err_t err = {{0}, 0, 0};
-        if (s_spawn_instance(s, m->tmpl, m->instance, m->not_before, &err) !=
-            TW_OK)
-            tw_log_warn("spawn.request from %s for %s@%s refused: %s", ident,
-                        m->tmpl, m->instance, err.msg);
+        if (s_spawn_instance(s, r->template, r->instance, r->not_before_us,
+                             &err) != TW_OK)
+            tw_log_warn("spawn.request from %s for %.32s@%.64s refused: %s",
+                        ident, r->template, r->instance, err.msg);
         return;
     }
     sup_child_t *c = s_find(s, ident);
     if (!c || !sup_child_alive(c) || m->epoch != c->epoch) {
         tw_log_debug("ignoring %s from %s (not a current incarnation)",
-                     tw_wmsg_name(m->type), ident);
+                     tw_proto_name(m->id), ident);
         return;
     }
     int64_t now = sup_time_mono_ms();
-    if (m->type == TW_WMSG_HELLO) {
+    if (m->id == TW_MSG_HELLO) {
         c->speaks = true;
         c->last_hb_ms = now;
         sup_child_dispatch(&s->ops, c, SUP_EV_READY);
-    } else if (m->type == TW_WMSG_HEARTBEAT) {
-        uint64_t msgs = m->msgs_in + m->msgs_out;
+    } else if (m->id == TW_MSG_HEARTBEAT) {
+        const tw_msg_heartbeat_t *h = &m->u.heartbeat;
+        uint64_t msgs = h->msgs_in + h->msgs_out;
         if (c->speaks && now > c->last_hb_ms && msgs >= c->msgs)
-            c->msgs_per_s =
-                (double)(msgs - c->msgs) * 1000.0 / (double)(now - c->last_hb_ms);
+            c->msgs_per_s = (double)(msgs - c->msgs) * 1000.0 /
+                            (double)(now - c->last_hb_ms);
         c->msgs = msgs;
         c->speaks = true;
         c->last_hb_ms = now;
@@ -1004,16 +1009,19 @@ static void s_on_workers(sup_t *s)
         }
         char ident[TW_WORKER_NAME_MAX];
         size_t il = zmq_msg_size(&id);
-        tw_wmsg_t m;
         tw_err_t err = {{0}, 0, 0};
         if (ok && il > 0 && il < sizeof ident) {
             memcpy(ident, zmq_msg_data(&id), il);
             ident[il] = '\0';
-            if (tw_wmsg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
-                               &err) == TW_OK)
-                s_on_worker_msg(s, ident, &m);
-            else
+            tw_msg_t m;
+            if (tw_proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
+                                &err) == TW_OK) {
+                s_on_worker_msg(s, ident, &m, zmq_msg_data(&body),
+                                zmq_msg_size(&body));
+                tw_proto_clear(&m);
+            } else {
                 ok = false;
+            }
         } else {
             ok = false;
         }
@@ -1113,12 +1121,11 @@ static void s_tick(sup_t *s)
     if (s->shutting_down) {
         for (size_t i = 0; i < s->nkids; i++) {
             sup_child_t *c = s->kids[i];
-            bool active = c->want || c->state == SUP_ST_STARTING ||
-                          c->state == SUP_ST_RUNNING ||
-                          c->state == SUP_ST_WAITING ||
-                          c->state == SUP_ST_BACKOFF ||
-                          c->state == SUP_ST_SCHEDULED ||
-                          c->state == SUP_ST_FAILED;
+            bool active =
+                c->want || c->state == SUP_ST_STARTING ||
+                c->state == SUP_ST_RUNNING || c->state == SUP_ST_WAITING ||
+                c->state == SUP_ST_BACKOFF || c->state == SUP_ST_SCHEDULED ||
+                c->state == SUP_ST_FAILED;
             if (active && c->state != SUP_ST_STOPPING &&
                 !s_has_live_dependents(s, c))
                 sup_child_dispatch(&s->ops, c, SUP_EV_STOP);
@@ -1233,7 +1240,8 @@ static int s_lock(sup_t *s)
     }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(s->lockfd, 0) != 0 || pwrite(s->lockfd, pid, (size_t)n, 0) != n)
+    if (ftruncate(s->lockfd, 0) != 0 ||
+        pwrite(s->lockfd, pid, (size_t)n, 0) != n)
         tw_log_warn("unable to write the pid to %s", path);
     return 0;
 }
@@ -1340,8 +1348,8 @@ static int s_setup(sup_t *s, const char *config_path)
     }
     snprintf(s->spawns_path, sizeof s->spawns_path, "%s/spawns.tsv",
              sv->state_dir);
-    s->logger = sup_logger_new(sv->log_dir, sv->log_max_size, sv->log_keep,
-                               &err);
+    s->logger =
+        sup_logger_new(sv->log_dir, sv->log_max_size, sv->log_keep, &err);
     if (!s->logger) {
         tw_log_error("%s", err.msg);
         return TW_EXIT_TEMP;
@@ -1482,8 +1490,8 @@ int sup_daemon_run(const char *config_path)
         s.items[ni++] = (zmq_pollitem_t){s.ctl, -1, ZMQ_POLLIN, 0};
         s.items[ni++] = (zmq_pollitem_t){s.wsock, -1, ZMQ_POLLIN, 0};
         for (size_t i = 0; i < s.nkids; i++)
-            s.items[ni++] = (zmq_pollitem_t){
-                NULL, sup_log_fd(s.kids[i]->log), ZMQ_POLLIN, 0};
+            s.items[ni++] = (zmq_pollitem_t){NULL, sup_log_fd(s.kids[i]->log),
+                                             ZMQ_POLLIN, 0};
         int n = zmq_poll(s.items, (int)ni, s_poll_timeout(&s));
         if (n < 0) {
             if (zmq_errno() == EINTR)

@@ -25,33 +25,33 @@
 #define STAMPED_MAX (SUP_LOG_LINE_MAX + 64)
 
 struct sup_log {
-    sup_logger_t *lg;                /* owner */
-    sup_log_t *next;                 /* list of the logger (under mu) */
-    char name[128];                  /* file stem */
-    int rfd;                         /* pipe read end (non-blocking) */
-    int wfd;                         /* pipe write end, for children */
-    char part[SUP_LOG_LINE_MAX];     /* partial line (loop thread) */
-    size_t partlen;                  /* bytes in part */
-    char *buf;                       /* queued lines (under mu) */
-    size_t len;                      /* bytes in buf (under mu) */
-    uint64_t dropped;                /* lines dropped, not reported yet */
-    uint64_t dropped_total;          /* lines dropped ever */
-    int closing;                     /* released: write out and free */
-    int fd;                          /* log file (writer thread) */
-    uint64_t size;                   /* its size (writer thread) */
+    sup_logger_t *lg;            /* owner */
+    sup_log_t *next;             /* list of the logger (under mu) */
+    char name[128];              /* file stem */
+    int rfd;                     /* pipe read end (non-blocking) */
+    int wfd;                     /* pipe write end, for children */
+    char part[SUP_LOG_LINE_MAX]; /* partial line (loop thread) */
+    size_t partlen;              /* bytes in part */
+    char *buf;                   /* queued lines (under mu) */
+    size_t len;                  /* bytes in buf (under mu) */
+    uint64_t dropped;            /* lines dropped, not reported yet */
+    uint64_t dropped_total;      /* lines dropped ever */
+    int closing;                 /* released: write out and free */
+    int fd;                      /* log file (writer thread) */
+    uint64_t size;               /* its size (writer thread) */
 };
 
 struct sup_logger {
-    pthread_mutex_t mu;     /* guards the list and every log's buffer */
-    pthread_cond_t work;    /* signalled when there is something to write */
-    pthread_cond_t idle;    /* signalled when the writer ran out of work */
-    pthread_t thread;       /* the writer */
-    sup_log_t *logs;        /* every log */
-    char dir[PATH_MAX];     /* LOG_DIR */
-    uint64_t max_size;      /* rotate above this */
-    uint32_t keep;          /* rotated files kept */
-    int quit;               /* stop once everything is written */
-    int busy;               /* writer is writing outside the lock */
+    pthread_mutex_t mu;  /* guards the list and every log's buffer */
+    pthread_cond_t work; /* signalled when there is something to write */
+    pthread_cond_t idle; /* signalled when the writer ran out of work */
+    pthread_t thread;    /* the writer */
+    sup_log_t *logs;     /* every log */
+    char dir[PATH_MAX];  /* LOG_DIR */
+    uint64_t max_size;   /* rotate above this */
+    uint32_t keep;       /* rotated files kept */
+    int quit;            /* stop once everything is written */
+    int busy;            /* writer is writing outside the lock */
     char out[SUP_LOG_BUF_CAP + 256]; /* writer's copy of one buffer */
 };
 
@@ -170,11 +170,10 @@ static void *s_writer(void *arg)
                 if (l->dropped > 0) {
                     char ts[40];
                     sup_time_format(sup_time_real_us(), ts, sizeof ts);
-                    n += (size_t)snprintf(
-                        lg->out + n, sizeof lg->out - n,
-                        "%s tubewatchd: %" PRIu64
-                        " lines dropped (log buffer full)\n",
-                        ts, l->dropped);
+                    n += (size_t)snprintf(lg->out + n, sizeof lg->out - n,
+                                          "%s tubewatchd: %" PRIu64
+                                          " lines dropped (log buffer full)\n",
+                                          ts, l->dropped);
                     l->dropped = 0;
                 }
                 uint64_t max_size = lg->max_size;
@@ -221,8 +220,8 @@ static int s_mkdirs(const char *path, mode_t mode)
     return 0;
 }
 
-sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size,
-                             uint32_t keep, tw_err_t *err)
+sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size, uint32_t keep,
+                             tw_err_t *err)
 {
     assert(dir);
     if (s_mkdirs(dir, 0750) != 0) {
@@ -278,8 +277,7 @@ void sup_logger_destroy(sup_logger_t **self_p)
     *self_p = NULL;
 }
 
-void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size,
-                           uint32_t keep)
+void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size, uint32_t keep)
 {
     assert(self);
     pthread_mutex_lock(&self->mu);

@@ -25,8 +25,8 @@ typedef struct sup_log sup_log_t;
 /* Starts the writer thread for logs in dir (created 0750 if missing).
  * Files rotate above max_size bytes keeping keep old files. NULL with err
  * set on failure. */
-sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size,
-                             uint32_t keep, tw_err_t *err);
+sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size, uint32_t keep,
+                             tw_err_t *err);
 /* Writes out everything queued, stops the thread, closes and frees every
  * log and *self_p; safe on NULL. */
 void sup_logger_destroy(sup_logger_t **self_p);

@@ -74,8 +74,7 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
     s_child_fail("execute the program", errno);
 }
 
-tw_rc_t sup_proc_spawn(const sup_proc_spec_t *spec, pid_t *pid,
-                       tw_err_t *err)
+tw_rc_t sup_proc_spawn(const sup_proc_spec_t *spec, pid_t *pid, tw_err_t *err)
 {
     assert(spec);
     assert(spec->argv && spec->argv[0]);

@@ -22,8 +22,7 @@ typedef struct {
  * and SIGKILL when tubewatchd dies. An exec failure shows in the child's
  * exit code: 100 when the program is missing or not executable, else 111.
  * TW_ERR_AGAIN with err set if fork failed. */
-tw_rc_t sup_proc_spawn(const sup_proc_spec_t *spec, pid_t *pid,
-                       tw_err_t *err);
+tw_rc_t sup_proc_spawn(const sup_proc_spec_t *spec, pid_t *pid, tw_err_t *err);
 /* Sends sig to the whole process group of a worker (pgid = its pid). */
 void sup_proc_kill_group(pid_t pgid, int sig);
 

@@ -18,8 +18,8 @@
 /* Epoch numbers reserved on disk at a time. */
 #define EPOCH_BLOCK 1024
 
-tw_rc_t sup_state_write_atomic(const char *path, const void *data,
-                               size_t len, tw_err_t *err)
+tw_rc_t sup_state_write_atomic(const char *path, const void *data, size_t len,
+                               tw_err_t *err)
 {
     assert(path);
     char tmp[PATH_MAX];
@@ -78,8 +78,8 @@ struct sup_epoch {
 static tw_rc_t s_epoch_reserve(sup_epoch_t *self, tw_err_t *err)
 {
     char buf[32];
-    int n = snprintf(buf, sizeof buf, "%" PRIu64 "\n",
-                     self->limit + EPOCH_BLOCK);
+    int n =
+        snprintf(buf, sizeof buf, "%" PRIu64 "\n", self->limit + EPOCH_BLOCK);
     tw_rc_t rc = sup_state_write_atomic(self->path, buf, (size_t)n, err);
     if (rc == TW_OK)
         self->limit += EPOCH_BLOCK;
@@ -157,8 +157,8 @@ tw_rc_t sup_spawns_save(const char *path, const sup_spawn_t *v, size_t n,
     return rc;
 }
 
-tw_rc_t sup_spawns_load(const char *path, sup_spawn_t *v, size_t cap,
-                        size_t *n, size_t *bad, tw_err_t *err)
+tw_rc_t sup_spawns_load(const char *path, sup_spawn_t *v, size_t cap, size_t *n,
+                        size_t *bad, tw_err_t *err)
 {
     assert(path);
     assert(n);

@@ -10,8 +10,8 @@
 
 /* Writes len bytes to path atomically (temp file, fsync, rename, fsync of
  * the directory), mode 0600. */
-tw_rc_t sup_state_write_atomic(const char *path, const void *data,
-                               size_t len, tw_err_t *err);
+tw_rc_t sup_state_write_atomic(const char *path, const void *data, size_t len,
+                               tw_err_t *err);
 
 /* The incarnation counter; increases across restarts of tubewatchd. */
 typedef struct sup_epoch sup_epoch_t;
@@ -37,7 +37,7 @@ tw_rc_t sup_spawns_save(const char *path, const sup_spawn_t *v, size_t n,
                         tw_err_t *err);
 /* Reads up to cap entries from path into v; *n gets the count. A missing
  * file is 0 entries. Malformed lines are skipped and counted in *bad. */
-tw_rc_t sup_spawns_load(const char *path, sup_spawn_t *v, size_t cap,
-                        size_t *n, size_t *bad, tw_err_t *err);
+tw_rc_t sup_spawns_load(const char *path, sup_spawn_t *v, size_t cap, size_t *n,
+                        size_t *bad, tw_err_t *err);
 
 #endif

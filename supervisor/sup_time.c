@@ -70,8 +70,8 @@ static int64_t s_days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static tw_rc_t s_parse_relative(const char *p, int64_t now_us,
-                                int64_t *out_us, tw_err_t *err)
+static tw_rc_t s_parse_relative(const char *p, int64_t now_us, int64_t *out_us,
+                                tw_err_t *err)
 {
     int64_t total_ms = 0;
     if (!*p)
@@ -185,8 +185,8 @@ tw_rc_t sup_time_parse(const char *text, int64_t now_us, int64_t *out_us,
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
         goto bad;
-    int64_t secs = s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-                   s - offset_s;
+    int64_t secs =
+        s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s;
     *out_us = secs * 1000000 + frac_us;
     return TW_OK;
 bad:

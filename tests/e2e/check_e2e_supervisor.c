@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "e2e_sup.h"
+#include "tw_proto.h"
 
 static e2e_sup_t s_t;
 
@@ -225,11 +228,10 @@ START_TEST(test_reload_add_remove_change)
         strstr(json_string_value(json_object_get(r, "error")), "restart"));
     json_decref(r);
     ck_assert_int_eq(e2e_sup_pid(&s_t, "gone"), gone);
-    e2e_sup_write_config(&s_t,
-                         "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
-                         "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
-                         "env = [\"CHANGED=1\"]\n"
-                         "[worker.new]\ncommand = [\"@W\", \"ready\"]\n");
+    e2e_sup_write_config(&s_t, "[worker.keep]\ncommand = [\"@W\", \"ready\"]\n"
+                               "[worker.chg]\ncommand = [\"@W\", \"ready\"]\n"
+                               "env = [\"CHANGED=1\"]\n"
+                               "[worker.new]\ncommand = [\"@W\", \"ready\"]\n");
     const char *reload[] = {"reload", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, reload), 0);
     ck_assert(e2e_sup_wait_state(&s_t, "new", "running", 5000));
@@ -362,6 +364,69 @@ START_TEST(test_permissions_and_second_daemon)
 }
 END_TEST
 
+/* Receives one event from sub within timeout_ms; returns its topic in
+ * topic and decodes the message. */
+static bool s_recv_event(void *sub, char *topic, size_t cap, tw_msg_t *m,
+                         int timeout_ms)
+{
+    zmq_pollitem_t it = {sub, -1, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) != 1)
+        return false;
+    int n = zmq_recv(sub, topic, cap - 1, 0);
+    if (n < 0)
+        return false;
+    topic[n < (int)cap - 1 ? n : (int)cap - 1] = '\0';
+    char buf[4096];
+    n = zmq_recv(sub, buf, sizeof buf, 0);
+    return n > 0 && tw_proto_decode(buf, (size_t)n, m, NULL) == TW_OK;
+}
+
+START_TEST(test_events_published)
+{
+    e2e_sup_init(&s_t, "[worker.c]\ncommand = [\"@W\", \"crash\", \"0\", "
+                       "\"100\"]\nenabled = false\n"
+                       "[worker.s]\ncommand = [\"@W\", \"stream\", "
+                       "\"vidX\"]\nenabled = false\n");
+    ck_assert(e2e_sup_start(&s_t));
+    void *ctx = zmq_ctx_new();
+    void *sub = zmq_socket(ctx, ZMQ_SUB);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    char ep[400];
+    snprintf(ep, sizeof ep, "ipc://%s/run/events.sock", s_t.dir);
+    ck_assert_int_eq(zmq_connect(sub, ep), 0);
+    bool failed = false, stream = false;
+    int64_t until = tw_test_now_ms() + 8000;
+    /* A subscription takes effect some time after connect: ask again
+     * until the events arrive. */
+    while (!(failed && stream) && tw_test_now_ms() < until) {
+        const char *start_c[] = {"start", "c", NULL};
+        const char *restart_s[] = {"restart", "s", NULL};
+        if (!failed)
+            e2e_sup_cli(&s_t, start_c);
+        if (!stream)
+            e2e_sup_cli(&s_t, restart_s);
+        char topic[64];
+        tw_msg_t m;
+        while (s_recv_event(sub, topic, sizeof topic, &m, 300)) {
+            if (strcmp(topic, "worker.failed") == 0 &&
+                m.id == TW_MSG_WORKER_EVENT &&
+                strcmp(m.u.worker_event.worker, "c") == 0)
+                failed = true;
+            if (strcmp(topic, "stream.event") == 0 &&
+                m.id == TW_MSG_STREAM_EVENT &&
+                strcmp(m.u.stream_event.video_id, "vidX") == 0 &&
+                m.u.stream_event.state == TW_STREAM_STATE_LIVE)
+                stream = true;
+            tw_proto_clear(&m);
+        }
+    }
+    zmq_close(sub);
+    zmq_ctx_term(ctx);
+    ck_assert(failed);
+    ck_assert(stream);
+}
+END_TEST
+
 Suite *e2e_supervisor_suite(void)
 {
     Suite *s = suite_create("e2e_supervisor");
@@ -372,14 +437,15 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_crash_backoff_then_failed);
     tcase_add_test(tc, test_exit_code_policy);
     tcase_add_test(tc, test_watchdog_kills_hung_worker);
-    tcase_add_test(tc,
-                   test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives);
+    tcase_add_test(
+        tc, test_sigterm_ignored_gets_sigkill_and_no_grandchild_survives);
     tcase_add_test(tc, test_log_spam_does_not_stall);
     tcase_add_test(tc, test_reload_add_remove_change);
     tcase_add_test(tc, test_template_spawn_at_future_time);
     tcase_add_test(tc, test_pending_spawn_survives_restart);
     tcase_add_test(tc, test_sigkill_daemon_leaves_no_worker);
     tcase_add_test(tc, test_permissions_and_second_daemon);
+    tcase_add_test(tc, test_events_published);
     suite_add_tcase(s, tc);
     return s;
 }

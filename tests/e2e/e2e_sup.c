@@ -246,8 +246,7 @@ int e2e_sup_events(e2e_sup_t *t, const char *name, const char *word,
     return n;
 }
 
-int e2e_sup_grandchildren(e2e_sup_t *t, const char *name, pid_t *pids,
-                          int cap)
+int e2e_sup_grandchildren(e2e_sup_t *t, const char *name, pid_t *pids, int cap)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s.grandchildren", t->dir, name);

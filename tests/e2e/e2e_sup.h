@@ -43,8 +43,7 @@ pid_t e2e_sup_pid(e2e_sup_t *t, const char *name);
 int e2e_sup_events(e2e_sup_t *t, const char *name, const char *word,
                    long long *us, int cap);
 /* Pids listed in DIR/NAME.grandchildren; returns how many. */
-int e2e_sup_grandchildren(e2e_sup_t *t, const char *name, pid_t *pids,
-                          int cap);
+int e2e_sup_grandchildren(e2e_sup_t *t, const char *name, pid_t *pids, int cap);
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the wait status. */
 int e2e_sup_stop(e2e_sup_t *t, int timeout_ms);
 /* Stops tubewatchd if running and removes the dir. */

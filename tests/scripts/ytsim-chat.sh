@@ -36,6 +36,14 @@ innertube live_chat/get_live_chat "$(body "$TOK")" >"$T/l2.json"
 cmp -s "$T/l1.json" "$T/l2.json" || fail "re-sent continuation differs"
 N1=$(jq -r -f "$JQ" "$T/l1.json" | wc -l)
 [ "$N1" -gt 50 ] || fail "only $N1 items at t=60"
+# "Top chat" hides some messages: a worker must follow "Live chat"
+TOP=$(page_json ytInitialData "$T/w.html" |
+    jq -r '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems[] | select(.title == "Top chat") | .continuation.reloadContinuationData.continuation')
+innertube live_chat/get_live_chat "$(body "$TOP")" >"$T/top.json"
+NT=$(jq -r -f "$JQ" "$T/top.json" | wc -l)
+[ "$NT" -lt "$N1" ] && [ "$NT" -gt $((N1 * 3 / 4)) ] || fail "top chat has $NT of $N1"
+jq -e "$CC.continuations[0].timedContinuationData.timeoutMs > 0" "$T/top.json" \
+    >/dev/null || fail "top chat continuation"
 NEXT=$(jq -r "$CC.continuations[0].invalidationContinuationData.continuation" "$T/l1.json")
 innertube live_chat/get_live_chat "$(body "$NEXT")" >"$T/l3.json"
 jq -e "$CC | (.actions == null) and (.continuations | length == 1)" "$T/l3.json" \
@@ -51,6 +59,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     "$YS_URL/youtubei/v1/live_chat/get_live_chat")
 [ "$code" = 400 ] || fail "bad continuation answered $code"
 ytsim_stop
+# polls sooner than the timeoutMs given are counted
+awk -F '\t' -v v="$V" '$1 == v && $2 == 4 && $3 == 3' "$YS_OUT/truth/polls.tsv" |
+    grep -q . || fail "polls.tsv: $(grep "$V" "$YS_OUT/truth/polls.tsv")"
 sort "$YS_OUT/truth/chat/$V.tsv" >"$T/truth2"
 jq -r -f "$JQ" "$T/l1.json" | sort >"$T/served2"
 cmp -s "$T/truth2" "$T/served2" || fail "truth differs from served rows (live)"
@@ -66,6 +77,11 @@ innertube live_chat/get_live_chat "$(body "$TOK")" >"$T/end.json"
 jq -e "$CC | (.continuations == null) and (.actions | length > 100)" \
     "$T/end.json" >/dev/null || fail "last live answer has a continuation"
 jq -r -f "$JQ" "$T/end.json" >"$T/live-rows"
+# the project's own parser reads ytsim's answers like the reference jq
+if [ -x "$BUILD/tests/parse-chat" ]; then
+    "$BUILD/tests/parse-chat" "$T/end.json" | cmp -s - "$T/live-rows" ||
+        fail "tests/tools/parse-chat disagrees with expected_chat.jq"
+fi
 curl -s "$YS_URL/watch?v=$V" >"$T/w.html"
 RTOK=$(page_json ytInitialData "$T/w.html" |
     jq -r '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.continuations[0].reloadContinuationData.continuation')

@@ -7,9 +7,9 @@ cd "$(dirname "$0")/../.." || exit 1
 trap ytsim_cleanup EXIT
 T=$YS_TMP
 
-session() { # SEED DIR: a fixed sequence of requests, answers into DIR
+session() { # SEED DIR [SCENARIO]: a fixed sequence of requests, answers
     mkdir -p "$2"
-    ytsim_start --scenario builtin --seed "$1" --time 150 --speed 0 \
+    ytsim_start --scenario "${3:-builtin}" --seed "$1" --time 150 --speed 0 \
         --epoch 1767225600
     ids=$(awk -F '\t' 'NR > 1 { print $1 }' "$YS_OUT/truth/streams.tsv")
     for c in $(awk -F '\t' 'NR > 1 { print $2 }' "$YS_OUT/truth/streams.tsv" | sort -u); do
@@ -44,4 +44,8 @@ diff -r "$T/a" "$T/b" >"$T/diff" || { head -c 2000 "$T/diff"; fail "same seed, d
 n=$(cat "$T"/a/out/truth/chat/*.tsv | wc -l)
 [ "$n" -gt 500 ] || fail "only $n truth rows"
 diff -rq "$T/a" "$T/c" >/dev/null && fail "seeds 7 and 8 gave the same answers"
+# demo.toml describes the built-in scenario: same bytes
+session 7 "$T/d" tests/fixtures/ytsim/demo.toml
+diff -r "$T/a" "$T/d" >"$T/diff" ||
+    { head -c 2000 "$T/diff"; fail "demo.toml differs from builtin"; }
 echo "ytsim-determinism: ok"

@@ -9,9 +9,10 @@
  *   silent                no protocol: never says anything, sleeps
  *   spawn TMPL INST MS    HELLO, asks for TMPL@INST in MS ms, then as ready
  *   exit-on-stop CODE     HELLO, heartbeats, exits CODE on stop
- * With TW_TEST_DIR set, appends "start PID EPOCH MONO_US" and
- * "exit PID MONO_US" lines to TW_TEST_DIR/NAME.events, and grandchildren
- * pids to TW_TEST_DIR/NAME.grandchildren. */
+ *   stream VIDEO          HELLO, one stream.event (live), then as ready
+ * With TW_TEST_DIR set, appends "start PID EPOCH REAL_US MONO_US" and
+ * "exit PID REAL_US MONO_US" lines to TW_TEST_DIR/NAME.events, and
+ * grandchildren pids to TW_TEST_DIR/NAME.grandchildren. */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -31,6 +32,13 @@ static int64_t s_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t s_real_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -56,7 +64,8 @@ static void s_event(const char *suffix, const char *fmt, ...)
 
 static void s_exit(int code)
 {
-    s_event("events", "exit %ld %" PRId64 "\n", (long)getpid(), s_mono_us());
+    s_event("events", "exit %ld %" PRId64 " %" PRId64 "\n", (long)getpid(),
+            s_real_us(), s_mono_us());
     _exit(code);
 }
 
@@ -99,8 +108,8 @@ int main(int argc, char **argv)
     if (name)
         snprintf(s_name, sizeof s_name, "%s", name);
     const char *ep = getenv("TUBEWATCH_EPOCH");
-    s_event("events", "start %ld %s %" PRId64 "\n", (long)getpid(),
-            ep ? ep : "0", s_mono_us());
+    s_event("events", "start %ld %s %" PRId64 " %" PRId64 "\n", (long)getpid(),
+            ep ? ep : "0", s_real_us(), s_mono_us());
     const char *mode = argc > 1 ? argv[1] : "ready";
     if (strcmp(mode, "crash") == 0) {
         long ms = argc > 2 ? atol(argv[2]) : 0;
@@ -148,6 +157,16 @@ int main(int argc, char **argv)
         at = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
              atol(argv[4]) * 1000;
         tw_worker_spawn_request(w, argv[2], argv[3], at);
+    }
+    if (strcmp(mode, "stream") == 0 && argc > 2) {
+        tw_msg_stream_event_t ev = {.video_id = argv[2],
+                                    .channel_id = "UCtest",
+                                    .title = "test stream",
+                                    .state = TW_STREAM_STATE_LIVE,
+                                    .reason = ""};
+        ev.actual_start_us.set = true;
+        ev.actual_start_us.v = s_real_us();
+        tw_worker_stream_event(w, &ev);
     }
     int code = 0;
     if (strcmp(mode, "ignore-term") == 0)

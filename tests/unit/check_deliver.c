@@ -215,6 +215,7 @@ START_TEST(test_credit_exhaustion_blocks)
     ck_assert_int_eq(tw_deliver_ack(l->rx, "chat@abc", 500, 4, NULL), TW_OK);
     ck_assert(s_pump(l, s_can_send, 5000));
     ck_assert_uint_eq(tw_deliver_unacked(l->tx), 4);
+    ck_assert_uint_eq(tw_deliver_acked(l->tx), 4);
     /* Acking beyond what was delivered is refused; an old epoch ignored. */
     ck_assert_int_eq(tw_deliver_ack(l->rx, "chat@abc", 500, 9, &err),
                      TW_ERR_INVALID);
@@ -565,6 +566,81 @@ START_TEST(test_journal_replay_after_sender_restart)
 }
 END_TEST
 
+/* Receives on rx until want frames came or ms passed, acking each;
+ * collects their payloads. */
+static int s_recv_ack(tw_deliver_t **tx, int ntx, tw_deliver_t *rx, int want,
+                      uint64_t *got, int ms)
+{
+    int n = 0;
+    int64_t deadline = tw_test_now_ms() + ms;
+    while (n < want && tw_test_now_ms() < deadline) {
+        zmq_pollitem_t it = {.socket = tw_deliver_socket(rx),
+                             .events = ZMQ_POLLIN};
+        zmq_poll(&it, 1, 5);
+        tw_msg_t m;
+        while (tw_deliver_recv(rx, &m, NULL) == TW_OK) {
+            got[n++] = m.u.stop.grace_ms;
+            ck_assert_int_eq(tw_deliver_ack(rx, m.src, m.epoch, m.seq, NULL),
+                             TW_OK);
+            tw_proto_clear(&m);
+        }
+        for (int i = 0; i < ntx; i++) {
+            ck_assert_int_eq(tw_deliver_handle(tx[i], NULL), TW_OK);
+            ck_assert_int_eq(tw_deliver_tick(tx[i], tw_test_now_ms(), NULL),
+                             TW_OK);
+        }
+    }
+    return n;
+}
+
+static void s_send_stop(tw_deliver_t *tx, uint32_t v)
+{
+    tw_msg_t m = {.id = TW_MSG_STOP};
+    m.u.stop.grace_ms = v;
+    ck_assert_int_eq(tw_deliver_send(tx, &m, NULL), TW_OK);
+}
+
+START_TEST(test_receiver_forgets_idle_senders)
+{
+    void *ctx = zmq_ctx_new();
+    tw_deliver_t *rx = NULL, *tx[2] = {NULL, NULL};
+    ck_assert_int_eq(tw_deliver_receiver_new(&rx, ctx, s_ep, "w", 1, NULL),
+                     TW_OK);
+    tw_deliver_set_peer_limit(rx, 1, 0);
+    const char *names[2] = {"chat@a", "chat@b"};
+    for (int i = 0; i < 2; i++) {
+        tw_deliver_opts_t o = {
+            .endpoint = s_ep, .src = names[i], .epoch = 7, .probe_ms = 20};
+        ck_assert_int_eq(tw_deliver_sender_new(&tx[i], ctx, &o, NULL), TW_OK);
+    }
+    uint64_t got[16];
+    for (uint32_t v = 1; v <= 3; v++)
+        s_send_stop(tx[0], v);
+    ck_assert_int_eq(s_recv_ack(tx, 2, rx, 3, got, 5000), 3);
+    /* b takes a's place; a comes back, resyncs, and goes on at 4. */
+    for (uint32_t v = 11; v <= 13; v++)
+        s_send_stop(tx[1], v);
+    ck_assert_int_eq(s_recv_ack(tx, 2, rx, 3, got, 5000), 3);
+    ck_assert_uint_eq(got[0], 11);
+    for (uint32_t v = 4; v <= 5; v++)
+        s_send_stop(tx[0], v);
+    ck_assert_int_eq(s_recv_ack(tx, 2, rx, 2, got, 5000), 2);
+    ck_assert_uint_eq(got[0], 4);
+    ck_assert_uint_eq(got[1], 5);
+    int64_t deadline = tw_test_now_ms() + 5000;
+    while ((tw_deliver_unacked(tx[0]) || tw_deliver_unacked(tx[1])) &&
+           tw_test_now_ms() < deadline)
+        s_recv_ack(tx, 2, rx, 1, got, 20);
+    ck_assert_uint_eq(tw_deliver_unacked(tx[0]), 0);
+    ck_assert_uint_eq(tw_deliver_unacked(tx[1]), 0);
+    ck_assert_int_eq(s_recv_ack(tx, 2, rx, 1, got, 200), 0); /* no dups */
+    for (int i = 0; i < 2; i++)
+        tw_deliver_destroy(&tx[i]);
+    tw_deliver_destroy(&rx);
+    zmq_ctx_term(ctx);
+}
+END_TEST
+
 /* Random receiver and sender crashes: every payload ends up durable. */
 START_TEST(test_chaos_no_loss)
 {
@@ -720,7 +796,11 @@ START_TEST(test_drain_times_out_without_receiver)
     tw_deliver_opts_t o = {.endpoint = s_ep, .src = "stats"};
     ck_assert_int_eq(tw_deliver_sender_new(&tx, NULL, &o, NULL), TW_OK);
     tw_msg_t m = {.id = TW_MSG_STOP};
+    ck_assert_uint_eq(tw_deliver_acked(tx), 0);
     ck_assert_int_eq(tw_deliver_send(tx, &m, NULL), TW_OK);
+    ck_assert_str_eq(m.src, "stats"); /* stamped by send */
+    ck_assert_uint_eq(m.seq, 1);
+    ck_assert_uint_gt(m.epoch, 0);
     int64_t t0 = tw_test_now_ms();
     tw_err_t err;
     ck_assert_int_eq(tw_deliver_drain(tx, 100, &err), TW_ERR_TIMEOUT);
@@ -751,6 +831,7 @@ Suite *deliver_suite(void)
     tcase_add_test(tc, test_receiver_rules);
     tcase_add_test(tc, test_body_error_returned_with_envelope);
     tcase_add_test(tc, test_journal_replay_after_sender_restart);
+    tcase_add_test(tc, test_receiver_forgets_idle_senders);
     tcase_add_test(tc, test_chaos_no_loss);
     tcase_add_test(tc, test_drain_across_processes);
     tcase_add_test(tc, test_drain_times_out_without_receiver);

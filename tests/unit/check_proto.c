@@ -381,6 +381,30 @@ START_TEST(test_reject_wrong_field_type)
     msgpack_pack_array(&f.pk, 1);
     msgpack_pack_uint32(&f.pk, 1);
     ck_assert_int_eq(s_frame_decode(&f, &out, &err), TW_ERR_PROTO);
+
+    /* The detail names the element of a bad record. */
+    s_frame_init(&f, 8, TW_PROTO_VERSION, TW_MSG_CHAT_TOKENIZED);
+    msgpack_pack_str_with_body(&f.pk, "v", 1);
+    msgpack_pack_str_with_body(&f.pk, "c", 1);
+    msgpack_pack_array(&f.pk, 2);
+    for (int e = 0; e < 2; e++) {
+        msgpack_pack_array(&f.pk, 11);
+        msgpack_pack_str_with_body(&f.pk, "id", 2);
+        msgpack_pack_str_with_body(&f.pk, "text", 4);
+        msgpack_pack_int64(&f.pk, 1);
+        msgpack_pack_int64(&f.pk, 2);
+        for (int k = 0; k < 6; k++)
+            msgpack_pack_str_with_body(&f.pk, "s", 1);
+        msgpack_pack_array(&f.pk, 1);
+        if (e == 0)
+            msgpack_pack_str_with_body(&f.pk, "tok", 3);
+        else
+            msgpack_pack_int64(&f.pk, 5);
+    }
+    ck_assert_int_eq(s_frame_decode(&f, &out, &err), TW_ERR_PROTO);
+    ck_assert_str_eq(err.msg,
+                     "chat.tokenized: items[1]: field tokens: expected a "
+                     "string");
     s_frame_init(&f, 7, TW_PROTO_VERSION, TW_MSG_HELLO);
     msgpack_pack_str_with_body(&f.pk, "a\0b", 3);
     msgpack_pack_uint32(&f.pk, 1);

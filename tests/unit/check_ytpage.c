@@ -184,6 +184,17 @@ START_TEST(test_updated_metadata)
 }
 END_TEST
 
+START_TEST(test_modern_likes)
+{
+    const tw_ytpage_info_t *in =
+        s_load("tests/fixtures/youtube/next_modern_likes.json", true);
+    ck_assert(in->likes == 4513); /* likeCountEntity wins */
+    ck_assert(in->viewers == 2345);
+    in = s_load("tests/fixtures/youtube/next_modern_likes_a11y.json", true);
+    ck_assert(in->likes == 4512); /* abbreviated entity: a11y text */
+}
+END_TEST
+
 START_TEST(test_upcoming_list)
 {
     s_load("tests/fixtures/youtube/channel_streams.json", true);
@@ -267,6 +278,7 @@ Suite *ytpage_suite(void)
     tcase_add_test(tc, test_live_chat_headers);
     tcase_add_test(tc, test_players);
     tcase_add_test(tc, test_updated_metadata);
+    tcase_add_test(tc, test_modern_likes);
     tcase_add_test(tc, test_upcoming_list);
     tcase_add_test(tc, test_exact_counts);
     tcase_add_test(tc, test_bad_html);

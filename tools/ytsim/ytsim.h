@@ -143,6 +143,7 @@ typedef struct {
     double comment_ratio;   /* comments per view */
     bool comments_disabled; /* commentCount absent */
     uint64_t viewers_peak;  /* peak concurrent viewers */
+    bool load;              /* load-mode stream: no truth files */
     /* runtime */
     uint64_t vh;             /* hash of the id */
     char chat_id[128];       /* activeLiveChatId */
@@ -154,6 +155,10 @@ typedef struct {
     FILE *truth_api;         /* truth/chat_api/ID.tsv */
     uint8_t *served_api;     /* bitmap for the Data API path */
     size_t served_api_bytes; /* its size */
+    uint64_t polls;          /* live chat requests (get_live_chat) */
+    uint64_t early_polls;    /* of those, sooner than half the timeoutMs */
+    double last_poll;        /* real time of the last one */
+    double last_timeout;     /* timeoutMs given then, in seconds */
 } ytsim_stream_t;
 
 /* Fault kinds. */
@@ -165,6 +170,7 @@ typedef enum {
     YTSIM_F_RESET,     /* close the connection without an answer */
     YTSIM_F_MALFORMED, /* 200 with a cut-off (invalid) JSON body */
     YTSIM_F_OUTAGE,    /* everything refused (connection closed) */
+    YTSIM_F_QUOTA,     /* the service's quota error (403 / 429) */
 } ytsim_fault_kind_t;
 
 /* One fault rule. */
@@ -198,6 +204,10 @@ typedef struct {
     char *tg_username;       /* bot username */
     double tg_chat_per_s;    /* per-chat rate limit */
     double tg_global_per_s;  /* global rate limit */
+    int64_t *tg_blocked;     /* chats that blocked the bot (403) */
+    size_t n_tg_blocked;     /* count */
+    int64_t *tg_migrated;    /* pairs: group id, supergroup id (400) */
+    size_t n_tg_migrated;    /* pair count */
     char *client_id;         /* OAuth client id */
     char *client_secret;     /* OAuth client secret */
     char **refresh_tokens;   /* valid refresh tokens */

@@ -757,7 +757,7 @@ static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
                            const s_msg_t *m)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
-    if (!scn->truth_chat) {
+    if (!scn->truth_chat || s->load) {
         return;
     }
     ytsim_buf_t row = {0};
@@ -794,6 +794,9 @@ void ytsim_chat_truth_open(ytsim_srv_t *srv)
     mkdir(path, 0755);
     for (size_t i = 0; i < scn->n_streams; i++) {
         ytsim_stream_t *s = &scn->streams[i];
+        if (s->load) {
+            continue;
+        }
         snprintf(path, sizeof path, "%s/truth/chat/%s.tsv", ytsim_out(srv),
                  s->id);
         s->truth = fopen(path, "w");
@@ -825,52 +828,73 @@ void ytsim_chat_truth_close(ytsim_srv_t *srv)
 
 /* ---- tokens -------------------------------------------------------- */
 
+/* Tokens are base64url of: 6 bytes that make them start like the real
+ * ones ("0ofMyANY" live, "op2w0wRy" replay), the payload (magic, mode,
+ * video id, position, check byte) and the real trailer 82 01 02 08 T where
+ * T = 1 for all messages ("Live chat") and 4 for "Top chat". */
+static const unsigned char s_live_head[6] = {0xd2, 0x87, 0xcc,
+                                             0xc8, 0x03, 0x58};
+static const unsigned char s_replay_head[6] = {0xa2, 0x9d, 0xb0,
+                                               0xd3, 0x04, 0x72};
+
 void ytsim_chat_token(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
                       uint32_t pos)
 {
-    unsigned char p[20];
-    p[0] = 0x59;
-    p[1] = (unsigned char)mode;
-    memcpy(p + 2, s->id, 11);
-    p[13] = (unsigned char)(pos >> 24);
-    p[14] = (unsigned char)(pos >> 16);
-    p[15] = (unsigned char)(pos >> 8);
-    p[16] = (unsigned char)pos;
+    unsigned char p[29];
+    bool replay = mode == 'R' || mode == 'r';
+    memcpy(p, replay ? s_replay_head : s_live_head, 6);
+    unsigned char *q = p + 6;
+    q[0] = 0x59;
+    q[1] = (unsigned char)mode;
+    memcpy(q + 2, s->id, 11);
+    q[13] = (unsigned char)(pos >> 24);
+    q[14] = (unsigned char)(pos >> 16);
+    q[15] = (unsigned char)(pos >> 8);
+    q[16] = (unsigned char)pos;
     unsigned char x = 0xa5;
     for (int i = 0; i < 17; i++) {
-        x = (unsigned char)(x * 31 + p[i]);
+        x = (unsigned char)(x * 31 + q[i]);
     }
-    p[17] = x;
-    ytsim_buf_puts(b, mode == 'R' ? "op2w0wR" : "0ofMyAN");
-    ytsim_buf_b64(b, p, 18, true, false);
+    q[17] = x;
+    unsigned char *t = q + 18;
+    t[0] = 0x82;
+    t[1] = 0x01;
+    t[2] = 0x02;
+    t[3] = 0x08;
+    t[4] = (mode == 'T' || mode == 'r') ? 0x04 : 0x01;
+    ytsim_buf_b64(b, p, sizeof p, true, false);
 }
 
 bool ytsim_chat_token_parse(const char *tok, char *vid, char *mode,
                             uint32_t *pos)
 {
-    if (!tok || strlen(tok) < 8 || strlen(tok) > 64) {
+    if (!tok || strlen(tok) < 30 || strlen(tok) > 64) {
         return false;
     }
-    if (strncmp(tok, "0ofMyAN", 7) != 0 && strncmp(tok, "op2w0wR", 7) != 0) {
+    unsigned char p[48];
+    long n = ytsim_b64_decode(tok, strlen(tok), p, sizeof p);
+    if (n != 29) {
         return false;
     }
-    unsigned char p[32];
-    long n = ytsim_b64_decode(tok + 7, strlen(tok + 7), p, sizeof p);
-    if (n != 18 || p[0] != 0x59) {
+    const unsigned char *q = p + 6;
+    if (q[0] != 0x59) {
         return false;
     }
     unsigned char x = 0xa5;
     for (int i = 0; i < 17; i++) {
-        x = (unsigned char)(x * 31 + p[i]);
+        x = (unsigned char)(x * 31 + q[i]);
     }
-    if (x != p[17]) {
+    if (x != q[17]) {
         return false;
     }
-    *mode = (char)p[1];
-    memcpy(vid, p + 2, 11);
+    *mode = (char)q[1];
+    memcpy(vid, q + 2, 11);
     vid[11] = '\0';
-    *pos = (uint32_t)p[13] << 24 | (uint32_t)p[14] << 16 |
-           (uint32_t)p[15] << 8 | p[16];
+    *pos = (uint32_t)q[13] << 24 | (uint32_t)q[14] << 16 |
+           (uint32_t)q[15] << 8 | q[16];
+    if (*mode == 'r') {
+        *mode = 'R';
+    }
     return *mode == 'L' || *mode == 'T' || *mode == 'R';
 }
 
@@ -939,7 +963,7 @@ void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
                    top_selected ? ",\"selected\":true" : ",\"selected\":false");
     YB(b, ",\"continuation\":{\"reloadContinuationData\":{"
           "\"continuation\":\"");
-    ytsim_chat_token(b, s, replay ? 'R' : 'T', pos);
+    ytsim_chat_token(b, s, replay ? 'r' : 'T', pos);
     YB(b, "\",\"clickTrackingParams\":\"CDIQxqYCIhMI0PnT9ofQ8QIVZET1BR1eJAnz\"}"
           "},\"accessibility\":{\"accessibilityData\":{\"label\":\"Top chat\"}}"
           ",\"subtitle\":\"Some messages, such as potential spam, may not be "
@@ -1006,6 +1030,18 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         end = pos;
     }
     int tmo = more ? 100 : s_timeout_ms(srv, s);
+    if (!initial) {
+        /* count polls that did not wait (half) the timeoutMs given last */
+        double rt = ytsim_real(srv);
+        pthread_mutex_lock(&s->mu);
+        s->polls++;
+        if (s->last_poll > 0 && rt - s->last_poll < s->last_timeout * 0.5) {
+            s->early_polls++;
+        }
+        s->last_poll = rt;
+        s->last_timeout = tmo / 1000.0;
+        pthread_mutex_unlock(&s->mu);
+    }
     if (initial) {
         YB(b, ",\"contents\":{\"liveChatRenderer\":{");
     } else {
@@ -1023,11 +1059,18 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         ytsim_buf_puts(b, sep ? ",\"actions\":[" : "\"actions\":[");
         sep = true;
         s_msg_t m;
+        bool first = true;
         for (uint32_t i = pos; i < end; i++) {
             s_gen(s, i, epoch, &m);
-            if (i > pos) {
+            if (mode == 'T' && m.kind == K_TEXT &&
+                ytsim_unit(ytsim_hash3(s->vh, i, 0x70)) < 0.1) {
+                /* "Top chat" hides some messages, like potential spam */
+                continue;
+            }
+            if (!first) {
                 YB(b, ",");
             }
+            first = false;
             s_action(b, scn, s, &m, epoch);
             s_truth_served(srv, s, &m);
         }
@@ -1292,7 +1335,7 @@ static void s_api_truth(ytsim_srv_t *srv, ytsim_stream_t *s, const s_msg_t *m,
                         const char *text)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
-    if (!scn->truth_chat || !s_is_item(m->kind)) {
+    if (!scn->truth_chat || s->load || !s_is_item(m->kind)) {
         return;
     }
     /* columns as expected_chat.jq derives them from a Data API answer */

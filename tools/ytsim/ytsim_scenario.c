@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tw_toml.h"
+
 static char *s_dup(const char *s)
 {
     char *p = strdup(s ? s : "");
@@ -181,17 +183,7 @@ void ytsim_scn_default(ytsim_scn_t *scn)
     scn->tg_chats[1] = -1001234567890;
 }
 
-/* ---- TOML loader ------------------------------------------------------
- * Enabled once common/tw_toml.c exists (the parser is written on another
- * branch); until then only the built-in scenario is available. */
-#if defined(__has_include)
-#if __has_include("../../common/tw_toml.c")
-#define YTSIM_HAVE_TOML 1
-#endif
-#endif
-
-#ifdef YTSIM_HAVE_TOML
-#include "tw_toml.h"
+/* ---- TOML loader ------------------------------------------------------ */
 
 static tw_rc_t s_type_err(const tw_toml_t *v, const char *key, const char *want,
                           tw_err_t *err)
@@ -388,10 +380,10 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
     static const struct {
         const char *name;
         ytsim_fault_kind_t kind;
-    } tab[] = {{"5xx", YTSIM_F_5XX},      {"429", YTSIM_F_429},
-               {"slow", YTSIM_F_SLOW},    {"truncate", YTSIM_F_TRUNCATE},
-               {"reset", YTSIM_F_RESET},  {"malformed", YTSIM_F_MALFORMED},
-               {"outage", YTSIM_F_OUTAGE}};
+    } tab[] = {{"5xx", YTSIM_F_5XX},       {"429", YTSIM_F_429},
+               {"slow", YTSIM_F_SLOW},     {"truncate", YTSIM_F_TRUNCATE},
+               {"reset", YTSIM_F_RESET},   {"malformed", YTSIM_F_MALFORMED},
+               {"outage", YTSIM_F_OUTAGE}, {"quota", YTSIM_F_QUOTA}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {
             *ok = true;
@@ -454,11 +446,40 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
             tw_toml_pos(t, &line, &col);
             tw_err_setpos(err, line, col,
                           "fault.kind: unknown kind \"%s\" (5xx, 429, slow, "
-                          "truncate, reset, malformed, outage)",
+                          "truncate, reset, malformed, outage, quota)",
                           kind);
             return TW_ERR_CONFIG;
         }
     }
+    return TW_OK;
+}
+
+/* Reads an optional array of integers. */
+static tw_rc_t s_int_list(const tw_toml_t *t, const char *key, int64_t **out,
+                          size_t *n, tw_err_t *err)
+{
+    const tw_toml_t *v = tw_toml_get(t, key);
+    if (!v) {
+        return TW_OK;
+    }
+    if (tw_toml_type(v) != TW_TOML_ARRAY) {
+        return s_type_err(v, key, "an array of integers", err);
+    }
+    int64_t *a = calloc(tw_toml_len(v) + 1, sizeof *a);
+    if (!a) {
+        abort();
+    }
+    for (size_t i = 0; i < tw_toml_len(v); i++) {
+        const tw_toml_t *e = tw_toml_at(v, i);
+        if (tw_toml_type(e) != TW_TOML_INTEGER) {
+            free(a);
+            return s_type_err(e, key, "integers", err);
+        }
+        a[i] = tw_toml_int(e);
+    }
+    free(*out);
+    *out = a;
+    *n = tw_toml_len(v);
     return TW_OK;
 }
 
@@ -600,6 +621,36 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
             }
         }
     }
+    if (tg) {
+        S_TRY(s_int_list(tg, "blocked", &scn->tg_blocked, &scn->n_tg_blocked,
+                         err));
+        int64_t *mig = NULL;
+        size_t nmig = 0;
+        const tw_toml_t *m = tw_toml_get(tg, "migrated");
+        if (m && tw_toml_type(m) == TW_TOML_ARRAY) {
+            mig = calloc(2 * tw_toml_len(m) + 1, sizeof *mig);
+            if (!mig) {
+                abort();
+            }
+            for (size_t i = 0; i < tw_toml_len(m); i++) {
+                const tw_toml_t *pr = tw_toml_at(m, i);
+                if (tw_toml_type(pr) != TW_TOML_ARRAY || tw_toml_len(pr) != 2 ||
+                    tw_toml_type(tw_toml_at(pr, 0)) != TW_TOML_INTEGER ||
+                    tw_toml_type(tw_toml_at(pr, 1)) != TW_TOML_INTEGER) {
+                    free(mig);
+                    return s_type_err(pr, "migrated",
+                                      "[group id, supergroup id] pairs", err);
+                }
+                mig[2 * nmig] = tw_toml_int(tw_toml_at(pr, 0));
+                mig[2 * nmig + 1] = tw_toml_int(tw_toml_at(pr, 1));
+                nmig++;
+            }
+        } else if (m) {
+            return s_type_err(m, "migrated", "an array", err);
+        }
+        scn->tg_migrated = mig;
+        scn->n_tg_migrated = nmig;
+    }
     const tw_toml_t *oa = tw_toml_get(root, "oauth");
     if (oa) {
         S_TRY(s_str(oa, "client_id", &scn->client_id, err));
@@ -669,16 +720,6 @@ tw_rc_t ytsim_scn_load(ytsim_scn_t *scn, const char *path, tw_err_t *err)
     tw_toml_destroy(&root);
     return rc;
 }
-#else
-tw_rc_t ytsim_scn_load(ytsim_scn_t *scn, const char *path, tw_err_t *err)
-{
-    (void)path;
-    s_scn_defaults(scn);
-    tw_err_set(err, "this ytsim was built without the TOML parser "
-                    "(common/tw_toml.c); use --scenario builtin");
-    return TW_ERR_CONFIG;
-}
-#endif
 
 /* Video ids end in one of 16 characters, channel ids in one of 4. */
 static void s_make_id(uint64_t h, char *out, size_t n, const char *last)
@@ -744,7 +785,8 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
             s->sched = 0;
             s->has_start = true;
             s->start = 0;
-            s->duration = 30 * 86400;
+            s->duration = 86400;
+            s->load = true;
             s->rate = scn->load_rate;
             s->backlog = 0;
             s->max_actions = 100000;
@@ -831,6 +873,8 @@ void ytsim_scn_free(ytsim_scn_t *scn)
     free(scn->api_key);
     free(scn->tg_token);
     free(scn->tg_chats);
+    free(scn->tg_blocked);
+    free(scn->tg_migrated);
     free(scn->tg_username);
     free(scn->client_id);
     free(scn->client_secret);

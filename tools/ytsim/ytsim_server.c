@@ -428,6 +428,36 @@ static void s_fault_body(ytsim_resp_t *rs, const char *ep, int code,
                      reason, status);
 }
 
+/* Answers with the quota error of the endpoint's service. */
+static void s_quota_fault(ytsim_resp_t *rs, const char *ep, int retry_after)
+{
+    ytsim_buf_t *b;
+    if (strncmp(ep, "drive_", 6) == 0) {
+        b = ytsim_resp_json(rs, 403);
+        YB(b, "{\"error\":{\"errors\":[{\"domain\":\"global\",\"reason\":"
+              "\"storageQuotaExceeded\",\"message\":\"The user's Drive "
+              "storage quota has been exceeded.\"}],\"code\":403,\"message\""
+              ":\"The user's Drive storage quota has been exceeded.\"}}");
+    } else if (strncmp(ep, "telegram_", 9) == 0 || strcmp(ep, "token") == 0) {
+        b = ytsim_resp_json(rs, 429);
+        ytsim_buf_printf(b,
+                         "{\"ok\":false,\"error_code\":429,"
+                         "\"description\":\"Too Many Requests: retry "
+                         "after %d\",\"parameters\":{\"retry_after\":%d}}",
+                         retry_after, retry_after);
+        ytsim_resp_header(rs, "Retry-After", "%d", retry_after);
+    } else {
+        b = ytsim_resp_json(rs, 403);
+        YB(b, "{\"error\":{\"code\":403,\"message\":\"The request cannot be "
+              "completed because you have exceeded your <a href=\\\"/youtube/"
+              "v3/getting-started#quota\\\">quota</a>.\",\"errors\":[{"
+              "\"message\":\"The request cannot be completed because you "
+              "have exceeded your <a href=\\\"/youtube/v3/getting-started#"
+              "quota\\\">quota</a>.\",\"domain\":\"youtube.quota\","
+              "\"reason\":\"quotaExceeded\"}]}}");
+    }
+}
+
 /* Applies the first matching fault; returns true when the request must not
  * reach its handler (answered or dropped). *slow_ms and *post get the
  * faults that act after the handler. */
@@ -447,7 +477,8 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
             counted = true;
         }
         double u = ytsim_unit(
-            ytsim_hash3(srv->scn.seed ^ i, ytsim_strhash(rq->ep), c));
+            ytsim_hash3(srv->scn.seed ^ ytsim_strhash(f->endpoint),
+                        ytsim_strhash(rq->ep) ^ (uint64_t)f->kind, c));
         if (f->share < 1.0 && u >= f->share) {
             continue;
         }
@@ -490,6 +521,9 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
         case YTSIM_F_RESET:
         case YTSIM_F_OUTAGE:
             rs->close = true;
+            return true;
+        case YTSIM_F_QUOTA:
+            s_quota_fault(rs, rq->ep, f->retry_after);
             return true;
         }
     }
@@ -727,6 +761,27 @@ static void s_write_streams(ytsim_srv_t *srv)
     rename(tmp, path);
 }
 
+static void s_write_polls(ytsim_srv_t *srv)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/truth/polls.tsv", srv->out);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return;
+    }
+    fputs("video_id\tpolls\tearly_polls\n", f);
+    for (size_t i = 0; i < srv->scn.n_streams; i++) {
+        ytsim_stream_t *s = &srv->scn.streams[i];
+        pthread_mutex_lock(&s->mu);
+        fprintf(f, "%s\t%llu\t%llu\n", s->id, (unsigned long long)s->polls,
+                (unsigned long long)s->early_polls);
+        pthread_mutex_unlock(&s->mu);
+    }
+    fclose(f);
+    rename(tmp, path);
+}
+
 /* Writes quota.tsv (in ytsim_dataapi.c). */
 void ytsim_dataapi_write_quota(ytsim_srv_t *srv);
 
@@ -752,6 +807,7 @@ static void s_flush(ytsim_srv_t *srv)
         pthread_mutex_unlock(&s->mu);
     }
     s_write_streams(srv);
+    s_write_polls(srv);
     ytsim_dataapi_write_quota(srv);
 }
 
@@ -775,10 +831,10 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     }
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
-    static const char *kinds[] = {"5xx",   "429",       "slow",  "truncate",
-                                  "reset", "malformed", "outage"};
+    static const char *kinds[] = {"5xx",   "429",       "slow",   "truncate",
+                                  "reset", "malformed", "outage", "quota"};
     int k = -1;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
             k = i;
         }
@@ -810,9 +866,10 @@ static void s_usage(FILE *f)
 {
     fputs("usage: ytsim --scenario FILE|builtin --listen 127.0.0.1:PORT "
           "--out DIR\n"
+          "       ytsim --check --scenario FILE   (validate and exit)\n"
           "             [--speed X] [--seed N] [--time T] [--threads N]\n"
           "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
-          "             [--quota UNITS]\n"
+          "             [--quota UNITS] [--token-ttl SECONDS]\n"
           "             [--fault ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]]...\n"
           "Simulates YouTube (RSS, web client, Data API), Telegram, Google\n"
           "OAuth and Drive for tests. PORT 0 picks a free port; the first\n"
@@ -848,7 +905,9 @@ int main(int argc, char **argv)
     long load_streams = -1;
     double load_rate = -1;
     long long epoch = -1;
+    bool check = false;
     long long quota = -1;
+    long token_ttl = -1;
     ytsim_fault_t faults[32];
     size_t n_faults = 0;
     for (int i = 1; i < argc; i++) {
@@ -857,6 +916,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return TW_EXIT_OK;
+        }
+        if (strcmp(a, "--check") == 0) {
+            check = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "ytsim: %s needs a value\n", a);
@@ -883,6 +946,8 @@ int main(int argc, char **argv)
             load_streams = strtol(v, &end, 10);
         } else if (strcmp(a, "--load-rate") == 0) {
             load_rate = strtod(v, &end);
+        } else if (strcmp(a, "--token-ttl") == 0) {
+            token_ttl = strtol(v, &end, 10);
         } else if (strcmp(a, "--quota") == 0) {
             quota = strtoll(v, &end, 10);
         } else if (strcmp(a, "--epoch") == 0) {
@@ -910,9 +975,12 @@ int main(int argc, char **argv)
             return TW_EXIT_USAGE;
         }
     }
-    if (!scenario || !listen || !out) {
+    if (!scenario || (!check && (!listen || !out))) {
         s_usage(stderr);
         return TW_EXIT_USAGE;
+    }
+    if (check) {
+        listen = "127.0.0.1:0";
     }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -951,6 +1019,9 @@ int main(int argc, char **argv)
     if (seed >= 0) {
         srv->scn.seed = (uint64_t)seed;
     }
+    if (token_ttl >= 0) {
+        srv->scn.token_ttl = (int)token_ttl;
+    }
     if (quota >= 0) {
         srv->scn.quota_per_day = quota;
     }
@@ -974,13 +1045,16 @@ int main(int argc, char **argv)
     if (load_rate >= 0) {
         srv->scn.load_rate = load_rate;
     }
-    if (srv->scn.load_streams > 0 && load_streams >= 0) {
-        srv->scn.truth_chat = false;
-    }
     if (ytsim_scn_finish(&srv->scn, &err) != TW_OK) {
         fprintf(stderr, "ytsim: %s: %s\n", scenario, err.msg);
         ytsim_scn_free(&srv->scn);
         return TW_EXIT_USAGE;
+    }
+    if (check) {
+        printf("ytsim: scenario ok: %zu channels, %zu streams, %zu faults\n",
+               srv->scn.n_chans, srv->scn.n_streams, srv->scn.n_faults);
+        ytsim_scn_free(&srv->scn);
+        return TW_EXIT_OK;
     }
     if (srv->scn.epoch_now) {
         srv->scn.epoch_usec = (int64_t)time(NULL) * 1000000;

@@ -522,7 +522,23 @@ static void s_initial_data(ytsim_srv_t *srv, ytsim_buf_t *b, ytsim_stream_t *s,
                                                  : "Streamed live on",
                              ts);
         }
-        YB(b, "\"}}},{\"videoSecondaryInfoRenderer\":{\"owner\":{"
+        YB(b, "\"},\"videoActions\":{\"menuRenderer\":{\"topLevelButtons\":[{"
+              "\"segmentedLikeDislikeButtonRenderer\":{\"likeButton\":{"
+              "\"toggleButtonRenderer\":{\"style\":{\"styleType\":\"STYLE_"
+              "TEXT\"},\"isToggled\":false,\"isDisabled\":false,"
+              "\"defaultIcon\":{\"iconType\":\"LIKE\"},\"defaultText\":{");
+        if (s->likes_hidden) {
+            YB(b, "\"simpleText\":\"Like\"}");
+        } else {
+            YB(b, "\"accessibility\":{\"accessibilityData\":{\"label\":\"");
+            s_commas(b, sts.likes);
+            YB(b, " likes\"}},\"simpleText\":\"");
+            s_short(b, sts.likes);
+            YB(b, "\"}");
+        }
+        YB(b, ",\"toggledIcon\":{\"iconType\":\"LIKE\"},\"accessibility\":{"
+              "\"label\":\"like this video\"}}}}}]}}"
+              "}},{\"videoSecondaryInfoRenderer\":{\"owner\":{"
               "\"videoOwnerRenderer\":{\"title\":{\"runs\":[{\"text\":");
         ytsim_buf_jstr(b, scn->chans[s->chan].title);
         YB(b, ",\"navigationEndpoint\":{\"browseEndpoint\":{\"browseId\":\"");
@@ -540,7 +556,7 @@ static void s_initial_data(ytsim_srv_t *srv, ytsim_buf_t *b, ytsim_stream_t *s,
         uint32_t pos = replay ? 0 : ytsim_chat_initial_pos(srv, s, now);
         YB(b, ",\"conversationBar\":{\"liveChatRenderer\":{\"continuations\":"
               "[{\"reloadContinuationData\":{\"continuation\":\"");
-        ytsim_chat_token(b, s, replay ? 'R' : 'T', pos);
+        ytsim_chat_token(b, s, replay ? 'r' : 'T', pos);
         YB(b, "\",\"clickTrackingParams\":\"CDQQxqYCIhMI0PnT9ofQ8QIVZET1BR1e"
               "JAnz\"}}],");
         ytsim_chat_header(b, s, replay, pos, true);
