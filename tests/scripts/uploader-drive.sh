@@ -371,4 +371,8 @@ wait "$D_PID"
 D_PID=""
 ys_stop
 echo "ok worker${W:+ (killed pid $W)}"
+if grep -rl 'Sanitizer\|runtime error' "$T"/*/cli.err "$T"/*/logs \
+    "$T"/*/auth.out 2>/dev/null; then
+    fail "sanitizer report"
+fi
 exit 0

@@ -167,7 +167,7 @@ tw_rc_t uploader_collect(const char *data_dir, const char *date,
         snprintf(rel, sizeof rel, "%s/%s", trees[t], date);
         rc = s_walk(&l, abs, rel, 0, err);
     }
-    if (rc == TW_OK)
+    if (rc == TW_OK && out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, s_cmp);
     for (size_t i = 0; rc == TW_OK && i < out->n; i++)
         rc = s_hash(&out->v[i], err);
