@@ -259,6 +259,20 @@ ntok=$(grep -c '^POST /token' "$C/ys/requests.log")
 [ "$ntok" -gt 1 ] || fail "token not refreshed after 401"
 echo "ok 401 ($n401 x 401, $ntok token requests)"
 
+# --- access tokens are refreshed before they expire (no 401) ------------
+mkdir -p "$T/ttl"
+ys_start "$T/ttl" --token-ttl 2 --fault drive_upload:slow:-1e18:1e18:1:300
+setup ttl
+day "$D1" 2400
+archive || fail "archive with short-lived tokens"
+one_file "$D1"
+ys_stop
+n401=$(grep -c ' 401$' "$C/ys/requests.log")
+ntok=$(grep -c '^POST /token' "$C/ys/requests.log")
+[ "$n401" = 0 ] || fail "$n401 requests with an expired token"
+[ "$ntok" -ge 2 ] || fail "token not refreshed early ($ntok)"
+echo "ok early refresh ($ntok tokens)"
+
 # --- invalid_grant: clear message, one token request, no loop -----------
 mkdir -p "$T/grant"
 ys_start "$T/grant"
@@ -351,11 +365,15 @@ if command -v openssl >/dev/null; then
     echo "ok service account"
 fi
 
-# --- the worker under tubewatchd, killed mid-upload ----------------------
+# --- the worker under tubewatchd: killed mid-upload; notices -------------
 mkdir -p "$T/worker"
 ys_start "$T/worker" --fault drive_upload:slow:-1e18:1e18:1:100
+NOTES=$T/worker/notices.tsv
 setup worker 'archive_at = "00:00"
-restart_delay = "50ms"'
+restart_delay = "50ms"
+env = ["TUBEWATCH_UPLOADER_RETRY_MS=300", "TUBEWATCH_DRIVE_BACKOFF_MS=20"]
+[worker.notifier]
+command = ["'"$(pwd)/$BUILD/tests/notice-sink"'", "'"$NOTES"'"]'
 day "$D1" 1200
 "$TWD" -c "$C/sup.toml" >"$C/daemon.log" 2>&1 &
 D_PID=$!
@@ -363,14 +381,28 @@ wait_for "[ \"\$(phase $D1)\" = session ]" 150 || fail "worker made no session"
 sleep 0.4
 W=$("$TW" -c "$C/sup.toml" status --json 2>/dev/null |
     jq -r '.workers[]? | select(.name == "uploader") | .pid' 2>/dev/null)
-[ -n "$W" ] && [ "$W" != null ] && [ "$W" -gt 0 ] && kill -9 "$W"
+[ -n "$W" ] && [ "$W" != null ] && [ "$W" -gt 0 ] || fail "no uploader pid"
+kill -9 "$W"
 wait_for "[ \"\$(phase $D1)\" = uploaded ]" 300 || fail "worker never finished"
 one_file "$D1"
+# a revoked token: a failure notice; a new token: uploads resume, notice
+printf '{"refresh_token":"1//revoked"}\n' >"$C/secrets/token.json"
+day "$D2" 50
+"$TW" -c "$C/sup.toml" restart uploader >/dev/null 2>&1 || fail "restart"
+wait_for "grep -q '^upload.failed' '$NOTES' 2>/dev/null" 100 ||
+    fail "no upload.failed notice"
+grep 'upload.failed' "$NOTES" | grep -q 'drive-auth' || fail "notice text"
+printf '{"refresh_token":"1//ytsim-refresh-token"}\n' >"$C/secrets/token.json"
+wait_for "[ \"\$(phase $D2)\" = uploaded ]" 150 || fail "no recovery"
+wait_for "grep -q '^upload.done' '$NOTES' 2>/dev/null" 50 ||
+    fail "no upload.done notice"
+one_file "$D2"
+[ "$(grep -c '^upload.failed' "$NOTES")" = 1 ] || fail "failure notified twice"
 kill "$D_PID"
 wait "$D_PID"
 D_PID=""
 ys_stop
-echo "ok worker${W:+ (killed pid $W)}"
+echo "ok worker (killed pid $W; notices: $(cut -f1 "$NOTES" | tr '\n' ' '))"
 if grep -rl 'Sanitizer\|runtime error' "$T"/*/cli.err "$T"/*/logs \
     "$T"/*/auth.out 2>/dev/null; then
     fail "sanitizer report"

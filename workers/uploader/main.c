@@ -29,6 +29,7 @@ typedef struct {
     int minute;           /* archive_at minute */
     const char *tz;       /* supervisor.timezone */
     int64_t retry_ms;     /* current retry delay */
+    int64_t retry_min;    /* first retry delay */
     bool failing;         /* the last pass failed (notified) */
 } s_up_t;
 
@@ -110,7 +111,7 @@ static int64_t s_pass(s_up_t *u)
             s_notice(u, "upload.done", text);
         }
         u->failing = false;
-        u->retry_ms = RETRY_MIN_MS;
+        u->retry_ms = u->retry_min;
         return s_next_run(u, now);
     }
     if (!u->failing) {
@@ -165,6 +166,10 @@ int main(int argc, char **argv)
     int code = TW_EXIT_TEMP;
     tw_err_t err = {0};
     s_up_t u = {.retry_ms = RETRY_MIN_MS};
+    const char *env = getenv("TUBEWATCH_UPLOADER_RETRY_MS"); /* tests */
+    if (env && atoll(env) > 0)
+        u.retry_ms = atoll(env);
+    u.retry_min = u.retry_ms;
     u.w = tw_worker_new("uploader", &code, &err);
     if (!u.w) {
         tw_log_error("unable to start: %s", err.msg);
