@@ -175,8 +175,18 @@ jq -r '.files[] | "\(.path) \(.size) \(.lines) \(.sha256)"' \
     [ "$(stat -c %s "$C/x/$p")" = "$size" ] || fail "size $p"
     cmp -s "$C/x/$p" "$C/data/$p" || fail "content $p"
 done || exit 1
-archive || fail "rerun"
-grep -q '0 zipped, 0 uploaded' "$C/cli.out" || fail "rerun did work"
+"$TW" -c "$C/sup.toml" --json archive >"$C/cli.out" 2>"$C/cli.err" ||
+    fail "rerun"
+jq -e '.ok and .zipped == 0 and .uploaded == 0 and .failed == 0' \
+    "$C/cli.out" >/dev/null || fail "rerun did work: $(cat "$C/cli.out")"
+# busy: --now gives up at once (exit 1), without --now it waits
+flock "$C/state/uploader/lock" sleep 1 &
+L=$!
+wait_for "! flock -n '$C/state/uploader/lock' true" 20 || fail "no lock"
+archive --now
+[ $? = 1 ] || fail "--now while busy"
+archive || fail "waiting for the lock"
+wait $L
 # journal lost but zip and Drive file there: found by name, not re-sent
 rm "$C/state/uploader/uploaded.tsv"
 archive || fail "rerun without journal"
@@ -326,7 +336,7 @@ echo "ok keep_days"
 
 # --- drive-auth (device code), then uploads with the new token ----------
 mkdir -p "$T/device"
-ys_start "$T/device"
+ys_start "$T/device" --fault token:429:-1e18:1e18:0.5:0
 setup device
 rm "$C/secrets/token.json"
 day "$D1" 50
@@ -344,7 +354,9 @@ grep -q 'ytsim-device' "$C/auth.out" "$C/cli.err" && fail "token printed"
 archive || fail "archive with the device token"
 one_file "$D1"
 ys_stop
-echo "ok drive-auth"
+n429=$(grep -c '^POST /token.* 429$' "$C/ys/requests.log")
+[ "$n429" -gt 0 ] || fail "no slow_down (429) seen"
+echo "ok drive-auth ($n429 x 429 while polling)"
 
 # --- service account (JWT bearer) ---------------------------------------
 if command -v openssl >/dev/null; then
