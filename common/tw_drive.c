@@ -547,6 +547,33 @@ tw_rc_t tw_drive_start(tw_drive_t *self, const char *folder_id,
     return rc;
 }
 
+tw_rc_t tw_drive_delete(tw_drive_t *self, const char *file_id, tw_err_t *err)
+{
+    assert(self);
+    assert(file_id);
+    char *id = tw_http_escape(file_id);
+    size_t ulen = strlen(self->api) + (id ? strlen(id) : 0) + 64;
+    char *url = malloc(ulen);
+    if (!id || !url) {
+        free(id);
+        free(url);
+        return TW_ERR_NOMEM;
+    }
+    snprintf(url, ulen, "%s/drive/v3/files/%s?supportsAllDrives=true",
+             self->api, id);
+    free(id);
+    tw_http_req_t req = {.method = "DELETE", .url = url};
+    tw_http_resp_t resp = {0};
+    tw_rc_t rc = s_meta(self, &req, NULL, &resp, NULL, err);
+    if (rc == TW_ERR_HTTP && resp.status == 404) {
+        tw_err_clear(err);
+        rc = TW_OK;
+    }
+    tw_http_resp_clear(&resp);
+    free(url);
+    return rc;
+}
+
 /* Parses a 308's Range header ("bytes=0-LAST"): the next offset. */
 static uint64_t s_next_offset(const char *range)
 {

@@ -83,6 +83,10 @@ tw_rc_t tw_drive_send(tw_drive_t *self, const char *session, const char *path,
                       uint64_t size, const char *md5, tw_drive_file_t *file,
                       tw_err_t *err);
 
+/* Deletes (permanently) the file file_id, e.g. an upload whose
+ * md5Checksum was wrong. TW_OK also when it is already gone (404). */
+tw_rc_t tw_drive_delete(tw_drive_t *self, const char *file_id, tw_err_t *err);
+
 /* Writes the MD5 of the file at path as 32 lower-case hex digits plus NUL
  * into hex and its size into *size (may be NULL). */
 tw_rc_t tw_drive_md5_file(const char *path, char hex[33], uint64_t *size,

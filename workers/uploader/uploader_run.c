@@ -230,6 +230,16 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
             return rc;
         if (rc == TW_ERR_IO && !f.id[0])
             return rc; /* local read error */
+        if (rc == TW_ERR_IO) {
+            /* Drive holds a corrupt copy: remove it so that one good file
+             * remains */
+            tw_err_t derr = {0};
+            tw_log_warn("%s; deleting Drive file %s", err ? err->msg : "",
+                        f.id);
+            if (tw_drive_delete(p->drive, f.id, &derr) != TW_OK)
+                tw_log_warn("unable to delete Drive file %s: %s", f.id,
+                            derr.msg);
+        }
         /* the session is gone, or Drive stored a wrong copy: start over
          * (the lookup first, in case the file is complete after all) */
         tw_log_warn("restarting the upload of %s: %s", name,
