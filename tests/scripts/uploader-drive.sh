@@ -232,6 +232,30 @@ grep -q 'PUT .*upload_id.* 404' "$C/ys/requests.log" || fail "no 404 on the old 
 grep -q 'restarting the upload' "$C/cli.err" || fail "no restart logged"
 echo "ok lost session"
 
+# --- SIGKILL at each step (test hook), then rerun ------------------------
+mkdir -p "$T/steps"
+ys_start "$T/steps"
+setup steps "keep_days = 3"
+day "$D9" 300
+day "$D1" 50
+for pt in zip zipped session sent deleting; do
+    TUBEWATCH_UPLOADER_CRASH_AT=$pt archive
+    rc=$?
+    [ $rc = 137 ] || fail "no crash at $pt (exit $rc)"
+    echo "$pt $(phase "$D9")" >>"$C/phases"
+done
+[ "$(tr '\n' ' ' <"$C/phases")" = "zip  zipped zipped session session sent session deleting uploaded " ] ||
+    fail "phases after the crashes: $(tr '\n' ' ' <"$C/phases")"
+archive || fail "run after the crashes"
+one_file "$D9"
+one_file "$D1"
+[ "$(phase "$D9")" = deleted ] || fail "phase $(phase "$D9")"
+[ -d "$C/data/comments/$D9" ] && fail "old day kept"
+ys_stop
+[ "$(grep -c '^POST /upload/drive/v3/files?uploadType=resumable' "$C/ys/requests.log")" = 2 ] ||
+    fail "sessions started: $(grep -c 'uploadType=resumable' "$C/ys/requests.log")"
+echo "ok steps"
+
 # --- kill -9 at random points, then rerun: exactly one file -------------
 mkdir -p "$T/crash"
 ys_start "$T/crash" --fault drive_upload:slow:-1e18:1e18:1:60

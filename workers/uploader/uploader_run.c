@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,16 @@ typedef struct {
     char folder[256];              /* target folder id, "" until resolved */
     uploader_report_t *rep;        /* what happened */
 } s_pass_t;
+
+/* Test hook: TUBEWATCH_UPLOADER_CRASH_AT=point kills the process with
+ * SIGKILL at that point (zip, zipped, session, sent, deleting), so tests
+ * can prove that a crash at every step is harmless. */
+static void s_crash_point(const char *point)
+{
+    const char *at = getenv("TUBEWATCH_UPLOADER_CRASH_AT");
+    if (at && strcmp(at, point) == 0)
+        raise(SIGKILL);
+}
 
 static void s_fail(s_pass_t *p, const char *date, tw_rc_t rc, const tw_err_t *e)
 {
@@ -135,6 +146,7 @@ static tw_rc_t s_zip(s_pass_t *p, const char *date, const char *zip,
     uploader_entries_free(&e);
     if (rc != TW_OK)
         return rc;
+    s_crash_point("zip");
     char md5[33];
     uint64_t size = 0;
     rc = tw_drive_md5_file(zip, md5, &size, err);
@@ -149,6 +161,7 @@ static tw_rc_t s_zip(s_pass_t *p, const char *date, const char *zip,
     d->session[0] = '\0';
     d->file_id[0] = '\0';
     rc = s_save(p, d, err);
+    s_crash_point("zipped");
     if (rc == TW_OK) {
         p->rep->zipped++;
         tw_log_info("archived %s: %zu files, %" PRIu64 " bytes, md5 %s", date,
@@ -219,13 +232,16 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
             rc = s_save(p, d, err);
             if (rc != TW_OK)
                 return rc;
+            s_crash_point("session");
         }
         char session[2048];
         snprintf(session, sizeof session, "%s", d->session);
         tw_drive_file_t f = {0};
         rc = tw_drive_send(p->drive, session, zip, size, md5, &f, err);
-        if (rc == TW_OK)
+        if (rc == TW_OK) {
+            s_crash_point("sent");
             return s_mark_uploaded(p, date, &f, "resumable upload", err);
+        }
         if (rc != TW_ERR_NOTFOUND && rc != TW_ERR_IO)
             return rc;
         if (rc == TW_ERR_IO && !f.id[0])
@@ -338,6 +354,7 @@ static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
         rc = s_delete_day(p, date, err);
         if (rc != TW_OK)
             return rc;
+        s_crash_point("deleting");
         d->phase = UPLOADER_DELETED;
         rc = s_save(p, d, err);
         if (rc == TW_OK) {
