@@ -116,9 +116,8 @@ static int64_t s_pass(s_up_t *u)
     }
     if (!u->failing) {
         char text[700];
-        snprintf(text, sizeof text,
-                 "Archive upload failed (%s): %s. Retrying with backoff.",
-                 tw_rc_str(rc), err.msg[0] ? err.msg : "see the log");
+        snprintf(text, sizeof text, "%s; retrying with backoff",
+                 err.msg[0] ? err.msg : tw_rc_str(rc));
         s_notice(u, "upload.failed", text);
     }
     u->failing = true;
