@@ -410,11 +410,11 @@ restart_delay = "50ms"
 env = ["TUBEWATCH_UPLOADER_RETRY_MS=300", "TUBEWATCH_DRIVE_BACKOFF_MS=20"]
 [worker.notifier]
 command = ["'"$(pwd)/$BUILD/tests/notice-sink"'", "'"$NOTES"'"]'
-day "$D1" 1200
+day "$D1" 2400
 "$TWD" -c "$C/sup.toml" >"$C/daemon.log" 2>&1 &
 D_PID=$!
 wait_for "[ \"\$(phase $D1)\" = session ]" 150 || fail "worker made no session"
-sleep 0.4
+sleep 0.3
 W=$("$TW" -c "$C/sup.toml" status --json 2>/dev/null |
     jq -r '.workers[]? | select(.name == "uploader") | .pid' 2>/dev/null)
 [ -n "$W" ] && [ "$W" != null ] && [ "$W" -gt 0 ] || fail "no uploader pid"
