@@ -49,7 +49,7 @@ ys_start() {
     dir=$1
     shift
     rm -rf "$dir/ys"
-    "$YTSIM" --scenario builtin --speed 0 --listen "127.0.0.1:${YS_WANT:-0}" \
+    "$YTSIM" --scenario "${YS_SCENARIO:-builtin}" --speed 0 --listen "127.0.0.1:${YS_WANT:-0}" \
         --out "$dir/ys" "$@" >"$dir/ys.log" 2>&1 &
     YS_PID=$!
     wait_for "[ -s '$dir/ys/port' ]" 50 || fail "ytsim did not start"
@@ -382,23 +382,39 @@ n429=$(grep -c '^POST /token.* 429$' "$C/ys/requests.log")
 [ "$n429" -gt 0 ] || fail "no slow_down (429) seen"
 echo "ok drive-auth ($n429 x 429 while polling)"
 
-# --- service account (JWT bearer) ---------------------------------------
+# --- service account (JWT bearer, signature checked by ytsim) -----------
 if command -v openssl >/dev/null; then
     mkdir -p "$T/sa"
-    ys_start "$T/sa"
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-        -out "$T/sa/key.pem" 2>/dev/null || fail "openssl genpkey"
-    jq -n --rawfile k "$T/sa/key.pem" '{type: "service_account",
-        client_email: "tw@proj.iam.gserviceaccount.com", private_key: $k,
-        token_uri: "https://oauth2.googleapis.com/token"}' >"$T/sa/sa.json"
-    chmod 600 "$T/sa/sa.json"
-    SA=$T/sa/sa.json setup sa
-    day "$D1" 50
-    archive || fail "archive as a service account"
-    one_file "$D1"
+    for k in key other; do
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$T/sa/$k.pem" 2>/dev/null || fail "openssl genpkey"
+    done
+    openssl pkey -in "$T/sa/key.pem" -pubout -out "$T/sa/pub.pem" ||
+        fail "openssl pkey"
+    printf '[oauth]\nservice_account = "tw@proj.iam.gserviceaccount.com"\npublic_key = "%s"\n' \
+        "$T/sa/pub.pem" >"$T/sa/scenario.toml"
+    YS_SCENARIO=$T/sa/scenario.toml ys_start "$T/sa"
+    for k in other key; do
+        jq -n --rawfile k "$T/sa/$k.pem" '{type: "service_account",
+            client_email: "tw@proj.iam.gserviceaccount.com", private_key: $k,
+            token_uri: "https://oauth2.googleapis.com/token"}' >"$T/sa/sa.json"
+        chmod 600 "$T/sa/sa.json"
+        SA=$T/sa/sa.json setup "sa-$k"
+        ln -s "$T/sa/ys" "$C/ys"
+        day "$D1" 50
+        archive
+        rc=$?
+        if [ $k = other ]; then
+            [ $rc = 100 ] || fail "JWT signed with a wrong key: exit $rc"
+            grep -q 'service-account assertion' "$C/cli.err" ||
+                fail "no service-account message"
+        else
+            [ $rc = 0 ] || fail "archive as a service account: exit $rc"
+        fi
+    done
     ys_stop
-    grep -q '^POST /token' "$C/ys/requests.log" || fail "no JWT grant"
-    echo "ok service account"
+    one_file "$D1"
+    echo "ok service account (signature verified)"
 fi
 
 # --- the worker under tubewatchd: killed mid-upload; notices -------------
