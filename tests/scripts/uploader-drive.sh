@@ -43,6 +43,9 @@ wait_for() {
 }
 
 [ -x "$YTSIM" ] && [ -x "$TW" ] || { echo "skipped: build first"; exit 77; }
+for tool in curl jq unzip flock md5sum sha256sum; do
+    command -v $tool >/dev/null || { echo "skipped: no $tool"; exit 77; }
+done
 
 # ys_start DIR ARGS...: ytsim on YS_WANT (default 0) with --out DIR/ys
 ys_start() {
