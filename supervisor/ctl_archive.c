@@ -68,6 +68,10 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
         if (rc != TW_OK)
             fprintf(stderr, "tubewatch: archive: %s\n",
                     err.msg[0] ? err.msg : tw_rc_str(rc));
+        else if (!rep.zipped && !rep.uploaded && !rep.deleted)
+            printf("archive: nothing to do%s%s (no data, or already "
+                   "done)\n",
+                   o.only_date ? " for " : "", o.only_date ? o.only_date : "");
     }
     if (rc == TW_ERR_AGAIN && !rep.failed)
         return TW_EXIT_REFUSED; /* busy with --now */
