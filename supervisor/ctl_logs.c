@@ -84,7 +84,15 @@ static off_t s_tail_start(int fd, off_t size, long n)
 
 static bool s_open(s_follow_t *f, long tail_lines)
 {
-    f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    /* A rotation renames NAME.log and creates it again at once: retry
+     * briefly when we hit that gap. */
+    for (int tries = 0; tries < 50; tries++) {
+        f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (f->fd >= 0 || errno != ENOENT)
+            break;
+        struct timespec gap = {0, 2 * 1000 * 1000};
+        nanosleep(&gap, NULL);
+    }
     if (f->fd < 0)
         return false;
     struct stat st;

@@ -41,7 +41,8 @@ static bool s_valid_name(const char *s)
 {
     const char *at = strchr(s, '@');
     size_t n = at ? (size_t)(at - s) : strlen(s);
-    if (n == 0 || n >= 32)
+    /* Worker names: 64 bytes (tw_cfg); templates: 31 (sup_daemon). */
+    if (n == 0 || n > (at ? 31u : 64u))
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];

@@ -111,6 +111,13 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
 {
     for (size_t i = 0; i < cfg->nworkers; i++) {
         const tw_cfg_worker_t *w = &cfg->workers[i];
+        if (w->is_template && strlen(w->name) > 31) {
+            tw_err_set(err,
+                       "worker.%s: a template name may have at most 31 "
+                       "bytes",
+                       w->name);
+            return TW_ERR_CONFIG;
+        }
         for (size_t j = 0; j < w->after.len; j++) {
             const tw_cfg_worker_t *d = tw_cfg_worker(cfg, w->after.v[j]);
             if (!d) {
@@ -1391,9 +1398,7 @@ static void s_teardown(sup_t *s)
         free(c);
     }
     s->nkids = 0;
-    if (s->logger)
-        sup_logger_flush(s->logger, 5000);
-    sup_logger_destroy(&s->logger);
+    sup_logger_destroy(&s->logger, 5000);
     if (s->ctl)
         zmq_close(s->ctl);
     if (s->wsock)
@@ -1467,6 +1472,7 @@ int sup_daemon_run(const char *config_path)
     s.ready_sent = true;
     s_notify_status(&s);
 
+    int exit_code = TW_EXIT_OK;
     for (;;) {
         s_tick(&s);
         if (s.shutting_down && s_all_down(&s))
@@ -1497,6 +1503,7 @@ int sup_daemon_run(const char *config_path)
             if (zmq_errno() == EINTR)
                 continue;
             tw_log_error("unable to poll: %s", zmq_strerror(zmq_errno()));
+            exit_code = TW_EXIT_TEMP;
             break;
         }
         /* Logs first, so a worker's last words precede its exit note. */
@@ -1514,7 +1521,8 @@ int sup_daemon_run(const char *config_path)
     }
     s_write_status_file(&s);
     sd_notify(0, "STOPPING=1");
-    tw_log_info("all workers stopped");
+    if (exit_code == TW_EXIT_OK)
+        tw_log_info("all workers stopped");
     s_teardown(&s);
-    return TW_EXIT_OK;
+    return exit_code;
 }

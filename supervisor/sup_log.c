@@ -52,6 +52,7 @@ struct sup_logger {
     uint32_t keep;       /* rotated files kept */
     int quit;            /* stop once everything is written */
     int busy;            /* writer is writing outside the lock */
+    int finished;        /* the writer thread has returned */
     char out[SUP_LOG_BUF_CAP + 256]; /* writer's copy of one buffer */
 };
 
@@ -194,11 +195,13 @@ static void *s_writer(void *arg)
         }
         if (did)
             continue;
-        pthread_cond_broadcast(&lg->idle);
         if (lg->quit)
             break;
+        pthread_cond_broadcast(&lg->idle);
         pthread_cond_wait(&lg->work, &lg->mu);
     }
+    lg->finished = 1;
+    pthread_cond_broadcast(&lg->idle);
     pthread_mutex_unlock(&lg->mu);
     return NULL;
 }
@@ -253,17 +256,43 @@ sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size, uint32_t keep,
     return self;
 }
 
-void sup_logger_destroy(sup_logger_t **self_p)
+static struct timespec s_deadline(int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    return until;
+}
+
+bool sup_logger_destroy(sup_logger_t **self_p, int timeout_ms)
 {
     if (!self_p || !*self_p)
-        return;
+        return true;
     sup_logger_t *self = *self_p;
+    *self_p = NULL;
+    struct timespec until = s_deadline(timeout_ms);
     pthread_mutex_lock(&self->mu);
     for (sup_log_t *l = self->logs; l; l = l->next)
         l->closing = 1;
     self->quit = 1;
     pthread_cond_signal(&self->work);
+    int rc = 0;
+    while (!self->finished && rc == 0)
+        rc = pthread_cond_timedwait(&self->idle, &self->mu, &until);
+    bool finished = self->finished;
     pthread_mutex_unlock(&self->mu);
+    if (!finished) {
+        /* The writer is stuck in the kernel (hung disk): abandon it rather
+         * than hang the caller, which is about to exit. */
+        tw_log_error("log writer stuck; %d ms passed, giving up on it",
+                     timeout_ms);
+        return false;
+    }
     pthread_join(self->thread, NULL);
     while (self->logs) {
         sup_log_t *l = self->logs;
@@ -274,7 +303,7 @@ void sup_logger_destroy(sup_logger_t **self_p)
     pthread_cond_destroy(&self->work);
     pthread_cond_destroy(&self->idle);
     free(self);
-    *self_p = NULL;
+    return true;
 }
 
 void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size, uint32_t keep)
@@ -300,14 +329,7 @@ static int s_pending(sup_logger_t *self)
 bool sup_logger_flush(sup_logger_t *self, int timeout_ms)
 {
     assert(self);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = s_deadline(timeout_ms);
     pthread_mutex_lock(&self->mu);
     pthread_cond_signal(&self->work);
     int rc = 0;
@@ -351,8 +373,8 @@ void sup_log_close(sup_log_t **self_p)
     if (!self_p || !*self_p)
         return;
     sup_log_t *self = *self_p;
-    while (sup_log_drain(self, SIZE_MAX) > 0)
-        ;
+    /* Bounded: a stray writer could keep the pipe full forever. */
+    sup_log_drain(self, 1024 * 1024);
     sup_logger_t *lg = self->lg;
     pthread_mutex_lock(&lg->mu);
     self->closing = 1;

@@ -1,6 +1,8 @@
 /* End-to-end tests of tubewatchd and tubewatch: real daemon, real
  * processes (tw-test-worker), observable behaviour only. */
 #include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,6 +429,197 @@ START_TEST(test_events_published)
 }
 END_TEST
 
+typedef struct {
+    const char *name; /* worker */
+} s_drop_t;
+
+static bool s_dropped(void *arg)
+{
+    return s_int(((s_drop_t *)arg)->name, "log_dropped") > 0;
+}
+
+START_TEST(test_stuck_log_disk_drops_lines_not_the_loop)
+{
+    e2e_sup_init(&s_t, "[worker.burst]\ncommand = [\"@W\", \"lines\", "
+                       "\"5000\", \"0\"]\n");
+    /* A FIFO nobody reads: opening it blocks the writer like a hung disk. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/logs", s_t.dir);
+    ck_assert_int_eq(mkdir(path, 0750), 0);
+    snprintf(path, sizeof path, "%s/logs/burst.log", s_t.dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert(e2e_sup_start(&s_t));
+    s_drop_t d = {"burst"};
+    ck_assert(tw_test_wait_until(s_dropped, &d, 5000));
+    ck_assert(s_wait_events("burst", "printed", 1, 5000));
+    for (int i = 0; i < 10; i++) {
+        int64_t t0 = tw_test_now_ms();
+        json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"status\"}");
+        ck_assert_ptr_nonnull(r);
+        json_decref(r);
+        ck_assert_int_lt(tw_test_now_ms() - t0, 1000);
+    }
+    /* The disk comes back: the writer fills the FIFO, rotates it away and
+     * reports the gap in the new file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(fd, 0);
+    static const char report[] = "lines dropped (log buffer full)";
+    static char fifo[1 << 20];
+    size_t have = 0;
+    int64_t idle_since = tw_test_now_ms();
+    while (tw_test_now_ms() - idle_since < 500) {
+        ssize_t n = read(fd, fifo + have, sizeof fifo - 1 - have);
+        if (n > 0) {
+            have += (size_t)n;
+            idle_since = tw_test_now_ms();
+        } else {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    close(fd);
+    fifo[have] = '\0';
+    bool seen = strstr(fifo, report) != NULL;
+    const char *logs[] = {"logs", "burst", "-n", "100000", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, logs), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/cli.out", s_t.dir);
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512], last[512] = "";
+    while (fgets(line, sizeof line, f)) {
+        seen = seen || strstr(line, report);
+        snprintf(last, sizeof last, "%s", line);
+    }
+    fclose(f);
+    ck_assert_msg(seen, "no drop report; last line: %s", last);
+}
+END_TEST
+
+START_TEST(test_logs_follow_across_rotation)
+{
+    e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
+                       "\"6000\", \"150\"]\n");
+    ck_assert(e2e_sup_start(&s_t));
+    char out[400];
+    snprintf(out, sizeof out, "%s/follow.out", s_t.dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        execl(s_t.cli, s_t.cli, "-c", s_t.cfg, "logs", "-f", "-n", "100000",
+              "talk", (char *)NULL);
+        _exit(127);
+    }
+    /* Until the worker printed everything, then a little longer. */
+    ck_assert(e2e_sup_wait_state(&s_t, "talk", "running", 5000));
+    int64_t until = tw_test_now_ms() + 15000;
+    long next = 1;
+    while (next <= 6000 && tw_test_now_ms() < until) {
+        FILE *f = fopen(out, "r");
+        next = 1;
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "Z line ");
+            if (!p)
+                continue;
+            long v = atol(p + 7);
+            ck_assert_msg(v == next, "line %ld where %ld was due", v, next);
+            next++;
+        }
+        if (f)
+            fclose(f);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    ck_assert_int_eq(next, 6001);
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/logs/talk.log.2", s_t.dir);
+    ck_assert_int_eq(stat(path, &st), 0); /* it did rotate, twice */
+}
+END_TEST
+
+/* Reads /proc/PID/FILE into buf (NULs turned into newlines). */
+static size_t s_proc(pid_t pid, const char *file, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\0')
+            buf[i] = '\n';
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+START_TEST(test_child_clean_slate)
+{
+    e2e_sup_init(&s_t, "[worker.s]\ncommand = [\"@W\", \"silent\"]\n"
+                       "open_files = 77\nmemory_limit = \"1GiB\"\n"
+                       "ready_timeout = \"0s\"\n");
+    setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
+    bool started = e2e_sup_start(&s_t);
+    unsetenv("NOTIFY_SOCKET");
+    ck_assert(started);
+    ck_assert(e2e_sup_wait_state(&s_t, "s", "running", 5000));
+    pid_t pid = e2e_sup_pid(&s_t, "s");
+    ck_assert(s_wait_events("s", "start", 1, 3000));
+    static char buf[65536];
+    ck_assert_uint_gt(s_proc(pid, "environ", buf, sizeof buf), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_WORKER=s\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_INSTANCE=\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_EPOCH="));
+    char want[512];
+    snprintf(want, sizeof want, "TUBEWATCH_CONFIG=%s\n", s_t.cfg);
+    ck_assert_ptr_nonnull(strstr(buf, want));
+    snprintf(want, sizeof want, "TUBEWATCH_SUP_ENDPOINT=ipc://%s/run/sup.sock",
+             s_t.dir);
+    ck_assert_ptr_nonnull(strstr(buf, want));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_STATE_DIR="));
+    ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_DATA_DIR="));
+    ck_assert_ptr_null(strstr(buf, "NOTIFY_SOCKET="));
+    /* Nothing blocked or ignored, a session of its own, fds 0-2 only. */
+    s_proc(pid, "status", buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "SigBlk:\t0000000000000000"));
+    ck_assert_ptr_nonnull(strstr(buf, "SigIgn:\t0000000000000000"));
+    ck_assert_int_eq(getsid(pid), pid);
+    char fddir[64];
+    snprintf(fddir, sizeof fddir, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(fddir);
+    ck_assert_ptr_nonnull(d);
+    int nfds = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.')
+            nfds++;
+    }
+    closedir(d);
+    ck_assert_int_eq(nfds, 3);
+    s_proc(pid, "limits", buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "Max open files            77"));
+    ck_assert_ptr_nonnull(strstr(buf, "Max address space         1073741824"));
+    /* check-config: 0 for a valid file, 100 with the problems otherwise. */
+    const char *ok[] = {"check-config", s_t.cfg, NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, ok), 0);
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/bad.toml", s_t.dir);
+    FILE *f = fopen(bad, "w");
+    fputs("[worker.x]\nrestart = 5\n", f);
+    fclose(f);
+    const char *nok[] = {"check-config", bad, NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, nok), 100);
+}
+END_TEST
+
 Suite *e2e_supervisor_suite(void)
 {
     Suite *s = suite_create("e2e_supervisor");
@@ -446,6 +639,9 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_sigkill_daemon_leaves_no_worker);
     tcase_add_test(tc, test_permissions_and_second_daemon);
     tcase_add_test(tc, test_events_published);
+    tcase_add_test(tc, test_stuck_log_disk_drops_lines_not_the_loop);
+    tcase_add_test(tc, test_logs_follow_across_rotation);
+    tcase_add_test(tc, test_child_clean_slate);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,6 +37,10 @@ curl -s "$YS_URL/youtube/v3/videos?part=id&id=$D,$P,AAAAAAAAAAA&key=ytsim-api-ke
     fail "deleted/private/unknown ids not omitted"
 curl -s "$YS_URL/youtube/v3/videos?part=id&id=x" | jq -e '.error.code == 403' \
     >/dev/null || fail "missing key"
+curl -s "$YS_URL/ytsim/status" >"$T/st"
+jq -e --arg d "$D" '.now == 70 and (.streams | length == 8) and
+    (.streams[] | select(.video_id == $d) | .state == "deleted")' "$T/st" \
+    >/dev/null || fail "/ytsim/status"
 ytsim_stop
 grep -q "^GET /feeds/videos.xml?channel_id=$C 304\$" "$YS_OUT/requests.log" ||
     fail "304 not logged"

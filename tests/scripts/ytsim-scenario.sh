@@ -40,6 +40,7 @@ start = 10
 duration = 100
 views = 42
 likes_hidden = true
+viewers_curve = [[0, 100], [30, 400], [60, 0]]
 
 [[channel.stream]]
 id = "ABCDEFGHIJK"
@@ -72,9 +73,12 @@ awk -F '\t' '$1 == "ABCDEFGHIJK" && $4 == "upcoming"' "$YS_OUT/truth/streams.tsv
 code=$(curl -s -o /dev/null -D "$T/h" -w '%{http_code}' "$YS_URL/feeds/videos.xml?channel_id=UCabcdefghijklmnopqrstuv")
 [ "$code" = 429 ] || fail "TOML fault not applied ($code)"
 grep -qi '^retry-after: 9' "$T/h" || fail "retry_after from TOML"
-curl -s "$YS_URL/youtube/v3/videos?part=statistics&id=abcdefghijk&key=k" >"$T/v"
+curl -s "$YS_URL/youtube/v3/videos?part=statistics,liveStreamingDetails&id=abcdefghijk&key=k" >"$T/v"
 jq -e '.items[0].statistics | (has("likeCount") | not) and .viewCount != "0"' "$T/v" \
     >/dev/null || fail "likes_hidden / views"
+# 40 s after the start: 400 + (10/30) * (0 - 400)
+jq -e '.items[0].liveStreamingDetails.concurrentViewers == "267"' "$T/v" \
+    >/dev/null || fail "viewers_curve: $(jq -c .items[0].liveStreamingDetails "$T/v")"
 curl -s "$YS_URL/channels/x" >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' "$YS_URL/@simone")
 [ "$code" = 200 ] || fail "handle page"

@@ -46,6 +46,9 @@ jq -e '.playabilityStatus.status == "LIVE_STREAM_OFFLINE" and .videoDetails.isUp
 jq -e '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems | map(.title) == ["Top chat", "Live chat"]' \
     "$T/id-$LIVE.json" >/dev/null || fail "sub menu items"
 
+jq -e --arg u "$UPC" '[.. | objects | select(.videoId? == $u) | .upcomingEventData.startTime | strings] | length == 1' \
+    "$T/id-$ENDED.json" >/dev/null || fail "no upcomingEventData for $UPC in the sidebar"
+
 # --- live chat (get_live_chat) ------------------------------------------
 items='.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems'
 LTOK=$(jq -r "$items[1].continuation.reloadContinuationData.continuation" "$T/id-$LIVE.json")

@@ -10,6 +10,9 @@
  *   spawn TMPL INST MS    HELLO, asks for TMPL@INST in MS ms, then as ready
  *   exit-on-stop CODE     HELLO, heartbeats, exits CODE on stop
  *   stream VIDEO          HELLO, one stream.event (live), then as ready
+ *   lines N US            HELLO, prints "line 000001" ... "line N", one
+ *                         every US microseconds, then as ready (event
+ *                         "printed" when done)
  * With TW_TEST_DIR set, appends "start PID EPOCH REAL_US MONO_US" and
  * "exit PID REAL_US MONO_US" lines to TW_TEST_DIR/NAME.events, and
  * grandchildren pids to TW_TEST_DIR/NAME.grandchildren. */
@@ -167,6 +170,17 @@ int main(int argc, char **argv)
         ev.actual_start_us.set = true;
         ev.actual_start_us.v = s_real_us();
         tw_worker_stream_event(w, &ev);
+    }
+    if (strcmp(mode, "lines") == 0 && argc > 3) {
+        long n = atol(argv[2]), us = atol(argv[3]);
+        for (long i = 1; i <= n; i++) {
+            printf("line %06ld\n", i);
+            fflush(stdout);
+            struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+            nanosleep(&ts, NULL);
+        }
+        s_event("events", "printed %ld %" PRId64 " %" PRId64 "\n",
+                (long)getpid(), s_real_us(), s_mono_us());
     }
     int code = 0;
     if (strcmp(mode, "ignore-term") == 0)

@@ -442,7 +442,7 @@ START_TEST(test_log_lines_and_rotation)
 
     sup_log_close(&l);
     ck_assert_ptr_null(l);
-    sup_logger_destroy(&lg);
+    ck_assert(sup_logger_destroy(&lg, 5000));
     ck_assert_ptr_null(lg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

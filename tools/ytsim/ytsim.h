@@ -97,6 +97,8 @@ typedef struct {
     double sticker;    /* Super Stickers */
     double membership; /* new members / milestones */
     double gift;       /* gifted memberships */
+    double other;      /* placeholders, engagement messages, pinned
+                          banners, replaced items */
     double deletion;   /* a moderator deletes one earlier message */
     double ban;        /* a moderator removes an author's messages */
 } ytsim_mix_t;
@@ -144,6 +146,8 @@ typedef struct {
     bool comments_disabled; /* commentCount absent */
     uint64_t viewers_peak;  /* peak concurrent viewers */
     bool load;              /* load-mode stream: no truth files */
+    double *curve;          /* viewers curve: pairs (s after start, n) */
+    size_t n_curve;         /* pair count; 0 = the default shape */
     /* runtime */
     uint64_t vh;             /* hash of the id */
     char chat_id[128];       /* activeLiveChatId */

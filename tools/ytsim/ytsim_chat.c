@@ -18,6 +18,10 @@ enum {
     K_GIFT,
     K_DELETE,
     K_BAN,
+    K_PLACEHOLDER, /* "other" item: liveChatPlaceholderItemRenderer */
+    K_ENGAGE,      /* "other" item: viewer engagement message */
+    K_BANNER,      /* action: addBannerToLiveChatCommand (pinned message) */
+    K_REPLACE,     /* action: replaceChatItemAction with a placeholder */
 };
 
 /* Run types of a message. */
@@ -171,6 +175,11 @@ static const struct {
 };
 #define N_AMOUNTS (sizeof s_amounts / sizeof s_amounts[0])
 
+/* The text of viewer engagement messages. */
+#define ENGAGE_TEXT                                                            \
+    "Welcome to live chat! Remember to guard your privacy and abide by our "   \
+    "community guidelines."
+
 /* Time of item i (strictly increasing in i). */
 static double s_item_time(const ytsim_stream_t *s, uint32_t i)
 {
@@ -238,6 +247,9 @@ static int s_kind(const ytsim_stream_t *s, uint32_t i)
     if (i == 0) {
         return K_TEXT;
     }
+    if (u < (acc += m->other)) {
+        return K_PLACEHOLDER + (int)(ytsim_hash3(s->vh, i, 0x0e) % 4);
+    }
     if (u < (acc += m->deletion)) {
         return K_DELETE;
     }
@@ -246,7 +258,8 @@ static int s_kind(const ytsim_stream_t *s, uint32_t i)
 
 static bool s_is_item(int kind)
 {
-    return kind != K_DELETE && kind != K_BAN;
+    return kind != K_DELETE && kind != K_BAN && kind != K_BANNER &&
+           kind != K_REPLACE;
 }
 
 /* True when item i is missing from the replay. */
@@ -308,7 +321,8 @@ static void s_gen(const ytsim_stream_t *s, uint32_t i, int64_t epoch_usec,
         m->member_months = months[ytsim_rng_below(&r, 5)];
     }
     int nruns = 1 + (int)ytsim_rng_below(&r, 3);
-    if (m->kind == K_STICKER || m->kind == K_GIFT) {
+    if (m->kind == K_STICKER || m->kind == K_GIFT || m->kind == K_PLACEHOLDER ||
+        m->kind == K_ENGAGE) {
         nruns = 0;
     }
     if (m->kind == K_MEMBER) {
@@ -348,7 +362,7 @@ static void s_gen(const ytsim_stream_t *s, uint32_t i, int64_t epoch_usec,
     m->amount = (int)ytsim_rng_below(&r, N_AMOUNTS);
     m->gift_count = 1 + (int)ytsim_rng_below(&r, 20);
     m->redemption = ytsim_rng_below(&r, 2) == 0;
-    if (m->kind == K_DELETE || m->kind == K_BAN) {
+    if (m->kind == K_DELETE || m->kind == K_BAN || m->kind == K_REPLACE) {
         uint32_t back = 1 + ytsim_rng_below(&r, i < 20 ? i : 20);
         m->target = i - back;
         for (int k = 0;
@@ -599,6 +613,16 @@ static void s_renderer(ytsim_buf_t *b, const ytsim_scn_t *scn,
                   "announcement_artwork.png\"}]}}}");
         }
         break;
+    case K_PLACEHOLDER:
+        YB(b, "{\"liveChatPlaceholderItemRenderer\":{");
+        s_common_head(b, m);
+        break;
+    case K_ENGAGE:
+        YB(b, "{\"liveChatViewerEngagementMessageRenderer\":{");
+        s_common_head(b, m);
+        YB(b, ",\"icon\":{\"iconType\":\"YOUTUBE_ROUND\"},\"message\":{"
+              "\"runs\":[{\"text\":\"" ENGAGE_TEXT "\"}]}");
+        break;
     default:
         break;
     }
@@ -630,6 +654,45 @@ static int s_action(ytsim_buf_t *b, const ytsim_scn_t *scn,
             ytsim_buf_puts(b, t.author_id);
         }
         YB(b, "\"}}");
+        return 1;
+    }
+    if (m->kind == K_REPLACE) {
+        s_msg_t t;
+        s_gen(s, m->target, epoch, &t);
+        YB(b, "{\"replaceChatItemAction\":{\"targetItemId\":\"");
+        ytsim_buf_puts(b, t.id);
+        YB(b, "\",\"replacementItem\":{\"liveChatPlaceholderItemRenderer\":{");
+        s_common_head(b, &t);
+        YB(b, "}}}}");
+        return 1;
+    }
+    if (m->kind == K_BANNER) {
+        /* a pinned message: a text renderer that is not a chat item */
+        const ytsim_channel_t *c = &scn->chans[s->chan];
+        YB(b, "{\"addBannerToLiveChatCommand\":{\"bannerRenderer\":{"
+              "\"liveChatBannerRenderer\":{\"header\":{"
+              "\"liveChatBannerHeaderRenderer\":{\"icon\":{\"iconType\":"
+              "\"KEEP\"},\"text\":{\"runs\":[{\"text\":\"Pinned by \"},{"
+              "\"text\":");
+        ytsim_buf_jstr(b, c->title);
+        YB(b, "}]}}},\"contents\":{\"liveChatTextMessageRenderer\":{"
+              "\"message\":");
+        s_runs(b, m, c->id);
+        YB(b, ",\"authorName\":{\"simpleText\":");
+        ytsim_buf_jstr(b, c->title);
+        YB(b, "},\"authorPhoto\":");
+        s_photo(b, c->id);
+        YB(b, ",");
+        s_common_head(b, m);
+        YB(b, ",\"authorBadges\":[{\"liveChatAuthorBadgeRenderer\":{\"icon\":"
+              "{\"iconType\":\"OWNER\"},\"tooltip\":\"Owner\","
+              "\"accessibility\":{\"accessibilityData\":{\"label\":"
+              "\"Owner\"}}}}],\"authorExternalChannelId\":\"");
+        ytsim_buf_puts(b, c->id);
+        YB(b, "\"}},\"actionId\":\"");
+        ytsim_buf_puts(b, m->id);
+        YB(b, "\",\"viewerIsCreator\":false,\"targetId\":\"live-chat-banner\","
+              "\"isStackable\":false}}}}");
         return 1;
     }
     YB(b, "{\"addChatItemAction\":{\"item\":");
@@ -676,8 +739,9 @@ static int s_action(ytsim_buf_t *b, const ytsim_scn_t *scn,
 
 static const char *s_kind_name(const s_msg_t *m)
 {
-    static const char *names[] = {"text", "superchat", "sticker", "membership",
-                                  "gift", "deleted",   "ban"};
+    static const char *names[] = {"text",  "superchat", "sticker", "membership",
+                                  "gift",  "deleted",   "ban",     "other",
+                                  "other", "banner",    "replace"};
     return names[m->kind];
 }
 
@@ -694,6 +758,8 @@ static void s_truth_text(ytsim_buf_t *b, const ytsim_scn_t *scn,
             ytsim_buf_puts(&t, scn->chans[s->chan].title);
             YB(&t, " memberships");
         }
+    } else if (m->kind == K_ENGAGE) {
+        YB(&t, ENGAGE_TEXT);
     } else if (m->kind == K_MEMBER && !m->milestone) {
         YB(&t, "Welcome to ");
         ytsim_buf_puts(&t, scn->chans[s->chan].title);
@@ -717,9 +783,13 @@ static void s_truth_row(ytsim_buf_t *b, const ytsim_scn_t *scn,
     YB(b, "\t");
     ytsim_buf_puts(b, s_kind_name(m));
     YB(b, "\t");
-    ytsim_buf_tsv(b, m->author_id);
-    YB(b, "\t");
-    ytsim_buf_tsv(b, m->author_name);
+    if (m->kind != K_PLACEHOLDER && m->kind != K_ENGAGE) {
+        ytsim_buf_tsv(b, m->author_id);
+        YB(b, "\t");
+        ytsim_buf_tsv(b, m->author_name);
+    } else {
+        YB(b, "\t");
+    }
     YB(b, "\t");
     ytsim_buf_i64(b, m->usec);
     YB(b, "\t");
@@ -766,7 +836,7 @@ static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
         if (s_is_item(m->kind) && s->truth) {
             s_truth_row(&row, scn, s, m);
             fwrite(row.p, 1, row.len, s->truth);
-        } else if (!s_is_item(m->kind) && s->truth_del) {
+        } else if ((m->kind == K_DELETE || m->kind == K_BAN) && s->truth_del) {
             s_msg_t t;
             s_gen(s, m->target, ytsim_wall_usec(srv, 0), &t);
             ytsim_buf_i64(&row, m->usec);
@@ -1390,13 +1460,25 @@ int ytsim_chat_api_response(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
               "]}}");
         return 403;
     }
-    uint32_t end = avail;
-    if (end > pos && end - pos > max) {
-        end = pos + max;
+    /* items first: web client noise has no Data API counterpart, so a page
+     * of max items may span more positions */
+    ytsim_buf_t items = {0};
+    ytsim_buf_t text = {0};
+    s_msg_t m;
+    uint32_t n = 0;
+    uint32_t end = pos;
+    for (; end < avail && n < max; end++) {
+        s_gen(s, end, epoch, &m);
+        if (m.kind >= K_PLACEHOLDER) {
+            continue;
+        }
+        if (n++) {
+            YB(&items, ",");
+        }
+        s_api_item(&items, srv, s, &m, &text);
+        s_api_truth(srv, s, &m, text.p);
     }
-    if (end < pos) {
-        end = pos;
-    }
+    ytsim_buf_free(&text);
     YB(b, "{\"kind\":\"youtube#liveChatMessageListResponse\",\"etag\":\"");
     char e[28];
     ytsim_rng_t r = {s->vh ^ end};
@@ -1413,7 +1495,7 @@ int ytsim_chat_api_response(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
     ytsim_buf_printf(b,
                      "\"pageInfo\":{\"totalResults\":%u,"
                      "\"resultsPerPage\":%u},\"nextPageToken\":\"",
-                     end - pos, end - pos);
+                     n, n);
     unsigned char tk[8] = {'G', 'P', 'T', 0};
     tk[4] = (unsigned char)(end >> 24);
     tk[5] = (unsigned char)(end >> 16);
@@ -1421,17 +1503,10 @@ int ytsim_chat_api_response(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
     tk[7] = (unsigned char)end;
     ytsim_buf_b64(b, tk, 8, true, false);
     YB(b, "\",\"items\":[");
-    s_msg_t m;
-    ytsim_buf_t text = {0};
-    for (uint32_t i = pos; i < end; i++) {
-        s_gen(s, i, epoch, &m);
-        if (i > pos) {
-            YB(b, ",");
-        }
-        s_api_item(b, srv, s, &m, &text);
-        s_api_truth(srv, s, &m, text.p);
+    if (items.p) {
+        ytsim_buf_put(b, items.p, items.len);
     }
-    ytsim_buf_free(&text);
+    ytsim_buf_free(&items);
     YB(b, "]}");
     return 200;
 }

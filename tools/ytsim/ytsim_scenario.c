@@ -28,6 +28,7 @@ static void s_stream_defaults(ytsim_stream_t *s)
                            .sticker = 0.02,
                            .membership = 0.03,
                            .gift = 0.01,
+                           .other = 0.01,
                            .deletion = 0.03,
                            .ban = 0.01};
     s->replay_miss = 0.0;
@@ -288,6 +289,7 @@ static tw_rc_t s_mix(const tw_toml_t *t, ytsim_mix_t *m, tw_err_t *err)
     S_TRY(s_num(v, "sticker", &z.sticker, NULL, err));
     S_TRY(s_num(v, "membership", &z.membership, NULL, err));
     S_TRY(s_num(v, "gift", &z.gift, NULL, err));
+    S_TRY(s_num(v, "other", &z.other, NULL, err));
     S_TRY(s_num(v, "deletion", &z.deletion, NULL, err));
     S_TRY(s_num(v, "ban", &z.ban, NULL, err));
     *m = z;
@@ -371,6 +373,45 @@ static tw_rc_t s_stream_keys(const tw_toml_t *t, ytsim_stream_t *s,
     S_TRY(s_num(t, "viewers_peak", &d, &f, err));
     if (f) {
         s->viewers_peak = (uint64_t)d;
+    }
+    const tw_toml_t *cv = tw_toml_get(t, "viewers_curve");
+    if (cv) {
+        size_t n = tw_toml_type(cv) == TW_TOML_ARRAY ? tw_toml_len(cv) : 0;
+        double *c = calloc(2 * n + 2, sizeof *c);
+        if (!c) {
+            abort();
+        }
+        for (size_t i = 0; i < n; i++) {
+            const tw_toml_t *pr = tw_toml_at(cv, i);
+            double pv[2];
+            bool ok = tw_toml_type(pr) == TW_TOML_ARRAY && tw_toml_len(pr) == 2;
+            for (size_t k = 0; ok && k < 2; k++) {
+                const tw_toml_t *e = tw_toml_at(pr, k);
+                if (tw_toml_type(e) == TW_TOML_INTEGER) {
+                    pv[k] = (double)tw_toml_int(e);
+                } else if (tw_toml_type(e) == TW_TOML_FLOAT) {
+                    pv[k] = tw_toml_float(e);
+                } else {
+                    ok = false;
+                }
+            }
+            if (!ok || (i > 0 && pv[0] <= c[2 * i - 2]) || pv[1] < 0) {
+                free(c);
+                return s_type_err(pr, "viewers_curve",
+                                  "[seconds, viewers] pairs with increasing "
+                                  "seconds",
+                                  err);
+            }
+            c[2 * i] = pv[0];
+            c[2 * i + 1] = pv[1];
+        }
+        if (tw_toml_type(cv) != TW_TOML_ARRAY || n == 0) {
+            free(c);
+            return s_type_err(cv, "viewers_curve", "a non-empty array", err);
+        }
+        free(s->curve);
+        s->curve = c;
+        s->n_curve = n;
     }
     return TW_OK;
 }
@@ -534,6 +575,9 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
     }
     free(defs.title);
     defs.title = NULL;
+    free(defs.curve); /* viewers_curve is per stream only */
+    defs.curve = NULL;
+    defs.n_curve = 0;
     defs.id[0] = '\0';
     defs.has_sched = defs.has_start = defs.has_resched = false;
     defs.has_deleted = false;
@@ -839,7 +883,7 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         }
         ytsim_mix_t *m = &s->mix;
         double sum = m->text + m->superchat + m->sticker + m->membership +
-                     m->gift + m->deletion + m->ban;
+                     m->gift + m->other + m->deletion + m->ban;
         if (sum <= 0) {
             *m = (ytsim_mix_t){.text = 1};
             sum = 1;
@@ -849,6 +893,7 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         m->sticker /= sum;
         m->membership /= sum;
         m->gift /= sum;
+        m->other /= sum;
         m->deletion /= sum;
         m->ban /= sum;
         s->vh = ytsim_hash3(scn->seed, ytsim_strhash(s->id), 0x5eed);
@@ -868,6 +913,7 @@ void ytsim_scn_free(ytsim_scn_t *scn)
         free(scn->streams[i].title);
         free(scn->streams[i].served);
         free(scn->streams[i].served_api);
+        free(scn->streams[i].curve);
     }
     free(scn->streams);
     free(scn->faults);
@@ -928,7 +974,22 @@ void ytsim_stream_stats(const ytsim_scn_t *scn, const ytsim_stream_t *s,
     out->comments = (uint64_t)(views * s->comment_ratio);
     out->viewers = 0;
     ytsim_state_t st = ytsim_stream_state(s, t);
-    if (st == YTSIM_ST_LIVE) {
+    if (st == YTSIM_ST_LIVE && s->n_curve > 0) {
+        /* piecewise linear through the given points, flat outside them */
+        const double *c = s->curve;
+        double v = c[1];
+        for (size_t i = 0; i < s->n_curve; i++) {
+            if (live >= c[2 * i]) {
+                v = c[2 * i + 1];
+            }
+            if (i + 1 < s->n_curve && live >= c[2 * i] && live < c[2 * i + 2]) {
+                double f = (live - c[2 * i]) / (c[2 * i + 2] - c[2 * i]);
+                v = c[2 * i + 1] + f * (c[2 * i + 3] - c[2 * i + 1]);
+                break;
+            }
+        }
+        out->viewers = (uint64_t)llround(v);
+    } else if (st == YTSIM_ST_LIVE) {
         double x = s->duration > 0 ? live / s->duration : 0;
         double shape =
             x < 0.1 ? 0.2 + 8 * x : (x > 0.9 ? 1 - 4 * (x - 0.9) : 1.0);

@@ -333,6 +333,7 @@ void ytsim_endpoint_name(const char *method, const char *path, char *out,
         {"/drive/v3/files", "drive_files"},
         {"/@", "channel_page"},
         {"/channel/", "channel_page"},
+        {"/ytsim/status", "ytsim_status"},
     };
     (void)method;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
@@ -354,6 +355,9 @@ void ytsim_endpoint_name(const char *method, const char *path, char *out,
 
 static bool s_ep_match(const char *rule, const char *ep)
 {
+    if (strcmp(ep, "ytsim_status") == 0) {
+        return false; /* the control endpoint never fails */
+    }
     if (strcmp(rule, "*") == 0 || strcmp(rule, ep) == 0) {
         return true;
     }
@@ -604,8 +608,39 @@ static void s_trunc_free(void *cls)
     free(t);
 }
 
+/* GET /ytsim/status: the simulated clock and every stream's state. */
+static void s_status(ytsim_srv_t *srv, ytsim_resp_t *rs)
+{
+    static const char *names[] = {"hidden", "upcoming", "live", "ended",
+                                  "deleted"};
+    double now = ytsim_now(srv);
+    ytsim_buf_t *b = ytsim_resp_json(rs, 200);
+    char ts[48];
+    ytsim_fmt_time(ts, sizeof ts, ytsim_wall_usec(srv, now), 6, false);
+    ytsim_buf_printf(b,
+                     "{\"now\":%.3f,\"now_wall\":\"%s\",\"speed\":%g,"
+                     "\"streams\":[",
+                     now, ts, srv->speed);
+    for (size_t i = 0; i < srv->scn.n_streams; i++) {
+        ytsim_stream_t *s = &srv->scn.streams[i];
+        ytsim_buf_printf(b,
+                         "%s{\"video_id\":\"%s\",\"channel_id\":\"%s\","
+                         "\"state\":\"%s\",\"chat_items\":%u,"
+                         "\"chat_total\":%u}",
+                         i ? "," : "", s->id, srv->scn.chans[s->chan].id,
+                         names[ytsim_stream_state(s, now)],
+                         ytsim_chat_count(&srv->scn, s, now),
+                         ytsim_chat_total(s));
+    }
+    YB(b, "]}");
+}
+
 static void s_dispatch(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
 {
+    if (strcmp(rq->ep, "ytsim_status") == 0) {
+        s_status(srv, rs);
+        return;
+    }
     if (ytsim_youtube_handle(srv, rq, rs) ||
         ytsim_dataapi_handle(srv, rq, rs) ||
         ytsim_telegram_handle(srv, rq, rs) ||
@@ -909,7 +944,7 @@ int main(int argc, char **argv)
     const char *scenario = NULL, *listen = NULL, *out = NULL;
     double speed = 1.0, t0 = 0;
     long long seed = -1;
-    int threads = 4;
+    int threads = 8;
     long load_streams = -1;
     double load_rate = -1;
     long long epoch = -1;

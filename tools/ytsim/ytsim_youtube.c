@@ -548,6 +548,42 @@ static void s_initial_data(ytsim_srv_t *srv, ytsim_buf_t *b, ytsim_stream_t *s,
         YB(b, "\"}}}]}}}}}");
     }
     YB(b, "]}}");
+    if (visible) {
+        /* the sidebar lists the channel's other videos; upcoming ones carry
+         * upcomingEventData.startTime */
+        YB(b, ",\"secondaryResults\":{\"secondaryResults\":{\"results\":[");
+        bool first = true;
+        for (size_t i = 0; i < scn->n_streams; i++) {
+            const ytsim_stream_t *o = &scn->streams[i];
+            ytsim_state_t ost = ytsim_stream_state(o, now);
+            if (o == s || o->chan != s->chan || o->is_private ||
+                ost == YTSIM_ST_HIDDEN || ost == YTSIM_ST_DELETED) {
+                continue;
+            }
+            ytsim_buf_puts(b, first ? "" : ",");
+            first = false;
+            YB(b, "{\"compactVideoRenderer\":{\"videoId\":\"");
+            ytsim_buf_puts(b, o->id);
+            YB(b, "\",\"title\":{\"simpleText\":");
+            ytsim_buf_jstr(b, o->title);
+            YB(b, "}");
+            if (ost == YTSIM_ST_UPCOMING) {
+                ytsim_buf_printf(
+                    b,
+                    ",\"upcomingEventData\":{\"startTime\":"
+                    "\"%lld\",\"isReminderSet\":false,"
+                    "\"upcomingEventText\":{\"runs\":[{"
+                    "\"text\":\"Scheduled for \"},{\"text\":"
+                    "\"DATE_PLACEHOLDER\"}]}}",
+                    (long long)s_unix(srv, ytsim_stream_sched(o, now)));
+            } else if (ost == YTSIM_ST_LIVE) {
+                YB(b, ",\"badges\":[{\"metadataBadgeRenderer\":{\"style\":"
+                      "\"BADGE_STYLE_TYPE_LIVE_NOW\",\"label\":\"LIVE\"}}]");
+            }
+            YB(b, "}}");
+        }
+        YB(b, "]}}");
+    }
     bool chat = visible && !s->chat_disabled && !s->members_only &&
                 (st == YTSIM_ST_UPCOMING || st == YTSIM_ST_LIVE ||
                  (st == YTSIM_ST_ENDED && ytsim_chat_total(s) > 0));
