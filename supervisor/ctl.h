@@ -40,6 +40,10 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
     X("streams", ctl_streams_main, "[--all] [--json]",                         \
       "streams found by the scanner and their states")                         \
     X("check-config", ctl_check_config_main, "FILE", "validate a config file") \
+    X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
+      "zip closed days and upload them to Drive now")                          \
+    X("drive-auth", ctl_drive_auth_main, "",                                   \
+      "authorise Google Drive uploads (device code)")                          \
     X("version", ctl_version_main, "", "print the version")
 
 #define CTL_DECLARE(name, fn, args, summary)                                   \
