@@ -337,6 +337,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         argv_kind[1] = NULL;
         argv = argv_kind;
     }
+    if (access(argv[0], X_OK) != 0) {
+        /* The child's exec will fail with exit 100 (FAILED); say why here
+         * too, where the operator looks first. */
+        tw_log_error("%s: unable to execute %s: %s", c->name, argv[0],
+                     strerror(errno));
+    }
     size_t nenv = 0;
     while (environ[nenv])
         nenv++;
@@ -673,7 +679,20 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     }
     for (size_t i = 0; i < nc->nworkers; i++) {
         const tw_cfg_worker_t *nw = &nc->workers[i];
-        if (nw->is_template || s_find(s, nw->name))
+        if (nw->is_template)
+            continue;
+        sup_child_t *old = s_find(s, nw->name);
+        if (old && old->remove) {
+            /* Removed by an earlier reload and still stopping: keep it. */
+            old->remove = false;
+            old->retired_cfg = false;
+            old->cfg = nw;
+            added++;
+            if (nw->enabled)
+                sup_child_dispatch(&s->ops, old, SUP_EV_START);
+            continue;
+        }
+        if (old)
             continue;
         sup_child_t *c = s_add_child(s, nw, NULL, err);
         if (!c) {
