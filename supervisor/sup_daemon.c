@@ -315,6 +315,17 @@ static bool s_env_skip(const char *entry)
     return false;
 }
 
+/* True when list sets the variable of entry ("KEY=..."). */
+static bool s_env_in(const tw_cfg_strv_t *list, const char *entry)
+{
+    size_t klen = strcspn(entry, "=");
+    for (size_t i = 0; i < list->len; i++) {
+        if (strncmp(list->v[i], entry, klen) == 0 && list->v[i][klen] == '=')
+            return true;
+    }
+    return false;
+}
+
 static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
 {
     sup_t *s = ctx;
@@ -357,12 +368,16 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         return TW_ERR_NOMEM;
     }
     size_t n = 0, off = 0;
+    /* The section's env overrides the inherited one; neither may forge
+     * the TUBEWATCH_* identity. */
     for (size_t i = 0; i < nenv; i++) {
-        if (!s_env_skip(environ[i]))
+        if (!s_env_skip(environ[i]) && !s_env_in(&w->env, environ[i]))
             envp[n++] = environ[i];
     }
-    for (size_t i = 0; i < w->env.len && n + 1 < cap; i++)
-        envp[n++] = w->env.v[i];
+    for (size_t i = 0; i < w->env.len && n + 1 < cap; i++) {
+        if (!s_env_skip(w->env.v[i]))
+            envp[n++] = w->env.v[i];
+    }
     uint64_t epoch = sup_epoch_next(s->epoch);
     char epoch_s[24];
     snprintf(epoch_s, sizeof epoch_s, "%" PRIu64, epoch);

@@ -621,15 +621,22 @@ static size_t s_proc(pid_t pid, const char *file, char *buf, size_t cap)
     return n;
 }
 
+/* The section's env overrides the inherited one and cannot forge the
+ * identity variables. */
+#define ENV_S                                                                  \
+    "env = [\"TW_TEST_DIR=@D\", \"HOME=/override-home\", "                     \
+    "\"TUBEWATCH_WORKER=forged\"]\n"
+
 START_TEST(test_child_clean_slate)
 {
     /* ASan needs terabytes of address space: no RLIMIT_AS under it. */
     bool san = getenv("TW_SAN") != NULL;
-    e2e_sup_init(&s_t, san ? "[worker.s]\ncommand = [\"@W\", \"silent\"]\n"
-                             "open_files = 77\nready_timeout = \"0s\"\n"
-                           : "[worker.s]\ncommand = [\"@W\", \"silent\"]\n"
-                             "open_files = 77\nmemory_limit = \"1GiB\"\n"
-                             "ready_timeout = \"0s\"\n");
+    e2e_sup_init(&s_t,
+                 san ? "[worker.s]\ncommand = [\"@W\", \"silent\"]\n"
+                       "open_files = 77\nready_timeout = \"0s\"\n" ENV_S
+                     : "[worker.s]\ncommand = [\"@W\", \"silent\"]\n" ENV_S
+                       "open_files = 77\nmemory_limit = \"1GiB\"\n"
+                       "ready_timeout = \"0s\"\n");
     setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
     bool started = e2e_sup_start(&s_t);
     unsetenv("NOTIFY_SOCKET");
@@ -651,6 +658,12 @@ START_TEST(test_child_clean_slate)
     ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_STATE_DIR="));
     ck_assert_ptr_nonnull(strstr(buf, "TUBEWATCH_DATA_DIR="));
     ck_assert_ptr_null(strstr(buf, "NOTIFY_SOCKET="));
+    ck_assert_ptr_null(strstr(buf, "forged"));
+    ck_assert_ptr_nonnull(strstr(buf, "\nHOME=/override-home\n"));
+    int homes = strncmp(buf, "HOME=", 5) == 0;
+    for (const char *p = buf; (p = strstr(p, "\nHOME=")) != NULL; p++)
+        homes++;
+    ck_assert_int_eq(homes, 1);
     /* Nothing blocked or ignored, a session of its own, fds 0-2 only. */
     s_proc(pid, "status", buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "SigBlk:\t0000000000000000"));
