@@ -732,7 +732,7 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
 
 /* ---- status ---- */
 
-static json_t *s_child_json(const sup_child_t *c, int64_t now)
+static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
 {
     char ex[32];
     json_t *o = json_object();
@@ -763,6 +763,15 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     }
     json_object_set_new(o, "log_dropped",
                         json_integer((json_int_t)sup_log_dropped(c->log)));
+    if (c->state == SUP_ST_WAITING) {
+        for (size_t i = 0; i < c->cfg->after.len; i++) {
+            sup_child_t *d = s_find(s, c->cfg->after.v[i]);
+            if (d && d->state != SUP_ST_RUNNING) {
+                json_object_set_new(o, "waiting_for", json_string(d->name));
+                break;
+            }
+        }
+    }
     return o;
 }
 
@@ -778,7 +787,7 @@ static json_t *s_status_json(sup_t *s)
     json_object_set_new(o, "shutting_down", json_boolean(s->shutting_down));
     json_t *arr = json_array();
     for (size_t i = 0; i < s->nkids; i++)
-        json_array_append_new(arr, s_child_json(s->kids[i], now));
+        json_array_append_new(arr, s_child_json(s, s->kids[i], now));
     json_object_set_new(o, "workers", arr);
     return o;
 }
