@@ -1340,6 +1340,13 @@ static int s_setup(sup_t *s, const char *config_path)
     }
     const tw_cfg_supervisor_t *sv = &s->cfg->supervisor;
     snprintf(s->runtime, sizeof s->runtime, "%s", sv->runtime_dir);
+    /* sockaddr_un holds 108 bytes: "RUNTIME/control.sock" must fit. */
+    if (strlen(sv->runtime_dir) + sizeof "/control.sock" > 108) {
+        tw_log_error("runtime_dir %s is too long for Unix sockets (at most "
+                     "94 bytes)",
+                     sv->runtime_dir);
+        return TW_EXIT_USAGE;
+    }
     if (s_mkdirs(s->runtime, 0700) != 0) {
         tw_log_error("unable to create %s: %s", s->runtime, strerror(errno));
         return TW_EXIT_TEMP;
