@@ -134,6 +134,8 @@ typedef struct {
     uint64_t bans;                  /* author bans seen (not forwarded) */
     uint64_t skipped;               /* items without a usable id */
     uint64_t quota_units;           /* Data API units spent by this process */
+    uint32_t page_fails;            /* watch page probes failed in a row */
+    bool seen_live;                 /* the page said live or ended once */
     char unknown[64][48];           /* unknown renderer names already logged */
     size_t nunknown;                /* entries used */
     tw_stream_state_t report_state; /* CHAT_END_REPORT: state */
