@@ -694,6 +694,71 @@ START_TEST(test_kill9_restart)
 }
 END_TEST
 
+/* True when the log of vid contains text. */
+static bool s_log_has(s_env_t *e, const char *vid, const char *text)
+{
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/chat-%s.log", e->dir, vid);
+    s_strs_t lines = {0};
+    s_read_col(p, 0, 0, NULL, &lines);
+    bool found = false;
+    for (size_t i = 0; i < lines.n; i++)
+        found |= strstr(lines.v[i], text) != NULL;
+    s_strs_free(&lines);
+    return found;
+}
+
+START_TEST(test_web_format_break_falls_back_to_api)
+{
+    s_env_t *e = &s_e;
+    s_start(e, "chat-fallback.toml", "10", NULL,
+            "api_key = \"ytsim-api-key\"\nquota_per_day = 100000000");
+    e->api = true;
+    pid_t pid = s_chat(e, "chatFallbck", 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    ck_assert(s_log_has(e, "chatFallbck", "falling back to the Data API"));
+    /* everything the Data API served was captured */
+    char p[4400];
+    s_strs_t truth = {0};
+    snprintf(p, sizeof p, "%.200s/truth/chat_api/chatFallbck.tsv", e->ys_out);
+    s_read_col(p, 0, 0, NULL, &truth);
+    ck_assert_uint_gt(truth.n, 20);
+    s_same(&truth, &e->ids, "chatFallbck (fallback)");
+    s_strs_free(&truth);
+    const s_event_t *ev = s_event(e, "chatFallbck");
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(ev->state, "ended");
+}
+END_TEST
+
+START_TEST(test_sigterm_resume)
+{
+    s_env_t *e = &s_e;
+    s_start(e, "chat-normal.toml", "10", "reconcile_replay = false", NULL);
+    const char *vid = "chatRestart";
+    pid_t pid = s_chat(e, vid, 1, NULL);
+    int64_t end = tw_test_now_ms() + 20000;
+    while (e->ids.n < 30 && tw_test_now_ms() < end)
+        s_pump(e, 20);
+    ck_assert_uint_ge(e->ids.n, 30);
+    kill(pid, SIGTERM);
+    int64_t t0 = tw_test_now_ms();
+    ck_assert_int_eq(s_wait_chat(e, pid, 5000), 0);
+    ck_assert_int_lt(tw_test_now_ms() - t0, 3000);
+    ck_assert(!s_state_gone(e, vid)); /* checkpoint kept for the restart */
+    ck_assert_int_eq(s_event(e, vid) == NULL, 1);
+    s_pump(e, 500);
+    pid = s_chat(e, vid, 2, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    s_check_truth(e, vid);
+    long total = s_stream_items(e, vid);
+    ck_assert_int_eq((long)(e->ids.n + e->dels.n) + s_bans(e, vid), total);
+    ck_assert(s_state_gone(e, vid));
+}
+END_TEST
+
 /* True when chat@chatNormal1 is no longer listed by tubewatchd. */
 static bool s_instance_gone(e2e_sup_t *t)
 {
@@ -767,6 +832,8 @@ Suite *e2e_chat_suite(void)
     tcase_add_test(tc, test_data_api);
     tcase_add_test(tc, test_kill9_restart);
     tcase_add_test(tc, test_under_tubewatchd);
+    tcase_add_test(tc, test_web_format_break_falls_back_to_api);
+    tcase_add_test(tc, test_sigterm_resume);
     suite_add_tcase(s, tc);
     return s;
 }
