@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "tw_time.h"
+
 #define S_DEFAULT_MAX_OPEN 64
 #define S_MIN_MAX_OPEN     4
 #define S_DAYS             2 /* today and yesterday */
@@ -209,36 +211,17 @@ static void s_buf_json_str(s_buf_t *b, const char *s)
 
 /* ---- times ---- */
 
-/* Formats us as RFC 3339 UTC with microseconds. */
-static void s_fmt_time(int64_t us, char buf[32])
+/* Formats us as RFC 3339 UTC with microseconds (tw_time). */
+static void s_fmt_time(int64_t us, char buf[TW_TIME_STR_SIZE])
 {
-    int64_t sec = us / 1000000;
-    int64_t frac = us % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        sec--;
-    }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 ||
-        tm.tm_year + 1900 > 9999) {
-        snprintf(buf, 32, "0000-01-01T00:00:00.000000Z");
-        return;
-    }
-    char big[96];
-    snprintf(big, sizeof big, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)frac);
-    snprintf(buf, 32, "%.31s", big);
+    tw_time_format(us, buf);
 }
 
 static int64_t s_now(const writer_store_t *self)
 {
     if (self->clock)
         return self->clock(self->clock_arg);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return tw_time_now_us();
 }
 
 /* Writes tm's date as YYYY-MM-DD into day. */
@@ -846,31 +829,7 @@ static tw_rc_t s_ensure_days(writer_store_t *self, const char *today,
 
 static bool s_zone_ok(const char *zone, tw_err_t *err)
 {
-    if (strcmp(zone, "UTC") == 0)
-        return true;
-    if (zone[0] == '/' || strstr(zone, "..") || strlen(zone) > 200) {
-        tw_err_set(err, "unsafe time zone name: %s", zone);
-        return false;
-    }
-    for (const char *p = zone; *p; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+' ||
-              c == '/')) {
-            tw_err_set(err, "unsafe time zone name: %s", zone);
-            return false;
-        }
-    }
-    const char *tzdir = getenv("TZDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s",
-             tzdir && *tzdir ? tzdir : "/usr/share/zoneinfo", zone);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        tw_err_set(err, "unknown time zone: %s", zone);
-        return false;
-    }
-    return true;
+    return tw_time_zone_check(zone, err) == TW_OK;
 }
 
 writer_store_t *writer_store_open(const writer_store_opts_t *opts,

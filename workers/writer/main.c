@@ -1,0 +1,477 @@
+/* tw-writer - the pipeline's sink (DESIGN 2-3, docs/pipeline.md): a
+ * tw_deliver receiver on ipc://RUNTIME/writer.sock taking chat.tokenized
+ * (from the tokenizer), chat.batch (untokenized, accepted too) and
+ * stats.sample (from stats). Rows go through writer_store (dedup, torn-line
+ * repair); a round of frames is made durable with one writer_store_sync and
+ * only then acked (cumulative per sender). When the disk is full (or any
+ * write fails) the frame being stored is held, nothing more is read and
+ * nothing more is acked; the write is retried every second until it works.
+ * Exit codes: 0 stopped, 100 bad config, 111 temporary failure (a failed
+ * fsync, an unbindable socket). */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "tw_deliver.h"
+#include "tw_log.h"
+#include "tw_proto.h"
+#include "tw_time.h"
+#include "tw_worker.h"
+#include "writer_store.h"
+
+/* Frames read before one sync (group commit). */
+#define S_ROUND_MAX 4096
+/* Delay between retries of a held frame (disk full, I/O error). */
+#define S_RETRY_MS 1000
+/* While full, a log line at most this often. */
+#define S_FULL_LOG_MS 30000
+
+/* Highest frame of one (src, epoch) stored since the last sync. */
+typedef struct {
+    char src[TW_PROTO_SRC_MAX + 1]; /* sender */
+    uint64_t epoch;                 /* its incarnation */
+    uint64_t seq;                   /* highest stored seq */
+} s_ack_t;
+
+/* The worker. */
+typedef struct {
+    tw_worker_t *w;             /* supervisor link */
+    tw_deliver_t *rx;           /* receiver on writer.sock */
+    writer_store_t *st;         /* the files */
+    uint64_t fsync_interval_ms; /* 0 = sync every round */
+    s_ack_t *acks;              /* pending acks, one per (src) */
+    size_t nacks;               /* used entries */
+    size_t cap_acks;            /* allocated entries */
+    bool dirty;                 /* something stored since the last sync */
+    int64_t dirty_since_ms;     /* when it became dirty (mono) */
+    tw_msg_t held;              /* frame waiting for space */
+    bool have_held;             /* held is valid */
+    bool held_bad;              /* held only has an envelope (PROTO) */
+    int64_t retry_ms;           /* next retry of held (mono) */
+    int64_t full_since_ms;      /* first failure of held (mono) */
+    int64_t full_log_ms;        /* last "still full" log line (mono) */
+    uint64_t n_invalid;         /* items refused by the store */
+    uint64_t rows;              /* rows written (not dups) */
+    uint64_t dups;              /* duplicate rows dropped */
+} s_writer_t;
+
+/* Remembers that (src, epoch, seq) may be acked after the next sync. */
+static void s_note_ack(s_writer_t *self, const tw_msg_t *m)
+{
+    if (m->seq == 0)
+        return;
+    for (size_t i = 0; i < self->nacks; i++) {
+        s_ack_t *a = &self->acks[i];
+        if (strcmp(a->src, m->src) == 0) {
+            if (a->epoch != m->epoch || m->seq > a->seq) {
+                a->epoch = m->epoch;
+                a->seq = m->seq;
+            }
+            return;
+        }
+    }
+    if (self->nacks == self->cap_acks) {
+        size_t n = self->cap_acks ? self->cap_acks * 2 : 16;
+        s_ack_t *p = realloc(self->acks, n * sizeof *p);
+        if (!p)
+            tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+        self->acks = p;
+        self->cap_acks = n;
+    }
+    s_ack_t *a = &self->acks[self->nacks++];
+    snprintf(a->src, sizeof a->src, "%s", m->src);
+    a->epoch = m->epoch;
+    a->seq = m->seq;
+}
+
+/* Logs an item the store refused (rate-limited). */
+static void s_invalid(s_writer_t *self, const tw_msg_t *m, const char *what,
+                      const tw_err_t *err)
+{
+    self->n_invalid++;
+    tw_worker_count(self->w, 0, 0, 1);
+    if (self->n_invalid <= 20 || self->n_invalid % 1000 == 0)
+        tw_log_warn("dropped invalid %s from %s seq %" PRIu64 ": %s (%" PRIu64
+                    " so far)",
+                    what, m->src, m->seq, err->msg, self->n_invalid);
+}
+
+/* Folds the result of one store call: TW_OK also for refused input. */
+static tw_rc_t s_result(s_writer_t *self, const tw_msg_t *m, const char *what,
+                        tw_rc_t rc, bool dup, const tw_err_t *err)
+{
+    if (rc == TW_ERR_INVALID) {
+        s_invalid(self, m, what, err);
+        return TW_OK;
+    }
+    if (rc == TW_OK) {
+        if (dup) {
+            self->dups++;
+        } else {
+            self->rows++;
+            tw_worker_count(self->w, 0, 1, 0);
+        }
+    }
+    return rc;
+}
+
+/* An int64 time field: 0 and negatives mean unknown. */
+static int64_t s_time(int64_t us)
+{
+    return us > 0 ? us : WRITER_STORE_ABSENT;
+}
+
+/* An optional count. */
+static int64_t s_opt(tw_ou64_t v)
+{
+    if (!v.set)
+        return WRITER_STORE_ABSENT;
+    return v.v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v.v;
+}
+
+/* Stores one chat item (fields of tw_chat_item_t / tw_tok_item_t). */
+static tw_rc_t s_store_item(s_writer_t *self, const tw_msg_t *m,
+                            const char *video, const char *channel,
+                            const tw_chat_item_t *it, const tw_strs_t *tokens,
+                            tw_err_t *err)
+{
+    bool dup = false;
+    tw_rc_t rc;
+    if (it->kind == TW_CHAT_KIND_DELETED) {
+        const char *ref = it->ref_id && *it->ref_id ? it->ref_id : it->id;
+        rc = writer_store_add_deleted(self->st, channel, video, ref,
+                                      s_time(it->received_usec), &dup, err);
+        return s_result(self, m, "deletion", rc, dup, err);
+    }
+    writer_store_comment_t c = {
+        .received_at_us = s_time(it->received_usec),
+        .published_at_us = s_time(it->published_usec),
+        .channel_id = channel,
+        .video_id = video,
+        .message_id = it->id,
+        .kind = tw_proto_chat_kind_str(it->kind),
+        .author_channel_id = it->author_channel_id,
+        .author_name = it->author_name,
+        .amount = it->amount && *it->amount ? it->amount : NULL,
+        .text = it->text,
+        .tokens = tokens ? (const char *const *)tokens->v : NULL,
+        .n_tokens = tokens ? tokens->n : 0,
+    };
+    rc = writer_store_add_comment(self->st, &c, &dup, err);
+    return s_result(self, m, "chat item", rc, dup, err);
+}
+
+/* Stores a stats.sample: a viewers row when it has concurrent viewers, a
+ * stats row when it has any of views/likes/favorites/comments. */
+static tw_rc_t s_store_sample(s_writer_t *self, const tw_msg_t *m,
+                              tw_err_t *err)
+{
+    const tw_msg_stats_sample_t *s = &m->u.stats_sample;
+    bool dup = false;
+    tw_rc_t rc = TW_OK;
+    if (s->concurrent_viewers.set) {
+        writer_store_viewers_t v = {
+            .sampled_at_us = s->sampled_at_us,
+            .channel_id = s->channel_id,
+            .video_id = s->video_id,
+            .concurrent_viewers = s_opt(s->concurrent_viewers),
+            .views = s_opt(s->views),
+            .likes = s_opt(s->likes),
+            .comments = s_opt(s->comments),
+        };
+        rc = writer_store_add_viewers(self->st, &v, &dup, err);
+        rc = s_result(self, m, "viewers sample", rc, dup, err);
+        if (rc != TW_OK)
+            return rc;
+    }
+    if (s->views.set || s->likes.set || s->favorites.set || s->comments.set) {
+        writer_store_stats_t t = {
+            .sampled_at_us = s->sampled_at_us,
+            .channel_id = s->channel_id,
+            .video_id = s->video_id,
+            .title = s->title,
+            .views = s_opt(s->views),
+            .likes = s_opt(s->likes),
+            .favorites = s_opt(s->favorites),
+            .comments = s_opt(s->comments),
+        };
+        rc = writer_store_add_stats(self->st, &t, &dup, err);
+        rc = s_result(self, m, "stats sample", rc, dup, err);
+    }
+    return rc;
+}
+
+/* Stores every row of one frame. TW_OK when done (rows refused as invalid
+ * included); TW_ERR_NOSPACE / TW_ERR_IO: hold and retry the whole frame
+ * (rows already written are then duplicates); TW_ERR_STATE: fatal. */
+static tw_rc_t s_store_msg(s_writer_t *self, const tw_msg_t *m, tw_err_t *err)
+{
+    tw_rc_t rc = TW_OK;
+    switch (m->id) {
+    case TW_MSG_CHAT_TOKENIZED: {
+        const tw_msg_chat_tokenized_t *b = &m->u.chat_tokenized;
+        for (size_t i = 0; i < b->items.n && rc == TW_OK; i++) {
+            const tw_tok_item_t *t = &b->items.v[i];
+            /* tw_tok_item_t starts with the fields of tw_chat_item_t. */
+            tw_chat_item_t it = {
+                .id = t->id,
+                .kind = t->kind,
+                .published_usec = t->published_usec,
+                .received_usec = t->received_usec,
+                .author_channel_id = t->author_channel_id,
+                .author_name = t->author_name,
+                .amount = t->amount,
+                .currency = t->currency,
+                .text = t->text,
+                .ref_id = t->ref_id,
+            };
+            rc = s_store_item(self, m, b->video_id, b->channel_id, &it,
+                              &t->tokens, err);
+        }
+        break;
+    }
+    case TW_MSG_CHAT_BATCH: {
+        const tw_msg_chat_batch_t *b = &m->u.chat_batch;
+        for (size_t i = 0; i < b->items.n && rc == TW_OK; i++)
+            rc = s_store_item(self, m, b->video_id, b->channel_id,
+                              &b->items.v[i], NULL, err);
+        break;
+    }
+    case TW_MSG_STATS_SAMPLE:
+        rc = s_store_sample(self, m, err);
+        break;
+    default: {
+        tw_err_t e2 = {0};
+        snprintf(e2.msg, sizeof e2.msg, "unexpected message %s",
+                 tw_proto_name(m->id) ? tw_proto_name(m->id) : "?");
+        s_invalid(self, m, "frame", &e2);
+        break;
+    }
+    }
+    return rc;
+}
+
+/* Syncs the files and sends the pending acks. Exits 111 when fsync
+ * failed (the store refuses further work; a restart rebuilds it). */
+static void s_commit(s_writer_t *self)
+{
+    if (self->dirty) {
+        tw_err_t err = {0};
+        tw_rc_t rc = writer_store_sync(self->st, &err);
+        if (rc != TW_OK) {
+            tw_log_error("sync failed, restarting: %s", err.msg);
+            exit(TW_EXIT_TEMP);
+        }
+        self->dirty = false;
+    }
+    for (size_t i = 0; i < self->nacks; i++) {
+        s_ack_t *a = &self->acks[i];
+        tw_err_t err = {0};
+        tw_rc_t rc = tw_deliver_ack(self->rx, a->src, a->epoch, a->seq, &err);
+        if (rc != TW_OK)
+            tw_log_warn("ack %s %" PRIu64 ":%" PRIu64 ": %s", a->src, a->epoch,
+                        a->seq, err.msg);
+    }
+    self->nacks = 0;
+}
+
+/* Handles one received frame; false when it was held (no space). */
+static bool s_handle(s_writer_t *self, tw_msg_t *m, bool bad)
+{
+    int64_t now = tw_time_mono_ms();
+    tw_err_t err = {0};
+    tw_rc_t rc = TW_OK;
+    if (bad) {
+        tw_err_t e2 = {0};
+        snprintf(e2.msg, sizeof e2.msg, "undecodable body");
+        s_invalid(self, m, "frame", &e2);
+    } else {
+        rc = s_store_msg(self, m, &err);
+    }
+    if (rc == TW_ERR_NOSPACE || rc == TW_ERR_IO) {
+        tw_worker_count(self->w, 0, 0, 1);
+        if (!self->have_held) {
+            self->held = *m;
+            self->have_held = true;
+            self->held_bad = bad;
+            self->full_since_ms = now;
+            self->full_log_ms = now;
+            tw_log_error("%s: holding frame %s:%" PRIu64
+                         " and pausing input, retry every %d ms",
+                         err.msg, m->src, m->seq, S_RETRY_MS);
+        } else if (now - self->full_log_ms >= S_FULL_LOG_MS) {
+            self->full_log_ms = now;
+            tw_log_error("still failing for %" PRId64 " s: %s",
+                         (now - self->full_since_ms) / 1000, err.msg);
+        }
+        self->retry_ms = now + S_RETRY_MS;
+        return false;
+    }
+    if (rc != TW_OK) {
+        tw_log_error("store refuses work, restarting: %s", err.msg);
+        exit(TW_EXIT_TEMP);
+    }
+    if (!self->dirty) {
+        self->dirty = true;
+        self->dirty_since_ms = now;
+    }
+    s_note_ack(self, m);
+    if (self->have_held) {
+        tw_log_info("writing again after %" PRId64 " ms",
+                    now - self->full_since_ms);
+        self->have_held = false;
+    }
+    tw_proto_clear(m);
+    return true;
+}
+
+/* Reads and stores up to S_ROUND_MAX frames. */
+static void s_read_round(s_writer_t *self)
+{
+    for (int i = 0; i < S_ROUND_MAX; i++) {
+        tw_msg_t m;
+        tw_err_t err = {0};
+        tw_rc_t rc = tw_deliver_recv(self->rx, &m, &err);
+        if (rc == TW_ERR_AGAIN)
+            return;
+        if (rc != TW_OK && rc != TW_ERR_PROTO) {
+            tw_log_warn("receive: %s", err.msg);
+            return;
+        }
+        tw_worker_count(self->w, 1, 0, 0);
+        if (m.seq == 0) { /* unsequenced control frame: nothing to store */
+            tw_proto_clear(&m);
+            continue;
+        }
+        if (!s_handle(self, &m, rc == TW_ERR_PROTO))
+            return;
+    }
+}
+
+/* True when the pending rows should be synced and acked now. */
+static bool s_commit_due(const s_writer_t *self, int64_t now)
+{
+    if (!self->dirty)
+        return self->nacks > 0;
+    if (self->fsync_interval_ms == 0)
+        return true;
+    return now - self->dirty_since_ms >= (int64_t)self->fsync_interval_ms;
+}
+
+/* Builds "ipc://DIR/writer.sock". */
+static void s_endpoint(const tw_cfg_t *cfg, char *out, size_t cap)
+{
+    const char *dir = getenv(TW_ENV_RUNTIME_DIR);
+    if (!dir || !*dir)
+        dir = cfg->supervisor.runtime_dir;
+    snprintf(out, cap, "ipc://%s/writer.sock", dir);
+}
+
+/* True when list holds s. */
+static bool s_has(const tw_cfg_strv_t *list, const char *s)
+{
+    for (size_t i = 0; i < list->len; i++)
+        if (strcmp(list->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+int main(void)
+{
+    tw_log_init("tw-writer");
+    /* A write over RLIMIT_FSIZE must fail with EFBIG, not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    int code = 0;
+    tw_err_t err = {0};
+    s_writer_t self = {0};
+    self.w = tw_worker_new("writer", &code, &err);
+    if (!self.w) {
+        tw_log_error("%s", err.msg);
+        return code;
+    }
+    const tw_cfg_t *cfg = tw_worker_cfg(self.w);
+    self.fsync_interval_ms = cfg->writer.fsync_interval_ms;
+    writer_store_opts_t o = {0};
+    const char *data = getenv(TW_ENV_DATA_DIR);
+    o.data_dir = data && *data ? data : cfg->supervisor.data_dir;
+    o.timezone = cfg->supervisor.timezone;
+    o.jsonl = s_has(&cfg->writer.formats, "jsonl");
+    self.st = writer_store_open(&o, &err);
+    if (!self.st) {
+        tw_log_error("cannot open the store in %s: %s", o.data_dir, err.msg);
+        tw_worker_destroy(&self.w);
+        return TW_EXIT_TEMP;
+    }
+    char ep[4200];
+    s_endpoint(cfg, ep, sizeof ep);
+    tw_rc_t rc =
+        tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep, "writer",
+                                tw_worker_epoch(self.w), &err);
+    if (rc != TW_OK) {
+        tw_log_error("cannot bind %s: %s", ep, err.msg);
+        writer_store_close(&self.st);
+        tw_worker_destroy(&self.w);
+        return TW_EXIT_TEMP;
+    }
+    tw_log_info("writing to %s (%zu keys indexed), listening on %s%s",
+                o.data_dir, writer_store_index_size(self.st), ep,
+                o.jsonl ? ", with jsonl" : "");
+    tw_worker_ready(self.w);
+    while (!tw_worker_stopping(self.w)) {
+        zmq_pollitem_t items[3];
+        tw_worker_pollitems(self.w, items);
+        items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
+                                    .events = self.have_held ? 0 : ZMQ_POLLIN};
+        int64_t now = tw_time_mono_ms();
+        int timeout = tw_worker_timeout_ms(self.w);
+        int t = tw_deliver_timeout_ms(self.rx, now);
+        if (t >= 0 && t < timeout)
+            timeout = t;
+        if (self.have_held) {
+            int64_t d = self.retry_ms - now;
+            if (d < timeout)
+                timeout = d < 0 ? 0 : (int)d;
+        }
+        if (self.dirty && self.fsync_interval_ms) {
+            int64_t d =
+                self.dirty_since_ms + (int64_t)self.fsync_interval_ms - now;
+            if (d < timeout)
+                timeout = d < 0 ? 0 : (int)d;
+        }
+        if (zmq_poll(items, 3, timeout) < 0 && zmq_errno() != EINTR) {
+            tw_log_error("poll: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        tw_worker_handle(self.w);
+        now = tw_time_mono_ms();
+        tw_deliver_tick(self.rx, now, NULL);
+        if (self.have_held && now >= self.retry_ms) {
+            tw_msg_t m = self.held;
+            if (s_handle(&self, &m, self.held_bad)) {
+                /* stored: fall through and read on */
+            }
+        }
+        if (!self.have_held)
+            s_read_round(&self);
+        if (s_commit_due(&self, tw_time_mono_ms()))
+            s_commit(&self);
+    }
+    /* Stop: make durable and ack what was stored; a held frame stays
+     * unacked (its sender resends it to the next incarnation). */
+    s_commit(&self);
+    if (self.have_held)
+        tw_proto_clear(&self.held);
+    tw_log_info("stopping: %" PRIu64 " rows written, %" PRIu64
+                " duplicates, %" PRIu64 " invalid",
+                self.rows, self.dups, self.n_invalid);
+    tw_deliver_destroy(&self.rx);
+    writer_store_close(&self.st);
+    free(self.acks);
+    tw_worker_destroy(&self.w);
+    return TW_EXIT_OK;
+}
