@@ -152,8 +152,8 @@ static const s_field_t s_scanner_fields[] = {
 
 #define CH(f) offsetof(tw_cfg_chat_t, f)
 static const s_field_t s_chat_fields[] = {
-    {"poll_min", F_DUR, CH(poll_min_ms), "1s", 100, 0, NULL},
-    {"poll_max", F_DUR, CH(poll_max_ms), "10s", 100, 0, NULL},
+    {"poll_min", F_DUR, CH(poll_min_ms), "1s", 10, 0, NULL},
+    {"poll_max", F_DUR, CH(poll_max_ms), "10s", 10, 0, NULL},
     {"reconcile_replay", F_BOOL, CH(reconcile_replay), "true", 0, 0, NULL},
     {"use_api", F_BOOL, CH(use_api), "false", 0, 0, NULL},
     END};
@@ -540,14 +540,14 @@ static bool s_set_from_string(s_ctx_t *ctx, const s_field_t *f, void *base,
     }
     }
     if (v < f->min || (f->max && v > f->max)) {
-        if (f->type == F_DUR)
+        const char *unit = f->type == F_DUR ? "ms" : "";
+        if (f->max)
             snprintf(msg, msgcap,
-                     "'%s' is out of range (%" PRIu64 "ms to %" PRIu64 "ms)",
-                     f->key, f->min, f->max ? f->max : UINT64_MAX);
+                     "'%s' is out of range (%" PRIu64 "%s to %" PRIu64 "%s)",
+                     f->key, f->min, unit, f->max, unit);
         else
-            snprintf(msg, msgcap,
-                     "'%s' is out of range (%" PRIu64 " to %" PRIu64 ")",
-                     f->key, f->min, f->max ? f->max : UINT64_MAX);
+            snprintf(msg, msgcap, "'%s' must be at least %" PRIu64 "%s", f->key,
+                     f->min, unit);
         return false;
     }
     if (f->type == F_U32) {

@@ -9,6 +9,7 @@
 
 #include "tw_json.h"
 #include "tw_time.h"
+#include "tw_ytpage.h"
 
 #define MAX_UNKNOWN 64
 
@@ -707,9 +708,33 @@ tw_rc_t tw_ytchat_parse(tw_ytchat_t *self, const char *buf, size_t len,
     self->api = false;
     self->nomem = false;
     self->cont = (tw_ytchat_cont_t){TW_YTCHAT_CONT_NONE, "", -1, "", 0};
-    tw_rc_t rc = tw_json_parse(self->json, buf, len, err);
-    if (rc != TW_OK)
-        return rc;
+    /* A page (live_chat, live_chat_replay, watch; maybe with HTTP headers
+     * in front): its ytInitialData. Anything else is parsed as JSON. */
+    size_t ws = 0;
+    while (ws < len && (buf[ws] == ' ' || buf[ws] == '\n' || buf[ws] == '\r' ||
+                        buf[ws] == '\t'))
+        ws++;
+    bool page = false;
+    if (ws < len && buf[ws] != '\0' && !strchr("{[\"-0123456789tfn", buf[ws])) {
+        const char *json;
+        size_t jlen;
+        if (tw_ytpage_extract(buf, len, "ytInitialData", &json, &jlen) ==
+            TW_OK) {
+            tw_err_t jerr = {0};
+            tw_rc_t rc = tw_json_parse(self->json, json, jlen, &jerr);
+            if (rc != TW_OK) {
+                tw_err_set(err, "ytInitialData at byte %zu: %s",
+                           (size_t)(json - buf), jerr.msg);
+                return rc;
+            }
+            page = true;
+        }
+    }
+    if (!page) {
+        tw_rc_t rc = tw_json_parse(self->json, buf, len, err);
+        if (rc != TW_OK)
+            return rc;
+    }
     if (s_is_api(self->json))
         s_walk_api(self);
     else

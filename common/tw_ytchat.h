@@ -1,6 +1,7 @@
 /* tw_ytchat - YouTube live chat parser: innertube get_live_chat(_replay)
- * responses, initial live_chat payloads, bare actions, and Data API
- * liveChatMessages.list responses, into flat chat items. */
+ * responses, initial live_chat payloads (also inside the live_chat HTML
+ * page), bare actions, and Data API liveChatMessages.list responses, into
+ * flat chat items. */
 #ifndef TW_YTCHAT_H
 #define TW_YTCHAT_H
 
@@ -80,9 +81,10 @@ typedef struct {
 tw_ytchat_t *tw_ytchat_new(void);
 /* Frees *self_p and sets it to NULL; safe to call twice. */
 void tw_ytchat_destroy(tw_ytchat_t **self_p);
-/* Parses one document (any input kind listed at the top); buf must stay
- * valid until the next parse. The whole document is validated: malformed
- * JSON -> TW_ERR_PARSE (byte offset in err); TW_ERR_NOMEM, TW_ERR_TOOBIG. */
+/* Parses one document (any input kind listed at the top; an HTML page is
+ * read through its ytInitialData); buf must stay valid until the next parse.
+ * The whole document is validated: malformed JSON -> TW_ERR_PARSE (byte
+ * offset in err); TW_ERR_NOMEM, TW_ERR_TOOBIG. */
 tw_rc_t tw_ytchat_parse(tw_ytchat_t *self, const char *buf, size_t len,
                         tw_err_t *err);
 /* Number of items (chat rows and events) of the last parse. */

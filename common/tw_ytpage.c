@@ -335,12 +335,26 @@ int tw_ytpage_chat_type(const char *token, size_t len)
             acc &= (1u << bits) - 1;
         }
     }
-    if (nout < 3 || out[nout - 3] != 0x02 || out[nout - 2] != 0x08)
-        return 0;
-    if (out[nout - 1] == 0x01)
-        return 1;
-    if (out[nout - 1] == 0x04)
-        return 4;
+    /* The chat type is field 1 of a small sub-message: field 16 (82 01 L)
+     * in live tokens, field 14 (72 L) in replay tokens. Older tokens end
+     * with it ("82 01 02 08 04"); newer ones add fields after it ("82 01 06
+     * 08 01 18 01 20 00 a8 01 01"). The last match wins. */
+    for (size_t i = nout; i-- > 0;) {
+        size_t at;
+        if (i >= 2 && out[i - 2] == 0x82 && out[i - 1] == 0x01)
+            at = i; /* L at out[i] */
+        else if (i >= 1 && out[i - 1] == 0x72)
+            at = i;
+        else
+            continue;
+        size_t l = out[at];
+        if (l < 2 || l > 16 || at + 1 + l > nout || out[at + 1] != 0x08)
+            continue;
+        if (out[at + 2] == 0x01)
+            return 1;
+        if (out[at + 2] == 0x04)
+            return 4;
+    }
     return 0;
 }
 

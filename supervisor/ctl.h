@@ -35,7 +35,15 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
       "last N lines of a worker log; -f follows (all logs without NAME)")      \
     X("reload", ctl_reload_main, "", "re-read the config (like SIGHUP)")       \
     X("shutdown", ctl_shutdown_main, "", "stop every worker and tubewatchd")   \
+    X("channels", ctl_channels_main, "add|rm REF... | ls",                     \
+      "edit or list the scanner's channels file (ids, @handles, URLs)")        \
+    X("streams", ctl_streams_main, "[--all] [--json]",                         \
+      "streams found by the scanner and their states")                         \
     X("check-config", ctl_check_config_main, "FILE", "validate a config file") \
+    X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
+      "zip closed days and upload them to Drive now")                          \
+    X("drive-auth", ctl_drive_auth_main, "",                                   \
+      "authorise Google Drive uploads (device code)")                          \
     X("version", ctl_version_main, "", "print the version")
 
 #define CTL_DECLARE(name, fn, args, summary)                                   \

@@ -27,7 +27,7 @@ static void s_help(FILE *out)
         char left[64];
         snprintf(left, sizeof left, "%s %s", s_commands[i].name,
                  s_commands[i].args);
-        fprintf(out, "  %-34s %s\n", left, s_commands[i].summary);
+        fprintf(out, "  %-36s %s\n", left, s_commands[i].summary);
     }
     fprintf(out,
             "\noptions:\n"

@@ -69,7 +69,10 @@ int ctl_status_main(ctl_t *ctl, int argc, char **argv)
                json_real_value(json_object_get(w, "msgs_per_s")));
         json_t *next = json_object_get(w, "next_start_ms");
         const char *nb = json_string_value(json_object_get(w, "not_before"));
-        if (nb)
+        const char *wf = json_string_value(json_object_get(w, "waiting_for"));
+        if (wf)
+            printf("  waiting for %s", wf);
+        else if (nb)
             printf("  at %s", nb);
         else if (next)
             printf("  next start in %s",

@@ -315,6 +315,17 @@ static bool s_env_skip(const char *entry)
     return false;
 }
 
+/* True when list sets the variable of entry ("KEY=..."). */
+static bool s_env_in(const tw_cfg_strv_t *list, const char *entry)
+{
+    size_t klen = strcspn(entry, "=");
+    for (size_t i = 0; i < list->len; i++) {
+        if (strncmp(list->v[i], entry, klen) == 0 && list->v[i][klen] == '=')
+            return true;
+    }
+    return false;
+}
+
 static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
 {
     sup_t *s = ctx;
@@ -337,6 +348,12 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         argv_kind[1] = NULL;
         argv = argv_kind;
     }
+    if (access(argv[0], X_OK) != 0) {
+        /* The child's exec will fail with exit 100 (FAILED); say why here
+         * too, where the operator looks first. */
+        tw_log_error("%s: unable to execute %s: %s", c->name, argv[0],
+                     strerror(errno));
+    }
     size_t nenv = 0;
     while (environ[nenv])
         nenv++;
@@ -351,12 +368,16 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
         return TW_ERR_NOMEM;
     }
     size_t n = 0, off = 0;
+    /* The section's env overrides the inherited one; neither may forge
+     * the TUBEWATCH_* identity. */
     for (size_t i = 0; i < nenv; i++) {
-        if (!s_env_skip(environ[i]))
+        if (!s_env_skip(environ[i]) && !s_env_in(&w->env, environ[i]))
             envp[n++] = environ[i];
     }
-    for (size_t i = 0; i < w->env.len && n + 1 < cap; i++)
-        envp[n++] = w->env.v[i];
+    for (size_t i = 0; i < w->env.len && n + 1 < cap; i++) {
+        if (!s_env_skip(w->env.v[i]))
+            envp[n++] = w->env.v[i];
+    }
     uint64_t epoch = sup_epoch_next(s->epoch);
     char epoch_s[24];
     snprintf(epoch_s, sizeof epoch_s, "%" PRIu64, epoch);
@@ -673,7 +694,20 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     }
     for (size_t i = 0; i < nc->nworkers; i++) {
         const tw_cfg_worker_t *nw = &nc->workers[i];
-        if (nw->is_template || s_find(s, nw->name))
+        if (nw->is_template)
+            continue;
+        sup_child_t *old = s_find(s, nw->name);
+        if (old && old->remove) {
+            /* Removed by an earlier reload and still stopping: keep it. */
+            old->remove = false;
+            old->retired_cfg = false;
+            old->cfg = nw;
+            added++;
+            if (nw->enabled)
+                sup_child_dispatch(&s->ops, old, SUP_EV_START);
+            continue;
+        }
+        if (old)
             continue;
         sup_child_t *c = s_add_child(s, nw, NULL, err);
         if (!c) {
@@ -698,7 +732,7 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
 
 /* ---- status ---- */
 
-static json_t *s_child_json(const sup_child_t *c, int64_t now)
+static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
 {
     char ex[32];
     json_t *o = json_object();
@@ -729,6 +763,15 @@ static json_t *s_child_json(const sup_child_t *c, int64_t now)
     }
     json_object_set_new(o, "log_dropped",
                         json_integer((json_int_t)sup_log_dropped(c->log)));
+    if (c->state == SUP_ST_WAITING) {
+        for (size_t i = 0; i < c->cfg->after.len; i++) {
+            sup_child_t *d = s_find(s, c->cfg->after.v[i]);
+            if (d && d->state != SUP_ST_RUNNING) {
+                json_object_set_new(o, "waiting_for", json_string(d->name));
+                break;
+            }
+        }
+    }
     return o;
 }
 
@@ -744,7 +787,7 @@ static json_t *s_status_json(sup_t *s)
     json_object_set_new(o, "shutting_down", json_boolean(s->shutting_down));
     json_t *arr = json_array();
     for (size_t i = 0; i < s->nkids; i++)
-        json_array_append_new(arr, s_child_json(s->kids[i], now));
+        json_array_append_new(arr, s_child_json(s, s->kids[i], now));
     json_object_set_new(o, "workers", arr);
     return o;
 }
@@ -1297,6 +1340,13 @@ static int s_setup(sup_t *s, const char *config_path)
     }
     const tw_cfg_supervisor_t *sv = &s->cfg->supervisor;
     snprintf(s->runtime, sizeof s->runtime, "%s", sv->runtime_dir);
+    /* sockaddr_un holds 108 bytes: "RUNTIME/control.sock" must fit. */
+    if (strlen(sv->runtime_dir) + sizeof "/control.sock" > 108) {
+        tw_log_error("runtime_dir %s is too long for Unix sockets (at most "
+                     "94 bytes)",
+                     sv->runtime_dir);
+        return TW_EXIT_USAGE;
+    }
     if (s_mkdirs(s->runtime, 0700) != 0) {
         tw_log_error("unable to create %s: %s", s->runtime, strerror(errno));
         return TW_EXIT_TEMP;

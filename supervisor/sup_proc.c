@@ -46,8 +46,22 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        sigaction(sig, &dfl, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (sigaction(sig, &dfl, NULL) == 0)
+            continue;
+        /* glibc refuses its two internal signals (32, 33), which an
+         * ignoring parent (make does that) would hand down: ask the kernel
+         * directly. */
+        struct {
+            void *handler;         /* SIG_DFL */
+            unsigned long flags;   /* none */
+            void *restorer;        /* unused */
+            unsigned long mask[1]; /* empty */
+        } ksa = {0};
+        syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+    }
     if (setsid() < 0)
         s_child_fail("create a session", errno);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)

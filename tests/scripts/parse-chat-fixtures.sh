@@ -1,7 +1,8 @@
 #!/bin/sh
-# parse-chat on every shared innertube fixture (*.json, recursively) and on
-# the project's own tests/fixtures/youtube/chat_*.json must print exactly the
-# file's .expected.tsv (made by expected_chat.jq). Skips (77) without the
+# parse-chat on every shared innertube fixture (*.json, recursively, plus the
+# *.html pages, whose expectation is empty) and on the project's own
+# tests/fixtures/youtube/chat_*.json and live_chat_page.html must print
+# exactly the file's .expected.tsv (made by expected_chat.jq). Skips (77) without the
 # shared fixtures, after checking the project's own ones.
 set -u
 cd "$(dirname "$0")/../.."
@@ -14,10 +15,12 @@ trap 'rm -f "$out"' EXIT
 n=0 bad=0
 shared_files=
 if [ -d "$dir" ]; then
-    shared_files=$(find "$dir" -name '*.json' | LC_ALL=C sort)
+    shared_files=$(find "$dir" \( -name '*.json' -o -name '*.html' \) |
+        LC_ALL=C sort)
 fi
-for f in tests/fixtures/youtube/chat_*.json $shared_files; do
-    want="${f%.json}.expected.tsv"
+for f in tests/fixtures/youtube/chat_*.json \
+    tests/fixtures/youtube/live_chat_page.html $shared_files; do
+    want="${f%.*}.expected.tsv"
     if [ ! -f "$want" ]; then
         echo "parse-chat-fixtures: no expectation for $f"
         bad=$((bad + 1))

@@ -260,6 +260,45 @@ START_TEST(test_shared_continuations)
 }
 END_TEST
 
+START_TEST(test_pages)
+{
+    char *buf;
+    tw_ytchat_t *chat =
+        s_parse_file("tests/fixtures/youtube/live_chat_page.html", &buf);
+    ck_assert_uint_eq(tw_ytchat_count(chat), 1);
+    ck_assert_str_eq(tw_ytchat_item(chat, 0)->message,
+                     "from </script> the page");
+    ck_assert_int_eq(tw_ytchat_continuation(chat)->kind,
+                     TW_YTCHAT_CONT_INVALIDATION);
+    ck_assert_str_eq(tw_ytchat_continuation(chat)->token, "page-cont");
+    tw_ytchat_destroy(&chat);
+    free(buf);
+
+    /* A watch page (with HTTP headers in front): no rows, the reload
+     * continuation of its liveChatRenderer. */
+    chat = s_shared("pages/masterchat_watch_upcoming.html", &buf);
+    if (chat) {
+        ck_assert_uint_eq(tw_ytchat_count(chat), 0);
+        ck_assert_int_eq(tw_ytchat_continuation(chat)->kind,
+                         TW_YTCHAT_CONT_RELOAD);
+        tw_ytchat_destroy(&chat);
+        free(buf);
+    }
+
+    chat = tw_ytchat_new();
+    tw_err_t err = {0};
+    const char *bad = "<html><script>var ytInitialData = {\"a\":};</script>";
+    ck_assert_int_eq(tw_ytchat_parse(chat, bad, strlen(bad), &err),
+                     TW_ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ytInitialData at byte 34"));
+    const char *none = "<html>no data</html>";
+    ck_assert_int_eq(tw_ytchat_parse(chat, none, strlen(none), &err),
+                     TW_ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "at byte 0"));
+    tw_ytchat_destroy(&chat);
+}
+END_TEST
+
 START_TEST(test_amounts)
 {
     static const struct {
@@ -392,6 +431,7 @@ Suite *ytchat_suite(void)
     tcase_add_test(tc, test_own_fixtures_tsv);
     tcase_add_test(tc, test_shared_tsv);
     tcase_add_test(tc, test_shared_continuations);
+    tcase_add_test(tc, test_pages);
     tcase_add_test(tc, test_amounts);
     tcase_add_test(tc, test_times);
     tcase_add_test(tc, test_hostile_input);

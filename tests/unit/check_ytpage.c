@@ -263,6 +263,13 @@ START_TEST(test_bad_html)
     ck_assert_str_eq(tw_ytpage_info(s_page)->title, "}{");
     ck_assert_int_eq(tw_ytpage_info(s_page)->state, TW_YTPAGE_STATE_LIVE);
     ck_assert_int_eq(tw_ytpage_chat_type("%%%", 3), 0);
+    /* A 2024 live chat token (as logged in xenova/chat-downloader#255):
+     * the chat-type field is followed by more fields. */
+    static const char tok24[] =
+        "0ofMyANuGl5DaWtxSndvWVZVTTJVa28zTFZCaFdHYzJWRWxJTWtKNldtWlVWamQzRW"
+        "d0SFNGbFFYMjVIUlZkR2N4b1Q2cWpkdVFFTkNndEhTRmxRWDI1SFJWZEdjeUFCTUFB"
+        "JTNEMAGCAQYIARgBIACoAQE%3D";
+    ck_assert_int_eq(tw_ytpage_chat_type(tok24, strlen(tok24)), 1);
     ck_assert_int_eq(tw_ytpage_chat_type("", 0), 0);
 }
 END_TEST

@@ -175,6 +175,8 @@ typedef enum {
     YTSIM_F_MALFORMED, /* 200 with a cut-off (invalid) JSON body */
     YTSIM_F_OUTAGE,    /* everything refused (connection closed) */
     YTSIM_F_QUOTA,     /* the service's quota error (403 / 429) */
+    YTSIM_F_NOCONT,    /* get_live_chat: no continuationContents (live) */
+    YTSIM_F_RELOAD,    /* get_live_chat: only a reloadContinuationData */
 } ytsim_fault_kind_t;
 
 /* One fault rule. */
@@ -378,5 +380,9 @@ void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
 bool ytsim_chat_api_token(const char *tok, uint32_t *pos);
 /* Writes the common responseContext object (key and value). */
 void ytsim_response_context(ytsim_buf_t *b, uint64_t h);
+/* Answers a get_live_chat request of a live stream with the chat fault kind
+ * (NOCONT, RELOAD); false when it does not apply (ytsim_chatfault.c). */
+bool ytsim_chatfault_apply(ytsim_srv_t *srv, ytsim_req_t *rq,
+                           ytsim_resp_t *rs, ytsim_fault_kind_t kind);
 
 #endif

@@ -424,7 +424,8 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
     } tab[] = {{"5xx", YTSIM_F_5XX},       {"429", YTSIM_F_429},
                {"slow", YTSIM_F_SLOW},     {"truncate", YTSIM_F_TRUNCATE},
                {"reset", YTSIM_F_RESET},   {"malformed", YTSIM_F_MALFORMED},
-               {"outage", YTSIM_F_OUTAGE}, {"quota", YTSIM_F_QUOTA}};
+               {"outage", YTSIM_F_OUTAGE}, {"quota", YTSIM_F_QUOTA},
+               {"nocont", YTSIM_F_NOCONT}, {"reload", YTSIM_F_RELOAD}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {
             *ok = true;

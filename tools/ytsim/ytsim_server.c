@@ -529,6 +529,12 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
         case YTSIM_F_QUOTA:
             s_quota_fault(rs, rq->ep, f->retry_after);
             return true;
+        case YTSIM_F_NOCONT:
+        case YTSIM_F_RELOAD:
+            if (ytsim_chatfault_apply(srv, rq, rs, f->kind)) {
+                return true;
+            }
+            continue;
         }
     }
     return false;
@@ -866,10 +872,12 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     }
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
-    static const char *kinds[] = {"5xx",   "429",       "slow",   "truncate",
-                                  "reset", "malformed", "outage", "quota"};
+    static const char *kinds[] = {"5xx",   "429",       "slow",
+                                  "truncate", "reset", "malformed",
+                                  "outage", "quota", "nocont",
+                                  "reload"};
     int k = -1;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 10; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
             k = i;
         }

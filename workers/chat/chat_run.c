@@ -1,0 +1,1139 @@
+/* chat_run - the chat@VIDEO worker: startup probe of the watch page, the
+ * live chat loop with suspected-end confirmation, delivery with journal and
+ * checkpoint, replay reconciliation after the end (docs/chat.md). */
+#define _GNU_SOURCE /* memmem */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "chat.h"
+#include "tw_backoff.h"
+#include "tw_buf.h"
+#include "tw_cfg.h"
+#include "tw_file.h"
+#include "tw_id.h"
+#include "tw_log.h"
+#include "tw_time.h"
+
+/* innertube client version used until the watch page tells a newer one. */
+#define S_CLIENT_VERSION "2.20240101.00.00"
+/* Checkpoint at least this often while nothing new arrives. */
+#define S_CKPT_IDLE_MS 60000
+/* Re-read the page this often while a stream has not been seen live. */
+#define S_UPCOMING_RECHECK_MS (10 * 60 * 1000)
+/* Longest wait between checks of a stream whose chat is not open yet. */
+#define S_WAIT_MAX_MS (5 * 60 * 1000)
+/* Consecutive failed replay requests before the walk is abandoned. */
+#define S_REPLAY_MAX_ERRORS 20
+/* Attempts to find the replay continuation after the end. */
+#define S_REPLAY_PROBES 8
+/* Longest wait for the receiver to ack everything before exiting. */
+#define S_DRAIN_MS (5 * 60 * 1000)
+
+/* ---- waiting: the one poll loop ---- */
+
+bool chat_stopping(chat_t *c)
+{
+    return tw_worker_stopping(c->w);
+}
+
+void chat_wait(chat_t *c, int64_t ms)
+{
+    int64_t deadline = tw_time_mono_ms() + (ms > 0 ? ms : 0);
+    for (;;) {
+        zmq_pollitem_t it[3];
+        tw_worker_pollitems(c->w, it);
+        it[2] = (zmq_pollitem_t){tw_deliver_socket(c->tx), -1, ZMQ_POLLIN, 0};
+        int64_t now = tw_time_mono_ms();
+        int64_t t = deadline - now;
+        if (t < 0)
+            t = 0;
+        int wt = tw_worker_timeout_ms(c->w);
+        if (wt < t)
+            t = wt;
+        int dt = tw_deliver_timeout_ms(c->tx, now);
+        if (dt >= 0 && dt < t)
+            t = dt;
+        if (zmq_poll(it, 3, (long)t) < 0 && zmq_errno() != EINTR)
+            tw_log_write(TW_LOG_WARN, "unable to poll: %s",
+                         zmq_strerror(zmq_errno()));
+        tw_worker_handle(c->w);
+        tw_err_t err = {0};
+        if (tw_deliver_handle(c->tx, &err) != TW_OK)
+            tw_log_write(TW_LOG_WARN, "delivery: %s", err.msg);
+        if (tw_deliver_tick(c->tx, tw_time_mono_ms(), &err) != TW_OK)
+            tw_log_write(TW_LOG_WARN, "delivery: %s", err.msg);
+        if (tw_worker_stopping(c->w) || tw_time_mono_ms() >= deadline)
+            return;
+    }
+}
+
+/* tw_http's retry sleep: keeps heartbeats and acks flowing meanwhile. */
+static void s_http_sleep(uint32_t ms, void *arg)
+{
+    chat_wait(arg, ms);
+}
+
+/* Waits until the sender has credit; false when stopping first. */
+static bool s_wait_credit(chat_t *c)
+{
+    bool logged = false;
+    while (!tw_deliver_can_send(c->tx)) {
+        if (chat_stopping(c))
+            return false;
+        if (!logged) {
+            tw_log_write(TW_LOG_INFO,
+                         "out of credit (%zu unacked): polling "
+                         "paused until the tokenizer acks",
+                         tw_deliver_unacked(c->tx));
+            logged = true;
+        }
+        chat_wait(c, 1000);
+    }
+    return !chat_stopping(c);
+}
+
+/* Clamped, jittered (+-10 %) poll delay for a timeoutMs (-1: unknown). */
+static int64_t s_poll_delay(const chat_t *c, int64_t timeout_ms)
+{
+    int64_t lo = (int64_t)c->cfg->chat.poll_min_ms;
+    int64_t hi = (int64_t)c->cfg->chat.poll_max_ms;
+    int64_t t = timeout_ms < 0 ? hi : timeout_ms;
+    if (t < lo)
+        t = lo;
+    if (t > hi)
+        t = hi;
+    int64_t j = t / 10;
+    return t - j + (int64_t)tw_backoff_jitter((uint32_t)(2 * j));
+}
+
+/* ---- delivery ---- */
+
+/* Kind of a chat.batch item for a parser kind; false for events that are
+ * not forwarded. */
+static bool s_kind(tw_ytchat_kind_t k, tw_chat_kind_t *out)
+{
+    switch (k) {
+    case TW_YTCHAT_TEXT:
+        *out = TW_CHAT_KIND_TEXT;
+        return true;
+    case TW_YTCHAT_SUPERCHAT:
+        *out = TW_CHAT_KIND_SUPERCHAT;
+        return true;
+    case TW_YTCHAT_STICKER:
+        *out = TW_CHAT_KIND_STICKER;
+        return true;
+    case TW_YTCHAT_MEMBERSHIP:
+        *out = TW_CHAT_KIND_MEMBERSHIP;
+        return true;
+    case TW_YTCHAT_GIFT:
+        *out = TW_CHAT_KIND_GIFT;
+        return true;
+    case TW_YTCHAT_OTHER:
+        *out = TW_CHAT_KIND_OTHER;
+        return true;
+    case TW_YTCHAT_DELETED:
+        *out = TW_CHAT_KIND_DELETED;
+        return true;
+    case TW_YTCHAT_AUTHOR_DELETED:
+        break;
+    }
+    return false;
+}
+
+/* True when id can be a message id downstream: 1-256 printable ASCII
+ * bytes without a backslash. */
+static bool s_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 256)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (id[i] <= ' ' || id[i] > '~' || id[i] == '\\')
+            return false;
+    return true;
+}
+
+/* Strings made for one batch (clipped texts), freed after the send. */
+typedef struct {
+    char *v[CHAT_BATCH_MAX]; /* owned copies */
+    size_t n;                /* used */
+} s_owned_t;
+
+/* Returns s, or a copy clipped to CHAT_TEXT_MAX bytes at a UTF-8 boundary
+ * (kept in own). */
+static char *s_clip(const char *s, s_owned_t *own)
+{
+    size_t n = strlen(s);
+    if (n <= CHAT_TEXT_MAX || own->n >= CHAT_BATCH_MAX)
+        return (char *)s;
+    n = CHAT_TEXT_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    char *cp = strndup(s, n);
+    if (!cp)
+        return (char *)"";
+    own->v[own->n++] = cp;
+    return cp;
+}
+
+/* Sends items[0..n) as one chat.batch (split in two when too big). */
+static tw_rc_t s_send_batch(chat_t *c, tw_chat_item_t *items, size_t n)
+{
+    if (n == 0)
+        return TW_OK;
+    if (!s_wait_credit(c))
+        return TW_ERR_CLOSED;
+    tw_msg_t msg = {.id = TW_MSG_CHAT_BATCH};
+    msg.u.chat_batch.video_id = c->video_id;
+    msg.u.chat_batch.channel_id = c->ck.channel_id;
+    msg.u.chat_batch.items.v = items;
+    msg.u.chat_batch.items.n = n;
+    tw_err_t err = {0};
+    tw_rc_t rc = tw_deliver_send(c->tx, &msg, &err);
+    if (rc == TW_ERR_TOOBIG && n > 1) {
+        rc = s_send_batch(c, items, n / 2);
+        if (rc == TW_OK)
+            rc = s_send_batch(c, items + n / 2, n - n / 2);
+        return rc;
+    }
+    if (rc != TW_OK)
+        tw_log_write(TW_LOG_ERROR, "unable to send chat.batch: %s",
+                     err.msg[0] ? err.msg : tw_rc_str(rc));
+    return rc;
+}
+
+tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
+{
+    size_t total = tw_ytchat_count(c->chat);
+    size_t cap = total < CHAT_BATCH_MAX ? total : CHAT_BATCH_MAX;
+    if (nsent)
+        *nsent = 0;
+    if (total == 0)
+        return TW_OK;
+    tw_chat_item_t *items = calloc(cap, sizeof *items);
+    s_owned_t *own = calloc(1, sizeof *own);
+    if (!items || !own) {
+        free(items);
+        free(own);
+        return TW_ERR_NOMEM;
+    }
+    int64_t now = tw_time_now_us();
+    size_t n = 0;
+    uint64_t in = 0, out = 0, del = 0;
+    tw_rc_t rc = TW_OK;
+    for (size_t i = 0; i < total && rc == TW_OK; i++) {
+        const tw_ytchat_item_t *it = tw_ytchat_item(c->chat, i);
+        tw_chat_kind_t kind;
+        if (!s_kind(it->kind, &kind)) {
+            c->bans++;
+            continue;
+        }
+        in++;
+        bool is_del = kind == TW_CHAT_KIND_DELETED;
+        const char *id = is_del ? it->ref_id : it->id;
+        if (!s_id_ok(id)) {
+            c->skipped++;
+            continue;
+        }
+        /* reloads and the replay overlap what was sent: skip it here
+         * (the writer's dedup would drop it anyway) */
+        if (!is_del && !chat_seen_add(c->seen, id))
+            continue;
+        tw_chat_item_t *o = &items[n++];
+        o->id = (char *)id;
+        o->kind = kind;
+        o->published_usec = it->timestamp_usec;
+        o->received_usec = now;
+        o->author_channel_id = (char *)it->author_channel_id;
+        o->author_name = s_clip(it->author_name, own);
+        o->amount = (char *)it->amount;
+        o->currency = (char *)it->currency;
+        o->text = s_clip(it->message, own);
+        o->ref_id = (char *)(is_del ? it->ref_id : "");
+        if (it->timestamp_usec > c->ck.last_usec)
+            c->ck.last_usec = it->timestamp_usec;
+        if (is_del) {
+            del++;
+        } else {
+            out++;
+        }
+        if (n == cap) {
+            rc = s_send_batch(c, items, n);
+            n = 0;
+            for (size_t k = 0; k < own->n; k++)
+                free(own->v[k]);
+            own->n = 0;
+        }
+    }
+    if (rc == TW_OK)
+        rc = s_send_batch(c, items, n);
+    for (size_t k = 0; k < own->n; k++)
+        free(own->v[k]);
+    free(own);
+    free(items);
+    if (rc == TW_OK) {
+        c->ck.items += out;
+        c->ck.deleted += del;
+        if (replay)
+            c->ck.replay_items += out;
+        if (nsent)
+            *nsent = out + del;
+        tw_worker_count(c->w, in, out + del, 0);
+    }
+    return rc;
+}
+
+tw_rc_t chat_save(chat_t *c, bool force)
+{
+    int64_t now = tw_time_mono_ms();
+    if (!force && now - c->ckpt_ms < S_CKPT_IDLE_MS)
+        return TW_OK;
+    tw_err_t err = {0};
+    tw_rc_t rc = chat_ckpt_save(c->ckpt_path, &c->ck, &err);
+    if (rc != TW_OK) {
+        tw_log_write(TW_LOG_ERROR, "unable to save the checkpoint: %s",
+                     err.msg[0] ? err.msg : tw_rc_str(rc));
+        return rc;
+    }
+    c->ckpt_ms = now;
+    return TW_OK;
+}
+
+void chat_log_unknown(chat_t *c)
+{
+    size_t n = tw_ytchat_unknown_count(c->chat);
+    for (size_t i = 0; i < n; i++) {
+        const tw_ytchat_unknown_t *u = tw_ytchat_unknown(c->chat, i);
+        bool known = false;
+        for (size_t k = 0; k < c->nunknown && !known; k++)
+            known =
+                strncmp(c->unknown[k], u->name, sizeof c->unknown[k] - 1) == 0;
+        if (known)
+            continue;
+        tw_log_write(TW_LOG_WARN,
+                     "unknown chat renderer or action '%s' at %s (%" PRIu32
+                     " in this answer): YouTube's format may have changed",
+                     u->name, u->path, u->count);
+        if (c->nunknown < sizeof c->unknown / sizeof c->unknown[0]) {
+            snprintf(c->unknown[c->nunknown], sizeof c->unknown[0], "%s",
+                     u->name);
+            c->nunknown++;
+        }
+    }
+}
+
+/* ---- the web client ---- */
+
+/* Appends s to b as a JSON string body (without quotes). */
+static void s_json_esc(tw_buf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            tw_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            tw_buf_printf(b, "\\u%04x", ch);
+        else
+            tw_buf_append_byte(b, (char)ch);
+    }
+}
+
+/* POSTs an innertube call with the WEB client context and one string field
+ * (key = value) plus optional raw JSON extra members. */
+static tw_rc_t s_innertube(chat_t *c, const char *path, const char *key,
+                           const char *value, const char *extra,
+                           tw_http_resp_t *resp, tw_err_t *err)
+{
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_buf_printf(b,
+                  "{\"context\":{\"client\":{\"clientName\":\"WEB\","
+                  "\"clientVersion\":\"%s\",\"hl\":\"en\",\"gl\":\"US\"}},"
+                  "\"%s\":\"",
+                  c->client_version, key);
+    s_json_esc(b, value);
+    tw_buf_append_str(b, "\"");
+    if (extra)
+        tw_buf_append_str(b, extra);
+    tw_buf_append_str(b, "}");
+    char ver[96];
+    snprintf(ver, sizeof ver, "X-YouTube-Client-Version: %s",
+             c->client_version);
+    const char *headers[] = {"Content-Type: application/json",
+                             "X-YouTube-Client-Name: 1", ver, NULL};
+    char url[256];
+    snprintf(url, sizeof url, "youtubei/v1/%s?prettyPrint=false", path);
+    tw_rc_t rc = tw_http_post(c->http, url, headers, tw_buf_data(b),
+                              tw_buf_len(b), resp, err);
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+/* Copies what the page tells about the stream into c. */
+static void s_take_info(chat_t *c, const tw_ytpage_info_t *info)
+{
+    if (info->title[0])
+        snprintf(c->title, sizeof c->title, "%s", info->title);
+    if (tw_id_is_channel(info->channel_id))
+        snprintf(c->ck.channel_id, sizeof c->ck.channel_id, "%s",
+                 info->channel_id);
+    if (info->scheduled_start_usec)
+        c->sched_usec = info->scheduled_start_usec;
+    if (info->start_usec && info->state != TW_YTPAGE_STATE_UPCOMING)
+        c->start_usec = info->start_usec;
+    if (info->end_usec)
+        c->end_usec = info->end_usec;
+    if (info->state == TW_YTPAGE_STATE_LIVE ||
+        info->state == TW_YTPAGE_STATE_ENDED)
+        c->seen_live = true;
+}
+
+/* Picks up INNERTUBE_CLIENT_VERSION from a watch page. */
+static void s_take_version(chat_t *c, const char *html, size_t len)
+{
+    static const char key[] = "\"INNERTUBE_CLIENT_VERSION\":\"";
+    const char *p = memmem(html, len, key, sizeof key - 1);
+    if (!p)
+        return;
+    p += sizeof key - 1;
+    size_t n = 0;
+    while (p + n < html + len && n < sizeof c->client_version - 1 &&
+           (p[n] == '.' || (p[n] >= '0' && p[n] <= '9')))
+        n++;
+    if (n > 0 && p + n < html + len && p[n] == '"') {
+        memcpy(c->client_version, p, n);
+        c->client_version[n] = '\0';
+    }
+}
+
+/* Reads the watch page (falling back to youtubei next) and classifies it.
+ * The parsed info stays in c->page. */
+static void s_probe(chat_t *c, chat_page_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->verdict = CHAT_PAGE_RETRY;
+    char url[128];
+    snprintf(url, sizeof url, "watch?v=%s&hl=en", c->video_id);
+    const char *headers[] = {"Accept-Language: en-US,en;q=0.9", NULL};
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {0};
+    tw_rc_t rc = tw_http_get(c->http, url, headers, &resp, &err);
+    if (rc == TW_OK && resp.body) {
+        s_take_version(c, resp.body, resp.body_len);
+        rc = tw_ytpage_parse_html(c->page, resp.body, resp.body_len, &err);
+    }
+    if (rc != TW_OK) {
+        tw_log_write(TW_LOG_WARN, "watch page of %s: %s; trying youtubei next",
+                     c->video_id, err.msg[0] ? err.msg : tw_rc_str(rc));
+        c->errors++;
+        tw_ytpage_reset(c->page);
+        tw_err_clear(&err);
+        rc = s_innertube(c, "next", "videoId", c->video_id, NULL, &resp, &err);
+        if (rc == TW_OK && resp.body)
+            rc = tw_ytpage_parse_json(c->page, resp.body, resp.body_len, &err);
+        if (rc != TW_OK) {
+            tw_log_write(TW_LOG_WARN, "youtubei next of %s: %s", c->video_id,
+                         err.msg[0] ? err.msg : tw_rc_str(rc));
+            tw_http_resp_clear(&resp);
+            return;
+        }
+    }
+    tw_http_resp_clear(&resp);
+    const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
+    s_take_info(c, info);
+    chat_page_classify(info, res);
+    tw_log_write(TW_LOG_DEBUG, "page: state %s, playability %s, chat %s%s",
+                 tw_ytpage_state_str(info->state),
+                 tw_ytpage_play_str(info->play),
+                 info->chat_continuation[0] ? "yes" : "no",
+                 info->chat_is_replay ? " (replay)" : "");
+}
+
+/* Probes until the verdict is not RETRY (or stopping); a REPORT verdict
+ * is confirmed by a second probe. */
+static void s_probe_settled(chat_t *c, chat_page_result_t *res)
+{
+    tw_backoff_t *bo =
+        tw_backoff_new((uint32_t)c->cfg->chat.poll_min_ms, S_WAIT_MAX_MS);
+    int64_t first = tw_time_now_us();
+    for (;;) {
+        s_probe(c, res);
+        if (chat_stopping(c))
+            break;
+        if (res->verdict == CHAT_PAGE_REPORT) {
+            chat_wait(c, (int64_t)c->cfg->chat.poll_max_ms);
+            chat_page_result_t again;
+            s_probe(c, &again);
+            if (again.verdict == CHAT_PAGE_RETRY)
+                continue;
+            *res = again;
+            break;
+        }
+        if (res->verdict != CHAT_PAGE_RETRY)
+            break;
+        if (c->cfg->youtube.api_key[0] &&
+            tw_backoff_attempts(bo) + 1 >= CHAT_FALLBACK_ERRORS)
+            break; /* the caller falls back to the Data API */
+        if (tw_time_now_us() - first > c->grace_ms * 1000) {
+            res->verdict = CHAT_PAGE_REPORT;
+            res->state = TW_STREAM_STATE_UNAVAILABLE;
+            snprintf(res->reason, sizeof res->reason,
+                     "unavailable: no usable watch page for %" PRId64 " s",
+                     c->grace_ms / 1000);
+            break;
+        }
+        chat_wait(c, bo ? tw_backoff_next_jitter(bo) + 100 : 1000);
+    }
+    tw_backoff_destroy(&bo);
+}
+
+/* Sets the REPORT outcome. */
+static chat_end_t s_report(chat_t *c, const chat_page_result_t *res)
+{
+    c->report_state = res->state;
+    snprintf(c->report_reason, sizeof c->report_reason, "%s", res->reason);
+    return CHAT_END_REPORT;
+}
+
+/* Deadline (wall us) after which a stream still not live counts as never
+ * starting. */
+static int64_t s_start_deadline(const chat_t *c, int64_t first_seen)
+{
+    int64_t base = c->sched_usec ? c->sched_usec : first_seen;
+    if (base < first_seen && !c->sched_usec)
+        base = first_seen;
+    return base + c->grace_ms * 1000;
+}
+
+/* Waits for the chat of an upcoming stream to open. Returns -1 to go on
+ * (res holds the new verdict) or an end. */
+static int s_wait_open(chat_t *c, chat_page_result_t *res)
+{
+    int64_t first = tw_time_now_us();
+    uint32_t base = (uint32_t)c->cfg->chat.poll_max_ms;
+    tw_backoff_t *bo = tw_backoff_new(base, S_WAIT_MAX_MS);
+    int end = -1;
+    while (res->verdict == CHAT_PAGE_WAIT) {
+        int64_t now = tw_time_now_us();
+        if (now > s_start_deadline(c, first)) {
+            chat_page_result_t r = {.verdict = CHAT_PAGE_REPORT,
+                                    .state = TW_STREAM_STATE_CANCELLED};
+            snprintf(r.reason, sizeof r.reason,
+                     "never started: chat still closed %" PRId64
+                     " s after the scheduled start",
+                     c->grace_ms / 1000);
+            end = s_report(c, &r);
+            break;
+        }
+        int64_t d = bo ? tw_backoff_next(bo) : base;
+        if (c->sched_usec > now && (c->sched_usec - now) / 1000 + 1000 < d)
+            d = (c->sched_usec - now) / 1000 + 1000;
+        tw_log_write(TW_LOG_INFO,
+                     "chat of %s is not open yet; next check in %" PRId64 " ms",
+                     c->video_id, d);
+        chat_wait(c, d);
+        if (chat_stopping(c)) {
+            end = CHAT_END_STOP;
+            break;
+        }
+        s_probe_settled(c, res);
+    }
+    tw_backoff_destroy(&bo);
+    return end;
+}
+
+/* Walks the replay from token, sending every item not sent already. */
+static chat_end_t s_replay_walk(chat_t *c, const char *token)
+{
+    c->ck.phase = CHAT_PHASE_REPLAY;
+    if (chat_ckpt_set_cont(&c->ck, token) != TW_OK)
+        return CHAT_END_FAIL;
+    if (chat_save(c, true) != TW_OK)
+        return CHAT_END_FAIL;
+    tw_log_write(TW_LOG_INFO, "walking the replay of %s", c->video_id);
+    int errs = 0;
+    uint64_t pages = 0, before = c->ck.replay_items;
+    int64_t pace = (int64_t)c->cfg->chat.poll_min_ms;
+    if (pace > 250)
+        pace = 250;
+    for (;;) {
+        if (chat_stopping(c))
+            return CHAT_END_STOP;
+        if (!s_wait_credit(c))
+            return CHAT_END_STOP;
+        tw_http_resp_t resp = {0};
+        tw_err_t err = {0};
+        tw_rc_t rc = s_innertube(c, "live_chat/get_live_chat_replay",
+                                 "continuation", c->ck.continuation,
+                                 ",\"currentPlayerState\":{\"playerOffsetMs\""
+                                 ":\"0\"}",
+                                 &resp, &err);
+        if (rc == TW_OK)
+            rc = tw_ytchat_parse(c->chat, resp.body ? resp.body : "",
+                                 resp.body_len, &err);
+        if (rc != TW_OK) {
+            c->errors++;
+            tw_http_resp_clear(&resp);
+            if (++errs >= S_REPLAY_MAX_ERRORS) {
+                tw_log_write(TW_LOG_WARN,
+                             "replay walk of %s abandoned after %d errors "
+                             "(last: %s)",
+                             c->video_id, errs,
+                             err.msg[0] ? err.msg : tw_rc_str(rc));
+                break;
+            }
+            chat_wait(c, tw_backoff_full_jitter(500, 30000, (uint32_t)errs));
+            continue;
+        }
+        errs = 0;
+        pages++;
+        chat_log_unknown(c);
+        rc = chat_send_items(c, true, NULL);
+        if (rc == TW_ERR_CLOSED) {
+            tw_http_resp_clear(&resp);
+            return CHAT_END_STOP;
+        }
+        if (rc != TW_OK) {
+            tw_http_resp_clear(&resp);
+            return CHAT_END_FAIL;
+        }
+        const tw_ytchat_cont_t *k = tw_ytchat_continuation(c->chat);
+        bool more = k->kind == TW_YTCHAT_CONT_REPLAY && k->token[0] &&
+                    strcmp(k->token, c->ck.continuation) != 0;
+        if (more && chat_ckpt_set_cont(&c->ck, k->token) != TW_OK) {
+            tw_http_resp_clear(&resp);
+            return CHAT_END_FAIL;
+        }
+        tw_http_resp_clear(&resp);
+        if (chat_save(c, true) != TW_OK)
+            return CHAT_END_FAIL;
+        if (!more)
+            break;
+        chat_wait(c, pace);
+    }
+    tw_log_write(TW_LOG_INFO,
+                 "replay of %s walked: %" PRIu64 " pages, %" PRIu64
+                 " items not seen live",
+                 c->video_id, pages, c->ck.replay_items - before);
+    return CHAT_END_ENDED;
+}
+
+/* After the confirmed end: finds the replay continuation and walks it. */
+static chat_end_t s_reconcile(chat_t *c)
+{
+    if (!c->cfg->chat.reconcile_replay)
+        return CHAT_END_ENDED;
+    tw_backoff_t *bo =
+        tw_backoff_new((uint32_t)c->cfg->chat.poll_max_ms, S_WAIT_MAX_MS);
+    chat_end_t end = CHAT_END_ENDED;
+    for (int i = 0; i < S_REPLAY_PROBES; i++) {
+        chat_page_result_t res;
+        s_probe(c, &res);
+        if (chat_stopping(c)) {
+            end = CHAT_END_STOP;
+            break;
+        }
+        const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
+        if (info->chat_is_replay && info->chat_continuation[0]) {
+            char *tok = strdup(info->chat_continuation);
+            end = tok ? s_replay_walk(c, tok) : CHAT_END_FAIL;
+            free(tok);
+            break;
+        }
+        if (res.verdict == CHAT_PAGE_REPORT)
+            break; /* deleted or made private right after the end */
+        chat_wait(c, bo ? tw_backoff_next(bo) : 1000);
+    }
+    if (end == CHAT_END_ENDED && c->ck.phase != CHAT_PHASE_REPLAY)
+        tw_log_write(TW_LOG_WARN, "no replay of %s found: not reconciled",
+                     c->video_id);
+    tw_backoff_destroy(&bo);
+    return end;
+}
+
+/* Sleeps after a failed request: full jitter from poll_min, capped. */
+static void s_backoff(chat_t *c, uint32_t attempt)
+{
+    uint32_t base = (uint32_t)c->cfg->chat.poll_min_ms;
+    chat_wait(c, tw_backoff_full_jitter(base, 60000, attempt) + base / 2);
+}
+
+/* Replaces c->ck.continuation with the page's live chat continuation when
+ * the page has one. True when replaced. */
+static bool s_take_page_cont(chat_t *c)
+{
+    const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
+    if (!info->chat_continuation[0] || info->chat_is_replay)
+        return false;
+    return chat_ckpt_set_cont(&c->ck, info->chat_continuation) == TW_OK;
+}
+
+/* Decides what a page probe during the live loop means. Returns -1 to go
+ * on polling, else an end. One probe only: a page that cannot be read
+ * (outage, format change) never stalls the chat polling; a report verdict
+ * is confirmed by a second probe. */
+static int s_recheck(chat_t *c, bool *ended)
+{
+    *ended = false;
+    chat_page_result_t res;
+    s_probe(c, &res);
+    if (chat_stopping(c))
+        return CHAT_END_STOP;
+    if (res.verdict == CHAT_PAGE_RETRY) {
+        if (++c->page_fails >= CHAT_FALLBACK_ERRORS &&
+            c->cfg->youtube.api_key[0])
+            return CHAT_END_FALLBACK;
+        return -1;
+    }
+    c->page_fails = 0;
+    if (res.verdict == CHAT_PAGE_REPORT) {
+        chat_wait(c, (int64_t)c->cfg->chat.poll_max_ms);
+        s_probe(c, &res);
+        if (chat_stopping(c))
+            return CHAT_END_STOP;
+        if (res.verdict == CHAT_PAGE_REPORT)
+            return s_report(c, &res);
+        if (res.verdict == CHAT_PAGE_RETRY)
+            return -1;
+    }
+    const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
+    *ended = res.verdict == CHAT_PAGE_ENDED ||
+             info->state == TW_YTPAGE_STATE_ENDED || info->end_usec != 0;
+    return -1;
+}
+
+/* The live chat loop from c->ck.continuation until the confirmed end. */
+static chat_end_t s_live(chat_t *c)
+{
+    int64_t first_seen = tw_time_now_us();
+    int64_t next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
+    uint32_t fails = 0, bad_parse = 0, bad_token = 0, suspects = 0;
+    c->ck.phase = CHAT_PHASE_LIVE;
+    tw_log_write(TW_LOG_INFO, "capturing the live chat of %s (%s)", c->video_id,
+                 c->title);
+    for (;;) {
+        if (chat_stopping(c))
+            return CHAT_END_STOP;
+        /* a stream not seen live: is it still coming? */
+        if (!c->seen_live &&
+            (tw_time_mono_ms() >= next_recheck ||
+             tw_time_now_us() > s_start_deadline(c, first_seen))) {
+            next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
+            bool ended = false;
+            int end = s_recheck(c, &ended);
+            if (end >= 0)
+                return (chat_end_t)end;
+            if (ended)
+                return CHAT_END_ENDED;
+            const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
+            if (info->state == TW_YTPAGE_STATE_UPCOMING &&
+                tw_time_now_us() > s_start_deadline(c, first_seen)) {
+                chat_page_result_t r = {.verdict = CHAT_PAGE_REPORT,
+                                        .state = TW_STREAM_STATE_CANCELLED};
+                snprintf(r.reason, sizeof r.reason,
+                         "never started: still upcoming %" PRId64
+                         " s after the scheduled start",
+                         c->grace_ms / 1000);
+                return s_report(c, &r);
+            }
+        }
+        if (!s_wait_credit(c))
+            return CHAT_END_STOP;
+        tw_http_resp_t resp = {0};
+        tw_err_t err = {0};
+        c->polls++;
+        tw_rc_t rc = s_innertube(c, "live_chat/get_live_chat", "continuation",
+                                 c->ck.continuation, NULL, &resp, &err);
+        if (rc != TW_OK) {
+            long status = resp.status;
+            tw_http_resp_clear(&resp);
+            c->errors++;
+            tw_worker_count(c->w, 0, 0, 1);
+            if (rc == TW_ERR_HTTP && status >= 400 && status < 500) {
+                tw_log_write(TW_LOG_WARN,
+                             "get_live_chat: HTTP %ld: "
+                             "checking the stream",
+                             status);
+                bool ended = false;
+                int end = s_recheck(c, &ended);
+                if (end >= 0)
+                    return (chat_end_t)end;
+                if (ended)
+                    return CHAT_END_ENDED;
+                /* a continuation refused twice is replaced by a fresh one */
+                if (++bad_token >= 2 && s_take_page_cont(c)) {
+                    tw_log_write(TW_LOG_INFO, "reloaded the continuation "
+                                              "from the watch page");
+                    bad_token = 0;
+                }
+                s_backoff(c, fails++);
+                continue;
+            }
+            tw_log_write(TW_LOG_WARN, "get_live_chat: %s",
+                         err.msg[0] ? err.msg : tw_rc_str(rc));
+            s_backoff(c, fails++);
+            continue;
+        }
+        rc = tw_ytchat_parse(c->chat, resp.body ? resp.body : "", resp.body_len,
+                             &err);
+        if (rc != TW_OK) {
+            tw_http_resp_clear(&resp);
+            c->malformed++;
+            c->errors++;
+            tw_worker_count(c->w, 0, 0, 1);
+            tw_log_write(TW_LOG_WARN,
+                         "unparsable get_live_chat answer (%u "
+                         "in a row): %s",
+                         bad_parse + 1, err.msg);
+            if (++bad_parse >= CHAT_FALLBACK_ERRORS &&
+                c->cfg->youtube.api_key[0])
+                return CHAT_END_FALLBACK;
+            s_backoff(c, fails++);
+            continue;
+        }
+        fails = 0;
+        bad_parse = 0;
+        bad_token = 0;
+        chat_log_unknown(c);
+        size_t nsent = 0;
+        rc = chat_send_items(c, false, &nsent);
+        if (rc != TW_OK) {
+            tw_http_resp_clear(&resp);
+            return rc == TW_ERR_CLOSED ? CHAT_END_STOP : CHAT_END_FAIL;
+        }
+        const tw_ytchat_cont_t *k = tw_ytchat_continuation(c->chat);
+        tw_ytchat_cont_kind_t kind = k->kind;
+        int64_t timeout = k->timeout_ms;
+        bool have = k->token[0] != '\0';
+        if (have &&
+            (kind == TW_YTCHAT_CONT_INVALIDATION ||
+             kind == TW_YTCHAT_CONT_TIMED || kind == TW_YTCHAT_CONT_RELOAD)) {
+            rc = chat_ckpt_set_cont(&c->ck, k->token);
+            tw_http_resp_clear(&resp);
+            if (rc != TW_OK || chat_save(c, nsent > 0) != TW_OK)
+                return CHAT_END_FAIL;
+            suspects = 0;
+            if (kind == TW_YTCHAT_CONT_RELOAD)
+                tw_log_write(TW_LOG_INFO, "reload continuation received");
+            chat_wait(c, kind == TW_YTCHAT_CONT_RELOAD
+                             ? (int64_t)c->cfg->chat.poll_min_ms
+                             : s_poll_delay(c, timeout));
+            continue;
+        }
+        tw_http_resp_clear(&resp);
+        if (nsent > 0 && chat_save(c, true) != TW_OK)
+            return CHAT_END_FAIL;
+        if (kind == TW_YTCHAT_CONT_REPLAY || kind == TW_YTCHAT_CONT_SEEK)
+            return CHAT_END_ENDED;
+        /* No continuation: only a suspected end until the page agrees. */
+        bool ended = false;
+        int end = s_recheck(c, &ended);
+        if (end >= 0)
+            return (chat_end_t)end;
+        if (ended) {
+            tw_log_write(TW_LOG_INFO, "end of %s confirmed by the watch page",
+                         c->video_id);
+            return CHAT_END_ENDED;
+        }
+        suspects++;
+        tw_log_write(TW_LOG_WARN,
+                     "answer without continuation while %s is still live "
+                     "(suspected end #%u): going on",
+                     c->video_id, suspects);
+        /* first retry the same continuation, then a fresh one */
+        if (suspects % 2 == 0 && s_take_page_cont(c))
+            tw_log_write(TW_LOG_INFO, "reloaded the continuation from the "
+                                      "watch page");
+        chat_wait(c, s_poll_delay(c, -1));
+    }
+}
+
+/* Web client capture: probe, wait for the chat, live loop, replay. */
+static chat_end_t s_web(chat_t *c)
+{
+    if (c->ck.phase == CHAT_PHASE_REPLAY && c->ck.continuation) {
+        tw_log_write(TW_LOG_INFO, "resuming the replay walk of %s",
+                     c->video_id);
+        char *tok = strdup(c->ck.continuation);
+        chat_end_t end = tok ? s_replay_walk(c, tok) : CHAT_END_FAIL;
+        free(tok);
+        return end;
+    }
+    chat_page_result_t res;
+    s_probe_settled(c, &res);
+    if (chat_stopping(c))
+        return CHAT_END_STOP;
+    if (res.verdict == CHAT_PAGE_RETRY)
+        return CHAT_END_FALLBACK; /* only with an API key */
+    if (res.verdict == CHAT_PAGE_REPORT)
+        return s_report(c, &res);
+    if (res.verdict == CHAT_PAGE_WAIT) {
+        int end = s_wait_open(c, &res);
+        if (end >= 0)
+            return (chat_end_t)end;
+        if (res.verdict == CHAT_PAGE_REPORT)
+            return s_report(c, &res);
+        if (res.verdict == CHAT_PAGE_RETRY)
+            return CHAT_END_FALLBACK;
+    }
+    bool resumed = c->ck.continuation != NULL;
+    if (resumed) {
+        tw_log_write(TW_LOG_INFO,
+                     "resuming %s from the checkpoint (%" PRIu64
+                     " items sent before)",
+                     c->video_id, c->ck.items);
+    } else if (res.verdict == CHAT_PAGE_CHAT && !s_take_page_cont(c)) {
+        return CHAT_END_FAIL;
+    }
+    chat_end_t end = CHAT_END_ENDED;
+    if (resumed || res.verdict == CHAT_PAGE_CHAT)
+        end = s_live(c);
+    if (end == CHAT_END_ENDED)
+        end = s_reconcile(c);
+    return end;
+}
+
+/* ---- setup and the end ---- */
+
+/* Sends the stream.event of the outcome. */
+static void s_event(chat_t *c, tw_stream_state_t state, const char *reason)
+{
+    tw_msg_stream_event_t ev = {0};
+    ev.video_id = c->video_id;
+    ev.channel_id = c->ck.channel_id;
+    ev.title = c->title;
+    ev.state = state;
+    ev.scheduled_start_us = (tw_oi64_t){c->sched_usec != 0, c->sched_usec};
+    ev.actual_start_us = (tw_oi64_t){c->start_usec != 0, c->start_usec};
+    ev.actual_end_us = (tw_oi64_t){c->end_usec != 0, c->end_usec};
+    ev.reason = (char *)reason;
+    if (tw_worker_stream_event(c->w, &ev) != TW_OK)
+        tw_log_write(TW_LOG_WARN, "unable to send stream.event");
+}
+
+/* Waits until every frame is acked; false when stopping or too slow. */
+static bool s_drain(chat_t *c, int64_t max_ms)
+{
+    int64_t deadline = tw_time_mono_ms() + max_ms;
+    while (tw_deliver_unacked(c->tx) > 0) {
+        if (tw_time_mono_ms() >= deadline || chat_stopping(c))
+            return false;
+        chat_wait(c, 200);
+    }
+    return true;
+}
+
+/* Removes the checkpoint, the journal, what a crash left behind (temporary
+ * files of atomic writes) and the state dir, which is this worker's own. */
+static void s_cleanup_state(chat_t *c)
+{
+    tw_deliver_destroy(&c->tx);
+    DIR *d = opendir(c->dir);
+    for (;;) {
+        struct dirent *de = d ? readdir(d) : NULL;
+        if (!de)
+            break;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", c->dir, de->d_name);
+        if (unlink(p) != 0 && errno != ENOENT)
+            tw_log_write(TW_LOG_WARN, "unable to remove %s: %s", p,
+                         strerror(errno));
+    }
+    if (d)
+        closedir(d);
+    if (rmdir(c->dir) != 0 && errno != ENOENT)
+        tw_log_write(TW_LOG_WARN, "unable to remove %s: %s", c->dir,
+                     strerror(errno));
+}
+
+/* Reads the never-starting grace (environment override or default). */
+static int64_t s_grace_ms(void)
+{
+    const char *v = getenv(CHAT_ENV_START_GRACE);
+    uint64_t ms = 0;
+    if (v && *v && tw_cfg_parse_duration(v, &ms) == TW_OK)
+        return (int64_t)ms;
+    if (v && *v)
+        tw_log_write(TW_LOG_WARN, "ignoring %s=%s (not a duration)",
+                     CHAT_ENV_START_GRACE, v);
+    return CHAT_START_GRACE_MS;
+}
+
+/* Opens everything; returns an exit code or -1 when ready. */
+static int s_setup(chat_t *c, tw_worker_t *w)
+{
+    c->w = w;
+    c->cfg = tw_worker_cfg(w);
+    const char *vid = tw_worker_instance(w);
+    if (!tw_id_is_video(vid)) {
+        tw_log_write(TW_LOG_ERROR, "instance '%s' is not a video id", vid);
+        return TW_EXIT_USAGE;
+    }
+    snprintf(c->video_id, sizeof c->video_id, "%s", vid);
+    snprintf(c->client_version, sizeof c->client_version, "%s",
+             S_CLIENT_VERSION);
+    c->grace_ms = s_grace_ms();
+    const char *state = getenv(TW_ENV_STATE_DIR);
+    const char *runtime = getenv(TW_ENV_RUNTIME_DIR);
+    if (!state || !*state)
+        state = c->cfg->supervisor.state_dir;
+    if (!runtime || !*runtime)
+        runtime = c->cfg->supervisor.runtime_dir;
+    int n = snprintf(c->dir, sizeof c->dir, "%s/%s", state, tw_worker_name(w));
+    if (n < 0 || (size_t)n >= sizeof c->dir) {
+        tw_log_write(TW_LOG_ERROR, "state dir path too long");
+        return TW_EXIT_USAGE;
+    }
+    snprintf(c->ckpt_path, sizeof c->ckpt_path, "%s/checkpoint", c->dir);
+    snprintf(c->journal_path, sizeof c->journal_path, "%s/journal", c->dir);
+    tw_err_t err = {0};
+    if (tw_file_mkdirs(c->dir, 0700, &err) != TW_OK) {
+        tw_log_write(TW_LOG_ERROR, "unable to create %s: %s", c->dir, err.msg);
+        return TW_EXIT_TEMP;
+    }
+    const tw_cfg_youtube_t *yt = &c->cfg->youtube;
+    if (yt->api_key[0])
+        tw_log_add_secret(yt->api_key);
+    /* first retry after about half the shortest poll interval */
+    uint64_t base = c->cfg->chat.poll_min_ms / 2;
+    tw_http_opts_t ho = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent[0] ? yt->user_agent : NULL,
+        .timeout_ms = (uint32_t)yt->http_timeout_ms,
+        .max_retries = 4,
+        .backoff_base_ms = (uint32_t)(base < 50    ? 50
+                                      : base > 500 ? 500
+                                                   : base),
+        .backoff_max_ms = 30000,
+        .cookies = 1,
+    };
+    c->http = tw_http_new(&ho);
+    c->page = tw_ytpage_new();
+    c->chat = tw_ytchat_new();
+    c->seen = chat_seen_new();
+    if (!c->http || !c->page || !c->chat || !c->seen) {
+        tw_log_write(TW_LOG_ERROR, "unable to set up: out of memory");
+        return TW_EXIT_TEMP;
+    }
+    tw_http_set_sleep(c->http, s_http_sleep, c);
+    tw_rc_t rc = chat_ckpt_load(c->ckpt_path, &c->ck, &err);
+    if (rc == TW_OK && strcmp(c->ck.video_id, c->video_id) != 0) {
+        tw_log_write(TW_LOG_WARN, "checkpoint is for %s, not %s: ignored",
+                     c->ck.video_id, c->video_id);
+        chat_ckpt_clear(&c->ck);
+    } else if (rc != TW_OK && rc != TW_ERR_NOTFOUND) {
+        tw_log_write(TW_LOG_WARN, "starting over: %s", err.msg);
+    }
+    snprintf(c->ck.video_id, sizeof c->ck.video_id, "%s", c->video_id);
+    char endpoint[4200];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/tokenizer.sock", runtime);
+    tw_deliver_opts_t dopt = {
+        .endpoint = endpoint,
+        .src = tw_worker_name(w),
+        .epoch = tw_worker_epoch(w),
+        .journal = c->journal_path,
+    };
+    rc = tw_deliver_sender_new(&c->tx, tw_worker_zctx(w), &dopt, &err);
+    if (rc != TW_OK) {
+        tw_log_write(TW_LOG_ERROR, "unable to open the sender: %s", err.msg);
+        return rc == TW_ERR_INVALID ? TW_EXIT_USAGE : TW_EXIT_TEMP;
+    }
+    tw_deliver_stats_t st;
+    tw_deliver_stats(c->tx, &st);
+    if (tw_deliver_unacked(c->tx) > 0)
+        tw_log_write(TW_LOG_INFO, "%zu journaled batches queued for resend",
+                     tw_deliver_unacked(c->tx));
+    return -1;
+}
+
+int chat_run(tw_worker_t *worker)
+{
+    assert(worker);
+    chat_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        tw_log_write(TW_LOG_ERROR, "out of memory");
+        return TW_EXIT_TEMP;
+    }
+    int code = s_setup(c, worker);
+    if (code < 0) {
+        tw_worker_ready(worker);
+        chat_end_t end;
+        if (c->cfg->chat.use_api && c->cfg->youtube.api_key[0])
+            end = chat_api_capture(c);
+        else
+            end = s_web(c);
+        if (end == CHAT_END_FALLBACK) {
+            tw_log_write(TW_LOG_WARN,
+                         "web client unusable for %s: falling "
+                         "back to the Data API",
+                         c->video_id);
+            end = chat_api_capture(c);
+        }
+        char reason[400];
+        switch (end) {
+        case CHAT_END_ENDED:
+            snprintf(reason, sizeof reason,
+                     "chat captured: %" PRIu64 " items, %" PRIu64
+                     " deletions, %" PRIu64 " from the replay, %" PRIu64
+                     " polls, %" PRIu64 " errors, %" PRIu64 " quota units",
+                     c->ck.items, c->ck.deleted, c->ck.replay_items, c->polls,
+                     c->errors, c->quota_units);
+            s_event(c, TW_STREAM_STATE_ENDED, reason);
+            tw_log_write(TW_LOG_INFO, "%s ended: %s", c->video_id, reason);
+            break;
+        case CHAT_END_REPORT:
+            s_event(c, c->report_state, c->report_reason);
+            tw_log_write(TW_LOG_INFO, "%s: %s (%s)", c->video_id,
+                         tw_proto_stream_state_str(c->report_state),
+                         c->report_reason);
+            break;
+        case CHAT_END_STOP:
+            tw_log_write(TW_LOG_INFO, "stopping: %zu batches unacked",
+                         tw_deliver_unacked(c->tx));
+            break;
+        case CHAT_END_FAIL:
+        case CHAT_END_FALLBACK:
+            break;
+        }
+        if (end == CHAT_END_ENDED || end == CHAT_END_REPORT) {
+            if (s_drain(c, S_DRAIN_MS)) {
+                s_cleanup_state(c);
+                code = TW_EXIT_OK;
+            } else {
+                tw_log_write(TW_LOG_WARN,
+                             "%zu batches still unacked: keeping the journal",
+                             tw_deliver_unacked(c->tx));
+                if (end == CHAT_END_ENDED) {
+                    /* resume at the end of the replay after a restart */
+                    chat_save(c, true);
+                }
+                code = chat_stopping(c) ? TW_EXIT_OK : TW_EXIT_TEMP;
+            }
+        } else if (end == CHAT_END_STOP) {
+            tw_err_t err = {0};
+            tw_deliver_drain(c->tx, 2000, &err);
+            code = TW_EXIT_OK;
+        } else {
+            code = TW_EXIT_TEMP;
+        }
+    }
+    tw_deliver_destroy(&c->tx);
+    tw_http_destroy(&c->http);
+    tw_ytpage_destroy(&c->page);
+    tw_ytchat_destroy(&c->chat);
+    chat_seen_destroy(&c->seen);
+    chat_ckpt_clear(&c->ck);
+    free(c);
+    return code;
+}

@@ -1,0 +1,32 @@
+/* tw-chat - the chat@VIDEO worker: captures one live stream's chat and
+ * sends it to the tokenizer (docs/chat.md). Started by tubewatchd with
+ * TUBEWATCH_INSTANCE = the video id. Exit codes: 0 done (ended, reported
+ * or stopped), 100 bad config or instance, 111 temporary failure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "chat.h"
+#include "tw_log.h"
+#include "tw_worker.h"
+
+int main(int argc, char **argv)
+{
+    tw_log_init("tw-chat");
+    if (argc > 1 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: tw-chat (run by tubewatchd as chat@VIDEO)\n"
+               "exit codes: 0 done, 100 bad config or video id, "
+               "111 temporary failure\n");
+        return TW_EXIT_OK;
+    }
+    int code = TW_EXIT_TEMP;
+    tw_err_t err = {0};
+    tw_worker_t *w = tw_worker_new("chat", &code, &err);
+    if (!w) {
+        tw_log_write(TW_LOG_ERROR, "unable to start: %s", err.msg);
+        return code;
+    }
+    code = chat_run(w);
+    tw_worker_destroy(&w);
+    return code;
+}

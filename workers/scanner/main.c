@@ -1,0 +1,1015 @@
+/* tw-scanner - finds the streams of the listed channels (DESIGN section 4,
+ * docs/capture.md): channel RSS feeds (no quota, conditional GET) spread
+ * over scan_interval, batched videos.list (<= 50 ids, 1 unit) or the watch
+ * page without a key, a stream state table in STATE/scanner/streams.tsv,
+ * spawn.request of chat@VIDEO at scheduled start - lead_time, stream.event
+ * to tubewatchd and the notifier. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "scan_store.h"
+#include "tw_cfg.h"
+#include "tw_deliver.h"
+#include "tw_file.h"
+#include "tw_http.h"
+#include "tw_log.h"
+#include "tw_proto.h"
+#include "tw_quota.h"
+#include "tw_rss.h"
+#include "tw_time.h"
+#include "tw_worker.h"
+#include "tw_ytapi.h"
+#include "tw_ytpage.h"
+
+/* Ids per videos.list call. */
+#define S_BATCH 50
+/* A scheduled stream still upcoming this long after its start: cancelled. */
+#define S_OVERDUE_US (INT64_C(24) * 3600 * 1000000)
+/* Scheduled further away than this: re-checked every S_FAR_ROUNDS. */
+#define S_FAR_US     (INT64_C(3600) * 1000000)
+#define S_FAR_ROUNDS 6
+/* Finished videos are forgotten this long after their last check. */
+#define S_KEEP_US (INT64_C(30) * 86400 * 1000000)
+/* Share of the daily quota the scanner plans for. */
+#define S_QUOTA_SHARE 0.5
+
+/* One channel of the channels file. */
+typedef struct {
+    char ref[TW_ID_MAX]; /* "UC..." or "@handle" as listed */
+    char id[TW_ID_MAX];  /* resolved channel id, "" until resolved */
+    int64_t next_rss_ms; /* monotonic time of the next feed check */
+    int64_t next_res_ms; /* monotonic time of the next handle lookup */
+    char etag[160];      /* ETag of the last feed */
+    char lastmod[64];    /* Last-Modified of the last feed */
+} s_chan_t;
+
+/* The scanner. */
+typedef struct {
+    tw_worker_t *w;          /* supervisor link */
+    const tw_cfg_t *cfg;     /* config (borrowed) */
+    char dir[2048];          /* STATE/scanner */
+    char streams_path[4200]; /* STATE/scanner/streams.tsv */
+    char handles_path[4200]; /* STATE/scanner/handles.tsv */
+    char feeds_path[4200];   /* STATE/scanner/feeds.tsv */
+    tw_http_t *web;          /* www.youtube.com client */
+    tw_http_t *api;          /* Data API client, NULL without a key */
+    tw_quota_t *quota;       /* shared quota governor */
+    tw_deliver_t *notify;    /* sender to notifier.sock, or NULL */
+    tw_rss_t *rss;           /* feed parser */
+    tw_ytapi_t *yt;          /* Data API parser */
+    tw_ytpage_t *page;       /* watch page parser */
+    s_chan_t *chans;         /* channels */
+    size_t nchans;           /* count */
+    scan_handle_t *handles;  /* handle cache */
+    size_t nhandles;         /* count */
+    scan_stream_t *streams;  /* stream table */
+    size_t nstreams;         /* count */
+    size_t cap;              /* allocated */
+    struct stat chan_st;     /* channels file identity */
+    bool chan_exists;        /* the file existed at the last load */
+    int64_t next_stat_ms;    /* next check of the channels file */
+    bool dirty;              /* streams.tsv needs saving */
+    bool feeds_dirty;        /* feeds.tsv needs saving */
+    int64_t next_save_ms;    /* next save of dirty files */
+    int64_t quota_noted;     /* blocked_until already reported */
+    uint64_t scan_ms;        /* scan_interval */
+    uint64_t track_ms;       /* re-check interval of tracked streams */
+    int hupfd;               /* SIGHUP signalfd */
+    uint64_t rss_checks;     /* feed requests made */
+    uint64_t api_calls;      /* videos.list calls made */
+} s_scan_t;
+
+static int64_t s_mono(void)
+{
+    return tw_time_mono_ms();
+}
+
+/* ---- persistence ---- */
+
+static void s_save(s_scan_t *S, bool force)
+{
+    if (!force && s_mono() < S->next_save_ms)
+        return;
+    S->next_save_ms = s_mono() + 1000;
+    tw_err_t err = {{0}, 0, 0};
+    if (S->dirty) {
+        if (scan_streams_save(S->streams_path, S->streams, S->nstreams, &err) ==
+            TW_OK)
+            S->dirty = false;
+        else
+            tw_log_error("unable to save %s: %s", S->streams_path, err.msg);
+    }
+    if (S->feeds_dirty) {
+        FILE *f = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+        f = open_memstream(&buf, &len);
+        if (f) {
+            for (size_t i = 0; i < S->nchans; i++)
+                if (S->chans[i].id[0] &&
+                    (S->chans[i].etag[0] || S->chans[i].lastmod[0]))
+                    fprintf(f, "%s\t%s\t%s\n", S->chans[i].id, S->chans[i].etag,
+                            S->chans[i].lastmod);
+            fclose(f);
+            if (tw_file_write_atomic(S->feeds_path, buf, len, 0644, &err) ==
+                TW_OK)
+                S->feeds_dirty = false;
+            free(buf);
+        }
+    }
+}
+
+/* Restores ETag/Last-Modified of channel c from feeds.tsv. */
+static void s_load_feed(s_scan_t *S, s_chan_t *c)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (!c->id[0] || tw_file_read_all(S->feeds_path, SCAN_FILE_MAX, &data, &len,
+                                      NULL) != TW_OK)
+        return;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t2)
+            continue;
+        *t1 = *t2 = '\0';
+        if (strcmp(line, c->id) == 0) {
+            snprintf(c->etag, sizeof c->etag, "%s", t1 + 1);
+            snprintf(c->lastmod, sizeof c->lastmod, "%s", t2 + 1);
+        }
+    }
+    free(data);
+}
+
+/* (Re)reads the channels file, keeping the state of channels still
+ * listed, and spreads the feed checks over scan_interval. */
+static void s_load_channels(s_scan_t *S)
+{
+    const char *path = S->cfg->scanner.channels_file;
+    scan_chan_ref_t *refs = NULL;
+    size_t n = 0, nbad = 0;
+    tw_err_t err = {{0}, 0, 0};
+    if (stat(path, &S->chan_st) == 0) {
+        S->chan_exists = true;
+    } else {
+        S->chan_exists = false;
+        memset(&S->chan_st, 0, sizeof S->chan_st);
+    }
+    if (scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
+        tw_log_error("unable to read %s: %s", path, err.msg);
+        return;
+    }
+    if (nbad)
+        tw_log_warn("%s: %zu bad line(s) skipped; %s", path, nbad, err.msg);
+    s_chan_t *v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
+        free(refs);
+        return;
+    }
+    int64_t now = s_mono();
+    for (size_t i = 0; i < n; i++) {
+        s_chan_t *old = NULL;
+        for (size_t k = 0; k < S->nchans && !old; k++)
+            if (strcmp(S->chans[k].ref, refs[i].ref) == 0)
+                old = &S->chans[k];
+        if (old) {
+            v[i] = *old;
+            continue;
+        }
+        snprintf(v[i].ref, sizeof v[i].ref, "%s", refs[i].ref);
+        if (refs[i].kind == TW_ID_CHANNEL) {
+            snprintf(v[i].id, sizeof v[i].id, "%s", refs[i].ref);
+        } else {
+            const char *id =
+                scan_handles_find(S->handles, S->nhandles, refs[i].ref);
+            if (id)
+                snprintf(v[i].id, sizeof v[i].id, "%s", id);
+        }
+        s_load_feed(S, &v[i]);
+        v[i].next_rss_ms =
+            now + (int64_t)((double)S->scan_ms * (double)i / (double)n);
+    }
+    tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
+                n - (S->nchans < n ? S->nchans : n));
+    free(S->chans);
+    S->chans = v;
+    S->nchans = n;
+    free(refs);
+}
+
+/* Reloads the channels file when it changed (checked once a second). */
+static void s_check_channels(s_scan_t *S, bool force)
+{
+    int64_t now = s_mono();
+    if (!force && now < S->next_stat_ms)
+        return;
+    S->next_stat_ms = now + 1000;
+    struct stat st;
+    bool exists = stat(S->cfg->scanner.channels_file, &st) == 0;
+    if (!force && exists == S->chan_exists &&
+        (!exists ||
+         (st.st_ino == S->chan_st.st_ino && st.st_size == S->chan_st.st_size &&
+          st.st_mtim.tv_sec == S->chan_st.st_mtim.tv_sec &&
+          st.st_mtim.tv_nsec == S->chan_st.st_mtim.tv_nsec)))
+        return;
+    s_load_channels(S);
+}
+
+/* ---- stream table ---- */
+
+static scan_stream_t *s_find(s_scan_t *S, const char *vid)
+{
+    for (size_t i = 0; i < S->nstreams; i++)
+        if (strcmp(S->streams[i].video_id, vid) == 0)
+            return &S->streams[i];
+    return NULL;
+}
+
+static scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
+                            const char *title)
+{
+    if (S->nstreams == S->cap) {
+        size_t ncap = S->cap ? S->cap * 2 : 64;
+        scan_stream_t *v = realloc(S->streams, ncap * sizeof *v);
+        if (!v)
+            return NULL;
+        S->streams = v;
+        S->cap = ncap;
+    }
+    scan_stream_t *s = &S->streams[S->nstreams++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->video_id, sizeof s->video_id, "%s", vid);
+    if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
+        sizeof s->channel_id)
+        s->channel_id[0] = '\0';
+    snprintf(s->title, sizeof s->title, "%s", title);
+    s->state = TW_STREAM_STATE_UNKNOWN;
+    s->seen_us = tw_time_now_us();
+    s->next_us = s->seen_us;
+    S->dirty = true;
+    return s;
+}
+
+/* ---- events ---- */
+
+static void s_notify(s_scan_t *S, tw_msg_t *m)
+{
+    if (!S->notify)
+        return;
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_deliver_send(S->notify, m, &err);
+    if (rc != TW_OK)
+        tw_log_warn("stream.event to the notifier not sent: %s",
+                    err.msg[0] ? err.msg : tw_rc_str(rc));
+}
+
+static void s_event(s_scan_t *S, const scan_stream_t *s)
+{
+    tw_log_info("stream %s (%s): %s%s%s", s->video_id, s->channel_id,
+                scan_state_str(s->state), s->reason[0] ? " - " : "", s->reason);
+    tw_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.id = TW_MSG_STREAM_EVENT;
+    tw_msg_stream_event_t *e = &m.u.stream_event;
+    e->video_id = (char *)s->video_id;
+    e->channel_id = (char *)s->channel_id;
+    e->title = (char *)s->title;
+    e->state = (tw_stream_state_t)s->state;
+    e->scheduled_start_us = (tw_oi64_t){s->scheduled_us != 0, s->scheduled_us};
+    e->actual_start_us = (tw_oi64_t){s->start_us != 0, s->start_us};
+    e->actual_end_us = (tw_oi64_t){s->end_us != 0, s->end_us};
+    e->reason = (char *)s->reason;
+    tw_worker_stream_event(S->w, e);
+    tw_worker_count(S->w, 0, 1, 0);
+    s_notify(S, &m);
+}
+
+static void s_plan(s_scan_t *S);
+
+/* Reports a quotaExceeded once per block: log, tubewatchd, notifier. */
+static void s_quota_exhausted(s_scan_t *S)
+{
+    tw_err_t err = {{0}, 0, 0};
+    if (tw_quota_exhausted(S->quota, &err) != TW_OK)
+        tw_log_warn("quota file: %s", err.msg);
+    int64_t until = tw_quota_blocked_until(S->quota);
+    if (until == S->quota_noted)
+        return;
+    S->quota_noted = until;
+    /* quota-free sources from now on: back to the normal pace */
+    s_plan(S);
+    int64_t soon = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
+    for (size_t i = 0; i < S->nstreams; i++)
+        if (!scan_state_final(S->streams[i].state) &&
+            S->streams[i].next_us > soon)
+            S->streams[i].next_us = soon;
+    char ts[TW_TIME_STR_SIZE], title[128];
+    tw_time_format(until, ts);
+    tw_log_warn("Data API quota exhausted: quota-free sources only until %s",
+                ts);
+    snprintf(title, sizeof title, "YouTube Data API quota exhausted until %s",
+             ts);
+    tw_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.id = TW_MSG_STREAM_EVENT;
+    m.u.stream_event.video_id = "";
+    m.u.stream_event.channel_id = "";
+    m.u.stream_event.title = title;
+    m.u.stream_event.state = TW_STREAM_STATE_UNAVAILABLE;
+    m.u.stream_event.actual_end_us = (tw_oi64_t){true, until};
+    m.u.stream_event.reason = "quota_exhausted";
+    tw_worker_stream_event(S->w, &m.u.stream_event);
+    s_notify(S, &m);
+}
+
+/* ---- state machine ---- */
+
+static bool s_tracked(int st)
+{
+    return st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE;
+}
+
+/* Applies a classification to s: events, spawn requests, next check. */
+static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
+                    int64_t start, int64_t end, const char *title,
+                    const char *chan, const char *reason)
+{
+    int64_t now = tw_time_now_us();
+    int old = s->state;
+    int64_t old_sched = s->scheduled_us;
+    char why[64] = "";
+    if (reason)
+        snprintf(why, sizeof why, "%s", reason);
+    if (st == TW_STREAM_STATE_SCHEDULED && sched &&
+        sched < now - S_OVERDUE_US) {
+        st = TW_STREAM_STATE_CANCELLED;
+        snprintf(why, sizeof why, "never started");
+    }
+    if (title && *title)
+        snprintf(s->title, sizeof s->title, "%s", title);
+    if (chan && tw_id_is_channel(chan))
+        if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
+            sizeof s->channel_id)
+            s->channel_id[0] = '\0';
+    if (sched)
+        s->scheduled_us = sched;
+    if (start)
+        s->start_us = start;
+    if (end)
+        s->end_us = end;
+    s->checked_us = now;
+    S->dirty = true;
+    bool resched = st == TW_STREAM_STATE_SCHEDULED &&
+                   old == TW_STREAM_STATE_SCHEDULED && sched && old_sched &&
+                   sched != old_sched;
+    if (st != old || resched) {
+        s->state = st;
+        s->updated_us = now;
+        snprintf(s->reason, sizeof s->reason, "%s",
+                 resched ? "rescheduled" : why);
+        bool ev = false;
+        switch (st) {
+        case TW_STREAM_STATE_SCHEDULED:
+        case TW_STREAM_STATE_LIVE:
+        case TW_STREAM_STATE_MEMBERS_ONLY:
+            ev = true;
+            break;
+        case TW_STREAM_STATE_ENDED:
+        case TW_STREAM_STATE_CANCELLED:
+        case TW_STREAM_STATE_PRIVATE:
+        case TW_STREAM_STATE_DELETED:
+        case TW_STREAM_STATE_UNAVAILABLE:
+            ev = s_tracked(old);
+            break;
+        default:
+            break;
+        }
+        if (ev)
+            s_event(S, s);
+    }
+    int64_t lead = (int64_t)S->cfg->scanner.lead_time_ms * 1000;
+    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us) {
+        int64_t nb = s->scheduled_us - lead;
+        if (nb < 0)
+            nb = 0;
+        if (nb != s->spawn_nb_us) {
+            if (tw_worker_spawn_request(S->w, "chat", s->video_id, nb) ==
+                TW_OK) {
+                char ts[TW_TIME_STR_SIZE];
+                tw_log_info("spawn chat@%s at %s", s->video_id,
+                            tw_time_format(nb, ts));
+                s->spawn_nb_us = nb;
+            }
+        }
+    } else if (st == TW_STREAM_STATE_LIVE &&
+               (s->spawn_nb_us == 0 || s->spawn_nb_us > now)) {
+        if (tw_worker_spawn_request(S->w, "chat", s->video_id, 0) == TW_OK) {
+            tw_log_info("spawn chat@%s now (live)", s->video_id);
+            s->spawn_nb_us = now;
+        }
+    }
+    int64_t iv = (int64_t)S->track_ms * 1000;
+    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us - now > S_FAR_US)
+        s->next_us = now + iv * S_FAR_ROUNDS;
+    else if (scan_state_final(s->state))
+        s->next_us = INT64_MAX;
+    else
+        s->next_us = now + iv;
+}
+
+/* Fetches the watch page of s into S->page. Returns TW_OK, TW_ERR_NOTFOUND
+ * for a 404/410, or a network/parse error (try again later). */
+static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
+{
+    char url[96];
+    snprintf(url, sizeof url, "watch?v=%s", vid);
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_get(S->web, url, NULL, &resp, &err);
+    if (rc == TW_ERR_HTTP && (resp.status == 404 || resp.status == 410)) {
+        tw_http_resp_clear(&resp);
+        return TW_ERR_NOTFOUND;
+    }
+    if (rc == TW_OK)
+        rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
+                                  resp.body_len, &err);
+    if (rc != TW_OK)
+        tw_log_warn("watch page of %s: %s", vid,
+                    err.msg[0] ? err.msg : tw_rc_str(rc));
+    tw_http_resp_clear(&resp);
+    return rc;
+}
+
+/* Maps a parsed watch page to a state; -1 when it does not say. */
+static int s_page_state(const tw_ytpage_info_t *in, const char **why)
+{
+    *why = in->play_reason;
+    switch (in->play) {
+    case TW_YTPAGE_PLAY_LOGIN_REQUIRED:
+        return TW_STREAM_STATE_MEMBERS_ONLY;
+    case TW_YTPAGE_PLAY_ERROR:
+    case TW_YTPAGE_PLAY_UNPLAYABLE:
+        if (strcasestr(in->play_reason, "private"))
+            return TW_STREAM_STATE_PRIVATE;
+        if (strcasestr(in->play_reason, "removed") ||
+            strcasestr(in->play_reason, "deleted") ||
+            strcasestr(in->play_reason, "terminated"))
+            return TW_STREAM_STATE_DELETED;
+        if (in->play == TW_YTPAGE_PLAY_ERROR)
+            return TW_STREAM_STATE_UNAVAILABLE;
+        break;
+    default:
+        break;
+    }
+    *why = "";
+    switch (in->state) {
+    case TW_YTPAGE_STATE_UPCOMING:
+        return TW_STREAM_STATE_SCHEDULED;
+    case TW_YTPAGE_STATE_LIVE:
+        return TW_STREAM_STATE_LIVE;
+    case TW_YTPAGE_STATE_ENDED:
+        return TW_STREAM_STATE_ENDED;
+    case TW_YTPAGE_STATE_VOD:
+        return SCAN_ST_VIDEO;
+    default:
+        return -1;
+    }
+}
+
+/* Classifies s from its watch page (no quota). */
+static void s_classify_page(s_scan_t *S, scan_stream_t *s)
+{
+    tw_worker_handle(S->w); /* heartbeat between requests */
+    tw_rc_t rc = s_fetch_page(S, s->video_id);
+    if (rc == TW_ERR_NOTFOUND) {
+        s_apply(S, s, TW_STREAM_STATE_DELETED, 0, 0, 0, NULL, NULL,
+                "watch page 404");
+        return;
+    }
+    if (rc != TW_OK) {
+        s->next_us = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
+        return;
+    }
+    const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
+    const char *why = "";
+    int st = s_page_state(in, &why);
+    if (st < 0) {
+        s->next_us = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
+        return;
+    }
+    s_apply(S, s, st, in->scheduled_start_usec, in->start_usec, in->end_usec,
+            in->title, in->channel_id, why);
+}
+
+/* Classifies up to S_BATCH streams with one videos.list call. Returns
+ * TW_OK when the API answered; otherwise the caller falls back. */
+static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
+{
+    char url[S_BATCH * 13 + 512];
+    size_t off = (size_t)snprintf(
+        url, sizeof url, "videos?part=snippet,liveStreamingDetails&id=");
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(url + off, sizeof url - off, "%s%s",
+                                i ? "," : "", v[i]->video_id);
+    char *key = tw_http_escape(S->cfg->youtube.api_key);
+    if (!key)
+        return TW_ERR_NOMEM;
+    snprintf(url + off, sizeof url - off, "&maxResults=50&key=%s", key);
+    free(key);
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, &err);
+    S->api_calls++;
+    if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
+        tw_log_warn("videos.list: %s", err.msg);
+        tw_http_resp_clear(&resp);
+        return rc;
+    }
+    tw_rc_t prc = tw_ytapi_parse_videos(S->yt, resp.body ? resp.body : "",
+                                        resp.body_len, &err);
+    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
+        tw_quota_spend(S->quota, "videos.list", 1, NULL);
+    tw_http_resp_clear(&resp);
+    if (prc == TW_ERR_QUOTA) {
+        s_quota_exhausted(S);
+        return prc;
+    }
+    if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
+        tw_log_error("videos.list refused (%s): using quota-free sources",
+                     err.msg);
+        tw_http_destroy(&S->api);
+        return prc;
+    }
+    if (prc != TW_OK) {
+        tw_log_warn("videos.list: %s", err.msg[0] ? err.msg : tw_rc_str(prc));
+        return prc;
+    }
+    tw_worker_count(S->w, 1, 0, 0);
+    size_t nv = tw_ytapi_video_count(S->yt);
+    /* copy what we need: page fetches below reuse nothing of S->yt, but be
+     * safe against reentrancy */
+    for (size_t i = 0; i < n; i++) {
+        scan_stream_t *s = v[i];
+        const tw_ytapi_video_t *it = NULL;
+        for (size_t k = 0; k < nv && !it; k++)
+            if (strcmp(tw_ytapi_video(S->yt, k)->id, s->video_id) == 0)
+                it = tw_ytapi_video(S->yt, k);
+        if (!it) {
+            /* private or deleted: the watch page tells which */
+            s_classify_page(S, s);
+            continue;
+        }
+        int st;
+        switch (it->state) {
+        case TW_YTAPI_STATE_UPCOMING:
+            st = TW_STREAM_STATE_SCHEDULED;
+            break;
+        case TW_YTAPI_STATE_LIVE:
+            st = TW_STREAM_STATE_LIVE;
+            break;
+        case TW_YTAPI_STATE_ENDED:
+            st = TW_STREAM_STATE_ENDED;
+            break;
+        default:
+            st = it->has_live_details
+                     ? (it->actual_end_usec     ? TW_STREAM_STATE_ENDED
+                        : it->actual_start_usec ? TW_STREAM_STATE_LIVE
+                                                : TW_STREAM_STATE_SCHEDULED)
+                     : SCAN_ST_VIDEO;
+            break;
+        }
+        int64_t sched = it->scheduled_start_usec, start = it->actual_start_usec,
+                end = it->actual_end_usec;
+        char title[256], chan[TW_ID_MAX];
+        snprintf(title, sizeof title, "%s", it->title);
+        snprintf(chan, sizeof chan, "%s", it->channel_id);
+        const char *why = NULL;
+        /* members-only streams look normal in videos.list: the first time
+         * a broadcast is seen, its watch page (no quota) says */
+        if ((st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE) &&
+            !s_tracked(s->state) && s_fetch_page(S, s->video_id) == TW_OK &&
+            tw_ytpage_info(S->page)->play == TW_YTPAGE_PLAY_LOGIN_REQUIRED) {
+            st = TW_STREAM_STATE_MEMBERS_ONLY;
+            why = "members only";
+        }
+        s_apply(S, s, st, sched, start, end, title, chan, why);
+    }
+    return TW_OK;
+}
+
+/* Classifies the streams that are due, in batches of S_BATCH. */
+static void s_classify_due(s_scan_t *S)
+{
+    int64_t now = tw_time_now_us();
+    size_t due = 0;
+    int64_t oldest = INT64_MAX;
+    for (size_t i = 0; i < S->nstreams; i++) {
+        const scan_stream_t *s = &S->streams[i];
+        if (!scan_state_final(s->state) && s->next_us <= now) {
+            due++;
+            if (s->next_us < oldest)
+                oldest = s->next_us;
+        }
+    }
+    int64_t coalesce = (int64_t)S->scan_ms * 100; /* scan_interval / 10 */
+    if (coalesce > 2000000)
+        coalesce = 2000000;
+    if (due == 0 || (due < S_BATCH && now - oldest < coalesce))
+        return;
+    /* due ones first; with the API, those due within half a round ride
+     * along in the last batch's free places */
+    int64_t horizon = now + (int64_t)S->track_ms * 500;
+    scan_stream_t **cand = malloc((S->nstreams + 1) * sizeof *cand);
+    if (!cand)
+        return;
+    size_t nc = 0;
+    for (size_t i = 0; i < S->nstreams; i++)
+        if (!scan_state_final(S->streams[i].state) &&
+            S->streams[i].next_us <= now)
+            cand[nc++] = &S->streams[i];
+    size_t room = (S_BATCH - nc % S_BATCH) % S_BATCH;
+    for (size_t i = 0; i < S->nstreams && S->api && room; i++) {
+        scan_stream_t *s = &S->streams[i];
+        if (!scan_state_final(s->state) && s->next_us > now &&
+            s->next_us <= horizon) {
+            cand[nc++] = s;
+            room--;
+        }
+    }
+    for (size_t off = 0; off < nc; off += S_BATCH) {
+        size_t n = nc - off < S_BATCH ? nc - off : S_BATCH;
+        bool api = S->api && tw_quota_allowed(S->quota, 1);
+        if (!api || s_classify_api(S, cand + off, n) != TW_OK)
+            for (size_t k = 0; k < n; k++)
+                s_classify_page(S, cand[off + k]);
+    }
+    free(cand);
+}
+
+/* ---- channels ---- */
+
+/* Resolves a handle from the cache or its channel page; returns true when
+ * it made a request. */
+static bool s_resolve(s_scan_t *S, s_chan_t *c)
+{
+    const char *id = scan_handles_find(S->handles, S->nhandles, c->ref);
+    if (id) {
+        snprintf(c->id, sizeof c->id, "%s", id);
+        s_load_feed(S, c);
+        return false;
+    }
+    int64_t now = s_mono();
+    if (now < c->next_res_ms)
+        return false;
+    c->next_res_ms = now + (int64_t)(S->scan_ms < 60000 ? S->scan_ms : 60000);
+    char url[96];
+    snprintf(url, sizeof url, "%s", c->ref); /* "@handle": safe chars */
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_get(S->web, url, NULL, &resp, &err);
+    char cid[TW_ID_MAX];
+    if (rc == TW_OK && resp.body &&
+        scan_channel_page_id(resp.body, resp.body_len, cid, sizeof cid) ==
+            TW_OK) {
+        scan_handle_t *v =
+            realloc(S->handles, (S->nhandles + 1) * sizeof *S->handles);
+        if (v) {
+            S->handles = v;
+            snprintf(v[S->nhandles].handle, sizeof v->handle, "%s", c->ref);
+            snprintf(v[S->nhandles].channel_id, sizeof v->channel_id, "%s",
+                     cid);
+            S->nhandles++;
+            scan_handles_save(S->handles_path, S->handles, S->nhandles, NULL);
+        }
+        snprintf(c->id, sizeof c->id, "%s", cid);
+        s_load_feed(S, c);
+        tw_log_info("%s is %s", c->ref, cid);
+    } else {
+        tw_log_warn("unable to resolve %s: %s", c->ref,
+                    rc != TW_OK ? err.msg : "no channel id in the page");
+    }
+    tw_http_resp_clear(&resp);
+    return true;
+}
+
+static void s_check_feed(s_scan_t *S, s_chan_t *c)
+{
+    tw_worker_handle(S->w); /* heartbeat between requests */
+    char url[128], inm[200], ims[100];
+    snprintf(url, sizeof url, "feeds/videos.xml?channel_id=%s", c->id);
+    const char *hdrs[3] = {NULL, NULL, NULL};
+    size_t nh = 0;
+    if (c->etag[0]) {
+        snprintf(inm, sizeof inm, "If-None-Match: %s", c->etag);
+        hdrs[nh++] = inm;
+    }
+    if (c->lastmod[0]) {
+        snprintf(ims, sizeof ims, "If-Modified-Since: %s", c->lastmod);
+        hdrs[nh++] = ims;
+    }
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    S->rss_checks++;
+    tw_rc_t rc = tw_http_get(S->web, url, hdrs, &resp, &err);
+    if (rc != TW_OK) {
+        tw_log_warn("feed of %s: %s", c->id, err.msg);
+        tw_worker_count(S->w, 0, 0, 1);
+        tw_http_resp_clear(&resp);
+        return;
+    }
+    if (resp.status == 304) {
+        tw_http_resp_clear(&resp);
+        return;
+    }
+    if (resp.etag && strlen(resp.etag) < sizeof c->etag &&
+        strcmp(resp.etag, c->etag) != 0) {
+        snprintf(c->etag, sizeof c->etag, "%s", resp.etag);
+        S->feeds_dirty = true;
+    }
+    if (resp.last_modified && strlen(resp.last_modified) < sizeof c->lastmod &&
+        strcmp(resp.last_modified, c->lastmod) != 0) {
+        snprintf(c->lastmod, sizeof c->lastmod, "%s", resp.last_modified);
+        S->feeds_dirty = true;
+    }
+    rc = tw_rss_parse(S->rss, resp.body ? resp.body : "", resp.body_len, &err);
+    tw_http_resp_clear(&resp);
+    if (rc != TW_OK) {
+        tw_log_warn("feed of %s: %s", c->id, err.msg);
+        tw_worker_count(S->w, 0, 0, 1);
+        return;
+    }
+    tw_worker_count(S->w, 1, 0, 0);
+    for (size_t i = 0; i < tw_rss_count(S->rss); i++) {
+        const tw_rss_entry_t *e = tw_rss_entry(S->rss, i);
+        if (!tw_id_is_video(e->video_id) || s_find(S, e->video_id))
+            continue;
+        const char *chan =
+            tw_id_is_channel(e->channel_id) ? e->channel_id : c->id;
+        if (s_add(S, e->video_id, chan, e->title))
+            tw_log_debug("new video %s in the feed of %s", e->video_id, chan);
+    }
+}
+
+/* Feed checks and handle lookups that are due (a few per call, so that
+ * heartbeats and signals are not held up). Returns true when more are
+ * due. */
+static bool s_check_channels_due(s_scan_t *S)
+{
+    int64_t now = s_mono();
+    int budget = 8;
+    for (size_t i = 0; i < S->nchans; i++) {
+        s_chan_t *c = &S->chans[i];
+        if (budget == 0)
+            return true;
+        if (!c->id[0]) {
+            if (s_resolve(S, c))
+                budget--;
+            continue;
+        }
+        if (c->next_rss_ms > now)
+            continue;
+        c->next_rss_ms += (int64_t)S->scan_ms;
+        if (c->next_rss_ms <= now)
+            c->next_rss_ms = now + (int64_t)S->scan_ms;
+        s_check_feed(S, c);
+        budget--;
+    }
+    return false;
+}
+
+/* Drops rows in a final state not seen for S_KEEP_US: the table does not
+ * grow without bound (a video still in a feed is classified again, at
+ * 1/50 unit, and dropped again later). */
+static void s_prune(s_scan_t *S)
+{
+    int64_t cut = tw_time_now_us() - S_KEEP_US;
+    size_t k = 0;
+    for (size_t i = 0; i < S->nstreams; i++) {
+        const scan_stream_t *s = &S->streams[i];
+        int64_t last =
+            s->checked_us > s->updated_us ? s->checked_us : s->updated_us;
+        if (scan_state_final(s->state) && last && last < cut)
+            continue;
+        S->streams[k++] = *s;
+    }
+    if (k != S->nstreams) {
+        tw_log_info("forgot %zu old finished video(s)", S->nstreams - k);
+        S->nstreams = k;
+        S->dirty = true;
+    }
+}
+
+/* Recomputes the tracking interval so the plan fits the quota. */
+static void s_plan(s_scan_t *S)
+{
+    S->track_ms = S->scan_ms;
+    if (!S->api || !tw_quota_allowed(S->quota, 1))
+        return; /* watch pages cost no quota */
+    size_t tracked = 0;
+    for (size_t i = 0; i < S->nstreams; i++)
+        if (!scan_state_final(S->streams[i].state))
+            tracked++;
+    double units = ceil((double)tracked / S_BATCH);
+    uint64_t iv =
+        tw_quota_interval_ms(S->quota, S->scan_ms, units, S_QUOTA_SHARE);
+    if (iv != S->track_ms)
+        tw_log_debug("tracking interval stretched to %" PRIu64 " ms", iv);
+    S->track_ms = iv;
+}
+
+/* ---- main ---- */
+
+static void s_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap)
+        tw_log_fatal(TW_EXIT_USAGE, "path too long: %s/%s", dir, name);
+}
+
+/* The per-request timeout: the configured one, but short enough that a
+ * few slow requests in a row cannot starve the heartbeats. */
+static uint32_t s_http_timeout(tw_worker_t *w, uint64_t cfg_ms)
+{
+    const tw_cfg_worker_t *sec = tw_worker_section(w);
+    uint64_t ms = cfg_ms ? cfg_ms : 30000;
+    if (sec && sec->watchdog_timeout_ms && ms > sec->watchdog_timeout_ms / 4)
+        ms = sec->watchdog_timeout_ms / 4;
+    if (ms < 1000)
+        ms = 1000;
+    return (uint32_t)ms;
+}
+
+int main(void)
+{
+    tw_log_init("tw-scanner");
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hup, NULL);
+    int exit_code = TW_EXIT_TEMP;
+    tw_err_t err = {{0}, 0, 0};
+    s_scan_t S0, *S = &S0;
+    memset(S, 0, sizeof *S);
+    S->w = tw_worker_new("scanner", &exit_code, &err);
+    if (!S->w) {
+        tw_log_error("%s", err.msg);
+        return exit_code;
+    }
+    S->cfg = tw_worker_cfg(S->w);
+    S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+    S->scan_ms = S->cfg->scanner.scan_interval_ms;
+    if (S->scan_ms < 1000)
+        S->scan_ms = 1000;
+    S->track_ms = S->scan_ms;
+    const char *state = getenv(TW_ENV_STATE_DIR);
+    if (!state || !*state)
+        state = S->cfg->supervisor.state_dir;
+    char qpath[4200];
+    s_path(S->dir, sizeof S->dir, state, "scanner");
+    s_path(S->streams_path, sizeof S->streams_path, S->dir, "streams.tsv");
+    s_path(S->handles_path, sizeof S->handles_path, S->dir, "handles.tsv");
+    s_path(S->feeds_path, sizeof S->feeds_path, S->dir, "feeds.tsv");
+    s_path(qpath, sizeof qpath, state, "quota.tsv");
+    if (tw_file_mkdirs(S->dir, 0700, &err) != TW_OK) {
+        tw_log_error("%s", err.msg);
+        tw_worker_destroy(&S->w);
+        return TW_EXIT_TEMP;
+    }
+    const tw_cfg_youtube_t *yt = &S->cfg->youtube;
+    if (yt->api_key && *yt->api_key)
+        tw_log_add_secret(yt->api_key);
+    tw_http_opts_t wo = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
+        .timeout_ms = s_http_timeout(S->w, yt->http_timeout_ms),
+        .max_retries = 2,
+        .follow_redirects = 1};
+    S->web = tw_http_new(&wo);
+    if (yt->api_key && *yt->api_key) {
+        tw_http_opts_t ao = wo;
+        ao.base_url = yt->api_base_url;
+        ao.follow_redirects = 0;
+        S->api = tw_http_new(&ao);
+    }
+    S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
+    S->rss = tw_rss_new();
+    S->yt = tw_ytapi_new();
+    S->page = tw_ytpage_new();
+    if (!S->web || !S->quota || !S->rss || !S->yt || !S->page) {
+        tw_log_error("unable to initialise: %s", err.msg[0] ? err.msg : "");
+        exit_code = TW_EXIT_TEMP;
+        goto out;
+    }
+    const tw_cfg_worker_t *nw = tw_cfg_worker(S->cfg, "notifier");
+    if (nw && nw->enabled) {
+        const char *rt = getenv(TW_ENV_RUNTIME_DIR);
+        if (!rt || !*rt)
+            rt = S->cfg->supervisor.runtime_dir;
+        char ep[4300], jp[4300];
+        if ((size_t)snprintf(ep, sizeof ep, "ipc://%s/notifier.sock", rt) >=
+            sizeof ep)
+            ep[0] = '\0';
+        s_path(jp, sizeof jp, S->dir, "notifier.journal");
+        tw_deliver_opts_t o = {.endpoint = ep,
+                               .src = tw_worker_name(S->w),
+                               .epoch = tw_worker_epoch(S->w),
+                               .journal = jp};
+        if (tw_deliver_sender_new(&S->notify, tw_worker_zctx(S->w), &o, &err) !=
+            TW_OK)
+            tw_log_warn("no stream.events to the notifier: %s", err.msg);
+    }
+    if (scan_handles_load(S->handles_path, &S->handles, &S->nhandles, &err) !=
+            TW_OK ||
+        scan_streams_load(S->streams_path, &S->streams, &S->nstreams, &err) !=
+            TW_OK)
+        tw_log_warn("state: %s", err.msg);
+    S->cap = S->nstreams;
+    int64_t now = tw_time_now_us();
+    for (size_t i = 0; i < S->nstreams; i++)
+        S->streams[i].next_us =
+            scan_state_final(S->streams[i].state) ? INT64_MAX : now;
+    s_check_channels(S, true);
+    tw_worker_ready(S->w);
+    tw_log_info("scanning %zu channel(s) every %" PRIu64 " ms, %s", S->nchans,
+                S->scan_ms,
+                S->api ? "Data API videos.list" : "watch pages (no API key)");
+    int64_t next_plan = 0;
+    bool busy = false;
+    while (!tw_worker_stopping(S->w)) {
+        zmq_pollitem_t items[4];
+        int n = tw_worker_pollitems(S->w, items);
+        items[n++] = (zmq_pollitem_t){NULL, S->hupfd, ZMQ_POLLIN, 0};
+        if (S->notify)
+            items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->notify), 0,
+                                          ZMQ_POLLIN, 0};
+        int timeout = tw_worker_timeout_ms(S->w);
+        if (timeout > 250)
+            timeout = 250;
+        if (busy)
+            timeout = 0;
+        if (S->notify) {
+            int t = tw_deliver_timeout_ms(S->notify, s_mono());
+            if (t >= 0 && t < timeout)
+                timeout = t;
+        }
+        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
+            break;
+        tw_worker_handle(S->w);
+        if (tw_worker_stopping(S->w))
+            break;
+        struct signalfd_siginfo si;
+        bool hup_seen = false;
+        while (read(S->hupfd, &si, sizeof si) == (ssize_t)sizeof si)
+            hup_seen = true;
+        if (hup_seen)
+            tw_log_info("SIGHUP: reloading the channels file");
+        if (S->notify) {
+            tw_deliver_handle(S->notify, NULL);
+            tw_deliver_tick(S->notify, s_mono(), NULL);
+        }
+        s_check_channels(S, hup_seen);
+        if (s_mono() >= next_plan) {
+            s_prune(S);
+            s_plan(S);
+            next_plan = s_mono() + (int64_t)S->scan_ms;
+        }
+        busy = s_check_channels_due(S);
+        s_classify_due(S);
+        s_save(S, false);
+    }
+    exit_code = TW_EXIT_OK;
+out:
+    s_save(S, true);
+    if (S->notify) {
+        tw_deliver_drain(S->notify, 1000, NULL);
+        tw_deliver_destroy(&S->notify);
+    }
+    tw_log_info("stopped: %" PRIu64 " feed checks, %" PRIu64
+                " videos.list calls",
+                S->rss_checks, S->api_calls);
+    tw_rss_destroy(&S->rss);
+    tw_ytapi_destroy(&S->yt);
+    tw_ytpage_destroy(&S->page);
+    tw_quota_destroy(&S->quota);
+    tw_http_destroy(&S->web);
+    tw_http_destroy(&S->api);
+    free(S->chans);
+    free(S->handles);
+    free(S->streams);
+    if (S->hupfd >= 0)
+        close(S->hupfd);
+    tw_worker_destroy(&S->w);
+    return exit_code;
+}

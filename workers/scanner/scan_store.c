@@ -1,0 +1,375 @@
+/* scan_store - the scanner's files (see scan_store.h). */
+#define _GNU_SOURCE
+#include "scan_store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tw_buf.h"
+#include "tw_file.h"
+#include "tw_time.h"
+#include "tw_tsv.h"
+
+static const char *s_trim(const char *p, size_t *len)
+{
+    while (*len && (*p == ' ' || *p == '\t' || *p == '\r')) {
+        p++;
+        (*len)--;
+    }
+    while (*len &&
+           (p[*len - 1] == ' ' || p[*len - 1] == '\t' || p[*len - 1] == '\r'))
+        (*len)--;
+    return p;
+}
+
+tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
+                            size_t *n, size_t *nbad, tw_err_t *err)
+{
+    assert(out && n);
+    *out = NULL;
+    *n = 0;
+    size_t bad = 0, cap = 0;
+    size_t off = 0, ll;
+    const char *line;
+    int lineno = 0;
+    while (tw_tsv_next_line(buf, len, &off, &line, &ll, NULL)) {
+        lineno++;
+        const char *hash = memchr(line, '#', ll);
+        if (hash)
+            ll = (size_t)(hash - line);
+        line = s_trim(line, &ll);
+        if (ll == 0)
+            continue;
+        char tmp[512];
+        scan_chan_ref_t r = {.line = lineno};
+        tw_err_t e = {{0}, 0, 0};
+        if (ll >= sizeof tmp) {
+            tw_err_set(&e, "line too long");
+        } else {
+            memcpy(tmp, line, ll);
+            tmp[ll] = '\0';
+        }
+        if (e.msg[0] || tw_id_parse_channel(tmp, r.ref, sizeof r.ref, &r.kind,
+                                            &e) != TW_OK) {
+            if (bad++ == 0)
+                tw_err_set(err, "line %d: %s", lineno, e.msg);
+            continue;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = strcmp((*out)[i].ref, r.ref) == 0;
+        if (dup)
+            continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            scan_chan_ref_t *v = realloc(*out, ncap * sizeof *v);
+            if (!v) {
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                tw_err_set(err, "out of memory");
+                return TW_ERR_NOMEM;
+            }
+            *out = v;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = r;
+    }
+    if (nbad)
+        *nbad = bad;
+    return TW_OK;
+}
+
+tw_rc_t scan_channels_load(const char *path, scan_chan_ref_t **out, size_t *n,
+                           size_t *nbad, tw_err_t *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    if (rc == TW_ERR_NOTFOUND) {
+        *out = NULL;
+        *n = 0;
+        if (nbad)
+            *nbad = 0;
+        return TW_OK;
+    }
+    if (rc != TW_OK)
+        return rc;
+    rc = scan_channels_parse(data, len, out, n, nbad, err);
+    free(data);
+    return rc;
+}
+
+/* Copies field f into out (cap bytes) unescaped; false when it does not
+ * fit or is malformed. */
+static bool s_field(const tw_tsv_field_t *f, char *out, size_t cap)
+{
+    if (f->len >= cap)
+        return false;
+    memcpy(out, f->ptr, f->len);
+    out[f->len] = '\0';
+    size_t n;
+    return tw_tsv_unescape_inplace(out, f->len, &n, NULL) == TW_OK;
+}
+
+tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
+                          tw_err_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    char *data = NULL;
+    size_t len = 0;
+    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    if (rc == TW_ERR_NOTFOUND)
+        return TW_OK;
+    if (rc != TW_OK)
+        return rc;
+    size_t off = 0, ll, cap = 0;
+    const char *line;
+    while (tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
+        tw_tsv_field_t f[2];
+        scan_handle_t h;
+        if (tw_tsv_split(line, ll, f, 2) != 2 ||
+            !s_field(&f[0], h.handle, sizeof h.handle) ||
+            !s_field(&f[1], h.channel_id, sizeof h.channel_id) ||
+            !tw_id_is_handle(h.handle) || !tw_id_is_channel(h.channel_id))
+            continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            scan_handle_t *v = realloc(*out, ncap * sizeof *v);
+            if (!v)
+                break;
+            *out = v;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = h;
+    }
+    free(data);
+    return TW_OK;
+}
+
+tw_rc_t scan_handles_save(const char *path, const scan_handle_t *v, size_t n,
+                          tw_err_t *err)
+{
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        tw_buf_printf(b, "%s\t%s\n", v[i].handle, v[i].channel_id);
+    tw_rc_t rc =
+        tw_file_write_atomic(path, tw_buf_data(b), tw_buf_len(b), 0644, err);
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+const char *scan_handles_find(const scan_handle_t *v, size_t n,
+                              const char *handle)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(v[i].handle, handle) == 0)
+            return v[i].channel_id;
+    return NULL;
+}
+
+/* Copies the channel id starting at p when one is there. */
+static bool s_take_id(const char *p, const char *end, char *out, size_t cap)
+{
+    if (end - p < TW_ID_CHANNEL_LEN || cap <= TW_ID_CHANNEL_LEN)
+        return false;
+    char id[TW_ID_CHANNEL_LEN + 1];
+    memcpy(id, p, TW_ID_CHANNEL_LEN);
+    id[TW_ID_CHANNEL_LEN] = '\0';
+    if (!tw_id_is_channel(id))
+        return false;
+    if (p + TW_ID_CHANNEL_LEN < end) {
+        char c = p[TW_ID_CHANNEL_LEN];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '_' || c == '-')
+            return false;
+    }
+    memcpy(out, id, TW_ID_CHANNEL_LEN + 1);
+    return true;
+}
+
+tw_rc_t scan_channel_page_id(const char *html, size_t len, char *out,
+                             size_t cap)
+{
+    static const char *const keys[] = {
+        "\"externalId\":\"", "<link rel=\"canonical\" href=\"",
+        "<meta property=\"og:url\" content=\"", "\"channelId\":\""};
+    const char *end = html + len;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        size_t kl = strlen(keys[k]);
+        for (const char *p = html; p && p + kl < end;) {
+            p = memmem(p, (size_t)(end - p), keys[k], kl);
+            if (!p)
+                break;
+            p += kl;
+            if (k == 1 || k == 2) {
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q)
+                    break;
+                const char *c = memmem(p, (size_t)(q - p), "/channel/", 9);
+                if (c && s_take_id(c + 9, q, out, cap))
+                    return TW_OK;
+                continue;
+            }
+            if (s_take_id(p, end, out, cap))
+                return TW_OK;
+        }
+    }
+    return TW_ERR_NOTFOUND;
+}
+
+static const char *const s_states[] = {
+    "unknown",      "scheduled", "live",    "ended",       "cancelled",
+    "members_only", "private",   "deleted", "unavailable",
+};
+
+const char *scan_state_str(int state)
+{
+    if (state == SCAN_ST_VIDEO)
+        return "video";
+    if (state < 0 || (size_t)state >= sizeof s_states / sizeof s_states[0])
+        return "unknown";
+    return s_states[state];
+}
+
+int scan_state_parse(const char *s, size_t len)
+{
+    if (len == 5 && memcmp(s, "video", 5) == 0)
+        return SCAN_ST_VIDEO;
+    for (size_t i = 0; i < sizeof s_states / sizeof s_states[0]; i++)
+        if (strlen(s_states[i]) == len && memcmp(s_states[i], s, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool scan_state_final(int state)
+{
+    return state != TW_STREAM_STATE_UNKNOWN &&
+           state != TW_STREAM_STATE_SCHEDULED && state != TW_STREAM_STATE_LIVE;
+}
+
+static int64_t s_time_field(const tw_tsv_field_t *f)
+{
+    int64_t t = 0;
+    if (f->len == 0 || tw_time_parse_n(f->ptr, f->len, &t, NULL) != TW_OK)
+        return 0;
+    return t;
+}
+
+/* Columns of streams.tsv. */
+#define S_HEADER                                                               \
+    "video_id\tchannel_id\tstate\tscheduled_start\tactual_start\tactual_end\t" \
+    "spawn_not_before\tupdated_at\tchecked_at\treason\ttitle\n"
+#define S_NCOLS 11
+
+tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
+                           size_t *n, tw_err_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    size_t off = 0, ll, cap = 0;
+    const char *line;
+    bool first = true;
+    while (tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
+        if (first) {
+            first = false;
+            if (ll >= 8 && memcmp(line, "video_id", 8) == 0)
+                continue;
+        }
+        tw_tsv_field_t f[S_NCOLS];
+        scan_stream_t s;
+        memset(&s, 0, sizeof s);
+        if (tw_tsv_split(line, ll, f, S_NCOLS) != S_NCOLS ||
+            !s_field(&f[0], s.video_id, sizeof s.video_id) ||
+            !tw_id_is_video(s.video_id) ||
+            !s_field(&f[1], s.channel_id, sizeof s.channel_id) ||
+            !s_field(&f[9], s.reason, sizeof s.reason))
+            continue;
+        s.state = scan_state_parse(f[2].ptr, f[2].len);
+        if (s.state < 0)
+            continue;
+        s.scheduled_us = s_time_field(&f[3]);
+        s.start_us = s_time_field(&f[4]);
+        s.end_us = s_time_field(&f[5]);
+        s.spawn_nb_us = s_time_field(&f[6]);
+        s.updated_us = s_time_field(&f[7]);
+        s.checked_us = s_time_field(&f[8]);
+        if (!s_field(&f[10], s.title, sizeof s.title))
+            s.title[0] = '\0';
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            scan_stream_t *v = realloc(*out, ncap * sizeof *v);
+            if (!v) {
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                tw_err_set(err, "out of memory");
+                return TW_ERR_NOMEM;
+            }
+            *out = v;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = s;
+    }
+    return TW_OK;
+}
+
+tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
+                          tw_err_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    char *data = NULL;
+    size_t len = 0;
+    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    if (rc == TW_ERR_NOTFOUND)
+        return TW_OK;
+    if (rc != TW_OK)
+        return rc;
+    rc = scan_streams_parse(data, len, out, n, err);
+    free(data);
+    return rc;
+}
+
+static void s_put_time(tw_buf_t *b, int64_t us)
+{
+    char ts[TW_TIME_STR_SIZE];
+    if (us)
+        tw_buf_append_str(b, tw_time_format(us, ts));
+    tw_buf_append_byte(b, '\t');
+}
+
+tw_rc_t scan_streams_save(const char *path, const scan_stream_t *v, size_t n,
+                          tw_err_t *err)
+{
+    tw_buf_t *b = tw_buf_new();
+    if (!b) {
+        tw_err_set(err, "out of memory");
+        return TW_ERR_NOMEM;
+    }
+    tw_buf_append_str(b, S_HEADER);
+    for (size_t i = 0; i < n; i++) {
+        const scan_stream_t *s = &v[i];
+        tw_buf_printf(b, "%s\t%s\t%s\t", s->video_id, s->channel_id,
+                      scan_state_str(s->state));
+        s_put_time(b, s->scheduled_us);
+        s_put_time(b, s->start_us);
+        s_put_time(b, s->end_us);
+        s_put_time(b, s->spawn_nb_us);
+        s_put_time(b, s->updated_us);
+        s_put_time(b, s->checked_us);
+        tw_tsv_escape(b, s->reason, strlen(s->reason));
+        tw_buf_append_byte(b, '\t');
+        tw_tsv_escape(b, s->title, strlen(s->title));
+        tw_buf_append_byte(b, '\n');
+    }
+    tw_rc_t rc =
+        tw_file_write_atomic(path, tw_buf_data(b), tw_buf_len(b), 0644, err);
+    tw_buf_destroy(&b);
+    return rc;
+}

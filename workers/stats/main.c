@@ -1,0 +1,811 @@
+/* tw-stats - samples concurrent viewers of live streams every
+ * viewers_interval and views/likes/favorites/comments of watched videos
+ * every stats_interval (DESIGN section 4, docs/capture.md), and sends
+ * stats.sample to the writer and the notifier. The live set comes from the
+ * scanner's STATE/scanner/streams.tsv; watched videos are the uploads of the
+ * listed channels (channels.list -> uploads playlist -> playlistItems with a
+ * key, and the scanner's table) and [worker.stats] videos. Data API
+ * videos.list (50 ids a call) with a key and quota left, else the web
+ * client's updated_metadata (viewers) and watch page (counts). A hidden
+ * count stays absent, never 0. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "../scanner/scan_store.h"
+#include "tw_cfg.h"
+#include "tw_deliver.h"
+#include "tw_file.h"
+#include "tw_http.h"
+#include "tw_log.h"
+#include "tw_proto.h"
+#include "tw_quota.h"
+#include "tw_time.h"
+#include "tw_worker.h"
+#include "tw_ytapi.h"
+#include "tw_ytpage.h"
+
+#define S_BATCH 50
+/* Shares of the daily quota: viewers polls and count polls (+ uploads). */
+#define S_SHARE_VIEWERS 0.25
+#define S_SHARE_STATS   0.25
+/* Most playlistItems pages read for one channel in one refresh. */
+#define S_MAX_PAGES 20
+
+/* A video the worker samples. */
+typedef struct {
+    char id[16];          /* video id */
+    char chan[TW_ID_MAX]; /* channel id, "" when unknown */
+    char title[256];      /* title */
+    bool live;            /* in the live set */
+    bool watched;         /* in the watched set */
+    bool gone;            /* no longer returned (deleted, private) */
+} s_vid_t;
+
+/* A channel whose uploads are watched. */
+typedef struct {
+    char id[TW_ID_MAX];      /* channel id */
+    char uploads[TW_ID_MAX]; /* uploads playlist, "" until known */
+    int64_t next_ms;         /* next uploads refresh (monotonic) */
+} s_chan_t;
+
+/* One output link. */
+typedef struct {
+    const char *name; /* "writer", "notifier" */
+    tw_deliver_t *d;  /* sender, NULL when that worker is not configured */
+} s_out_t;
+
+/* The worker. */
+typedef struct {
+    tw_worker_t *w;          /* supervisor link */
+    const tw_cfg_t *cfg;     /* config (borrowed) */
+    char state[2048];        /* STATE */
+    char dir[2100];          /* STATE/stats */
+    char streams_path[2200]; /* STATE/scanner/streams.tsv */
+    char handles_path[2200]; /* STATE/scanner/handles.tsv */
+    char uploads_path[2200]; /* STATE/stats/uploads.tsv */
+    tw_http_t *web;          /* web client */
+    tw_http_t *api;          /* Data API, NULL without a key */
+    tw_quota_t *quota;       /* shared quota */
+    tw_ytapi_t *yt;          /* Data API parser */
+    tw_ytpage_t *page;       /* page parser */
+    s_out_t out[2];          /* writer, notifier */
+    s_vid_t *vids;           /* videos */
+    size_t nvids;            /* count */
+    size_t cap;              /* allocated */
+    s_chan_t *chans;         /* channels */
+    size_t nchans;           /* count */
+    struct stat streams_st;  /* streams.tsv identity */
+    struct stat chan_st;     /* channels file identity */
+    struct stat handles_st;  /* scanner's handles.tsv identity */
+    int64_t next_files_ms;   /* next check of both files */
+    int64_t next_viewers_ms; /* next viewers poll */
+    int64_t next_stats_ms;   /* next counts poll */
+    int64_t last_us;         /* last sampled_at (kept increasing) */
+    uint64_t samples;        /* samples sent */
+    uint64_t skipped;        /* polls skipped (no credit) */
+} s_stats_t;
+
+static int64_t s_mono(void)
+{
+    return tw_time_mono_ms();
+}
+
+static bool s_same(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static s_vid_t *s_vid(s_stats_t *S, const char *id, bool add)
+{
+    for (size_t i = 0; i < S->nvids; i++)
+        if (strcmp(S->vids[i].id, id) == 0)
+            return &S->vids[i];
+    if (!add || !tw_id_is_video(id))
+        return NULL;
+    if (S->nvids == S->cap) {
+        size_t ncap = S->cap ? S->cap * 2 : 64;
+        s_vid_t *v = realloc(S->vids, ncap * sizeof *v);
+        if (!v)
+            return NULL;
+        S->vids = v;
+        S->cap = ncap;
+    }
+    s_vid_t *v = &S->vids[S->nvids++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->id, sizeof v->id, "%s", id);
+    return v;
+}
+
+static bool s_listed(const s_stats_t *S, const char *chan)
+{
+    for (size_t i = 0; i < S->nchans; i++)
+        if (strcmp(S->chans[i].id, chan) == 0)
+            return true;
+    return false;
+}
+
+/* ---- inputs: channels file, scanner table, config ---- */
+
+static void s_load_channels(s_stats_t *S)
+{
+    scan_chan_ref_t *refs = NULL;
+    size_t n = 0;
+    scan_handle_t *hs = NULL;
+    size_t nh = 0;
+    if (scan_channels_load(S->cfg->scanner.channels_file, &refs, &n, NULL,
+                           NULL) != TW_OK)
+        return;
+    scan_handles_load(S->handles_path, &hs, &nh, NULL);
+    s_chan_t *v = calloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < n; i++) {
+        const char *id = refs[i].kind == TW_ID_CHANNEL
+                             ? refs[i].ref
+                             : scan_handles_find(hs, nh, refs[i].ref);
+        if (!id)
+            continue; /* the scanner has not resolved it yet */
+        snprintf(v[k].id, sizeof v[k].id, "%s", id);
+        for (size_t j = 0; j < S->nchans; j++)
+            if (strcmp(S->chans[j].id, id) == 0)
+                v[k] = S->chans[j];
+        k++;
+    }
+    if (v) {
+        free(S->chans);
+        S->chans = v;
+        S->nchans = k;
+    }
+    free(refs);
+    free(hs);
+}
+
+/* Re-reads the scanner's table: the live set, and the videos of listed
+ * channels (the feed's recent uploads) as watched uploads. */
+static void s_load_streams(s_stats_t *S)
+{
+    scan_stream_t *v = NULL;
+    size_t n = 0;
+    if (scan_streams_load(S->streams_path, &v, &n, NULL) != TW_OK)
+        return;
+    for (size_t i = 0; i < S->nvids; i++)
+        S->vids[i].live = false;
+    size_t nlive = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool live = v[i].state == TW_STREAM_STATE_LIVE;
+        bool upload = S->cfg->stats.watch_uploads &&
+                      s_listed(S, v[i].channel_id) &&
+                      (v[i].state == SCAN_ST_VIDEO ||
+                       v[i].state == TW_STREAM_STATE_LIVE ||
+                       v[i].state == TW_STREAM_STATE_ENDED);
+        if (!live && !upload && !s_vid(S, v[i].video_id, false))
+            continue;
+        s_vid_t *x = s_vid(S, v[i].video_id, true);
+        if (!x)
+            continue;
+        x->live = live;
+        nlive += live;
+        if (upload)
+            x->watched = true;
+        if (!x->chan[0])
+            snprintf(x->chan, sizeof x->chan, "%s", v[i].channel_id);
+        if (v[i].title[0])
+            snprintf(x->title, sizeof x->title, "%s", v[i].title);
+    }
+    free(v);
+    tw_log_debug("%zu live stream(s)", nlive);
+}
+
+static void s_load_uploads(s_stats_t *S);
+
+static void s_check_files(s_stats_t *S, bool force)
+{
+    if (!force && s_mono() < S->next_files_ms)
+        return;
+    S->next_files_ms = s_mono() + 1000;
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    stat(S->cfg->scanner.channels_file, &st);
+    struct stat hst;
+    memset(&hst, 0, sizeof hst);
+    stat(S->handles_path, &hst);
+    if (force || !s_same(&st, &S->chan_st) || !s_same(&hst, &S->handles_st)) {
+        S->chan_st = st;
+        S->handles_st = hst;
+        s_load_channels(S);
+        s_load_uploads(S);
+        force = true; /* the uploads of new channels are in the table */
+    }
+    memset(&st, 0, sizeof st);
+    stat(S->streams_path, &st);
+    if (force || !s_same(&st, &S->streams_st)) {
+        S->streams_st = st;
+        s_load_streams(S);
+    }
+}
+
+/* ---- output ---- */
+
+static bool s_can_send(const s_stats_t *S)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (S->out[i].d && !tw_deliver_can_send(S->out[i].d))
+            return false;
+    return true;
+}
+
+static tw_ou64_t s_opt(bool set, uint64_t v)
+{
+    return (tw_ou64_t){set, set ? v : 0};
+}
+
+/* Sends one sample to every output. */
+static void s_send(s_stats_t *S, const s_vid_t *v, tw_ou64_t viewers,
+                   tw_ou64_t views, tw_ou64_t likes, tw_ou64_t favs,
+                   tw_ou64_t comments)
+{
+    int64_t now = tw_time_now_us();
+    if (now <= S->last_us)
+        now = S->last_us + 1; /* (video, sampled_at) is the writer's key */
+    S->last_us = now;
+    tw_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.id = TW_MSG_STATS_SAMPLE;
+    tw_msg_stats_sample_t *s = &m.u.stats_sample;
+    s->video_id = (char *)v->id;
+    s->channel_id = (char *)v->chan;
+    s->title = (char *)v->title;
+    s->sampled_at_us = now;
+    s->concurrent_viewers = viewers;
+    s->views = views;
+    s->likes = likes;
+    s->favorites = favs;
+    s->comments = comments;
+    for (size_t i = 0; i < 2; i++) {
+        if (!S->out[i].d)
+            continue;
+        tw_err_t err = {{0}, 0, 0};
+        if (tw_deliver_send(S->out[i].d, &m, &err) != TW_OK)
+            tw_log_warn("stats.sample to the %s: %s", S->out[i].name, err.msg);
+    }
+    S->samples++;
+    tw_worker_count(S->w, 0, 1, 0);
+}
+
+/* ---- Data API ---- */
+
+static void s_quota_hit(s_stats_t *S)
+{
+    int64_t before = tw_quota_blocked_until(S->quota);
+    tw_quota_exhausted(S->quota, NULL);
+    if (!before) {
+        char ts[TW_TIME_STR_SIZE];
+        tw_log_warn("Data API quota exhausted: quota-free sources until %s",
+                    tw_time_format(tw_quota_blocked_until(S->quota), ts));
+    }
+}
+
+/* GETs a Data API path (key appended) and parses it with parse. Returns
+ * the parse result; spends quota for answered calls. */
+static tw_rc_t s_api_get(s_stats_t *S, const char *method, const char *path,
+                         tw_rc_t (*parse)(tw_ytapi_t *, const char *, size_t,
+                                          tw_err_t *))
+{
+    if (!S->api || !tw_quota_allowed(S->quota, 1))
+        return TW_ERR_QUOTA;
+    char *key = tw_http_escape(S->cfg->youtube.api_key);
+    size_t n = strlen(path) + (key ? strlen(key) : 0) + 8;
+    char *url = malloc(n);
+    if (!key || !url) {
+        free(key);
+        free(url);
+        return TW_ERR_NOMEM;
+    }
+    snprintf(url, n, "%s&key=%s", path, key);
+    free(key);
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, &err);
+    free(url);
+    if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
+        tw_log_warn("%s: %s", method, err.msg);
+        tw_http_resp_clear(&resp);
+        return rc;
+    }
+    tw_rc_t prc = parse(S->yt, resp.body ? resp.body : "", resp.body_len, &err);
+    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
+        tw_quota_spend(S->quota, method, 1, NULL);
+    tw_http_resp_clear(&resp);
+    if (prc == TW_ERR_QUOTA) {
+        s_quota_hit(S);
+    } else if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
+        tw_log_error("%s refused (%s): quota-free sources only", method,
+                     err.msg);
+        tw_http_destroy(&S->api);
+    } else if (prc != TW_OK) {
+        tw_log_warn("%s: %s", method, err.msg[0] ? err.msg : tw_rc_str(prc));
+    }
+    return prc;
+}
+
+/* Samples v[0..n) with one videos.list call. TW_OK when answered. */
+static tw_rc_t s_sample_api(s_stats_t *S, s_vid_t **v, size_t n,
+                            bool viewers_only)
+{
+    char path[S_BATCH * 13 + 128];
+    size_t off = (size_t)snprintf(
+        path, sizeof path, "videos?part=statistics,liveStreamingDetails%s&id=",
+        viewers_only ? "" : ",snippet");
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(path + off, sizeof path - off, "%s%s",
+                                i ? "," : "", v[i]->id);
+    snprintf(path + off, sizeof path - off, "&maxResults=50");
+    tw_rc_t rc = s_api_get(S, "videos.list", path, tw_ytapi_parse_videos);
+    if (rc != TW_OK)
+        return rc;
+    size_t nv = tw_ytapi_video_count(S->yt);
+    for (size_t i = 0; i < n; i++) {
+        const tw_ytapi_video_t *it = NULL;
+        for (size_t k = 0; k < nv && !it; k++)
+            if (strcmp(tw_ytapi_video(S->yt, k)->id, v[i]->id) == 0)
+                it = tw_ytapi_video(S->yt, k);
+        if (!it) {
+            v[i]->gone = true; /* deleted or private: nothing to sample */
+            continue;
+        }
+        if (it->title[0])
+            snprintf(v[i]->title, sizeof v[i]->title, "%s", it->title);
+        if (it->channel_id[0] && !v[i]->chan[0])
+            snprintf(v[i]->chan, sizeof v[i]->chan, "%s", it->channel_id);
+        s_send(S, v[i], s_opt(it->concurrent.present, it->concurrent.value),
+               s_opt(it->views.present, it->views.value),
+               s_opt(it->likes.present, it->likes.value),
+               s_opt(it->favorites.present, it->favorites.value),
+               s_opt(it->comments.present, it->comments.value));
+    }
+    return TW_OK;
+}
+
+/* ---- quota-free sources ---- */
+
+static void s_sample_viewers_web(s_stats_t *S, s_vid_t *v)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"context\":{\"client\":{\"clientName\":\"WEB\","
+             "\"clientVersion\":\"2.20240101.00.00\",\"hl\":\"en\"}},"
+             "\"videoId\":\"%s\"}",
+             v->id);
+    static const char *const hdrs[] = {"Content-Type: application/json", NULL};
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_post(S->web, "youtubei/v1/updated_metadata", hdrs,
+                              body, strlen(body), &resp, &err);
+    if (rc == TW_OK) {
+        tw_ytpage_reset(S->page);
+        rc = tw_ytpage_parse_json(S->page, resp.body ? resp.body : "",
+                                  resp.body_len, &err);
+    }
+    tw_http_resp_clear(&resp);
+    if (rc != TW_OK) {
+        tw_log_warn("updated_metadata of %s: %s", v->id, err.msg);
+        tw_worker_count(S->w, 0, 0, 1);
+        return;
+    }
+    const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
+    if (in->viewers < 0 && in->likes < 0)
+        return; /* hidden or abbreviated: nothing exact to report */
+    tw_ou64_t none = {false, 0};
+    s_send(S, v, s_opt(in->viewers >= 0, (uint64_t)in->viewers), none,
+           s_opt(in->likes >= 0, (uint64_t)in->likes), none, none);
+}
+
+static void s_sample_page(s_stats_t *S, s_vid_t *v)
+{
+    char url[64];
+    snprintf(url, sizeof url, "watch?v=%s", v->id);
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_http_get(S->web, url, NULL, &resp, &err);
+    if (rc == TW_OK)
+        rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
+                                  resp.body_len, &err);
+    tw_http_resp_clear(&resp);
+    if (rc != TW_OK) {
+        tw_log_warn("watch page of %s: %s", v->id, err.msg);
+        tw_worker_count(S->w, 0, 0, 1);
+        return;
+    }
+    const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
+    if (in->play == TW_YTPAGE_PLAY_ERROR) {
+        v->gone = true;
+        return;
+    }
+    if (in->title[0])
+        snprintf(v->title, sizeof v->title, "%s", in->title);
+    if (in->channel_id[0] && !v->chan[0])
+        snprintf(v->chan, sizeof v->chan, "%s", in->channel_id);
+    if (in->views < 0 && in->likes < 0 && in->viewers < 0)
+        return;
+    tw_ou64_t none = {false, 0};
+    s_send(S, v,
+           s_opt(in->state == TW_YTPAGE_STATE_LIVE && in->viewers >= 0,
+                 (uint64_t)in->viewers),
+           /* an upcoming stream's page shows 0 views: not a count */
+           s_opt(in->views >= 0 && in->state != TW_YTPAGE_STATE_UPCOMING,
+                 (uint64_t)in->views),
+           s_opt(in->likes >= 0, (uint64_t)in->likes), none, none);
+}
+
+/* Samples the selected videos: the API in batches, else the web. */
+static void s_poll(s_stats_t *S, bool viewers)
+{
+    if (!s_can_send(S)) {
+        S->skipped++;
+        tw_log_warn("outputs have no credit: %s poll skipped",
+                    viewers ? "viewers" : "stats");
+        return;
+    }
+    s_vid_t **sel = malloc((S->nvids + 1) * sizeof *sel);
+    if (!sel)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < S->nvids; i++) {
+        s_vid_t *v = &S->vids[i];
+        if (v->gone)
+            continue;
+        if (viewers ? v->live : (v->watched || v->live))
+            sel[n++] = v;
+    }
+    for (size_t off = 0; off < n && !tw_worker_stopping(S->w); off += S_BATCH) {
+        size_t k = n - off < S_BATCH ? n - off : S_BATCH;
+        if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
+            continue;
+        for (size_t i = 0; i < k && !tw_worker_stopping(S->w); i++) {
+            tw_worker_handle(S->w);
+            if (viewers)
+                s_sample_viewers_web(S, sel[off + i]);
+            else
+                s_sample_page(S, sel[off + i]);
+        }
+    }
+    free(sel);
+}
+
+/* ---- uploads (Data API) ---- */
+
+static void s_save_uploads(s_stats_t *S)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return;
+    for (size_t i = 0; i < S->nchans; i++)
+        if (S->chans[i].uploads[0])
+            fprintf(f, "%s\t%s\n", S->chans[i].id, S->chans[i].uploads);
+    for (size_t i = 0; i < S->nvids; i++)
+        if (S->vids[i].watched && S->vids[i].chan[0])
+            fprintf(f, "video\t%s\t%s\n", S->vids[i].chan, S->vids[i].id);
+    fclose(f);
+    tw_file_write_atomic(S->uploads_path, buf, len, 0644, NULL);
+    free(buf);
+}
+
+static void s_load_uploads(s_stats_t *S)
+{
+    char *data = NULL;
+    if (tw_file_read_all(S->uploads_path, SCAN_FILE_MAX, &data, NULL, NULL) !=
+        TW_OK)
+        return;
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        char *f[3] = {l, NULL, NULL};
+        for (int i = 1; i < 3 && f[i - 1]; i++) {
+            f[i] = strchr(f[i - 1], '\t');
+            if (f[i])
+                *f[i]++ = '\0';
+        }
+        if (strcmp(f[0], "video") == 0 && f[1] && f[2]) {
+            if (!s_listed(S, f[1]))
+                continue;
+            s_vid_t *v = s_vid(S, f[2], true);
+            if (v) {
+                v->watched = true;
+                snprintf(v->chan, sizeof v->chan, "%s", f[1]);
+            }
+        } else if (f[1] && !f[2]) {
+            for (size_t i = 0; i < S->nchans; i++)
+                if (strcmp(S->chans[i].id, f[0]) == 0)
+                    snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads,
+                             "%s", f[1]);
+        }
+    }
+    free(data);
+}
+
+/* channels.list for the channels without a known uploads playlist. */
+static void s_find_uploads(s_stats_t *S)
+{
+    char path[S_BATCH * 26 + 128];
+    size_t off =
+        (size_t)snprintf(path, sizeof path, "channels?part=contentDetails&id=");
+    size_t n = 0;
+    for (size_t i = 0; i < S->nchans && n < S_BATCH; i++)
+        if (!S->chans[i].uploads[0])
+            off += (size_t)snprintf(path + off, sizeof path - off, "%s%s",
+                                    n++ ? "," : "", S->chans[i].id);
+    if (n == 0)
+        return;
+    snprintf(path + off, sizeof path - off, "&maxResults=50");
+    if (s_api_get(S, "channels.list", path, tw_ytapi_parse_channels) != TW_OK)
+        return;
+    for (size_t k = 0; k < tw_ytapi_channel_count(S->yt); k++) {
+        const tw_ytapi_channel_t *c = tw_ytapi_channel(S->yt, k);
+        for (size_t i = 0; i < S->nchans; i++)
+            if (strcmp(S->chans[i].id, c->id) == 0 && c->uploads[0])
+                snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads, "%s",
+                         c->uploads);
+    }
+    s_save_uploads(S);
+}
+
+/* Pages through a channel's uploads until a known video appears. */
+static void s_refresh_uploads(s_stats_t *S, s_chan_t *c)
+{
+    char token[128] = "";
+    bool added = false;
+    for (int page = 0; page < S_MAX_PAGES; page++) {
+        char path[400];
+        snprintf(path, sizeof path,
+                 "playlistItems?part=contentDetails&playlistId=%s"
+                 "&maxResults=50%s%s",
+                 c->uploads, token[0] ? "&pageToken=" : "", token);
+        if (s_api_get(S, "playlistItems.list", path, tw_ytapi_parse_entries) !=
+            TW_OK)
+            break;
+        bool known = false;
+        for (size_t i = 0; i < tw_ytapi_entry_count(S->yt); i++) {
+            const tw_ytapi_entry_t *e = tw_ytapi_entry(S->yt, i);
+            s_vid_t *v = s_vid(S, e->video_id, false);
+            if (v && v->watched) {
+                known = true;
+                continue;
+            }
+            v = s_vid(S, e->video_id, true);
+            if (!v)
+                continue;
+            v->watched = true;
+            added = true;
+            snprintf(v->chan, sizeof v->chan, "%s", c->id);
+            if (e->title[0])
+                snprintf(v->title, sizeof v->title, "%s", e->title);
+        }
+        const char *next = tw_ytapi_next_page_token(S->yt);
+        if (known || !next[0] || strlen(next) >= sizeof token)
+            break;
+        snprintf(token, sizeof token, "%s", next);
+    }
+    if (added)
+        s_save_uploads(S);
+}
+
+static void s_uploads_due(s_stats_t *S, uint64_t iv_ms)
+{
+    if (!S->api || !S->cfg->stats.watch_uploads ||
+        !tw_quota_allowed(S->quota, 1))
+        return;
+    int64_t now = s_mono();
+    bool missing = false;
+    for (size_t i = 0; i < S->nchans; i++)
+        missing |= !S->chans[i].uploads[0];
+    if (missing)
+        s_find_uploads(S);
+    for (size_t i = 0; i < S->nchans; i++) {
+        s_chan_t *c = &S->chans[i];
+        if (!c->uploads[0] || c->next_ms > now)
+            continue;
+        c->next_ms = now + (int64_t)iv_ms;
+        s_refresh_uploads(S, c);
+    }
+}
+
+/* ---- main ---- */
+
+static bool s_join(char *out, size_t cap, const char *a, const char *b)
+{
+    return (size_t)snprintf(out, cap, "%s/%s", a, b) < cap;
+}
+
+static void s_open_out(s_stats_t *S, s_out_t *o, const char *name)
+{
+    o->name = name;
+    const tw_cfg_worker_t *w = tw_cfg_worker(S->cfg, name);
+    if (!w || !w->enabled)
+        return;
+    const char *rt = getenv(TW_ENV_RUNTIME_DIR);
+    if (!rt || !*rt)
+        rt = S->cfg->supervisor.runtime_dir;
+    char ep[4200];
+    if ((size_t)snprintf(ep, sizeof ep, "ipc://%s/%s.sock", rt, name) >=
+        sizeof ep)
+        return;
+    tw_deliver_opts_t opts = {.endpoint = ep,
+                              .src = tw_worker_name(S->w),
+                              .epoch = tw_worker_epoch(S->w)};
+    tw_err_t err = {{0}, 0, 0};
+    if (tw_deliver_sender_new(&o->d, tw_worker_zctx(S->w), &opts, &err) !=
+        TW_OK)
+        tw_log_warn("no stats.sample to the %s: %s", name, err.msg);
+}
+
+/* The per-request timeout: the configured one, but short enough that a
+ * few slow requests in a row cannot starve the heartbeats. */
+static uint32_t s_http_timeout(tw_worker_t *w, uint64_t cfg_ms)
+{
+    const tw_cfg_worker_t *sec = tw_worker_section(w);
+    uint64_t ms = cfg_ms ? cfg_ms : 30000;
+    if (sec && sec->watchdog_timeout_ms && ms > sec->watchdog_timeout_ms / 4)
+        ms = sec->watchdog_timeout_ms / 4;
+    if (ms < 1000)
+        ms = 1000;
+    return (uint32_t)ms;
+}
+
+int main(void)
+{
+    tw_log_init("tw-stats");
+    int exit_code = TW_EXIT_TEMP;
+    tw_err_t err = {{0}, 0, 0};
+    s_stats_t S0, *S = &S0;
+    memset(S, 0, sizeof *S);
+    S->w = tw_worker_new("stats", &exit_code, &err);
+    if (!S->w) {
+        tw_log_error("%s", err.msg);
+        return exit_code;
+    }
+    S->cfg = tw_worker_cfg(S->w);
+    const tw_cfg_youtube_t *yt = &S->cfg->youtube;
+    const char *st = getenv(TW_ENV_STATE_DIR);
+    if (!st || !*st)
+        st = S->cfg->supervisor.state_dir;
+    char qpath[2200];
+    if (!s_join(S->state, sizeof S->state, st, "") ||
+        !s_join(S->dir, sizeof S->dir, st, "stats") ||
+        !s_join(S->streams_path, sizeof S->streams_path, st,
+                "scanner/streams.tsv") ||
+        !s_join(S->handles_path, sizeof S->handles_path, st,
+                "scanner/handles.tsv") ||
+        !s_join(S->uploads_path, sizeof S->uploads_path, S->dir,
+                "uploads.tsv") ||
+        !s_join(qpath, sizeof qpath, st, "quota.tsv") ||
+        tw_file_mkdirs(S->dir, 0700, &err) != TW_OK) {
+        tw_log_error("state dir %s: %s", st, err.msg[0] ? err.msg : "too long");
+        tw_worker_destroy(&S->w);
+        return TW_EXIT_TEMP;
+    }
+    if (yt->api_key && *yt->api_key)
+        tw_log_add_secret(yt->api_key);
+    tw_http_opts_t wo = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
+        .timeout_ms = s_http_timeout(S->w, yt->http_timeout_ms),
+        .max_retries = 2,
+        .follow_redirects = 1};
+    S->web = tw_http_new(&wo);
+    if (yt->api_key && *yt->api_key) {
+        tw_http_opts_t ao = wo;
+        ao.base_url = yt->api_base_url;
+        ao.follow_redirects = 0;
+        S->api = tw_http_new(&ao);
+    }
+    S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
+    S->yt = tw_ytapi_new();
+    S->page = tw_ytpage_new();
+    if (!S->web || !S->quota || !S->yt || !S->page) {
+        tw_log_error("unable to initialise %s", err.msg);
+        goto out;
+    }
+    s_open_out(S, &S->out[0], "writer");
+    s_open_out(S, &S->out[1], "notifier");
+    for (size_t i = 0; i < S->cfg->stats.videos.len; i++) {
+        char id[16];
+        if (tw_id_parse_video(S->cfg->stats.videos.v[i], id, sizeof id, &err) !=
+            TW_OK) {
+            tw_log_warn("[worker.stats] videos: '%s' skipped: %s",
+                        S->cfg->stats.videos.v[i], err.msg);
+            continue;
+        }
+        s_vid_t *v = s_vid(S, id, true);
+        if (v)
+            v->watched = true;
+    }
+    s_check_files(S, true);
+    tw_worker_ready(S->w);
+    uint64_t viv = S->cfg->stats.viewers_interval_ms;
+    uint64_t siv = S->cfg->stats.stats_interval_ms;
+    tw_log_info("viewers every %" PRIu64 " ms, counts every %" PRIu64 " ms, %s",
+                viv, siv, S->api ? "Data API" : "web client (no API key)");
+    S->next_viewers_ms = s_mono();
+    S->next_stats_ms = s_mono();
+    while (!tw_worker_stopping(S->w)) {
+        zmq_pollitem_t items[4];
+        int n = tw_worker_pollitems(S->w, items);
+        for (size_t i = 0; i < 2; i++)
+            if (S->out[i].d)
+                items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d), 0,
+                                              ZMQ_POLLIN, 0};
+        int timeout = tw_worker_timeout_ms(S->w);
+        if (timeout > 250)
+            timeout = 250;
+        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
+            break;
+        tw_worker_handle(S->w);
+        for (size_t i = 0; i < 2; i++)
+            if (S->out[i].d) {
+                tw_deliver_handle(S->out[i].d, NULL);
+                tw_deliver_tick(S->out[i].d, s_mono(), NULL);
+            }
+        if (tw_worker_stopping(S->w))
+            break;
+        s_check_files(S, false);
+        int64_t now = s_mono();
+        bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
+        if (now >= S->next_viewers_ms) {
+            size_t nlive = 0;
+            for (size_t i = 0; i < S->nvids; i++)
+                nlive += S->vids[i].live && !S->vids[i].gone;
+            uint64_t iv =
+                api_ok ? tw_quota_interval_ms(S->quota, viv,
+                                              ceil((double)nlive / S_BATCH),
+                                              S_SHARE_VIEWERS)
+                       : viv;
+            S->next_viewers_ms = now + (int64_t)iv;
+            if (nlive)
+                s_poll(S, true);
+        }
+        if (now >= S->next_stats_ms) {
+            size_t nw = 0;
+            for (size_t i = 0; i < S->nvids; i++)
+                nw +=
+                    (S->vids[i].watched || S->vids[i].live) && !S->vids[i].gone;
+            double units =
+                ceil((double)nw / S_BATCH) +
+                (S->cfg->stats.watch_uploads ? (double)S->nchans : 0);
+            uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
+                                                        S_SHARE_STATS)
+                                 : siv;
+            S->next_stats_ms = now + (int64_t)iv;
+            s_uploads_due(S, iv);
+            s_poll(S, false);
+        }
+    }
+    exit_code = TW_EXIT_OK;
+out:
+    for (size_t i = 0; i < 2; i++)
+        if (S->out[i].d) {
+            tw_deliver_drain(S->out[i].d, 1000, NULL);
+            tw_deliver_destroy(&S->out[i].d);
+        }
+    tw_log_info("stopped: %" PRIu64 " samples sent, %" PRIu64 " polls skipped",
+                S->samples, S->skipped);
+    tw_ytapi_destroy(&S->yt);
+    tw_ytpage_destroy(&S->page);
+    tw_quota_destroy(&S->quota);
+    tw_http_destroy(&S->web);
+    tw_http_destroy(&S->api);
+    free(S->vids);
+    free(S->chans);
+    tw_worker_destroy(&S->w);
+    return exit_code;
+}

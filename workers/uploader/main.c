@@ -1,0 +1,231 @@
+/* tw-uploader - archives closed days at [worker.uploader] archive_at local
+ * time and uploads them to Google Drive; failures are retried with backoff
+ * and reported to the notifier.
+ *
+ * Exit codes: 0 stopped (SIGTERM/STOP), 100 bad configuration, 111
+ * temporary failure (supervisor unreachable). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "tw_deliver.h"
+#include "tw_file.h"
+#include "tw_log.h"
+#include "tw_time.h"
+#include "tw_worker.h"
+#include "uploader.h"
+
+#define RETRY_MIN_MS 60000LL   /* first retry after a failed pass */
+#define RETRY_MAX_MS 3600000LL /* retry cap */
+
+/* The worker's loop state. */
+typedef struct {
+    tw_worker_t *w;       /* supervisor link */
+    tw_deliver_t *notify; /* sender to the notifier, or NULL */
+    int hour;             /* archive_at hour */
+    int minute;           /* archive_at minute */
+    const char *tz;       /* supervisor.timezone */
+    int64_t retry_ms;     /* current retry delay */
+    int64_t retry_min;    /* first retry delay */
+    bool failing;         /* the last pass failed (notified) */
+} s_up_t;
+
+static int s_tick(void *arg)
+{
+    s_up_t *u = arg;
+    tw_worker_handle(u->w);
+    if (u->notify) {
+        (void)tw_deliver_handle(u->notify, NULL);
+        (void)tw_deliver_tick(u->notify, tw_time_mono_ms(), NULL);
+    }
+    return tw_worker_stopping(u->w) ? 1 : 0;
+}
+
+static void s_notice(s_up_t *u, const char *kind, const char *text)
+{
+    if (!u->notify)
+        return;
+    tw_msg_t msg = {.id = TW_MSG_NOTICE};
+    msg.u.notice.kind = (char *)kind;
+    msg.u.notice.text = (char *)text;
+    tw_err_t err = {0};
+    tw_rc_t rc = tw_deliver_send(u->notify, &msg, &err);
+    if (rc != TW_OK)
+        tw_log_warn("unable to queue a notice for the notifier: %s",
+                    err.msg[0] ? err.msg : tw_rc_str(rc));
+}
+
+/* Next archive_at instant after now_us. */
+static int64_t s_next_run(s_up_t *u, int64_t now_us)
+{
+    int64_t next = 0;
+    tw_err_t err;
+    if (tw_time_next_local(u->tz, now_us, u->hour, u->minute, &next, &err) !=
+        TW_OK) {
+        tw_log_warn("unable to compute the next archive time: %s", err.msg);
+        return now_us + 3600LL * 1000000;
+    }
+    return next;
+}
+
+/* True when today's archive_at has already passed (catch up at start). */
+static bool s_missed_today(s_up_t *u, int64_t now_us)
+{
+    int64_t last = s_next_run(u, now_us - 86400LL * 1000000);
+    char a[TW_TIME_DATE_SIZE], b[TW_TIME_DATE_SIZE];
+    if (last > now_us || tw_time_local_date(u->tz, last, a, NULL) != TW_OK ||
+        tw_time_local_date(u->tz, now_us, b, NULL) != TW_OK)
+        return false;
+    return strcmp(a, b) == 0;
+}
+
+/* One pass; returns the time of the next one. */
+static int64_t s_pass(s_up_t *u)
+{
+    const tw_cfg_t *cfg = tw_worker_cfg(u->w);
+    uploader_opts_t o = {.cfg = cfg,
+                         .data_dir = getenv(TW_ENV_DATA_DIR),
+                         .tick = s_tick,
+                         .tick_arg = u};
+    uploader_report_t rep;
+    tw_err_t err = {0};
+    int64_t t0 = tw_time_mono_ms();
+    tw_rc_t rc = uploader_run(&o, &rep, &err);
+    int64_t now = tw_time_now_us();
+    tw_log_info("archive pass: %u zipped, %u uploaded, %u deleted, %u failed "
+                "in %" PRId64 " ms",
+                rep.zipped, rep.uploaded, rep.deleted, rep.failed,
+                tw_time_mono_ms() - t0);
+    tw_worker_count(u->w, 0, rep.uploaded, rep.failed);
+    if (rc == TW_ERR_CLOSED)
+        return now;
+    if (rc == TW_OK) {
+        if (u->failing) {
+            char text[256];
+            snprintf(text, sizeof text,
+                     "Drive uploads work again: %u day(s) uploaded",
+                     rep.uploaded);
+            s_notice(u, "upload.done", text);
+        }
+        u->failing = false;
+        u->retry_ms = u->retry_min;
+        return s_next_run(u, now);
+    }
+    if (!u->failing) {
+        char text[700];
+        snprintf(text, sizeof text, "%s; retrying with backoff",
+                 err.msg[0] ? err.msg : tw_rc_str(rc));
+        s_notice(u, "upload.failed", text);
+    }
+    u->failing = true;
+    int64_t retry = now + u->retry_ms * 1000;
+    tw_log_warn("archive pass failed (%s); retrying in %" PRId64 " s",
+                tw_rc_str(rc), u->retry_ms / 1000);
+    u->retry_ms =
+        u->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : u->retry_ms * 2;
+    int64_t next = s_next_run(u, now);
+    return retry < next ? retry : next;
+}
+
+static tw_rc_t s_open_notify(s_up_t *u, tw_err_t *err)
+{
+    const tw_cfg_t *cfg = tw_worker_cfg(u->w);
+    const tw_cfg_worker_t *nw = tw_cfg_worker(cfg, "notifier");
+    if (!nw || !nw->enabled)
+        return TW_OK;
+    const char *rt = getenv(TW_ENV_RUNTIME_DIR);
+    char ep[4200], dir[4200], journal[4300];
+    snprintf(ep, sizeof ep, "ipc://%s/notifier.sock",
+             rt ? rt : cfg->supervisor.runtime_dir);
+    snprintf(dir, sizeof dir, "%s/uploader", cfg->supervisor.state_dir);
+    tw_rc_t rc = tw_file_mkdirs(dir, 0700, err);
+    if (rc != TW_OK)
+        return rc;
+    snprintf(journal, sizeof journal, "%s/notify.journal", dir);
+    tw_deliver_opts_t o = {.endpoint = ep,
+                           .src = tw_worker_name(u->w),
+                           .epoch = tw_worker_epoch(u->w),
+                           .journal = journal};
+    return tw_deliver_sender_new(&u->notify, tw_worker_zctx(u->w), &o, err);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argv;
+    tw_log_init("tw-uploader");
+    if (argc > 1) {
+        fprintf(stderr, "usage: tw-uploader (started by tubewatchd)\n"
+                        "exit codes: 0 stopped, 100 bad configuration, "
+                        "111 temporary failure\n");
+        return TW_EXIT_USAGE;
+    }
+    int code = TW_EXIT_TEMP;
+    tw_err_t err = {0};
+    s_up_t u = {.retry_ms = RETRY_MIN_MS};
+    const char *env = getenv("TUBEWATCH_UPLOADER_RETRY_MS"); /* tests */
+    if (env && atoll(env) > 0)
+        u.retry_ms = atoll(env);
+    u.retry_min = u.retry_ms;
+    u.w = tw_worker_new("uploader", &code, &err);
+    if (!u.w) {
+        tw_log_error("unable to start: %s", err.msg);
+        return code;
+    }
+    const tw_cfg_t *cfg = tw_worker_cfg(u.w);
+    u.tz = cfg->supervisor.timezone;
+    if (tw_time_hhmm_parse(cfg->uploader.archive_at, &u.hour, &u.minute,
+                           &err) != TW_OK ||
+        tw_time_zone_check(u.tz, &err) != TW_OK) {
+        tw_log_error("bad configuration: %s", err.msg);
+        tw_worker_destroy(&u.w);
+        return TW_EXIT_USAGE;
+    }
+    tw_rc_t rc = s_open_notify(&u, &err);
+    if (rc != TW_OK) {
+        tw_log_error("unable to connect to the notifier: %s", err.msg);
+        tw_worker_destroy(&u.w);
+        return TW_EXIT_TEMP;
+    }
+    tw_worker_ready(u.w);
+    int64_t now = tw_time_now_us();
+    int64_t next = s_missed_today(&u, now) ? now : s_next_run(&u, now);
+    char ts[TW_TIME_STR_SIZE];
+    tw_log_info("next archive run at %s%s", tw_time_format(next, ts),
+                cfg->drive.enabled ? "" : " (Drive upload disabled)");
+    while (!tw_worker_stopping(u.w)) {
+        zmq_pollitem_t items[3];
+        int n = tw_worker_pollitems(u.w, items);
+        if (u.notify) {
+            items[n] = (zmq_pollitem_t){.socket = tw_deliver_socket(u.notify),
+                                        .events = ZMQ_POLLIN};
+            n++;
+        }
+        int64_t wait_ms = (next - tw_time_now_us()) / 1000;
+        int timeout = tw_worker_timeout_ms(u.w);
+        if (wait_ms < timeout)
+            timeout = wait_ms < 0 ? 0 : (int)wait_ms;
+        if (u.notify) {
+            int dt = tw_deliver_timeout_ms(u.notify, tw_time_mono_ms());
+            if (dt >= 0 && dt < timeout)
+                timeout = dt;
+        }
+        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
+            break;
+        s_tick(&u);
+        if (tw_worker_stopping(u.w))
+            break;
+        if (tw_time_now_us() >= next) {
+            next = s_pass(&u);
+            tw_log_info("next archive run at %s", tw_time_format(next, ts));
+        }
+    }
+    if (u.notify) {
+        (void)tw_deliver_drain(u.notify, 2000, NULL);
+        tw_deliver_destroy(&u.notify);
+    }
+    tw_worker_destroy(&u.w);
+    return TW_EXIT_OK;
+}

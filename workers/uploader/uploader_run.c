@@ -1,0 +1,487 @@
+/* uploader_run - one archive pass: find the closed days, zip them, upload
+ * them resumably, verify, journal each step, delete old local days. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "uploader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tw_drive.h"
+#include "tw_file.h"
+#include "tw_gauth.h"
+#include "tw_log.h"
+#include "tw_time.h"
+
+#define ZIP_MIME     "application/zip"
+#define MAX_RESTARTS 3 /* new sessions per day and pass after 404s */
+
+/* State of one pass. */
+typedef struct {
+    const uploader_opts_t *o;      /* options */
+    const tw_cfg_t *cfg;           /* configuration */
+    char data[4096];               /* DATA */
+    char state_dir[4096];          /* STATE/uploader */
+    char archive[4200];            /* DATA/archive */
+    char today[TW_TIME_DATE_SIZE]; /* local date now */
+    int64_t now_us;                /* the pass's "now" */
+    bool upload;                   /* Drive enabled and wanted */
+    bool blocked;                  /* uploads stopped (credentials, quota) */
+    uploader_state_t *st;          /* the journal */
+    tw_gauth_t *auth;              /* token source, made on first need */
+    tw_drive_t *drive;             /* Drive client, made on first need */
+    char folder[256];              /* target folder id, "" until resolved */
+    uploader_report_t *rep;        /* what happened */
+} s_pass_t;
+
+/* Test hook: TUBEWATCH_UPLOADER_CRASH_AT=point kills the process with
+ * SIGKILL at that point (zip, zipped, session, sent, deleting), so tests
+ * can prove that a crash at every step is harmless. */
+static void s_crash_point(const char *point)
+{
+    const char *at = getenv("TUBEWATCH_UPLOADER_CRASH_AT");
+    if (at && strcmp(at, point) == 0)
+        raise(SIGKILL);
+}
+
+static void s_fail(s_pass_t *p, const char *date, tw_rc_t rc, const tw_err_t *e)
+{
+    p->rep->failed++;
+    tw_log_error("unable to archive %s: %s", date,
+                 e->msg[0] ? e->msg : tw_rc_str(rc));
+    if (p->rep->first_rc == TW_OK) {
+        p->rep->first_rc = rc;
+        snprintf(p->rep->first_error, sizeof p->rep->first_error, "%s: %.480s",
+                 date, e->msg[0] ? e->msg : tw_rc_str(rc));
+    }
+}
+
+static tw_rc_t s_save(s_pass_t *p, uploader_day_t *d, tw_err_t *err)
+{
+    d->updated_us = tw_time_now_us();
+    return uploader_state_save(p->st, err);
+}
+
+/* Adds the YYYY-MM-DD subdirectories of DATA/tree to the journal as
+ * phase-none days (no save: only days that do something are written). */
+static tw_rc_t s_scan_tree(s_pass_t *p, const char *tree)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", p->data, tree);
+    DIR *d = opendir(path);
+    if (!d)
+        return TW_OK;
+    struct dirent *de;
+    tw_rc_t rc = TW_OK;
+    while ((de = readdir(d)) != NULL) {
+        if (!uploader_valid_date(de->d_name))
+            continue;
+        if (!uploader_state_get(p->st, de->d_name, true)) {
+            rc = TW_ERR_NOMEM;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static tw_rc_t s_need_drive(s_pass_t *p, tw_err_t *err)
+{
+    tw_rc_t rc = TW_OK;
+    if (!p->auth)
+        rc = tw_gauth_new(&p->cfg->drive, &p->auth, err);
+    if (rc == TW_OK && !p->drive) {
+        rc = tw_drive_new(&p->cfg->drive, p->auth, &p->drive, err);
+        if (rc == TW_OK)
+            tw_drive_set_tick(p->drive, p->o->tick, p->o->tick_arg);
+    }
+    if (rc == TW_OK && !p->folder[0])
+        rc = tw_drive_folder(p->drive, p->folder, sizeof p->folder, err);
+    return rc;
+}
+
+static bool s_exists(const char *path, uint64_t *size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (size)
+        *size = (uint64_t)st.st_size;
+    return true;
+}
+
+/* Writes DATA/archive/DATE.zip and journals "zipped". TW_ERR_NOTFOUND when
+ * the day holds no file at all. */
+static tw_rc_t s_zip(s_pass_t *p, const char *date, const char *zip,
+                     tw_err_t *err)
+{
+    uploader_entries_t e;
+    tw_rc_t rc = uploader_collect(p->data, date, &e, err);
+    if (rc != TW_OK)
+        return rc;
+    if (e.n == 0) {
+        uploader_entries_free(&e);
+        return TW_ERR_NOTFOUND;
+    }
+    char *manifest = uploader_manifest_json(date, &e);
+    if (!manifest) {
+        uploader_entries_free(&e);
+        return TW_ERR_NOMEM;
+    }
+    rc = tw_file_mkdirs(p->archive, 0755, err);
+    if (rc == TW_OK)
+        rc = uploader_zip_write(zip, date, &e, manifest, p->o->tick,
+                                p->o->tick_arg, err);
+    size_t nfiles = e.n;
+    free(manifest);
+    uploader_entries_free(&e);
+    if (rc != TW_OK)
+        return rc;
+    s_crash_point("zip");
+    char md5[33];
+    uint64_t size = 0;
+    rc = tw_drive_md5_file(zip, md5, &size, err);
+    if (rc != TW_OK)
+        return rc;
+    uploader_day_t *d = uploader_state_get(p->st, date, true);
+    if (!d)
+        return TW_ERR_NOMEM;
+    d->phase = UPLOADER_ZIPPED;
+    d->size = size;
+    snprintf(d->md5, sizeof d->md5, "%s", md5);
+    d->session[0] = '\0';
+    d->file_id[0] = '\0';
+    rc = s_save(p, d, err);
+    s_crash_point("zipped");
+    if (rc == TW_OK) {
+        p->rep->zipped++;
+        tw_log_info("archived %s: %zu files, %" PRIu64 " bytes, md5 %s", date,
+                    nfiles, size, md5);
+    }
+    return rc;
+}
+
+static tw_rc_t s_mark_uploaded(s_pass_t *p, const char *date,
+                               const tw_drive_file_t *f, const char *how,
+                               tw_err_t *err)
+{
+    uploader_day_t *d = uploader_state_get(p->st, date, false);
+    d->phase = UPLOADER_UPLOADED;
+    snprintf(d->file_id, sizeof d->file_id, "%s", f->id);
+    d->session[0] = '\0';
+    tw_rc_t rc = s_save(p, d, err);
+    if (rc == TW_OK) {
+        p->rep->uploaded++;
+        tw_log_info("uploaded %s.zip to Drive (%s): file %s, md5 %s verified",
+                    date, how, f->id, f->md5);
+    }
+    return rc;
+}
+
+/* Uploads a zipped day, resuming its journaled session if any. */
+static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
+                        tw_err_t *err)
+{
+    tw_rc_t rc = s_need_drive(p, err);
+    if (rc != TW_OK)
+        return rc;
+    char name[32];
+    snprintf(name, sizeof name, "%s.zip", date);
+    for (int restarts = 0;; restarts++) {
+        uploader_day_t *d = uploader_state_get(p->st, date, false);
+        char md5[33];
+        snprintf(md5, sizeof md5, "%s", d->md5);
+        uint64_t size = d->size;
+        if (d->phase == UPLOADER_ZIPPED) {
+            /* a crash may have come after Drive stored the file */
+            tw_drive_file_t f = {0};
+            rc = tw_drive_find(p->drive, p->folder, name, md5, &f, err);
+            if (rc == TW_OK && strcmp(f.md5, md5) == 0)
+                return s_mark_uploaded(p, date, &f, "found already there", err);
+            if (rc == TW_OK)
+                tw_log_warn("Drive already holds a different %s (md5 %s); "
+                            "uploading this one too",
+                            name, f.md5);
+            else if (rc != TW_ERR_NOTFOUND)
+                return rc;
+            char *session = NULL;
+            rc = tw_drive_start(p->drive, p->folder, name, ZIP_MIME, size,
+                                &session, err);
+            if (rc != TW_OK)
+                return rc;
+            d = uploader_state_get(p->st, date, false);
+            if (strlen(session) >= sizeof d->session ||
+                strpbrk(session, "\t\r\n")) {
+                free(session);
+                tw_err_set(err, "unusable upload session URI from Drive");
+                return TW_ERR_PROTO;
+            }
+            d->phase = UPLOADER_SESSION;
+            snprintf(d->session, sizeof d->session, "%s", session);
+            free(session);
+            /* journaled before the first byte leaves */
+            rc = s_save(p, d, err);
+            if (rc != TW_OK)
+                return rc;
+            s_crash_point("session");
+        }
+        char session[2048];
+        snprintf(session, sizeof session, "%s", d->session);
+        tw_drive_file_t f = {0};
+        rc = tw_drive_send(p->drive, session, zip, size, md5, &f, err);
+        if (rc == TW_OK) {
+            s_crash_point("sent");
+            return s_mark_uploaded(p, date, &f, "resumable upload", err);
+        }
+        if (rc != TW_ERR_NOTFOUND && rc != TW_ERR_IO)
+            return rc;
+        if (rc == TW_ERR_IO && !f.id[0])
+            return rc; /* local read error */
+        if (rc == TW_ERR_IO) {
+            /* Drive holds a corrupt copy: remove it so that one good file
+             * remains */
+            tw_err_t derr = {0};
+            tw_log_warn("%s; deleting Drive file %s", err ? err->msg : "",
+                        f.id);
+            if (tw_drive_delete(p->drive, f.id, &derr) != TW_OK)
+                tw_log_warn("unable to delete Drive file %s: %s", f.id,
+                            derr.msg);
+        }
+        /* the session is gone, or Drive stored a wrong copy: start over
+         * (the lookup first, in case the file is complete after all) */
+        tw_log_warn("restarting the upload of %s: %s", name,
+                    err ? err->msg : tw_rc_str(rc));
+        d = uploader_state_get(p->st, date, false);
+        d->phase = UPLOADER_ZIPPED;
+        d->session[0] = '\0';
+        tw_rc_t src = s_save(p, d, err);
+        if (src != TW_OK)
+            return src;
+        if (restarts + 1 >= MAX_RESTARTS)
+            return rc == TW_ERR_NOTFOUND ? TW_ERR_AGAIN : rc;
+    }
+}
+
+static int s_rm(const char *path, const struct stat *sb, int flag,
+                struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    if (remove(path) != 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+/* Deletes DATA/{comments,viewers,stats}/DATE. */
+static tw_rc_t s_delete_day(s_pass_t *p, const char *date, tw_err_t *err)
+{
+    static const char *const trees[] = UPLOADER_TREES;
+    for (size_t t = 0; t < sizeof trees / sizeof trees[0]; t++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s/%s", p->data, trees[t], date);
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (nftw(path, s_rm, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+            tw_err_set(err, "unable to delete %s: %s", path, strerror(errno));
+            return tw_file_errno_rc(errno);
+        }
+    }
+    return TW_OK;
+}
+
+/* True when date is more than keep days before today. */
+static bool s_old_enough(s_pass_t *p, const char *date, uint32_t keep)
+{
+    int64_t d_us = 0, t_us = 0;
+    if (tw_time_parse_date(date, &d_us, NULL) != TW_OK ||
+        tw_time_parse_date(p->today, &t_us, NULL) != TW_OK)
+        return false;
+    int64_t days = (t_us - d_us) / (86400LL * 1000000);
+    return days > (int64_t)keep;
+}
+
+static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
+{
+    char zip[4300];
+    snprintf(zip, sizeof zip, "%s/%s.zip", p->archive, date);
+    uploader_day_t *d = uploader_state_get(p->st, date, true);
+    if (!d)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = TW_OK;
+    if (d->phase < UPLOADER_UPLOADED) {
+        uint64_t have = 0;
+        bool ok = d->phase >= UPLOADER_ZIPPED && s_exists(zip, &have) &&
+                  have == d->size;
+        if (!ok) {
+            if (d->phase >= UPLOADER_ZIPPED)
+                tw_log_warn("%s is missing or changed; archiving %s again", zip,
+                            date);
+            rc = s_zip(p, date, zip, err);
+            if (rc == TW_ERR_NOTFOUND) {
+                tw_err_clear(err);
+                return TW_OK; /* nothing recorded that day */
+            }
+            if (rc != TW_OK)
+                return rc;
+        }
+        if (!p->upload || p->blocked) {
+            p->rep->pending += p->blocked;
+            return TW_OK;
+        }
+        if (p->o->tick && p->o->tick(p->o->tick_arg) != 0)
+            return TW_ERR_CLOSED;
+        rc = s_upload(p, date, zip, err);
+        if (rc != TW_OK) {
+            p->rep->pending++;
+            return rc;
+        }
+    }
+    d = uploader_state_get(p->st, date, false);
+    uint32_t keep = p->cfg->uploader.keep_days;
+    if (d->phase == UPLOADER_UPLOADED && keep > 0 &&
+        s_old_enough(p, date, keep)) {
+        rc = s_delete_day(p, date, err);
+        if (rc != TW_OK)
+            return rc;
+        s_crash_point("deleting");
+        d->phase = UPLOADER_DELETED;
+        rc = s_save(p, d, err);
+        if (rc == TW_OK) {
+            p->rep->deleted++;
+            tw_log_info("deleted the local data of %s (uploaded, older than "
+                        "%u days)",
+                        date, keep);
+        }
+    }
+    return rc;
+}
+
+static int s_lock(const char *dir, bool no_wait, tw_err_t *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        tw_err_set(err, "unable to open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    if (errno == EWOULDBLOCK && !no_wait) {
+        tw_log_info("waiting for another archive run to finish");
+        if (flock(fd, LOCK_EX) == 0)
+            return fd;
+    }
+    int e = errno;
+    close(fd);
+    tw_err_set(err, "another archive run holds %s%s", path,
+               e == EWOULDBLOCK ? "" : strerror(e));
+    errno = e;
+    return -2;
+}
+
+tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
+                     tw_err_t *err)
+{
+    memset(rep, 0, sizeof *rep);
+    s_pass_t p = {.o = o, .cfg = o->cfg, .rep = rep};
+    const tw_cfg_supervisor_t *sv = &o->cfg->supervisor;
+    snprintf(p.data, sizeof p.data, "%s",
+             o->data_dir ? o->data_dir : sv->data_dir);
+    if (o->state_dir)
+        snprintf(p.state_dir, sizeof p.state_dir, "%s", o->state_dir);
+    else
+        snprintf(p.state_dir, sizeof p.state_dir, "%s/uploader", sv->state_dir);
+    snprintf(p.archive, sizeof p.archive, "%s/archive", p.data);
+    p.now_us = o->now_us ? o->now_us : tw_time_now_us();
+    p.upload = o->cfg->drive.enabled && !o->no_upload;
+    tw_rc_t rc = tw_time_local_date(sv->timezone, p.now_us, p.today, err);
+    if (rc != TW_OK)
+        return rc;
+    if (o->only_date && !uploader_valid_date(o->only_date)) {
+        tw_err_set(err, "invalid date '%s' (want YYYY-MM-DD)", o->only_date);
+        return TW_ERR_INVALID;
+    }
+    if (o->only_date && strcmp(o->only_date, p.today) >= 0) {
+        tw_err_set(err, "%s is not closed yet (today is %s in %s)",
+                   o->only_date, p.today, sv->timezone);
+        return TW_ERR_INVALID;
+    }
+    rc = tw_file_mkdirs(p.state_dir, 0700, err);
+    if (rc != TW_OK)
+        return rc;
+    int lock = s_lock(p.state_dir, o->no_wait, err);
+    if (lock < 0)
+        return lock == -2 ? TW_ERR_AGAIN : TW_ERR_IO;
+    char jpath[4300];
+    snprintf(jpath, sizeof jpath, "%s/uploaded.tsv", p.state_dir);
+    rc = uploader_state_load(jpath, &p.st, err);
+    if (rc != TW_OK) {
+        close(lock);
+        return rc;
+    }
+    if (o->only_date) {
+        if (!uploader_state_get(p.st, o->only_date, true))
+            rc = TW_ERR_NOMEM;
+    } else {
+        static const char *const trees[] = UPLOADER_TREES;
+        for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0];
+             t++)
+            rc = s_scan_tree(&p, trees[t]);
+    }
+    /* dates first: s_day may add to the journal and move entries */
+    size_t n = uploader_state_count(p.st);
+    char(*dates)[TW_TIME_DATE_SIZE] = calloc(n ? n : 1, sizeof *dates);
+    if (!dates)
+        rc = TW_ERR_NOMEM;
+    for (size_t i = 0; rc == TW_OK && i < n; i++)
+        snprintf(dates[i], sizeof dates[i], "%s",
+                 uploader_state_at(p.st, i)->date);
+    for (size_t i = 0; rc == TW_OK && i < n; i++) {
+        if (o->only_date && strcmp(dates[i], o->only_date) != 0)
+            continue;
+        if (strcmp(dates[i], p.today) >= 0)
+            continue; /* not closed yet */
+        uploader_day_t *d = uploader_state_get(p.st, dates[i], false);
+        if (d->phase == UPLOADER_DELETED)
+            continue;
+        tw_err_t e = {0};
+        tw_rc_t drc = s_day(&p, dates[i], &e);
+        if (drc == TW_ERR_CLOSED) {
+            rc = drc;
+            tw_err_set(err, "archive run interrupted");
+            break;
+        }
+        if (drc != TW_OK) {
+            s_fail(&p, dates[i], drc, &e);
+            /* credentials or a full Drive fail every day alike: keep
+             * zipping, stop asking Drive */
+            if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA ||
+                drc == TW_ERR_CONFIG)
+                p.blocked = true;
+        }
+    }
+    free(dates);
+    tw_drive_destroy(&p.drive);
+    tw_gauth_destroy(&p.auth);
+    uploader_state_destroy(&p.st);
+    close(lock);
+    if (rc != TW_OK)
+        return rc;
+    if (rep->first_rc != TW_OK) {
+        tw_err_set(err, "%s", rep->first_error);
+        return rep->first_rc;
+    }
+    return TW_OK;
+}
