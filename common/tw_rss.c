@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tw_json.h"
+#include "tw_strpool.h"
 #include "tw_ytchat.h"
 
 #define NS_ATOM  "http://www.w3.org/2005/Atom"
@@ -30,9 +31,7 @@ typedef enum {
 } s_field_t;
 
 struct tw_rss {
-    char **pool;            /* owned strings */
-    size_t npool;           /* strings in pool */
-    size_t pcap;            /* pool slots */
+    tw_strpool_t pool;      /* owned strings */
     tw_rss_entry_t *ents;   /* entries */
     size_t nents;           /* in use */
     size_t ecap;            /* allocated */
@@ -61,9 +60,7 @@ tw_rss_t *tw_rss_new(void)
 
 static void s_reset(tw_rss_t *self)
 {
-    for (size_t i = 0; i < self->npool; i++)
-        free(self->pool[i]);
-    self->npool = 0;
+    tw_strpool_clear(&self->pool);
     self->nents = 0;
     self->feed_chan = "";
     self->feed_title = "";
@@ -83,7 +80,7 @@ void tw_rss_destroy(tw_rss_t **self_p)
     if (!self)
         return;
     s_reset(self);
-    free(self->pool);
+    tw_strpool_fini(&self->pool);
     free(self->ents);
     free(self->text);
     free(self);
@@ -92,26 +89,11 @@ void tw_rss_destroy(tw_rss_t **self_p)
 
 static const char *s_keep(tw_rss_t *self, const char *s, size_t n)
 {
-    if (n == 0)
-        return "";
-    if (self->npool == self->pcap) {
-        size_t ncap = self->pcap ? self->pcap * 2 : 64;
-        char **np = realloc(self->pool, ncap * sizeof *np);
-        if (!np) {
-            self->nomem = true;
-            return "";
-        }
-        self->pool = np;
-        self->pcap = ncap;
-    }
-    char *c = malloc(n + 1);
+    const char *c = tw_strpool_keep(&self->pool, s, n);
     if (!c) {
         self->nomem = true;
         return "";
     }
-    memcpy(c, s, n);
-    c[n] = '\0';
-    self->pool[self->npool++] = c;
     return c;
 }
 

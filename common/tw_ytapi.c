@@ -6,12 +6,11 @@
 #include <string.h>
 
 #include "tw_json.h"
+#include "tw_strpool.h"
 
 struct tw_ytapi {
     tw_json_t *json;           /* reused tape */
-    char **pool;               /* owned strings */
-    size_t npool;              /* strings in pool */
-    size_t pcap;               /* pool slots */
+    tw_strpool_t pool;         /* owned strings */
     tw_ytapi_video_t *videos;  /* videos.list items */
     size_t nvideos;            /* in use */
     tw_ytapi_channel_t *chans; /* channels.list items */
@@ -39,9 +38,7 @@ tw_ytapi_t *tw_ytapi_new(void)
 
 static void s_reset(tw_ytapi_t *self)
 {
-    for (size_t i = 0; i < self->npool; i++)
-        free(self->pool[i]);
-    self->npool = 0;
+    tw_strpool_clear(&self->pool);
     free(self->videos);
     free(self->chans);
     free(self->entries);
@@ -61,7 +58,7 @@ void tw_ytapi_destroy(tw_ytapi_t **self_p)
     if (!self)
         return;
     s_reset(self);
-    free(self->pool);
+    tw_strpool_fini(&self->pool);
     tw_json_destroy(&self->json);
     free(self);
     *self_p = NULL;
@@ -74,26 +71,11 @@ static const char *s_str(tw_ytapi_t *self, tw_json_ref_t v)
         return "";
     size_t n;
     const char *s = tw_json_str(self->json, v, &n);
-    if (n == 0)
-        return "";
-    if (self->npool == self->pcap) {
-        size_t ncap = self->pcap ? self->pcap * 2 : 64;
-        char **np = realloc(self->pool, ncap * sizeof *np);
-        if (!np) {
-            self->nomem = true;
-            return "";
-        }
-        self->pool = np;
-        self->pcap = ncap;
-    }
-    char *c = malloc(n + 1);
+    const char *c = tw_strpool_keep(&self->pool, s, n);
     if (!c) {
         self->nomem = true;
         return "";
     }
-    memcpy(c, s, n);
-    c[n] = '\0';
-    self->pool[self->npool++] = c;
     return c;
 }
 

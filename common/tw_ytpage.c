@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tw_json.h"
+#include "tw_strpool.h"
 #include "tw_ytchat.h"
 
 #define MAX_UPCOMING 256
@@ -13,9 +14,7 @@
 struct tw_ytpage {
     tw_json_t *json;                       /* reused tape */
     tw_ytpage_info_t info;                 /* merged result */
-    char **pool;                           /* owned strings */
-    size_t npool;                          /* strings in pool */
-    size_t cap;                            /* pool slots */
+    tw_strpool_t pool;                     /* owned strings */
     tw_ytpage_upcoming_t up[MAX_UPCOMING]; /* upcoming videos */
     size_t nup;                            /* entries in up */
     bool live_hint;                        /* a live view count seen */
@@ -35,21 +34,13 @@ tw_ytpage_t *tw_ytpage_new(void)
     return self;
 }
 
-static void s_free_pool(tw_ytpage_t *self)
-{
-    for (size_t i = 0; i < self->npool; i++)
-        free(self->pool[i]);
-    self->npool = 0;
-}
-
 void tw_ytpage_destroy(tw_ytpage_t **self_p)
 {
     assert(self_p);
     tw_ytpage_t *self = *self_p;
     if (!self)
         return;
-    s_free_pool(self);
-    free(self->pool);
+    tw_strpool_fini(&self->pool);
     tw_json_destroy(&self->json);
     free(self);
     *self_p = NULL;
@@ -58,7 +49,7 @@ void tw_ytpage_destroy(tw_ytpage_t **self_p)
 void tw_ytpage_reset(tw_ytpage_t *self)
 {
     assert(self);
-    s_free_pool(self);
+    tw_strpool_clear(&self->pool);
     self->nup = 0;
     self->live_hint = false;
     self->info = (tw_ytpage_info_t){
@@ -99,23 +90,8 @@ const tw_ytpage_upcoming_t *tw_ytpage_upcoming(const tw_ytpage_t *self,
 
 static const char *s_keep(tw_ytpage_t *self, const char *s, size_t n)
 {
-    if (!s || n == 0)
-        return "";
-    if (self->npool == self->cap) {
-        size_t ncap = self->cap ? self->cap * 2 : 32;
-        char **np = realloc(self->pool, ncap * sizeof *np);
-        if (!np)
-            return "";
-        self->pool = np;
-        self->cap = ncap;
-    }
-    char *c = malloc(n + 1);
-    if (!c)
-        return "";
-    memcpy(c, s, n);
-    c[n] = '\0';
-    self->pool[self->npool++] = c;
-    return c;
+    const char *c = tw_strpool_keep(&self->pool, s, n);
+    return c ? c : "";
 }
 
 /* The string value v (only strings), copied; "" otherwise. */
