@@ -10,6 +10,8 @@
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+
+#include "tw_time.h"
 #endif
 
 enum {
@@ -808,6 +810,16 @@ bool tw_json_is_true(const tw_json_t *self, tw_json_ref_t v)
 {
     assert(self);
     return tw_json_type(self, v) == TW_JSON_TRUE;
+}
+
+int64_t tw_json_time_us(const tw_json_t *self, tw_json_ref_t v)
+{
+    size_t n;
+    int64_t us;
+    if (tw_json_type(self, v) != TW_JSON_STRING)
+        return 0;
+    const char *s = tw_json_str(self, v, &n);
+    return tw_time_parse_n(s, n, &us, NULL) == TW_OK ? us : 0;
 }
 
 static void s_append(char *buf, size_t cap, size_t *pos, const char *s,

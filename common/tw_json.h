@@ -94,6 +94,9 @@ tw_rc_t tw_json_u64(const tw_json_t *self, tw_json_ref_t v, uint64_t *out);
 tw_rc_t tw_json_double(const tw_json_t *self, tw_json_ref_t v, double *out);
 /* True when v is true. */
 bool tw_json_is_true(const tw_json_t *self, tw_json_ref_t v);
+/* Unix microseconds of an RFC 3339 string value (tw_time_parse_n); 0 when v
+ * is absent, not a string or malformed. */
+int64_t tw_json_time_us(const tw_json_t *self, tw_json_ref_t v);
 
 /* Writes the jq-style path of v from the root (".a.b[3].c") into buf
  * (truncated to cap, always NUL-terminated when cap > 0). Slow: walks from

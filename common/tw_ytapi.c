@@ -79,16 +79,6 @@ static const char *s_str(tw_ytapi_t *self, tw_json_ref_t v)
     return c;
 }
 
-static int64_t s_time(const tw_json_t *j, tw_json_ref_t v)
-{
-    size_t n;
-    int64_t us;
-    if (tw_json_type(j, v) != TW_JSON_STRING)
-        return 0;
-    const char *s = tw_json_str(j, v, &n);
-    return tw_ytchat_parse_time(s, n, &us) ? us : 0;
-}
-
 static tw_ytapi_u64_t s_u64(const tw_json_t *j, tw_json_ref_t v)
 {
     tw_ytapi_u64_t out = {false, 0};
@@ -291,11 +281,13 @@ tw_rc_t tw_ytapi_parse_videos(tw_ytapi_t *self, const char *buf, size_t len,
             s_str(self, tw_json_get(j, sn, "liveBroadcastContent"));
         v->has_live_details = tw_json_type(j, ls) == TW_JSON_OBJECT;
         v->scheduled_start_usec =
-            s_time(j, tw_json_get(j, ls, "scheduledStartTime"));
+            tw_json_time_us(j, tw_json_get(j, ls, "scheduledStartTime"));
         v->scheduled_end_usec =
-            s_time(j, tw_json_get(j, ls, "scheduledEndTime"));
-        v->actual_start_usec = s_time(j, tw_json_get(j, ls, "actualStartTime"));
-        v->actual_end_usec = s_time(j, tw_json_get(j, ls, "actualEndTime"));
+            tw_json_time_us(j, tw_json_get(j, ls, "scheduledEndTime"));
+        v->actual_start_usec =
+            tw_json_time_us(j, tw_json_get(j, ls, "actualStartTime"));
+        v->actual_end_usec =
+            tw_json_time_us(j, tw_json_get(j, ls, "actualEndTime"));
         v->concurrent = s_u64(j, tw_json_get(j, ls, "concurrentViewers"));
         v->active_live_chat_id =
             s_str(self, tw_json_get(j, ls, "activeLiveChatId"));
@@ -374,9 +366,11 @@ tw_rc_t tw_ytapi_parse_entries(tw_ytapi_t *self, const char *buf, size_t len,
         en->video_id = id;
         en->channel_id = s_str(self, tw_json_get(j, sn, "channelId"));
         en->title = s_str(self, tw_json_get(j, sn, "title"));
-        en->published_usec = s_time(j, tw_json_get(j, cd, "videoPublishedAt"));
+        en->published_usec =
+            tw_json_time_us(j, tw_json_get(j, cd, "videoPublishedAt"));
         if (!en->published_usec)
-            en->published_usec = s_time(j, tw_json_get(j, sn, "publishedAt"));
+            en->published_usec =
+                tw_json_time_us(j, tw_json_get(j, sn, "publishedAt"));
         en->broadcast_content =
             s_str(self, tw_json_get(j, sn, "liveBroadcastContent"));
     }

@@ -7,7 +7,6 @@
 
 #include "tw_json.h"
 #include "tw_strpool.h"
-#include "tw_ytchat.h"
 
 #define MAX_UPCOMING 256
 
@@ -149,16 +148,6 @@ static int64_t s_unix_usec(const tw_json_t *j, tw_json_ref_t v)
     return secs * 1000000;
 }
 
-static int64_t s_rfc3339_usec(const tw_json_t *j, tw_json_ref_t v)
-{
-    size_t n;
-    int64_t us;
-    if (tw_json_type(j, v) != TW_JSON_STRING)
-        return 0;
-    const char *s = tw_json_str(j, v, &n);
-    return tw_ytchat_parse_time(s, n, &us) ? us : 0;
-}
-
 static tw_ytpage_play_t s_play(const tw_json_t *j, tw_json_ref_t status)
 {
     static const struct {
@@ -240,8 +229,8 @@ static void s_player(tw_ytpage_t *self, tw_json_ref_t root)
             in->title = s_keep_txt(self, v);
     }
     bool live_now = tw_json_is_true(j, tw_json_get(j, lbd, "isLiveNow"));
-    int64_t start = s_rfc3339_usec(j, tw_json_get(j, lbd, "startTimestamp"));
-    int64_t end = s_rfc3339_usec(j, tw_json_get(j, lbd, "endTimestamp"));
+    int64_t start = tw_json_time_us(j, tw_json_get(j, lbd, "startTimestamp"));
+    int64_t end = tw_json_time_us(j, tw_json_get(j, lbd, "endTimestamp"));
     if (!have_vd && !lbd && !ps)
         return;
     if (upcoming) {
