@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -40,5 +41,10 @@ static inline bool tw_test_wait_until(bool (*cond)(void *), void *arg,
 /* The shared fixtures folder (TW_SHARED, default ../shared), or NULL when it
  * is absent: suites on shared data then report themselves skipped. */
 const char *tw_test_shared_dir(void);
+/* Reads a whole file into a NUL-terminated malloc'd buffer (length in *len),
+ * or NULL when it cannot be read. */
+char *tw_test_slurp(const char *path, size_t *len);
+/* Removes path and, for a directory, everything below it (temp dirs). */
+void tw_test_rm_rf(const char *path);
 
 #endif

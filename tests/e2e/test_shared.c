@@ -1,14 +1,2 @@
-/* Locating the shared fixtures for the suites that use them. */
-#include <stdlib.h>
-#include <sys/stat.h>
-
-const char *tw_test_shared_dir(void)
-{
-    const char *dir = getenv("TW_SHARED");
-    if (!dir || !*dir)
-        dir = "../shared";
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return NULL;
-    return dir;
-}
+/* The e2e runner links the same helpers as the unit runner: one source. */
+#include "../unit/test_shared.c"

@@ -24,31 +24,9 @@ static void s_setup(void)
     ck_assert_ptr_nonnull(mkdtemp(s_dir));
 }
 
-/* Removes path and, for a directory, everything below it. */
-static void s_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[512];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            s_rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-    }
-    remove(path);
-}
-
 static void s_teardown(void)
 {
-    s_rm_rf(s_dir);
+    tw_test_rm_rf(s_dir);
 }
 
 static char *s_path(const char *name)

@@ -7,27 +7,6 @@
 
 #include "tw_rss.h"
 
-static char *s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 START_TEST(test_shared_feed)
 {
     const char *dir = tw_test_shared_dir();
@@ -37,7 +16,7 @@ START_TEST(test_shared_feed)
     snprintf(path, sizeof path,
              "%s/fixtures/rss/channel-feed-digital-foundry.xml", dir);
     size_t len;
-    char *buf = s_slurp(path, &len);
+    char *buf = tw_test_slurp(path, &len);
     ck_assert_ptr_nonnull(buf);
     tw_rss_t *rss = tw_rss_new();
     tw_err_t err = {0};
@@ -65,7 +44,7 @@ END_TEST
 START_TEST(test_minimal_feed)
 {
     size_t len;
-    char *buf = s_slurp("tests/fixtures/youtube/feed_minimal.xml", &len);
+    char *buf = tw_test_slurp("tests/fixtures/youtube/feed_minimal.xml", &len);
     ck_assert_ptr_nonnull(buf);
     tw_rss_t *rss = tw_rss_new();
     ck_assert_int_eq(tw_rss_parse(rss, buf, len, NULL), TW_OK);

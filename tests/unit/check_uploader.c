@@ -20,27 +20,6 @@
 
 static char s_dir[64];
 
-static void s_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            s_rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-    }
-    remove(path);
-}
-
 static void s_setup(void)
 {
     snprintf(s_dir, sizeof s_dir, "/tmp/tw-check-uploader-XXXXXX");
@@ -49,7 +28,7 @@ static void s_setup(void)
 
 static void s_teardown(void)
 {
-    s_rm_rf(s_dir);
+    tw_test_rm_rf(s_dir);
 }
 
 /* Writes text to DIR/rel (making parents) with mode; returns the path. */

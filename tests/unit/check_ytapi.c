@@ -7,27 +7,6 @@
 
 #include "tw_ytapi.h"
 
-static char *s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 static tw_ytapi_t *s_api;
 static char *s_buf;
 static size_t s_len;
@@ -55,7 +34,7 @@ static bool s_shared(const char *name)
     char path[1024];
     snprintf(path, sizeof path, "%s/fixtures/youtube-data-api/%s", dir, name);
     free(s_buf);
-    s_buf = s_slurp(path, &s_len);
+    s_buf = tw_test_slurp(path, &s_len);
     ck_assert_msg(s_buf != NULL, "cannot read %s", path);
     return true;
 }

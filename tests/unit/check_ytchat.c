@@ -7,32 +7,11 @@
 
 #include "tw_ytchat.h"
 
-static char *s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 /* Parses a file of the project's own fixtures (kept in *buf). */
 static tw_ytchat_t *s_parse_file(const char *path, char **buf)
 {
     size_t len;
-    *buf = s_slurp(path, &len);
+    *buf = tw_test_slurp(path, &len);
     ck_assert_msg(*buf != NULL, "cannot read %s", path);
     tw_ytchat_t *chat = tw_ytchat_new();
     ck_assert_ptr_nonnull(chat);
@@ -136,8 +115,8 @@ static void s_check_tsv(const char *json_path)
     memcpy(want_path, json_path, n - 5);
     strcpy(want_path + n - 5, ".expected.tsv");
     size_t len, wlen;
-    char *buf = s_slurp(json_path, &len);
-    char *want = s_slurp(want_path, &wlen);
+    char *buf = tw_test_slurp(json_path, &len);
+    char *want = tw_test_slurp(want_path, &wlen);
     ck_assert_msg(buf && want, "cannot read %s", json_path);
     char *out = NULL;
     size_t olen = 0;

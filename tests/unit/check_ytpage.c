@@ -7,27 +7,6 @@
 
 #include "tw_ytpage.h"
 
-static char *s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 static tw_ytpage_t *s_page;
 
 static void s_setup(void)
@@ -46,7 +25,7 @@ static void s_teardown(void)
 static const tw_ytpage_info_t *s_load(const char *path, bool reset)
 {
     size_t len;
-    char *buf = s_slurp(path, &len);
+    char *buf = tw_test_slurp(path, &len);
     ck_assert_msg(buf != NULL, "cannot read %s", path);
     tw_err_t err = {0};
     tw_rc_t rc;
