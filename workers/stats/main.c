@@ -649,19 +649,6 @@ static void s_open_out(s_stats_t *S, s_out_t *o, const char *name)
         tw_log_warn("no stats.sample to the %s: %s", name, err.msg);
 }
 
-/* The per-request timeout: the configured one, but short enough that a
- * few slow requests in a row cannot starve the heartbeats. */
-static uint32_t s_http_timeout(tw_worker_t *w, uint64_t cfg_ms)
-{
-    const tw_cfg_worker_t *sec = tw_worker_section(w);
-    uint64_t ms = cfg_ms ? cfg_ms : 30000;
-    if (sec && sec->watchdog_timeout_ms && ms > sec->watchdog_timeout_ms / 4)
-        ms = sec->watchdog_timeout_ms / 4;
-    if (ms < 1000)
-        ms = 1000;
-    return (uint32_t)ms;
-}
-
 int main(void)
 {
     tw_log_init("tw-stats");
@@ -694,21 +681,7 @@ int main(void)
         tw_worker_destroy(&S->w);
         return TW_EXIT_TEMP;
     }
-    if (yt->api_key && *yt->api_key)
-        tw_log_add_secret(yt->api_key);
-    tw_http_opts_t wo = {
-        .base_url = yt->web_base_url,
-        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
-        .timeout_ms = s_http_timeout(S->w, yt->http_timeout_ms),
-        .max_retries = 2,
-        .follow_redirects = 1};
-    S->web = tw_http_new(&wo);
-    if (yt->api_key && *yt->api_key) {
-        tw_http_opts_t ao = wo;
-        ao.base_url = yt->api_base_url;
-        ao.follow_redirects = 0;
-        S->api = tw_http_new(&ao);
-    }
+    tw_worker_youtube_http(S->w, yt, &S->web, &S->api);
     S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
     S->yt = tw_ytapi_new();
     S->page = tw_ytpage_new();
