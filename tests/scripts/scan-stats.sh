@@ -11,6 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fixtures/ytsim/lib.sh
+. tests/fixtures/ytsim/scan-lib.sh
 trap 'kill $(jobs -p) 2>/dev/null; ytsim_cleanup' EXIT
 T=$YS_TMP
 SCN=tests/fixtures/ytsim/scan-stats.toml
@@ -25,28 +26,11 @@ run() { # NAME KEY SECONDS [YTSIM ARGS]
     shift 3
     d=$T/$name
     mkdir -p "$d/state" "$d/run"
-    "$YTSIM" --scenario $SCN --listen 127.0.0.1:0 --out "$d/ys" --epoch "$E" \
-        "$@" >"$d/ys.out" 2>&1 &
-    yp=$!
-    n=0
-    while [ ! -s "$d/ys/port" ]; do
-        n=$((n + 1)); [ $n -lt 500 ] || return 1
-        sleep 0.01
-    done
-    p=$(cat "$d/ys/port")
+    scan_ytsim "$d" $SCN "$@" || return 1
     echo "@statalpha" >"$d/channels.txt"
-    cat >"$d/tw.toml" <<EOC
-[supervisor]
-runtime_dir = "$d/run"
-state_dir = "$d/state"
-data_dir = "$d/data"
-log_dir = "$d/logs"
-[youtube]
-api_key = "$key"
-web_base_url = "http://127.0.0.1:$p"
-api_base_url = "http://127.0.0.1:$p/youtube/v3"
-quota_per_day = 100000000
-http_timeout = "5s"
+    {
+        scan_toml_head "$d" "$key" "$p" 100000000
+        cat <<EOC
 [worker.scanner]
 channels_file = "$d/channels.txt"
 scan_interval = "1s"
@@ -57,6 +41,7 @@ watch_uploads = true
 [worker.writer]
 [worker.notifier]
 EOC
+    } >"$d/tw.toml"
     "$FAKE" "ipc://$d/run/sup.sock" "ipc://$d/run/writer.sock" \
         "ipc://$d/run/notifier.sock" >"$d/sup.out" 2>&1 &
     fp=$!

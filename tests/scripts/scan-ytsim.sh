@@ -12,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fixtures/ytsim/lib.sh
+. tests/fixtures/ytsim/scan-lib.sh
 trap 'kill $(jobs -p) 2>/dev/null; ytsim_cleanup' EXIT
 T=$YS_TMP
 SCN=tests/fixtures/ytsim/scan-basic.toml
@@ -26,29 +27,12 @@ run() {
     shift 3
     d=$T/$name
     mkdir -p "$d/state" "$d/run"
-    "$YTSIM" --scenario $SCN --listen 127.0.0.1:0 --out "$d/ys" --epoch "$E" \
-        "$@" >"$d/ys.out" 2>&1 &
-    yp=$!
-    n=0
-    while [ ! -s "$d/ys/port" ]; do
-        n=$((n + 1)); [ $n -lt 500 ] || { echo "$name: no ytsim" >&2; return 1; }
-        sleep 0.01
-    done
-    p=$(cat "$d/ys/port")
+    scan_ytsim "$d" $SCN "$@" || { echo "$name: no ytsim" >&2; return 1; }
     printf '# test channels\nUCscanAAAAAAAAAAAAAAAAAA\nhttps://www.youtube.com/@scanbeta  # by handle\nnot a channel\n' \
         >"$d/channels.txt"
-    cat >"$d/tw.toml" <<EOC
-[supervisor]
-runtime_dir = "$d/run"
-state_dir = "$d/state"
-data_dir = "$d/data"
-log_dir = "$d/logs"
-[youtube]
-api_key = "$key"
-web_base_url = "http://127.0.0.1:$p"
-api_base_url = "http://127.0.0.1:$p/youtube/v3"
-quota_per_day = 100000000
-http_timeout = "5s"
+    {
+        scan_toml_head "$d" "$key" "$p" 100000000
+        cat <<EOC
 [worker.scanner]
 channels_file = "$d/channels.txt"
 scan_interval = "1s"
@@ -57,6 +41,7 @@ lead_time = "5s"
 template = true
 [worker.notifier]
 EOC
+    } >"$d/tw.toml"
     "$FAKE" "ipc://$d/run/sup.sock" "ipc://$d/run/notifier.sock" >"$d/sup.out" 2>&1 &
     fp=$!
     export TUBEWATCH_CONFIG="$d/tw.toml" TUBEWATCH_WORKER=scanner \
@@ -149,13 +134,13 @@ for n in key nokey quota; do
     awk -F '\t' '$1 == "search.list" && $2 != 0 { exit 1 }' $T/$n/ys/quota.tsv || fail "$n: search.list used"
 done
 
-ys_units() { awk -F '\t' '$1 == "videos.list" { print $3 }' "$T/$1/ys/quota.tsv"; }
-our_units() { awk -F '\t' '$1 == "method" && $2 == "videos.list" { print $4 }' "$T/$1/state/quota.tsv"; }
-[ "$(ys_units key)" -gt 0 ] || fail "key: no videos.list"
-[ "$(ys_units key)" = "$(our_units key)" ] || fail "key: ytsim counted $(ys_units key) units, we $(our_units key)"
-[ "$(ys_units nokey)" = 0 ] || fail "nokey: videos.list used"
-[ "$(ys_units quota)" = 3 ] && [ "$(our_units quota)" = 3 ] || fail "quota: units $(ys_units quota)/$(our_units quota)"
+ys_videos_units() { awk -F '\t' '$1 == "videos.list" { print $3 }' "$T/$1/ys/quota.tsv"; }
+our_videos_units() { awk -F '\t' '$1 == "method" && $2 == "videos.list" { print $4 }' "$T/$1/state/quota.tsv"; }
+[ "$(ys_videos_units key)" -gt 0 ] || fail "key: no videos.list"
+[ "$(ys_videos_units key)" = "$(our_videos_units key)" ] || fail "key: ytsim counted $(ys_videos_units key) units, we $(our_videos_units key)"
+[ "$(ys_videos_units nokey)" = 0 ] || fail "nokey: videos.list used"
+[ "$(ys_videos_units quota)" = 3 ] && [ "$(our_videos_units quota)" = 3 ] || fail "quota: units $(ys_videos_units quota)/$(our_videos_units quota)"
 has quota "^event scanner - quota_exhausted "
 has quota "^rx notifier.sock stream.event - unavailable quota_exhausted$"
 grep -q '^blocked_until	20' $T/quota/state/quota.tsv || fail "quota: block not persisted"
-echo "scan-ytsim: ok (key: $(ys_units key) units)"
+echo "scan-ytsim: ok (key: $(ys_videos_units key) units)"
