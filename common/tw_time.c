@@ -44,9 +44,7 @@ int64_t tw_time_mono_ms(void)
     return tw_time_mono_us() / 1000;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t s_days_from_civil(int64_t y, int m, int d)
+int64_t tw_time_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -56,7 +54,7 @@ static int64_t s_days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* The inverse of s_days_from_civil. */
+/* The inverse of tw_time_days_from_civil. */
 static void s_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
     z += 719468;
@@ -186,7 +184,7 @@ static tw_rc_t s_parse_date(const char *s, size_t len, size_t *i, int64_t *days,
         tw_err_set(err, "date %04d-%02d-%02d does not exist", y, m, d);
         return TW_ERR_PARSE;
     }
-    *days = s_days_from_civil(y, m, d);
+    *days = tw_time_days_from_civil(y, m, d);
     return TW_OK;
 }
 

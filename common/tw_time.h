@@ -22,6 +22,9 @@ int64_t tw_time_now_ms(void);
 int64_t tw_time_mono_us(void);
 /* Returns the monotonic clock in milliseconds. */
 int64_t tw_time_mono_ms(void);
+/* Days since 1970-01-01 of proleptic Gregorian date y-m-d (m 1-12, d 1-31;
+ * not validated; H. Hinnant's days_from_civil). */
+int64_t tw_time_days_from_civil(int64_t y, int m, int d);
 
 /* Writes us as RFC 3339 UTC with microseconds ("2026-11-23T13:31:33.123456Z",
  * 27 characters) into buf (TW_TIME_STR_SIZE bytes); times outside years

@@ -7,25 +7,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "tw_time.h"
+
 int64_t sup_time_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return tw_time_mono_ms();
 }
 
 int64_t sup_time_mono_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return tw_time_mono_us();
 }
 
 int64_t sup_time_real_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return tw_time_now_us();
 }
 
 char *sup_time_format(int64_t unix_us, char *buf, size_t cap)
@@ -57,17 +53,6 @@ static int s_digits(const char **p, int n)
     }
     *p += n;
     return v;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t s_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 static tw_rc_t s_parse_relative(const char *p, int64_t now_us, int64_t *out_us,
@@ -185,8 +170,8 @@ tw_rc_t sup_time_parse(const char *text, int64_t now_us, int64_t *out_us,
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
         goto bad;
-    int64_t secs =
-        s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s;
+    int64_t secs = tw_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+                   mi * 60 + s - offset_s;
     *out_us = secs * 1000000 + frac_us;
     return TW_OK;
 bad:
