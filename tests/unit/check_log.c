@@ -53,6 +53,23 @@ START_TEST(test_redact_respects_capacity)
 }
 END_TEST
 
+/* A long-running worker registers every refreshed access token: the newest
+ * one (and the first, long-lived secrets) must stay masked however many
+ * came before. */
+START_TEST(test_rotating_secrets_stay_masked)
+{
+    tw_log_add_secret("LONGLIVED-api-key-0001");
+    char tok[64];
+    for (int i = 0; i < 200; i++) {
+        snprintf(tok, sizeof tok, "ya29.rotating-access-%03d", i);
+        tw_log_add_secret(tok);
+    }
+    s_redacts("t ya29.rotating-access-199 k LONGLIVED-api-key-0001",
+              "t *** k ***");
+    tw_log_clear_secrets();
+}
+END_TEST
+
 Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -61,6 +78,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_query_params_masked);
     tcase_add_test(tc, test_bearer_and_bot_token_masked);
     tcase_add_test(tc, test_registered_secret_masked);
+    tcase_add_test(tc, test_rotating_secrets_stay_masked);
     tcase_add_test(tc, test_redact_respects_capacity);
     suite_add_tcase(s, tc);
     return s;
