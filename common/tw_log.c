@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS    64
+#define MAX_SECRETS 64
 /* The first secrets registered (API key, bot token, client secret, refresh
  * token) stay for the life of the process; past them the table is a ring, so
  * the newest of a long run of refreshed access tokens is always masked. */
