@@ -55,6 +55,9 @@ void tw_drive_set_backoff(tw_drive_t *self, uint32_t base_ms, uint32_t max_ms,
 /* Copies the counters into *stats. */
 void tw_drive_stats(const tw_drive_t *self, tw_drive_stats_t *stats);
 
+/* True when id looks like a Drive file or folder id (1..127 characters of
+ * A-Z a-z 0-9 _ -): ids from answers go into URLs, queries and state. */
+bool tw_drive_id_ok(const char *id);
 /* Resolves the target folder: cfg->folder_id when set, else the folder
  * cfg->folder_name in My Drive's root (the oldest of several with that
  * name), created when missing. Writes its id into id (cap bytes). */
