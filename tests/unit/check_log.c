@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tw_log.h"
+#include "tw_rc.h"
 
 static void s_redacts(const char *in, const char *want)
 {
@@ -70,6 +71,24 @@ START_TEST(test_rotating_secrets_stay_masked)
 }
 END_TEST
 
+/* Error messages travel further than logs (control replies, notices sent
+ * to Telegram, status): they are redacted when set. */
+START_TEST(test_err_messages_redacted)
+{
+    tw_log_add_secret("1//refresh-secret-in-a-reply");
+    tw_err_t err;
+    tw_err_set(&err, "Google refused (invalid_grant: %s)",
+               "bad token 1//refresh-secret-in-a-reply");
+    ck_assert_str_eq(err.msg, "Google refused (invalid_grant: bad token ***)");
+    tw_err_setpos(&err, 3, 4, "GET %s failed",
+                  "https://x/youtube/v3/videos?id=a&key=AIzaSecret");
+    ck_assert_str_eq(err.msg, "GET https://x/youtube/v3/videos?id=a&key=*** "
+                              "failed");
+    ck_assert_int_eq(err.line, 3);
+    tw_log_clear_secrets();
+}
+END_TEST
+
 Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -79,6 +98,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_bearer_and_bot_token_masked);
     tcase_add_test(tc, test_registered_secret_masked);
     tcase_add_test(tc, test_rotating_secrets_stay_masked);
+    tcase_add_test(tc, test_err_messages_redacted);
     tcase_add_test(tc, test_redact_respects_capacity);
     suite_add_tcase(s, tc);
     return s;
