@@ -2,6 +2,7 @@
  * side effects, control request parsing, times, state files, log capture,
  * the worker frame codec. */
 #include <check.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -383,6 +384,24 @@ START_TEST(test_state_epoch_and_spawns)
     ck_assert_uint_gt(sup_epoch_next(e), b);
     sup_epoch_destroy(&e);
     ck_assert_ptr_null(e);
+
+    /* A damaged counter (negative, out of range, garbage) never hands out
+     * 0 nor wraps around to numbers already used. */
+    static const char *const bad_epochs[] = {"-1\n", "18446744073709551615\n",
+                                             "99999999999999999999999\n",
+                                             "garbage\n"};
+    for (size_t i = 0; i < sizeof bad_epochs / sizeof bad_epochs[0]; i++) {
+        FILE *ef = fopen(path, "w");
+        fputs(bad_epochs[i], ef);
+        fclose(ef);
+        e = sup_epoch_open(path, NULL);
+        ck_assert_ptr_nonnull(e);
+        uint64_t x = sup_epoch_next(e);
+        uint64_t y = sup_epoch_next(e);
+        ck_assert_msg(x > b && y > x && y < UINT64_MAX / 2,
+                      "%s: %" PRIu64 " then %" PRIu64, bad_epochs[i], x, y);
+        sup_epoch_destroy(&e);
+    }
 
     char sp[256];
     snprintf(sp, sizeof sp, "%s/spawns.tsv", dir);
