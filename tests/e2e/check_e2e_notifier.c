@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "e2e_sup.h"
 #include "tw_deliver.h"
 #include "tw_proto.h"
 
@@ -661,6 +662,43 @@ START_TEST(test_kill9_while_sending_exactly_once_or_one_dup)
 }
 END_TEST
 
+START_TEST(test_under_tubewatchd_failed_worker_alert)
+{
+    s_world_t w;
+    s_init(&w);
+    S_SKIP_IF_NO_TELEGRAM(w, NULL);
+    char workers[2048];
+    snprintf(workers, sizeof workers,
+             "[telegram]\nbot_token = \"%s\"\nbase_url = "
+             "\"http://127.0.0.1:%d\"\nchat_ids = [" S_CHAT1 "]\n"
+             "[notify]\nevents = [\"failed\"]\n"
+             "[worker.notifier]\n"
+             "[worker.crasher]\nafter = [\"notifier\"]\n"
+             "command = [\"/bin/sh\", \"-c\", \"exit 1\"]\n"
+             "max_restarts = 1\nrestart_window = \"60s\"\n"
+             "restart_delay = \"100ms\"\n",
+             S_TOKEN, w.port);
+    e2e_sup_t t;
+    e2e_sup_init(&t, workers);
+    /* the real worker program, found by kind in libexec_dir */
+    char bin[PATH_MAX], link[400];
+    s_bin(bin, sizeof bin, "TW_NOTIFIER", "libexec/tubewatch/tw-notifier");
+    snprintf(link, sizeof link, "%s/tw-notifier", t.dir);
+    ck_assert_int_eq(symlink(bin, link), 0);
+    ck_assert(e2e_sup_start(&t));
+    ck_assert(e2e_sup_wait_state(&t, "notifier", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&t, "crasher", "failed", 5000));
+    ck_assert_int_ge(s_wait_lines(&w, 1, 5000), 1);
+    s_recv_t r;
+    s_received(&w, &r);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_ptr_nonnull(strstr(r.text[0], "Worker crasher FAILED: exit 1"));
+    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&t, 5000)), 0);
+    e2e_sup_cleanup(&t);
+    s_cleanup(&w);
+}
+END_TEST
+
 Suite *e2e_notifier_suite(void)
 {
     Suite *s = suite_create("e2e_notifier");
@@ -672,6 +710,7 @@ Suite *e2e_notifier_suite(void)
     tcase_add_test(tc, test_permanent_errors_not_looped);
     tcase_add_test(tc, test_worker_failed_alert);
     tcase_add_test(tc, test_kill9_while_sending_exactly_once_or_one_dup);
+    tcase_add_test(tc, test_under_tubewatchd_failed_worker_alert);
     suite_add_tcase(s, tc);
     return s;
 }

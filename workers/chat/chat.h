@@ -52,6 +52,10 @@ typedef struct {
 /* Reads path into *ck (zeroed first). TW_ERR_NOTFOUND when absent,
  * TW_ERR_PARSE when unreadable (the caller starts over). */
 tw_rc_t chat_ckpt_load(const char *path, chat_ckpt_t *ck, tw_err_t *err);
+/* Parses checkpoint text (len bytes, any content) into *ck (zeroed
+ * first). TW_ERR_PARSE when it is not a valid checkpoint. */
+tw_rc_t chat_ckpt_parse(const char *data, size_t len, chat_ckpt_t *ck,
+                        tw_err_t *err);
 /* Writes *ck to path atomically and durably (0600). */
 tw_rc_t chat_ckpt_save(const char *path, const chat_ckpt_t *ck, tw_err_t *err);
 /* Frees what *ck owns and zeroes it. */

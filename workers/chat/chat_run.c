@@ -797,7 +797,8 @@ static chat_end_t s_live(chat_t *c)
             if (++bad_parse >= CHAT_FALLBACK_ERRORS &&
                 c->cfg->youtube.api_key[0])
                 return CHAT_END_FALLBACK;
-            s_backoff(c, fails++);
+            /* the server is not overloaded: no exponential backoff */
+            chat_wait(c, s_poll_delay(c, 0));
             continue;
         }
         fails = 0;
