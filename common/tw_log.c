@@ -184,10 +184,13 @@ void tw_log_vwrite(tw_log_level_t level, const char *fmt, va_list ap)
         off += (size_t)n;
     if (off < sizeof line)
         vsnprintf(line + off, sizeof line - off, fmt, ap);
-    /* One event, one line: embedded newlines would forge log lines. */
+    /* One event, one line: embedded newlines would forge log lines, other
+     * control characters (ESC...) would drive the reader's terminal. */
     for (char *p = line + off; *p; p++) {
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+        else if ((*p > 0 && *p < 0x20 && *p != '\t') || *p == 0x7f)
+            *p = '?';
     }
     tw_log_redact(line, sizeof line - 1);
     size_t len = strlen(line);

@@ -1,7 +1,9 @@
 /* Unit tests of tw_log: redaction of secrets and credentials. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tw_log.h"
 #include "tw_rc.h"
@@ -89,6 +91,31 @@ START_TEST(test_err_messages_redacted)
 }
 END_TEST
 
+/* Hostile text (a stream title, a chat author) logged as is must not forge
+ * lines nor drive the terminal of whoever reads the log. */
+START_TEST(test_control_chars_neutralised)
+{
+    char path[] = "/tmp/tw-check-log-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    dup2(fd, STDERR_FILENO);
+    tw_log_info("title [%s] end", "a\nb\rc\x1b[31mred\x07\x7f\tt");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[512] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    char *body = strstr(buf, "title [");
+    ck_assert_ptr_nonnull(body);
+    ck_assert_str_eq(body, "title [a b c?[31mred??\tt] end\n");
+}
+END_TEST
+
 Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -99,6 +126,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_registered_secret_masked);
     tcase_add_test(tc, test_rotating_secrets_stay_masked);
     tcase_add_test(tc, test_err_messages_redacted);
+    tcase_add_test(tc, test_control_chars_neutralised);
     tcase_add_test(tc, test_redact_respects_capacity);
     suite_add_tcase(s, tc);
     return s;
