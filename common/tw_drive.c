@@ -173,10 +173,16 @@ static uint32_t s_backoff_ms(tw_drive_t *self, uint32_t failures,
  * (resumable PUT replies). */
 static void s_reason(const tw_http_resp_t *resp, char *out, size_t cap)
 {
+    tw_drive_error_reason(resp->body, resp->body_len, out, cap);
+}
+
+void tw_drive_error_reason(const char *body, size_t len, char *out, size_t cap)
+{
+    assert(out && cap > 0);
     out[0] = '\0';
-    if (!resp->body || !resp->body_len)
+    if (!body || !len)
         return;
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    json_t *root = json_loadb(body, len, 0, NULL);
     if (!root)
         return;
     json_t *e = json_object_get(root, "error");
@@ -234,9 +240,25 @@ static tw_rc_t s_parse_file(json_t *o, tw_drive_file_t *file, tw_err_t *err)
     else if (json_is_integer(sz))
         file->size = (uint64_t)json_integer_value(sz);
     const char *md5 = json_string_value(json_object_get(o, "md5Checksum"));
-    if (md5 && strlen(md5) == 32)
+    if (md5 && strlen(md5) == 32 && strspn(md5, "0123456789abcdef") == 32)
         snprintf(file->md5, sizeof file->md5, "%s", md5);
     return TW_OK;
+}
+
+tw_rc_t tw_drive_parse_file(const char *body, size_t len, tw_drive_file_t *file,
+                            tw_err_t *err)
+{
+    assert(file);
+    json_t *o = body ? json_loadb(body, len, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        memset(file, 0, sizeof *file);
+        tw_err_set(err, "Drive answered without a JSON file resource");
+        return TW_ERR_PARSE;
+    }
+    tw_rc_t rc = s_parse_file(o, file, err);
+    json_decref(o);
+    return rc;
 }
 
 /* Fills the Authorization header from the token source. */
