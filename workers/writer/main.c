@@ -27,6 +27,8 @@
 #define S_ROUND_MAX 4096
 /* Delay between retries of a held frame (disk full, I/O error). */
 #define S_RETRY_MS 1000
+/* Longest fsync_interval honoured: below the senders' ack timeout. */
+#define S_FSYNC_INTERVAL_MAX_MS (TW_DELIVER_ACK_TIMEOUT_MS * 4 / 5)
 /* While full, a log line at most this often. */
 #define S_FULL_LOG_MS 30000
 
@@ -396,6 +398,13 @@ int main(void)
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
     self.fsync_interval_ms = cfg->writer.fsync_interval_ms;
+    if (self.fsync_interval_ms > S_FSYNC_INTERVAL_MAX_MS) {
+        /* acks later than the senders' ack timeout only cause resends */
+        tw_log_warn("fsync_interval %" PRIu64 " ms is above %d ms: using %d",
+                    self.fsync_interval_ms, S_FSYNC_INTERVAL_MAX_MS,
+                    S_FSYNC_INTERVAL_MAX_MS);
+        self.fsync_interval_ms = S_FSYNC_INTERVAL_MAX_MS;
+    }
     writer_store_opts_t o = {0};
     const char *data = getenv(TW_ENV_DATA_DIR);
     o.data_dir = data && *data ? data : cfg->supervisor.data_dir;
