@@ -181,6 +181,11 @@ YS_PID=""
 grep -q '/bot' "$W/sim/requests.log" || fail "no Telegram request in requests.log"
 grep -q 'key=' "$W/sim/requests.log" || fail "no Data API request in requests.log"
 
+if grep -rlE 'AddressSanitizer|runtime error:|LeakSanitizer' "$W" >/dev/null 2>&1; then
+    grep -rhE -m3 'AddressSanitizer|runtime error:|LeakSanitizer' "$W" >&2
+    fail "sanitizer report in a log"
+fi
+
 bad=0
 for s in "$KEY" "$BOT" "${BOT#*:}" "$CSEC" "$REFRESH" "${REFRESH#1//}" 'ya29\.sim-'; do
     hits=$(grep -rlaF -- "$s" "$W" 2>/dev/null)
