@@ -72,7 +72,7 @@ tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
     self->folder_id = strdup(cfg->folder_id ? cfg->folder_id : "");
     self->folder_name = strdup(
         cfg->folder_name && *cfg->folder_name ? cfg->folder_name : "tubewatch");
-    tw_http_opts_t hopts = {.timeout_ms = 60000, .max_retries = 3};
+    tw_http_opts_t hopts = {.timeout_ms = 30000, .max_retries = 3};
     self->http = tw_http_new(&hopts);
     if (!self->api || !self->folder_id || !self->folder_name || !self->http) {
         tw_drive_destroy(&self);
@@ -273,6 +273,8 @@ static tw_rc_t s_meta(tw_drive_t *self, tw_http_req_t *req,
                       const char *const *extra, tw_http_resp_t *resp,
                       json_t **json, tw_err_t *err)
 {
+    /* retried here, not in tw_http, so that waits keep ticking */
+    req->max_retries = -1;
     for (uint32_t failures = 0;;) {
         tw_rc_t rc = s_call(self, req, extra, resp, err);
         char reason[64] = "";

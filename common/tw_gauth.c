@@ -175,7 +175,11 @@ tw_rc_t tw_gauth_new(const tw_cfg_drive_t *cfg, tw_gauth_t **self_p,
                            ? cfg->oauth_base_url
                            : "https://oauth2.googleapis.com";
     self->token_url = s_join(base, "/token");
-    tw_http_opts_t hopts = {.timeout_ms = 30000, .max_retries = 3};
+    /* bounded waits: callers heartbeat between calls */
+    tw_http_opts_t hopts = {.timeout_ms = 30000,
+                            .max_retries = 3,
+                            .backoff_max_ms = 4000,
+                            .retry_after_max_ms = 10000};
     self->http = tw_http_new(&hopts);
     if (!self->token_url || !self->http) {
         rc = TW_ERR_NOMEM;

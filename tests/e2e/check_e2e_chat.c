@@ -17,6 +17,7 @@
 
 #include <zmq.h>
 
+#include "e2e_sup.h"
 #include "tw_deliver.h"
 #include "tw_proto.h"
 
@@ -137,7 +138,7 @@ static void s_handle(s_env_t *e)
             tw_deliver_ack(e->rx, m.src, m.epoch, m.seq, NULL);
         tw_proto_clear(&m);
     }
-    for (;;) {
+    while (e->sup) {
         zmq_msg_t id, body;
         zmq_msg_init(&id);
         if (zmq_msg_recv(&id, e->sup, ZMQ_DONTWAIT) < 0) {
@@ -179,7 +180,7 @@ static void s_pump(s_env_t *e, int ms)
         int t = tw_deliver_timeout_ms(e->rx, tw_test_now_ms());
         if (t < 0 || t > left)
             t = (int)left;
-        zmq_poll(it, 2, t);
+        zmq_poll(it, e->sup ? 2 : 1, t);
         s_handle(e);
         tw_deliver_tick(e->rx, tw_test_now_ms(), NULL);
         if (tw_test_now_ms() >= end)
@@ -187,15 +188,10 @@ static void s_pump(s_env_t *e, int ms)
     }
 }
 
-/* Starts ytsim on scenario (tests/fixtures/ytsim/NAME) at speed, binds the
- * fake peers and writes the config (extras appended to [worker.chat] and
- * [youtube]). */
-static void s_start(s_env_t *e, const char *scenario, const char *speed,
-                    const char *chat_extra, const char *yt_extra)
+/* Starts ytsim on tests/fixtures/ytsim/scenario at speed with --out
+ * e->dir/ys and waits for its port. */
+static void s_start_ytsim(s_env_t *e, const char *scenario, const char *speed)
 {
-    memset(e, 0, sizeof *e);
-    snprintf(e->dir, sizeof e->dir, "/tmp/tw-e2e-chat-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(e->dir));
     s_path(e->chat_bin, sizeof e->chat_bin, "libexec/tubewatch/tw-chat");
     s_path(e->ytsim_bin, sizeof e->ytsim_bin, "bin/ytsim");
     char scn[4096];
@@ -229,6 +225,30 @@ static void s_start(s_env_t *e, const char *scenario, const char *speed,
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+}
+
+/* Binds the fake tokenizer in e->dir/run. */
+static void s_bind_rx(s_env_t *e)
+{
+    e->zctx = zmq_ctx_new();
+    ck_assert_ptr_nonnull(e->zctx);
+    char ep[400];
+    snprintf(ep, sizeof ep, "ipc://%.200s/run/tokenizer.sock", e->dir);
+    ck_assert_int_eq(
+        tw_deliver_receiver_new(&e->rx, e->zctx, ep, "tokenizer", 1, NULL),
+        TW_OK);
+}
+
+/* Starts ytsim on scenario (tests/fixtures/ytsim/NAME) at speed, binds the
+ * fake peers and writes the config (extras appended to [worker.chat] and
+ * [youtube]). */
+static void s_start(s_env_t *e, const char *scenario, const char *speed,
+                    const char *chat_extra, const char *yt_extra)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->dir, sizeof e->dir, "/tmp/tw-e2e-chat-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(e->dir));
+    s_start_ytsim(e, scenario, speed);
     char p[4400];
     const char *subs[] = {"run", "state", "data", "logs"};
     for (int i = 0; i < 4; i++) {
@@ -249,13 +269,8 @@ static void s_start(s_env_t *e, const char *scenario, const char *speed,
             e->dir, e->dir, e->dir, e->dir, chat_extra ? chat_extra : "",
             e->port, e->port, yt_extra ? yt_extra : "");
     fclose(f);
-    e->zctx = zmq_ctx_new();
-    ck_assert_ptr_nonnull(e->zctx);
+    s_bind_rx(e);
     char ep[400];
-    snprintf(ep, sizeof ep, "ipc://%s/run/tokenizer.sock", e->dir);
-    ck_assert_int_eq(
-        tw_deliver_receiver_new(&e->rx, e->zctx, ep, "tokenizer", 1, NULL),
-        TW_OK);
     e->sup = zmq_socket(e->zctx, ZMQ_ROUTER);
     snprintf(ep, sizeof ep, "ipc://%s/run/sup.sock", e->dir);
     ck_assert_int_eq(zmq_bind(e->sup, ep), 0);
@@ -679,6 +694,129 @@ START_TEST(test_kill9_restart)
 }
 END_TEST
 
+/* True when the log of vid contains text. */
+static bool s_log_has(s_env_t *e, const char *vid, const char *text)
+{
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/chat-%s.log", e->dir, vid);
+    s_strs_t lines = {0};
+    s_read_col(p, 0, 0, NULL, &lines);
+    bool found = false;
+    for (size_t i = 0; i < lines.n; i++)
+        found |= strstr(lines.v[i], text) != NULL;
+    s_strs_free(&lines);
+    return found;
+}
+
+START_TEST(test_web_format_break_falls_back_to_api)
+{
+    s_env_t *e = &s_e;
+    s_start(e, "chat-fallback.toml", "10", NULL,
+            "api_key = \"ytsim-api-key\"\nquota_per_day = 100000000");
+    e->api = true;
+    pid_t pid = s_chat(e, "chatFallbck", 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    ck_assert(s_log_has(e, "chatFallbck", "falling back to the Data API"));
+    /* everything the Data API served was captured */
+    char p[4400];
+    s_strs_t truth = {0};
+    snprintf(p, sizeof p, "%.200s/truth/chat_api/chatFallbck.tsv", e->ys_out);
+    s_read_col(p, 0, 0, NULL, &truth);
+    ck_assert_uint_gt(truth.n, 20);
+    s_same(&truth, &e->ids, "chatFallbck (fallback)");
+    s_strs_free(&truth);
+    const s_event_t *ev = s_event(e, "chatFallbck");
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(ev->state, "ended");
+}
+END_TEST
+
+START_TEST(test_sigterm_resume)
+{
+    s_env_t *e = &s_e;
+    s_start(e, "chat-normal.toml", "10", "reconcile_replay = false", NULL);
+    const char *vid = "chatRestart";
+    pid_t pid = s_chat(e, vid, 1, NULL);
+    int64_t end = tw_test_now_ms() + 20000;
+    while (e->ids.n < 30 && tw_test_now_ms() < end)
+        s_pump(e, 20);
+    ck_assert_uint_ge(e->ids.n, 30);
+    kill(pid, SIGTERM);
+    int64_t t0 = tw_test_now_ms();
+    ck_assert_int_eq(s_wait_chat(e, pid, 5000), 0);
+    ck_assert_int_lt(tw_test_now_ms() - t0, 3000);
+    ck_assert(!s_state_gone(e, vid)); /* checkpoint kept for the restart */
+    ck_assert_int_eq(s_event(e, vid) == NULL, 1);
+    s_pump(e, 500);
+    pid = s_chat(e, vid, 2, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    s_check_truth(e, vid);
+    long total = s_stream_items(e, vid);
+    ck_assert_int_eq((long)(e->ids.n + e->dels.n) + s_bans(e, vid), total);
+    ck_assert(s_state_gone(e, vid));
+}
+END_TEST
+
+/* True when chat@chatNormal1 is no longer listed by tubewatchd. */
+static bool s_instance_gone(e2e_sup_t *t)
+{
+    json_t *o = e2e_sup_worker(t, "chat@chatNormal1");
+    bool gone = o == NULL;
+    json_decref(o);
+    return gone;
+}
+
+START_TEST(test_under_tubewatchd)
+{
+    /* tubewatch spawn chat VIDEO -> tubewatchd starts tw-chat with its
+     * environment; the capture ends, exit 0, the instance is removed */
+    static e2e_sup_t t;
+    s_env_t *e = &s_e;
+    memset(e, 0, sizeof *e);
+    e2e_sup_init(&t, "");
+    snprintf(e->dir, sizeof e->dir, "%.200s", t.dir);
+    s_start_ytsim(e, "chat-normal.toml", "10");
+    char w[2048];
+    snprintf(w, sizeof w,
+             "[youtube]\nweb_base_url = \"http://127.0.0.1:%d\"\n"
+             "[worker.chat]\npoll_min = \"100ms\"\npoll_max = \"1s\"\n"
+             "stop_timeout = \"5s\"\nrestart = \"transient\"\n",
+             e->port);
+    e2e_sup_write_config(&t, w);
+    char link[4400];
+    snprintf(link, sizeof link, "%.200s/tw-chat", t.dir);
+    ck_assert_int_eq(symlink(e->chat_bin, link), 0);
+    ck_assert(e2e_sup_start(&t));
+    s_bind_rx(e);
+    const char *args[] = {"spawn", "chat", "chatNormal1", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&t, args), 0);
+    int64_t end = tw_test_now_ms() + 30000;
+    while ((e->ids.n == 0 || !s_instance_gone(&t)) && tw_test_now_ms() < end)
+        s_pump(e, 50);
+    bool gone = s_instance_gone(&t);
+    int st = e2e_sup_stop(&t, 8000);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    s_stop_ytsim(e);
+    ck_assert(gone);
+    s_check_truth(e, "chatNormal1");
+    ck_assert(s_state_gone(e, "chatNormal1"));
+    /* the worker's log went through tubewatchd */
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/logs/chat@chatNormal1.log", t.dir);
+    s_strs_t lines = {0};
+    s_read_col(p, 0, 0, NULL, &lines);
+    bool ended = false;
+    for (size_t i = 0; i < lines.n; i++)
+        ended |= strstr(lines.v[i], "chat captured") != NULL;
+    s_strs_free(&lines);
+    ck_assert_msg(ended, "no 'chat captured' in %s", p);
+    e->dir[0] = '\0'; /* the harness removes its dir */
+    e2e_sup_cleanup(&t);
+}
+END_TEST
+
 Suite *e2e_chat_suite(void)
 {
     Suite *s = suite_create("e2e_chat");
@@ -693,6 +831,9 @@ Suite *e2e_chat_suite(void)
     tcase_add_test(tc, test_suspected_end_and_reload);
     tcase_add_test(tc, test_data_api);
     tcase_add_test(tc, test_kill9_restart);
+    tcase_add_test(tc, test_under_tubewatchd);
+    tcase_add_test(tc, test_web_format_break_falls_back_to_api);
+    tcase_add_test(tc, test_sigterm_resume);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "e2e_sup.h"
 #include "tw_deliver.h"
 #include "tw_proto.h"
 
@@ -29,15 +30,16 @@
 
 /* One test's world. */
 typedef struct {
-    char dir[256];    /* scratch dir */
-    char out[300];    /* ytsim --out */
-    char cfg[300];    /* DIR/sup.toml */
-    pid_t ytsim;      /* simulator */
-    pid_t notifier;   /* tw-notifier */
-    int port;         /* ytsim port */
-    void *zctx;       /* ZeroMQ context of the sender */
-    tw_deliver_t *tx; /* "stats" sender */
-    int64_t t;        /* sampled_at of the next sample */
+    char dir[256];        /* scratch dir */
+    char out[300];        /* ytsim --out */
+    char cfg[300];        /* DIR/sup.toml */
+    pid_t ytsim;          /* simulator */
+    pid_t notifier;       /* tw-notifier */
+    int port;             /* ytsim port */
+    void *zctx;           /* ZeroMQ context of the sender */
+    tw_deliver_t *tx;     /* "stats" sender */
+    int64_t t;            /* sampled_at of the next sample */
+    const char *scenario; /* fixture name, NULL = telegram.toml */
 } s_world_t;
 
 static void s_bin(char *out, size_t cap, const char *env, const char *rel)
@@ -54,11 +56,13 @@ static void s_bin(char *out, size_t cap, const char *env, const char *rel)
         snprintf(out, cap, "%s", p);
 }
 
-static void s_fixture(char *out, size_t cap)
+static void s_fixture(const s_world_t *w, char *out, size_t cap)
 {
-    char p[PATH_MAX];
-    if (!realpath("tests/fixtures/notifier/telegram.toml", p))
-        snprintf(p, sizeof p, "tests/fixtures/notifier/telegram.toml");
+    char rel[PATH_MAX], p[PATH_MAX];
+    snprintf(rel, sizeof rel, "tests/fixtures/notifier/%s",
+             w->scenario ? w->scenario : "telegram.toml");
+    if (!realpath(rel, p))
+        snprintf(p, sizeof p, "%s", rel);
     snprintf(out, cap, "%s", p);
 }
 
@@ -96,7 +100,7 @@ static bool s_ytsim_start(s_world_t *w, const char *const *extra)
 {
     char bin[PATH_MAX], scn[PATH_MAX];
     s_bin(bin, sizeof bin, "TW_YTSIM", "bin/ytsim");
-    s_fixture(scn, sizeof scn);
+    s_fixture(w, scn, sizeof scn);
     if (access(bin, X_OK) != 0)
         return false;
     char portf[400];
@@ -607,6 +611,94 @@ START_TEST(test_worker_failed_alert)
 }
 END_TEST
 
+START_TEST(test_kill9_while_sending_exactly_once_or_one_dup)
+{
+    s_world_t w;
+    s_init(&w);
+    w.scenario = "telegram-fast.toml";
+    S_SKIP_IF_NO_TELEGRAM(w, NULL);
+    s_config(&w, w.port,
+             "[notify]\nevents = []\n[[notify.rule]]\nmetrics = "
+             "[\"likes\"]\n");
+    const char *rate = "TUBEWATCH_NOTIFIER_CHAT_RATE=200";
+    s_notifier_start(&w, rate, NULL);
+    s_sender(&w);
+    int kills = 0;
+    for (int i = 0; i <= 40; i++) {
+        s_sample(&w, "ddddddddddd", "crash", 1000 + i, -1);
+        if (i % 8 == 4) {
+            /* kill -9 at once: messages may be queued, sent, or sent and
+             * not yet trimmed */
+            int st = s_notifier_stop(&w, SIGKILL);
+            ck_assert(WIFSIGNALED(st));
+            kills++;
+            s_notifier_start(&w, rate, NULL);
+        }
+    }
+    ck_assert_int_ge(s_wait_lines(&w, 40, 20000), 40);
+    s_pause_ms(500);
+    s_recv_t r;
+    s_received(&w, &r);
+    /* every change exactly once, in order; a kill may repeat one message */
+    int want = 0, dups = 0;
+    for (int i = 0; i < r.n; i++) {
+        char exp[128];
+        snprintf(exp, sizeof exp, "Video: crash | Likes changed: %d -&gt; %d",
+                 1000 + want, 1001 + want);
+        if (strcmp(r.text[i], exp) == 0) {
+            want++;
+            continue;
+        }
+        char prev[128];
+        snprintf(prev, sizeof prev, "Video: crash | Likes changed: %d -&gt; %d",
+                 999 + want, 1000 + want);
+        ck_assert_msg(want > 0 && strcmp(r.text[i], prev) == 0,
+                      "line %d out of order: %s", i, r.text[i]);
+        dups++;
+    }
+    ck_assert_int_eq(want, 40);
+    ck_assert_int_le(dups, kills);
+    s_cleanup(&w);
+}
+END_TEST
+
+START_TEST(test_under_tubewatchd_failed_worker_alert)
+{
+    s_world_t w;
+    s_init(&w);
+    S_SKIP_IF_NO_TELEGRAM(w, NULL);
+    char workers[2048];
+    snprintf(workers, sizeof workers,
+             "[telegram]\nbot_token = \"%s\"\nbase_url = "
+             "\"http://127.0.0.1:%d\"\nchat_ids = [" S_CHAT1 "]\n"
+             "[notify]\nevents = [\"failed\"]\n"
+             "[worker.notifier]\n"
+             "[worker.crasher]\nafter = [\"notifier\"]\n"
+             "command = [\"/bin/sh\", \"-c\", \"exit 1\"]\n"
+             "max_restarts = 1\nrestart_window = \"60s\"\n"
+             "restart_delay = \"100ms\"\n",
+             S_TOKEN, w.port);
+    e2e_sup_t t;
+    e2e_sup_init(&t, workers);
+    /* the real worker program, found by kind in libexec_dir */
+    char bin[PATH_MAX], link[400];
+    s_bin(bin, sizeof bin, "TW_NOTIFIER", "libexec/tubewatch/tw-notifier");
+    snprintf(link, sizeof link, "%s/tw-notifier", t.dir);
+    ck_assert_int_eq(symlink(bin, link), 0);
+    ck_assert(e2e_sup_start(&t));
+    ck_assert(e2e_sup_wait_state(&t, "notifier", "running", 5000));
+    ck_assert(e2e_sup_wait_state(&t, "crasher", "failed", 5000));
+    ck_assert_int_ge(s_wait_lines(&w, 1, 5000), 1);
+    s_recv_t r;
+    s_received(&w, &r);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_ptr_nonnull(strstr(r.text[0], "Worker crasher FAILED: exit 1"));
+    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&t, 5000)), 0);
+    e2e_sup_cleanup(&t);
+    s_cleanup(&w);
+}
+END_TEST
+
 Suite *e2e_notifier_suite(void)
 {
     Suite *s = suite_create("e2e_notifier");
@@ -617,6 +709,8 @@ Suite *e2e_notifier_suite(void)
     tcase_add_test(tc, test_outbox_replay_after_kill9);
     tcase_add_test(tc, test_permanent_errors_not_looped);
     tcase_add_test(tc, test_worker_failed_alert);
+    tcase_add_test(tc, test_kill9_while_sending_exactly_once_or_one_dup);
+    tcase_add_test(tc, test_under_tubewatchd_failed_worker_alert);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -140,6 +140,11 @@ for n in key nokey quota; do
     [ "$(grep -c "^event scanner $LIVE live" $T/$n/sup.out)" = 1 ] || fail "$n: live event repeated"
     : "$n1"
     grep -q 'SIGHUP: reloading' $T/$n/scanner.err || fail "$n: SIGHUP not handled"
+    # conditional GET: most feed checks are answered 304, validators kept
+    c304=$(grep -c '^GET /feeds/videos.xml?channel_id=UCscan[A-C]* 304$' $T/$n/ys/requests.log)
+    [ "$c304" -ge 10 ] || fail "$n: only $c304 feed answers were 304"
+    [ -s $T/$n/state/scanner/feeds.tsv ] || fail "$n: feeds.tsv empty"
+    ! grep -q '/youtube/v3/search' $T/$n/ys/requests.log || fail "$n: search.list called"
     # search.list never
     awk -F '\t' '$1 == "search.list" && $2 != 0 { exit 1 }' $T/$n/ys/quota.tsv || fail "$n: search.list used"
 done

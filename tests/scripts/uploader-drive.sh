@@ -453,6 +453,22 @@ wait_for "grep -q '^upload.done' '$NOTES' 2>/dev/null" 50 ||
     fail "no upload.done notice"
 one_file "$D2"
 [ "$(grep -c '^upload.failed' "$NOTES")" = 1 ] || fail "failure notified twice"
+# SIGTERM (tubewatch stop) mid-upload: a clean exit 0 at once, then resume
+D3=$(date -u -d '3 days ago' +%F)
+day "$D3" 2400
+"$TW" -c "$C/sup.toml" restart uploader >/dev/null 2>&1 || fail "restart 2"
+wait_for "[ \"\$(phase $D3)\" = session ]" 150 || fail "no session for $D3"
+"$TW" -c "$C/sup.toml" stop uploader >/dev/null 2>&1 || fail "stop"
+ustate() {
+    "$TW" -c "$C/sup.toml" status --json 2>/dev/null |
+        jq -r '.workers[]? | select(.name == "uploader") | "\(.state) \(.last_exit)"'
+}
+wait_for "ustate | grep -q '^stopped exit 0\$'" 30 ||
+    fail "uploader did not stop cleanly: $(ustate)"
+[ "$(phase "$D3")" = session ] || fail "phase after stop $(phase "$D3")"
+"$TW" -c "$C/sup.toml" start uploader >/dev/null 2>&1 || fail "start"
+wait_for "[ \"\$(phase $D3)\" = uploaded ]" 150 || fail "no resume after stop"
+one_file "$D3"
 kill "$D_PID"
 wait "$D_PID"
 D_PID=""

@@ -277,7 +277,9 @@ START_TEST(test_long_text_split_in_order)
     for (size_t i = 0; i < len; i++)
         t[i] = i % 10 == 9 ? ' ' : (i % 97 == 0 ? '&' : 'x');
     t[len] = '\0';
-    notifier_outbox_add(o, "3", t, NULL, NULL);
+    notifier_outbox_add(o, "3", t, "long", NULL);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 3);
+    notifier_outbox_add(o, "3", t, "long", NULL); /* every part a dup */
     ck_assert_uint_eq(notifier_outbox_pending(o), 3);
     s_drain(o, &now, 60000);
     ck_assert_int_eq(f.n, 3);

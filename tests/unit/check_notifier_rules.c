@@ -338,6 +338,44 @@ START_TEST(test_prune_silent_videos)
 }
 END_TEST
 
+START_TEST(test_scanner_quota_event_once)
+{
+    notifier_rules_t *r = notifier_rules_new(&s_cfg);
+    notifier_notes_t out = {0};
+    tw_msg_stream_event_t e;
+    memset(&e, 0, sizeof e);
+    e.video_id = "";
+    e.channel_id = "";
+    e.title = "YouTube Data API quota exhausted until 2026-11-24T08:00:00Z";
+    e.state = TW_STREAM_STATE_UNAVAILABLE;
+    e.actual_end_us = (tw_oi64_t){true, 1795000000LL * 1000000};
+    e.reason = "quota_exhausted";
+    ck_assert_int_eq(notifier_rules_stream(r, &e, &out), TW_OK);
+    ck_assert_int_eq(notifier_rules_stream(r, &e, &out), TW_OK); /* again */
+    ck_assert_uint_eq(out.n, 1);
+    ck_assert_str_eq(out.v[0].text, e.title);
+    notifier_notes_clear(&out);
+    size_t len = 0;
+    char *text = notifier_rules_save(r, &len);
+    notifier_rules_destroy(&r);
+    r = notifier_rules_new(&s_cfg);
+    size_t skipped = 1;
+    notifier_rules_load(r, text, len, &skipped, NULL);
+    free(text);
+    ck_assert_uint_eq(skipped, 0);
+    notifier_rules_stream(r, &e, &out); /* after a restart: still once */
+    ck_assert_uint_eq(out.n, 0);
+    e.actual_end_us.v += 86400LL * 1000000; /* the next block */
+    notifier_rules_stream(r, &e, &out);
+    ck_assert_uint_eq(out.n, 1);
+    notifier_notes_clear(&out);
+    /* an event without a video id otherwise is refused, not a crash */
+    e.reason = "";
+    ck_assert_int_eq(notifier_rules_stream(r, &e, &out), TW_ERR_INVALID);
+    notifier_rules_destroy(&r);
+}
+END_TEST
+
 Suite *notifier_rules_suite(void)
 {
     Suite *s = suite_create("notifier_rules");
@@ -353,6 +391,7 @@ Suite *notifier_rules_suite(void)
     tcase_add_test(tc, test_events_filtered_by_config);
     tcase_add_test(tc, test_save_load_no_reannounce);
     tcase_add_test(tc, test_prune_silent_videos);
+    tcase_add_test(tc, test_scanner_quota_event_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,6 +52,10 @@ typedef struct {
 /* Reads path into *ck (zeroed first). TW_ERR_NOTFOUND when absent,
  * TW_ERR_PARSE when unreadable (the caller starts over). */
 tw_rc_t chat_ckpt_load(const char *path, chat_ckpt_t *ck, tw_err_t *err);
+/* Parses checkpoint text (len bytes, any content) into *ck (zeroed
+ * first). TW_ERR_PARSE when it is not a valid checkpoint. */
+tw_rc_t chat_ckpt_parse(const char *data, size_t len, chat_ckpt_t *ck,
+                        tw_err_t *err);
 /* Writes *ck to path atomically and durably (0600). */
 tw_rc_t chat_ckpt_save(const char *path, const chat_ckpt_t *ck, tw_err_t *err);
 /* Frees what *ck owns and zeroes it. */
@@ -134,6 +138,8 @@ typedef struct {
     uint64_t bans;                  /* author bans seen (not forwarded) */
     uint64_t skipped;               /* items without a usable id */
     uint64_t quota_units;           /* Data API units spent by this process */
+    uint32_t page_fails;            /* watch page probes failed in a row */
+    bool seen_live;                 /* the page said live or ended once */
     char unknown[64][48];           /* unknown renderer names already logged */
     size_t nunknown;                /* entries used */
     tw_stream_state_t report_state; /* CHAT_END_REPORT: state */

@@ -121,6 +121,35 @@ static bool s_line(chat_ckpt_t *ck, char *line)
     return !end || *end == '\0';
 }
 
+tw_rc_t chat_ckpt_parse(const char *data, size_t len, chat_ckpt_t *ck,
+                        tw_err_t *err)
+{
+    assert(data || len == 0);
+    assert(ck);
+    memset(ck, 0, sizeof *ck);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return TW_ERR_NOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    copy[len] = '\0';
+    const char *magic = "tubewatch-chat-checkpoint 1\n";
+    size_t mlen = strlen(magic);
+    bool ok =
+        len >= mlen && memcmp(copy, magic, mlen) == 0 && strlen(copy) == len;
+    char *save = NULL;
+    for (char *line = ok ? strtok_r(copy + mlen, "\n", &save) : NULL;
+         ok && line; line = strtok_r(NULL, "\n", &save))
+        ok = s_line(ck, line);
+    free(copy);
+    if (!ok || !ck->video_id[0]) {
+        chat_ckpt_clear(ck);
+        tw_err_set(err, "not a valid chat checkpoint");
+        return TW_ERR_PARSE;
+    }
+    return TW_OK;
+}
+
 tw_rc_t chat_ckpt_load(const char *path, chat_ckpt_t *ck, tw_err_t *err)
 {
     assert(path);
@@ -131,17 +160,9 @@ tw_rc_t chat_ckpt_load(const char *path, chat_ckpt_t *ck, tw_err_t *err)
     tw_rc_t rc = tw_file_read_all(path, S_MAX_FILE, &data, &len, err);
     if (rc != TW_OK)
         return rc;
-    const char *magic = "tubewatch-chat-checkpoint 1\n";
-    bool ok = len >= strlen(magic) && memcmp(data, magic, strlen(magic)) == 0;
-    char *save = NULL;
-    for (char *line = ok ? strtok_r(data + strlen(magic), "\n", &save) : NULL;
-         ok && line; line = strtok_r(NULL, "\n", &save))
-        ok = s_line(ck, line);
+    rc = chat_ckpt_parse(data, len, ck, NULL);
     free(data);
-    if (!ok || !ck->video_id[0]) {
-        chat_ckpt_clear(ck);
+    if (rc == TW_ERR_PARSE)
         tw_err_set(err, "%s: not a valid chat checkpoint", path);
-        return TW_ERR_PARSE;
-    }
-    return TW_OK;
+    return rc;
 }

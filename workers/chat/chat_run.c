@@ -392,6 +392,9 @@ static void s_take_info(chat_t *c, const tw_ytpage_info_t *info)
         c->start_usec = info->start_usec;
     if (info->end_usec)
         c->end_usec = info->end_usec;
+    if (info->state == TW_YTPAGE_STATE_LIVE ||
+        info->state == TW_YTPAGE_STATE_ENDED)
+        c->seen_live = true;
 }
 
 /* Picks up INNERTUBE_CLIENT_VERSION from a watch page. */
@@ -675,22 +678,36 @@ static bool s_take_page_cont(chat_t *c)
 }
 
 /* Decides what a page probe during the live loop means. Returns -1 to go
- * on polling, else an end. */
+ * on polling, else an end. One probe only: a page that cannot be read
+ * (outage, format change) never stalls the chat polling; a report verdict
+ * is confirmed by a second probe. */
 static int s_recheck(chat_t *c, bool *ended)
 {
+    *ended = false;
     chat_page_result_t res;
-    s_probe_settled(c, &res);
+    s_probe(c, &res);
     if (chat_stopping(c))
         return CHAT_END_STOP;
+    if (res.verdict == CHAT_PAGE_RETRY) {
+        if (++c->page_fails >= CHAT_FALLBACK_ERRORS &&
+            c->cfg->youtube.api_key[0])
+            return CHAT_END_FALLBACK;
+        return -1;
+    }
+    c->page_fails = 0;
+    if (res.verdict == CHAT_PAGE_REPORT) {
+        chat_wait(c, (int64_t)c->cfg->chat.poll_max_ms);
+        s_probe(c, &res);
+        if (chat_stopping(c))
+            return CHAT_END_STOP;
+        if (res.verdict == CHAT_PAGE_REPORT)
+            return s_report(c, &res);
+        if (res.verdict == CHAT_PAGE_RETRY)
+            return -1;
+    }
     const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
     *ended = res.verdict == CHAT_PAGE_ENDED ||
              info->state == TW_YTPAGE_STATE_ENDED || info->end_usec != 0;
-    if (*ended)
-        return -1;
-    if (res.verdict == CHAT_PAGE_REPORT)
-        return s_report(c, &res);
-    if (res.verdict == CHAT_PAGE_RETRY && c->cfg->youtube.api_key[0])
-        return CHAT_END_FALLBACK;
     return -1;
 }
 
@@ -707,7 +724,7 @@ static chat_end_t s_live(chat_t *c)
         if (chat_stopping(c))
             return CHAT_END_STOP;
         /* a stream not seen live: is it still coming? */
-        if (!c->start_usec &&
+        if (!c->seen_live &&
             (tw_time_mono_ms() >= next_recheck ||
              tw_time_now_us() > s_start_deadline(c, first_seen))) {
             next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
@@ -780,7 +797,8 @@ static chat_end_t s_live(chat_t *c)
             if (++bad_parse >= CHAT_FALLBACK_ERRORS &&
                 c->cfg->youtube.api_key[0])
                 return CHAT_END_FALLBACK;
-            s_backoff(c, fails++);
+            /* the server is not overloaded: no exponential backoff */
+            chat_wait(c, s_poll_delay(c, 0));
             continue;
         }
         fails = 0;

@@ -279,7 +279,7 @@ static void s_open_telegram(s_notifier_t *n, const char *state_dir)
         tw_log_warn("[telegram] bot_token is empty: notifications are off");
         return;
     }
-    n->tg = tw_telegram_new(t->base_url, t->bot_token, 10000);
+    n->tg = tw_telegram_new(t->base_url, t->bot_token, 5000);
     if (!n->tg)
         tw_log_fatal(TW_EXIT_TEMP, "unable to create the Telegram client");
     tw_telegram_result_t res;
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
         now = tw_time_mono_ms();
         if (tw_deliver_tick(n.rx, now, &err) != TW_OK)
             tw_log_warn("delivery: %s", err.msg);
-        s_send_due(&n, 4);
+        s_send_due(&n, 2);
         s_commit(&n); /* everything received is saved by now */
         if (n.outbox) {
             /* failed sends and dropped messages show as heartbeat errors */

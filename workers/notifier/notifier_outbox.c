@@ -438,6 +438,18 @@ bool notifier_outbox_chat_disabled(const notifier_outbox_t *self,
     return c && s_gone(c);
 }
 
+/* True when a part with this key is queued or sent but not trimmed. */
+static bool s_has_key(const s_chat_t *c, const char *key)
+{
+    for (size_t i = c->head; i < c->n; i++)
+        if (strcmp(c->q[i].key, key) == 0)
+            return true;
+    for (size_t i = 0; i < c->nheld; i++)
+        if (strcmp(c->held[i], key) == 0)
+            return true;
+    return false;
+}
+
 tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                             const char *text, const char *key, tw_err_t *err)
 {
@@ -459,20 +471,6 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                     c->reason);
         return TW_OK;
     }
-    if (*key) {
-        for (size_t i = c->head; i < c->n; i++) {
-            if (strcmp(c->q[i].key, key) == 0) {
-                self->stats.dups++;
-                return TW_OK;
-            }
-        }
-        for (size_t i = 0; i < c->nheld; i++) {
-            if (strcmp(c->held[i], key) == 0) {
-                self->stats.dups++;
-                return TW_OK;
-            }
-        }
-    }
     tw_rc_t rc = TW_OK;
     if (!c->j)
         rc = s_open_journal(self, c, err);
@@ -481,8 +479,20 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
     tw_buf_t *rec = tw_buf_new();
     if (!rec)
         return TW_ERR_NOMEM;
-    while (rc == TW_OK && off < len) {
+    /* parts are keyed KEY, KEY#2, KEY#3...: a cause redelivered after a
+     * failure half-way through queues only the parts that are missing */
+    char pkey[512];
+    for (int part = 1; rc == TW_OK && off < len; part++) {
         size_t n = tw_telegram_split(text + off, len - off, self->o.max_text);
+        if (part == 1)
+            snprintf(pkey, sizeof pkey, "%s", key);
+        else
+            snprintf(pkey, sizeof pkey, "%s#%d", key, part);
+        if (*key && s_has_key(c, pkey)) {
+            self->stats.dups++;
+            off += n;
+            continue;
+        }
         /* a part of blanks only is not worth a message (nor accepted) */
         bool blank = true;
         for (size_t i = 0; i < n && blank; i++)
@@ -491,7 +501,8 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
             tw_buf_clear(rec);
             rc = tw_buf_append_byte(rec, S_REC_VERSION);
             if (rc == TW_OK)
-                rc = tw_buf_append(rec, key, strlen(key) + 1);
+                rc = tw_buf_append(rec, *key ? pkey : "",
+                                   strlen(*key ? pkey : "") + 1);
             if (rc == TW_OK)
                 rc = tw_buf_append(rec, text + off, n);
             uint64_t id = 0;
@@ -499,7 +510,7 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                 rc = tw_journal_append(c->j, tw_buf_data(rec), tw_buf_len(rec),
                                        &id, err);
             if (rc == TW_OK)
-                rc = s_push(self, c, id, key, text + off, n);
+                rc = s_push(self, c, id, *key ? pkey : "", text + off, n);
             if (rc == TW_OK)
                 self->stats.queued++;
         }
@@ -674,6 +685,13 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
     case TW_TELEGRAM_MIGRATED: {
         char id[32];
         snprintf(id, sizeof id, "%" PRId64, res->migrate_to);
+        if (strcmp(id, c->target) == 0) {
+            /* migrated to itself: resending would loop */
+            self->stats.dropped++;
+            tw_log_error("chat %s: %s to the same id, message dropped", c->name,
+                         res->description);
+            return s_done(self, c, err);
+        }
         char *t = strdup(id);
         if (!t)
             return TW_ERR_NOMEM;

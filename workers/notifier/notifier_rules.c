@@ -47,6 +47,7 @@ struct notifier_rules {
     size_t nvideos;      /* how many */
     size_t cap;          /* allocated */
     bool dirty;          /* changed since the last save */
+    int64_t quota_until; /* end of the quota block last announced */
 };
 
 static const char *const s_metric_names[NOTIFIER_METRIC_COUNT] = {
@@ -473,6 +474,23 @@ tw_rc_t notifier_rules_stream(notifier_rules_t *self,
     assert(self);
     assert(ev);
     assert(out);
+    if (ev->reason && strcmp(ev->reason, "quota_exhausted") == 0) {
+        /* the scanner's quota report: once per block (it arrives over
+         * notifier.sock and again from events.sock) */
+        int64_t until = ev->actual_end_us.set ? ev->actual_end_us.v : 0;
+        if (until != 0 && until == self->quota_until)
+            return TW_OK;
+        self->quota_until = until;
+        self->dirty = true;
+        if (!s_event_on(self, "quota"))
+            return TW_OK;
+        const char *t = ev->title && *ev->title
+                            ? ev->title
+                            : "YouTube Data API quota exhausted";
+        char key[64];
+        snprintf(key, sizeof key, "q:%" PRId64, until);
+        return s_to_default(self, t, key, out);
+    }
     if (!ev->video_id || !*ev->video_id)
         return TW_ERR_INVALID;
     int state = (int)ev->state;
@@ -641,7 +659,8 @@ size_t notifier_rules_prune(notifier_rules_t *self, int64_t keep_us)
 /* ---- persistence ----
  * V video channel title state sched_us start_us peak(-) seen_us
  * M video metric value sampled_at_us
- * R video metric rule base last_us */
+ * R video metric rule base last_us
+ * Q quota_until_us (the quota block last announced) */
 
 static tw_rc_t s_field(tw_buf_t *b, const char *s, bool last)
 {
@@ -658,6 +677,8 @@ char *notifier_rules_save(notifier_rules_t *self, size_t *len)
     if (!b)
         return NULL;
     tw_rc_t rc = tw_buf_append_str(b, "# tubewatch notifier values v1\n");
+    if (rc == TW_OK && self->quota_until != 0)
+        rc = tw_buf_printf(b, "Q\t%" PRId64 "\n", self->quota_until);
     for (size_t i = 0; i < self->nvideos && rc == TW_OK; i++) {
         const s_video_t *v = &self->videos[i];
         rc = tw_buf_append_str(b, "V\t");
@@ -764,6 +785,13 @@ static bool s_load_line(notifier_rules_t *self, const char *line, size_t len,
     size_t n = tw_tsv_split(line, len, f, 10);
     if (n < 2 || f[0].len != 1)
         return false;
+    if (f[0].ptr[0] == 'Q') {
+        int64_t q = 0;
+        if (n != 2 || !s_num(&f[1], &q, true))
+            return false;
+        self->quota_until = q;
+        return true;
+    }
     char *id = s_str(&f[1]);
     if (!id) {
         return false;
@@ -840,6 +868,7 @@ tw_rc_t notifier_rules_load(notifier_rules_t *self, const char *text,
     assert(self);
     assert(text || len == 0);
     s_reset(self);
+    self->quota_until = 0;
     size_t off = 0, bad = 0;
     const char *line;
     size_t llen;

@@ -624,9 +624,13 @@ static void s_classify_due(s_scan_t *S)
                 oldest = s->next_us;
         }
     }
-    int64_t coalesce = (int64_t)S->scan_ms * 100; /* scan_interval / 10 */
-    if (coalesce > 2000000)
-        coalesce = 2000000;
+    /* wait for more ids (up to half a round, at most 30 s) when the API
+     * would be called for fewer than a full batch */
+    int64_t coalesce = (int64_t)S->scan_ms * 500;
+    if (coalesce > 30000000)
+        coalesce = 30000000;
+    if (!S->api)
+        coalesce = 0;
     if (due == 0 || (due < S_BATCH && now - oldest < coalesce))
         return;
     /* due ones first; with the API, those due within half a round ride

@@ -267,18 +267,11 @@ static int64_t s_time_field(const tw_tsv_field_t *f)
     "spawn_not_before\tupdated_at\tchecked_at\treason\ttitle\n"
 #define S_NCOLS 11
 
-tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
-                          tw_err_t *err)
+tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
+                           size_t *n, tw_err_t *err)
 {
     *out = NULL;
     *n = 0;
-    char *data = NULL;
-    size_t len = 0;
-    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
-    if (rc == TW_ERR_NOTFOUND)
-        return TW_OK;
-    if (rc != TW_OK)
-        return rc;
     size_t off = 0, ll, cap = 0;
     const char *line;
     bool first = true;
@@ -312,7 +305,9 @@ tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
             size_t ncap = cap ? cap * 2 : 64;
             scan_stream_t *v = realloc(*out, ncap * sizeof *v);
             if (!v) {
-                free(data);
+                free(*out);
+                *out = NULL;
+                *n = 0;
                 tw_err_set(err, "out of memory");
                 return TW_ERR_NOMEM;
             }
@@ -321,8 +316,24 @@ tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
         }
         (*out)[(*n)++] = s;
     }
-    free(data);
     return TW_OK;
+}
+
+tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
+                          tw_err_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    char *data = NULL;
+    size_t len = 0;
+    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    if (rc == TW_ERR_NOTFOUND)
+        return TW_OK;
+    if (rc != TW_OK)
+        return rc;
+    rc = scan_streams_parse(data, len, out, n, err);
+    free(data);
+    return rc;
 }
 
 static void s_put_time(tw_buf_t *b, int64_t us)

@@ -85,6 +85,9 @@ bool scan_state_final(int state);
  * is an empty table. *out is malloc'd. */
 tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
                           tw_err_t *err);
+/* Parses the text of streams.tsv (what scan_streams_load reads). */
+tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
+                           size_t *n, tw_err_t *err);
 /* Writes the stream table atomically (0644). */
 tw_rc_t scan_streams_save(const char *path, const scan_stream_t *v, size_t n,
                           tw_err_t *err);

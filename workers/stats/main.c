@@ -470,7 +470,7 @@ static void s_poll(s_stats_t *S, bool viewers)
         size_t k = n - off < S_BATCH ? n - off : S_BATCH;
         if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
             continue;
-        for (size_t i = 0; i < k; i++) {
+        for (size_t i = 0; i < k && !tw_worker_stopping(S->w); i++) {
             tw_worker_handle(S->w);
             if (viewers)
                 s_sample_viewers_web(S, sel[off + i]);
