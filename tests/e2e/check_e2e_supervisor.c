@@ -556,6 +556,19 @@ START_TEST(test_stuck_log_disk_drops_lines_not_the_loop)
 }
 END_TEST
 
+static bool s_has_prefixed_last(void *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    bool seen = false;
+    while (f && fgets(line, sizeof line, f))
+        seen = seen || (strncmp(line, "talk | ", 7) == 0 &&
+                        strstr(line, "line 006000"));
+    if (f)
+        fclose(f);
+    return seen;
+}
+
 START_TEST(test_logs_follow_across_rotation)
 {
     e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
@@ -600,6 +613,21 @@ START_TEST(test_logs_follow_across_rotation)
     struct stat st;
     snprintf(path, sizeof path, "%s/logs/talk.log.2", s_t.dir);
     ck_assert_int_eq(stat(path, &st), 0); /* it did rotate, twice */
+    /* Without a name: every log, each line prefixed with its worker. */
+    char all[400];
+    snprintf(all, sizeof all, "%s/follow-all.out", s_t.dir);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(all, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        execl(s_t.cli, s_t.cli, "-c", s_t.cfg, "logs", "-f", "-n", "1",
+              (char *)NULL);
+        _exit(127);
+    }
+    ck_assert(tw_test_wait_until(s_has_prefixed_last, all, 10000));
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
 }
 END_TEST
 
