@@ -335,6 +335,10 @@ START_TEST(test_template_spawn_at_future_time)
     /* Exit 0 of a transient instance removes it. */
     const char *once[] = {"spawn", "once", "x1", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, once), 0);
+    /* Video ids may start with '-': not an option. */
+    const char *dash[] = {"spawn", "once", "-rCAZH9va_Y", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, dash), 0);
+    ck_assert(s_wait_events("once@-rCAZH9va_Y", "start", 1, 10000));
     ck_assert(s_wait_events("once@x1", "exit", 1, 10000));
     ck_assert(e2e_sup_wait_state(&s_t, "once@x1", NULL, 10000));
     ck_assert_int_eq(e2e_sup_events(&s_t, "once@x1", "start", NULL, 0), 1);
