@@ -37,6 +37,26 @@ static long s_status_kb(pid_t pid, const char *key)
     return v;
 }
 
+/* CPU seconds (user + system) used by pid so far; -1 when unknown. */
+static double s_cpu_s(pid_t pid)
+{
+    char p[64], buf[1024];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *q = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!q ||
+        sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void s_path(char *out, size_t cap, const char *rel)
 {
     const char *build = getenv("BUILD");
@@ -150,6 +170,7 @@ int main(void)
         }
     }
     long hwm = s_status_kb(pid, "VmHWM");
+    double cpu = s_cpu_s(pid);
     if (getenv("TW_BENCH_SMAPS")) {
         char cmd[128];
         snprintf(cmd, sizeof cmd,
@@ -175,5 +196,9 @@ int main(void)
     printf("chat@VIDEO total RSS (+ shared libraries)|%.2f MiB (%.2f "
            "file)|\n",
            hwm / 1024.0, file_max / 1024.0);
+    if (cpu >= 0 && items > 0)
+        printf("chat@VIDEO CPU per 1000 messages (busy stream)|%.1f ms (%.1f "
+               "%% of a core)|\n",
+               cpu * 1000.0 * 1000.0 / (double)items, 100.0 * cpu / secs_run);
     return 0;
 }

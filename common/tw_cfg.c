@@ -925,6 +925,10 @@ static void s_load_worker(s_ctx_t *ctx, tw_cfg_t *cfg, const char *name,
     static const char *const skip[] = {"kind", "command", "template", NULL};
     s_load_table(ctx, table, where, s_worker_fields, w, kt ? kt->fields : NULL,
                  extra_base, skip);
+    /* An instance of a template (chat@VIDEO) exits 0 when its job is done:
+     * restarting it would only redo finished work. */
+    if (w->is_template && !tw_toml_get(table, "restart"))
+        w->restart = TW_RESTART_TRANSIENT;
     if (w->restart_delay_max_ms < w->restart_delay_ms)
         s_problem(ctx, line, col,
                   "[%s] restart_delay_max is smaller than restart_delay",

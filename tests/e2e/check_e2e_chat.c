@@ -645,6 +645,17 @@ START_TEST(test_data_api)
     ck_assert_str_eq(ev->state, "ended");
     ck_assert_ptr_nonnull(strstr(ev->reason, "quota units"));
     ck_assert_ptr_null(strstr(ev->reason, " 0 quota units"));
+    /* the shared governor (STATE/quota.tsv) charged what ytsim counted */
+    s_strs_t ours = {0}, theirs = {0};
+    snprintf(p, sizeof p, "%.200s/state/quota.tsv", e->dir);
+    s_read_col(p, 3, 1, "liveChatMessages.list", &ours);
+    snprintf(p, sizeof p, "%.200s/quota.tsv", e->ys_out);
+    s_read_col(p, 2, 0, "liveChatMessages.list", &theirs);
+    ck_assert_uint_eq(ours.n, 1);
+    ck_assert_uint_eq(theirs.n, 1);
+    ck_assert_str_eq(ours.v[0], theirs.v[0]);
+    s_strs_free(&ours);
+    s_strs_free(&theirs);
 }
 END_TEST
 

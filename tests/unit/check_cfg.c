@@ -96,6 +96,17 @@ START_TEST(test_defaults_and_relative_paths)
     ck_assert_uint_eq(w->restart_delay_ms, 100);
     ck_assert_uint_eq(w->max_restarts, 10);
     ck_assert_uint_eq(cfg->writer.fsync_interval_ms, 0);
+    ck_assert_int_eq(w->restart, TW_RESTART_PERMANENT);
+    tw_cfg_destroy(&cfg);
+    /* A template's instances finish: transient unless said otherwise. */
+    cfg = s_load("[defaults]\nrestart = \"permanent\"\n[worker.chat]\n", pr,
+                 sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_int_eq(tw_cfg_worker(cfg, "chat")->restart, TW_RESTART_TRANSIENT);
+    tw_cfg_destroy(&cfg);
+    cfg = s_load("[worker.chat]\nrestart = \"permanent\"\n", pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_int_eq(tw_cfg_worker(cfg, "chat")->restart, TW_RESTART_PERMANENT);
     ck_assert_uint_eq(cfg->writer.formats.len, 1);
     tw_cfg_destroy(&cfg);
 }

@@ -483,6 +483,53 @@ START_TEST(test_valid_instance)
 }
 END_TEST
 
+/* ---- the worker side ---- */
+
+START_TEST(test_worker_env_config_and_sigterm)
+{
+    unsetenv("TUBEWATCH_CONFIG");
+    int code = 0;
+    tw_err_t err;
+    ck_assert_ptr_null(tw_worker_new("test", &code, &err));
+    ck_assert_int_eq(code, 100);
+
+    char dir[] = "/tmp/tw-sup-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "%s/sup.toml", dir);
+    FILE *f = fopen(cfg, "w");
+    fprintf(f,
+            "[supervisor]\nruntime_dir = \"%s/run\"\n"
+            "[worker.w]\ncommand = [\"/bin/true\"]\n"
+            "watchdog_timeout = \"400ms\"\n",
+            dir);
+    fclose(f);
+    setenv("TUBEWATCH_CONFIG", cfg, 1);
+    setenv("TUBEWATCH_WORKER", "w", 1);
+    setenv("TUBEWATCH_EPOCH", "42", 1);
+    unsetenv("TUBEWATCH_SUP_ENDPOINT");
+    tw_worker_t *w = tw_worker_new("test", &code, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    ck_assert_int_eq(code, 0);
+    ck_assert_str_eq(tw_worker_name(w), "w");
+    ck_assert_uint_eq(tw_worker_epoch(w), 42);
+    ck_assert_ptr_nonnull(tw_worker_section(w));
+    /* Heartbeats every watchdog_timeout / 4. */
+    ck_assert_int_le(tw_worker_timeout_ms(w), 100);
+    ck_assert(!tw_worker_stopping(w));
+    ck_assert_int_eq(tw_worker_ready(w), TW_OK); /* no endpoint: no-op */
+    ck_assert_int_eq(tw_worker_spawn_request(w, "chat", "a/b", 0),
+                     TW_ERR_INVALID);
+    raise(SIGTERM); /* blocked: it waits on the signal fd */
+    tw_worker_handle(w);
+    ck_assert(tw_worker_stopping(w));
+    tw_worker_destroy(&w);
+    ck_assert_ptr_null(w);
+    unlink(cfg);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *sup_suite(void)
 {
     Suite *s = suite_create("sup");
@@ -508,6 +555,7 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_state_epoch_and_spawns);
     tcase_add_test(tc, test_log_lines_and_rotation);
     tcase_add_test(tc, test_valid_instance);
+    tcase_add_test(tc, test_worker_env_config_and_sigterm);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -488,7 +488,8 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
             tw_toml_pos(t, &line, &col);
             tw_err_setpos(err, line, col,
                           "fault.kind: unknown kind \"%s\" (5xx, 429, slow, "
-                          "truncate, reset, malformed, outage, quota)",
+                          "truncate, reset, malformed, outage, quota, "
+                          "nocont, reload)",
                           kind);
             return TW_ERR_CONFIG;
         }

@@ -11,6 +11,7 @@
 #include "tw_deliver.h"
 #include "tw_http.h"
 #include "tw_proto.h"
+#include "tw_quota.h"
 #include "tw_rc.h"
 #include "tw_worker.h"
 #include "tw_ytchat.h"
@@ -119,6 +120,8 @@ typedef struct {
     char dir[4096];                 /* STATE/chat@VIDEO */
     char ckpt_path[4200];           /* DIR/checkpoint */
     char journal_path[4200];        /* DIR/journal */
+    char quota_path[4200];          /* STATE/quota.tsv (shared governor) */
+    tw_quota_t *quota;              /* Data API governor while in use */
     tw_http_t *http;                /* web client and Data API connection */
     tw_deliver_t *tx;               /* chat.batch sender to the tokenizer */
     tw_ytpage_t *page;              /* watch page parser */

@@ -11,12 +11,17 @@
 #include "chat.h"
 #include "tw_backoff.h"
 #include "tw_log.h"
+#include "tw_quota.h"
 #include "tw_time.h"
 #include "tw_ytapi.h"
 
 /* Units of the two calls (external-apis.md 1.1). */
 #define S_UNITS_VIDEOS   1
 #define S_UNITS_MESSAGES 5
+
+/* Share of the daily budget one chat stream may plan for (the governor
+ * also spreads what is left of the day over the rest of it). */
+#define S_QUOTA_SHARE 0.5
 
 /* Longest wait between checks of a chat that is not open yet. */
 #define S_WAIT_MAX_MS (5 * 60 * 1000)
@@ -26,6 +31,7 @@ typedef enum {
     S_OK = 0, /* parsed */
     S_RETRY,  /* transient: back off and retry */
     S_ERROR,  /* an error body: see tw_ytapi_error() */
+    S_BUDGET, /* not sent: the shared daily budget is spent */
 } s_res_t;
 
 /* GETs url (relative to api_base_url, key appended) and parses it with
@@ -33,6 +39,10 @@ typedef enum {
 static s_res_t s_call(chat_t *c, tw_ytapi_t *api, const char *url,
                       unsigned units, bool chat, tw_rc_t *rcp)
 {
+    if (c->quota && !tw_quota_allowed(c->quota, units)) {
+        *rcp = TW_ERR_QUOTA;
+        return S_BUDGET;
+    }
     char *key = tw_http_escape(c->cfg->youtube.api_key);
     char *base = tw_http_url_join(c->cfg->youtube.api_base_url, url);
     size_t n = (base ? strlen(base) : 0) + (key ? strlen(key) : 0) + 8;
@@ -51,7 +61,14 @@ static s_res_t s_call(chat_t *c, tw_ytapi_t *api, const char *url,
     tw_err_t err = {0};
     tw_rc_t rc = tw_http_get(c->http, full, NULL, &resp, &err);
     free(full);
-    c->quota_units += units;
+    if (resp.status != 0) {
+        /* every answered request costs its units, refused ones included */
+        c->quota_units += units;
+        if (c->quota)
+            tw_quota_spend(c->quota,
+                           chat ? "liveChatMessages.list" : "videos.list",
+                           units, NULL);
+    }
     s_res_t res = S_OK;
     if (resp.body && (rc == TW_OK || rc == TW_ERR_HTTP || rc == TW_ERR_AGAIN)) {
         tw_rc_t prc =
@@ -79,27 +96,26 @@ static s_res_t s_call(chat_t *c, tw_ytapi_t *api, const char *url,
     return res;
 }
 
-/* Minimum spacing of liveChatMessages calls that keeps this stream inside
- * quota_per_day (one stream; the scanner's governor owns the rest). */
-static int64_t s_quota_spacing_ms(const chat_t *c)
+/* Waits while the Data API may not be called: after a quotaExceeded
+ * answer (exhausted true: blocked until the next Pacific midnight, shared
+ * with the other workers through tw_quota) or while the shared budget is
+ * spent. */
+static void s_wait_quota(chat_t *c, bool exhausted, unsigned units)
 {
-    uint64_t q = c->cfg->youtube.quota_per_day;
-    if (q == 0)
-        return 0;
-    return (int64_t)(86400000ULL * S_UNITS_MESSAGES / q);
-}
-
-/* Waits until the next Pacific midnight (quota reset) or stop. */
-static void s_wait_quota(chat_t *c)
-{
-    int64_t now = tw_time_now_us(), next = 0;
-    if (tw_time_next_pacific_midnight(now, &next, NULL) != TW_OK)
-        next = now + 3600LL * 1000000;
-    tw_log_write(TW_LOG_WARN,
-                 "Data API quota exhausted: waiting %" PRId64
-                 " s for the reset",
-                 (next - now) / 1000000);
-    while (!chat_stopping(c) && tw_time_now_us() < next)
+    if (!c->quota) {
+        chat_wait(c, 60000);
+        return;
+    }
+    if (exhausted)
+        tw_quota_exhausted(c->quota, NULL);
+    int64_t until = tw_quota_blocked_until(c->quota);
+    int64_t wait_ms = until > 0 ? (until - tw_time_now_us()) / 1000
+                                : (int64_t)tw_quota_interval_ms(
+                                      c->quota, 60000, units, S_QUOTA_SHARE);
+    tw_log_write(TW_LOG_WARN, "Data API quota %s: next call in %" PRId64 " s",
+                 exhausted ? "exhausted" : "budget spent", wait_ms / 1000);
+    int64_t end = tw_time_mono_ms() + (wait_ms > 0 ? wait_ms : 1000);
+    while (!chat_stopping(c) && tw_time_mono_ms() < end)
         chat_wait(c, 60000);
 }
 
@@ -129,8 +145,8 @@ static int s_chat_id(chat_t *c, tw_ytapi_t *api, char *id, size_t cap)
         }
         tw_rc_t rc;
         s_res_t r = s_call(c, api, url, S_UNITS_VIDEOS, false, &rc);
-        if (r == S_ERROR && rc == TW_ERR_QUOTA) {
-            s_wait_quota(c);
+        if (rc == TW_ERR_QUOTA && (r == S_ERROR || r == S_BUDGET)) {
+            s_wait_quota(c, r == S_ERROR, S_UNITS_VIDEOS);
             continue;
         }
         if (r == S_ERROR && rc == TW_ERR_CONFIG) {
@@ -198,6 +214,14 @@ chat_end_t chat_api_capture(chat_t *c)
     tw_ytapi_t *api = tw_ytapi_new();
     if (!api)
         return CHAT_END_FAIL;
+    tw_err_t qerr = {0};
+    c->quota =
+        tw_quota_open(c->quota_path, c->cfg->youtube.quota_per_day, &qerr);
+    if (!c->quota)
+        tw_log_write(TW_LOG_WARN,
+                     "quota governor unavailable (%s): "
+                     "counting units locally only",
+                     qerr.msg);
     char chat_id[256] = "";
     char *page = NULL;
     chat_end_t end = CHAT_END_ENDED;
@@ -225,11 +249,15 @@ chat_end_t chat_api_capture(chat_t *c)
         c->polls++;
         tw_rc_t rc;
         s_res_t r = s_call(c, api, url, S_UNITS_MESSAGES, true, &rc);
+        if (r == S_BUDGET) {
+            s_wait_quota(c, false, S_UNITS_MESSAGES);
+            continue;
+        }
         if (r == S_ERROR) {
             if (rc == TW_ERR_CLOSED)
                 break; /* liveChatEnded */
             if (rc == TW_ERR_QUOTA) {
-                s_wait_quota(c);
+                s_wait_quota(c, true, S_UNITS_MESSAGES);
                 continue;
             }
             if (rc == TW_ERR_STATE) {
@@ -283,12 +311,14 @@ chat_end_t chat_api_capture(chat_t *c)
         int64_t d = k->timeout_ms > 0 ? k->timeout_ms : 5000;
         if (d < (int64_t)c->cfg->chat.poll_min_ms)
             d = (int64_t)c->cfg->chat.poll_min_ms;
-        if (d < s_quota_spacing_ms(c))
-            d = s_quota_spacing_ms(c);
+        if (c->quota)
+            d = (int64_t)tw_quota_interval_ms(c->quota, (uint64_t)d,
+                                              S_UNITS_MESSAGES, S_QUOTA_SHARE);
         chat_wait(c, d);
     }
     free(page);
     tw_ytapi_destroy(&api);
+    tw_quota_destroy(&c->quota);
     if (end0 >= 0)
         end = (chat_end_t)end0;
     tw_log_write(TW_LOG_INFO, "Data API capture of %s: %" PRIu64 " quota units",

@@ -998,6 +998,7 @@ static int s_setup(chat_t *c, tw_worker_t *w)
     }
     snprintf(c->ckpt_path, sizeof c->ckpt_path, "%s/checkpoint", c->dir);
     snprintf(c->journal_path, sizeof c->journal_path, "%s/journal", c->dir);
+    snprintf(c->quota_path, sizeof c->quota_path, "%s/quota.tsv", state);
     tw_err_t err = {0};
     if (tw_file_mkdirs(c->dir, 0700, &err) != TW_OK) {
         tw_log_write(TW_LOG_ERROR, "unable to create %s: %s", c->dir, err.msg);
