@@ -162,10 +162,11 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/fuzz/%.o \
 
 fuzz: $(FUZZ_BIN)
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@if command -v $(FUZZCC) >/dev/null 2>&1 && [ "$(SAN)" != 1 ]; then \
-	    $(MAKE) fuzz; fi
+	    $(MAKE) -j$(JOBS) fuzz; fi
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run
 
 check-unit: all
@@ -178,7 +179,7 @@ bench: all
 	@BUILD=$(BUILD) bench/run
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@BUILD=$(BUILD) scripts/demo
 
 chaos: all
@@ -190,6 +191,7 @@ install: $(BIN) $(WORKER_BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(WORKER_BIN),install -m 0755 $(WORKER_BIN) $(DESTDIR)$(PREFIX)/libexec/tubewatch/)
 	install -m 0644 supervisor.toml $(DESTDIR)$(PREFIX)/share/tubewatch/supervisor.toml.example
+	install -m 0644 packaging/tubewatch.service docs/*.md $(DESTDIR)$(PREFIX)/share/tubewatch/
 	if [ -d data ] && [ -n "$$(ls data)" ]; then cp -r data/. $(DESTDIR)$(PREFIX)/share/tubewatch/; fi
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tw_log.h"
 #include "tw_time.h"
 #include "tw_toml.h"
 
@@ -423,6 +424,7 @@ static bool s_set_from_string(s_ctx_t *ctx, const s_field_t *f, void *base,
     case F_SECRET:
         free(*(char **)target);
         *(char **)target = s_strdup(text);
+        tw_log_add_secret(text); /* masked in logs and errors */
         return true;
     case F_PATH:
         free(*(char **)target);
@@ -760,6 +762,7 @@ static void s_set_value(s_ctx_t *ctx, const s_field_t *f, bool is_file,
             char **target = (char **)((char *)base + f->off);
             free(*target);
             *target = secret;
+            tw_log_add_secret(secret); /* masked in logs and errors */
         }
         return;
     }

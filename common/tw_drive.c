@@ -173,10 +173,16 @@ static uint32_t s_backoff_ms(tw_drive_t *self, uint32_t failures,
  * (resumable PUT replies). */
 static void s_reason(const tw_http_resp_t *resp, char *out, size_t cap)
 {
+    tw_drive_error_reason(resp->body, resp->body_len, out, cap);
+}
+
+void tw_drive_error_reason(const char *body, size_t len, char *out, size_t cap)
+{
+    assert(out && cap > 0);
     out[0] = '\0';
-    if (!resp->body || !resp->body_len)
+    if (!body || !len)
         return;
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    json_t *root = json_loadb(body, len, 0, NULL);
     if (!root)
         return;
     json_t *e = json_object_get(root, "error");
@@ -198,6 +204,20 @@ static bool s_rate_limited(const char *reason)
            strcmp(reason, "RESOURCE_EXHAUSTED") == 0;
 }
 
+bool tw_drive_id_ok(const char *id)
+{
+    if (!id)
+        return false;
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        if (n >= 127 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
 /* Parses a file resource JSON into *file. */
 static tw_rc_t s_parse_file(json_t *o, tw_drive_file_t *file, tw_err_t *err)
 {
@@ -205,6 +225,10 @@ static tw_rc_t s_parse_file(json_t *o, tw_drive_file_t *file, tw_err_t *err)
     const char *id = json_string_value(json_object_get(o, "id"));
     if (!id || !*id) {
         tw_err_set(err, "Drive answered without a file id");
+        return TW_ERR_PARSE;
+    }
+    if (!tw_drive_id_ok(id)) {
+        tw_err_set(err, "Drive answered with a malformed file id");
         return TW_ERR_PARSE;
     }
     snprintf(file->id, sizeof file->id, "%s", id);
@@ -216,9 +240,25 @@ static tw_rc_t s_parse_file(json_t *o, tw_drive_file_t *file, tw_err_t *err)
     else if (json_is_integer(sz))
         file->size = (uint64_t)json_integer_value(sz);
     const char *md5 = json_string_value(json_object_get(o, "md5Checksum"));
-    if (md5 && strlen(md5) == 32)
+    if (md5 && strlen(md5) == 32 && strspn(md5, "0123456789abcdef") == 32)
         snprintf(file->md5, sizeof file->md5, "%s", md5);
     return TW_OK;
+}
+
+tw_rc_t tw_drive_parse_file(const char *body, size_t len, tw_drive_file_t *file,
+                            tw_err_t *err)
+{
+    assert(file);
+    json_t *o = body ? json_loadb(body, len, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        memset(file, 0, sizeof *file);
+        tw_err_set(err, "Drive answered without a JSON file resource");
+        return TW_ERR_PARSE;
+    }
+    tw_rc_t rc = s_parse_file(o, file, err);
+    json_decref(o);
+    return rc;
 }
 
 /* Fills the Authorization header from the token source. */
@@ -380,6 +420,10 @@ tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap, tw_err_t *err)
     assert(id);
     assert(cap > 0);
     if (*self->folder_id) {
+        if (!tw_drive_id_ok(self->folder_id)) {
+            tw_err_set(err, "drive folder_id is not a Drive id");
+            return TW_ERR_CONFIG;
+        }
         snprintf(id, cap, "%s", self->folder_id);
         return TW_OK;
     }
@@ -404,6 +448,11 @@ tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap, tw_err_t *err)
         return rc;
     const char *found =
         json_string_value(json_object_get(json_array_get(files, 0), "id"));
+    if (found && !tw_drive_id_ok(found)) {
+        json_decref(files);
+        tw_err_set(err, "Drive answered with a malformed folder id");
+        return TW_ERR_PARSE;
+    }
     if (found) {
         snprintf(id, cap, "%s", found);
         json_decref(files);
@@ -436,9 +485,9 @@ tw_rc_t tw_drive_folder(tw_drive_t *self, char *id, size_t cap, tw_err_t *err)
     if (rc != TW_OK)
         return rc;
     const char *created = json_string_value(json_object_get(root, "id"));
-    if (!created) {
+    if (!tw_drive_id_ok(created)) {
         json_decref(root);
-        tw_err_set(err, "Drive created the folder but sent no id");
+        tw_err_set(err, "Drive created the folder but sent no usable id");
         return TW_ERR_PARSE;
     }
     snprintf(id, cap, "%s", created);

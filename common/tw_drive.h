@@ -55,6 +55,16 @@ void tw_drive_set_backoff(tw_drive_t *self, uint32_t base_ms, uint32_t max_ms,
 /* Copies the counters into *stats. */
 void tw_drive_stats(const tw_drive_t *self, tw_drive_stats_t *stats);
 
+/* Parses a Drive file resource (JSON) into *file: TW_ERR_PARSE without a
+ * usable id. Exposed for tests and fuzzing. */
+tw_rc_t tw_drive_parse_file(const char *body, size_t len, tw_drive_file_t *file,
+                            tw_err_t *err);
+/* Writes Drive's error reason of an error body (errors[0].reason, else
+ * status; "" when none) into out. Exposed for tests and fuzzing. */
+void tw_drive_error_reason(const char *body, size_t len, char *out, size_t cap);
+/* True when id looks like a Drive file or folder id (1..127 characters of
+ * A-Z a-z 0-9 _ -): ids from answers go into URLs, queries and state. */
+bool tw_drive_id_ok(const char *id);
 /* Resolves the target folder: cfg->folder_id when set, else the folder
  * cfg->folder_name in My Drive's root (the oldest of several with that
  * name), created when missing. Writes its id into id (cap bytes). */

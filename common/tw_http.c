@@ -273,7 +273,14 @@ static size_t s_on_header(char *data, size_t size, size_t nmemb, void *arg)
             end--;
         char **slot = s_header_slot(x->resp, i);
         free(*slot);
-        *slot = strndup(v, (size_t)(end - v));
+        *slot = NULL;
+        /* None of these may hold a control character; one would end up
+         * in a request header, a URL or a TSV state file. */
+        bool clean = true;
+        for (const char *p = v; p < end && clean; p++)
+            clean = (unsigned char)*p >= 0x20 && *p != 0x7f;
+        if (clean)
+            *slot = strndup(v, (size_t)(end - v));
         break;
     }
     return n;

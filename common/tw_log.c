@@ -8,7 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS    16
+#define MAX_SECRETS 64
+/* The first secrets registered (API key, bot token, client secret, refresh
+ * token) stay for the life of the process; past them the table is a ring, so
+ * the newest of a long run of refreshed access tokens is always masked. */
+#define PINNED_SECRETS 8
 #define LINE_MAX_BYTES 4096
 
 static char s_prog[64] = "tubewatch";
@@ -16,6 +20,7 @@ static tw_log_level_t s_level = TW_LOG_INFO;
 static int s_with_time;
 static char *s_secrets[MAX_SECRETS];
 static size_t s_nsecrets;
+static size_t s_next_evict = PINNED_SECRETS; /* ring slot replaced next */
 
 static const char *const s_level_names[] = {"debug", "info", "warning",
                                             "error"};
@@ -45,15 +50,23 @@ void tw_log_set_level(tw_log_level_t level)
 
 void tw_log_add_secret(const char *secret)
 {
-    if (!secret || strlen(secret) < 4 || s_nsecrets == MAX_SECRETS)
+    if (!secret || strlen(secret) < 4)
         return;
     for (size_t i = 0; i < s_nsecrets; i++) {
         if (strcmp(s_secrets[i], secret) == 0)
             return;
     }
     char *copy = strdup(secret);
-    if (copy)
+    if (!copy)
+        return;
+    if (s_nsecrets < MAX_SECRETS) {
         s_secrets[s_nsecrets++] = copy;
+        return;
+    }
+    free(s_secrets[s_next_evict]);
+    s_secrets[s_next_evict] = copy;
+    if (++s_next_evict == MAX_SECRETS)
+        s_next_evict = PINNED_SECRETS;
 }
 
 void tw_log_clear_secrets(void)
@@ -61,6 +74,7 @@ void tw_log_clear_secrets(void)
     for (size_t i = 0; i < s_nsecrets; i++)
         free(s_secrets[i]);
     s_nsecrets = 0;
+    s_next_evict = PINNED_SECRETS;
 }
 
 /* Replaces len bytes at p with "***", shifting the tail; the result stays
@@ -170,10 +184,13 @@ void tw_log_vwrite(tw_log_level_t level, const char *fmt, va_list ap)
         off += (size_t)n;
     if (off < sizeof line)
         vsnprintf(line + off, sizeof line - off, fmt, ap);
-    /* One event, one line: embedded newlines would forge log lines. */
+    /* One event, one line: embedded newlines would forge log lines, other
+     * control characters (ESC...) would drive the reader's terminal. */
     for (char *p = line + off; *p; p++) {
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+        else if ((*p > 0 && *p < 0x20 && *p != '\t') || *p == 0x7f)
+            *p = '?';
     }
     tw_log_redact(line, sizeof line - 1);
     size_t len = strlen(line);

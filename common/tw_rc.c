@@ -1,6 +1,8 @@
 /* tw_rc - return-code names and the error detail buffer. */
 #include "tw_rc.h"
 
+#include "tw_log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -39,6 +41,9 @@ static void s_vset(tw_err_t *err, int line, int col, const char *fmt,
                    va_list ap)
 {
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    /* Messages reach control replies, notices and Telegram, not only the
+     * (redacted) logs: mask secrets here too. */
+    tw_log_redact(err->msg, sizeof err->msg);
     err->line = line;
     err->col = col;
 }

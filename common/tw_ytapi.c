@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tw_id.h"
 #include "tw_json.h"
 #include "tw_strpool.h"
 
@@ -332,6 +333,9 @@ tw_rc_t tw_ytapi_parse_channels(tw_ytapi_t *self, const char *buf, size_t len,
         c->uploads =
             s_str(self, tw_json_path(j, e, "contentDetails", "relatedPlaylists",
                                      "uploads", NULL));
+        /* it becomes part of URLs and of a TSV state file */
+        if (*c->uploads && !tw_id_is_safe(c->uploads, 64))
+            c->uploads = "";
     }
     return s_end(self, err);
 }

@@ -40,6 +40,8 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
     X("streams", ctl_streams_main, "[--all] [--json]",                         \
       "streams found by the scanner and their states")                         \
     X("check-config", ctl_check_config_main, "FILE", "validate a config file") \
+    X("parse-chat", ctl_parse_chat_main, "FILE...",                            \
+      "print the chat items of saved YouTube chat responses as TSV")           \
     X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
       "zip closed days and upload them to Drive now")                          \
     X("drive-auth", ctl_drive_auth_main, "",                                   \

@@ -1,4 +1,5 @@
 /* ctl_spawn - `tubewatch spawn TEMPLATE INSTANCE [--at TIME]`. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,10 +13,17 @@ int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
     const char *at = NULL;
     const char *pos[2];
     int npos = 0;
+    /* YouTube video ids may start with '-': the only option is --at, and
+     * "--" ends the options. */
+    bool options = true;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+        if (options && strcmp(argv[i], "--") == 0)
+            options = false;
+        else if (options && strcmp(argv[i], "--at") == 0 && i + 1 < argc)
             at = argv[++i];
-        else if (argv[i][0] != '-' && npos < 2)
+        else if (options && strncmp(argv[i], "--", 2) == 0)
+            return ctl_usage_of(argv[0]);
+        else if (npos < 2)
             pos[npos++] = argv[i];
         else
             return ctl_usage_of(argv[0]);

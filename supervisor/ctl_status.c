@@ -77,6 +77,9 @@ int ctl_status_main(ctl_t *ctl, int argc, char **argv)
         else if (next)
             printf("  next start in %s",
                    s_dur(json_integer_value(next) + 999, up, sizeof up));
+        const char *note = json_string_value(json_object_get(w, "note"));
+        if (strcmp(state, "failed") == 0 && note && *note)
+            printf("\n    %s", note);
         printf("\n");
     }
     json_decref(reply);

@@ -74,10 +74,17 @@ int ctl_streams_main(ctl_t *ctl, int argc, char **argv)
             continue;
         }
         char a[24], b[24], c[24];
+        /* one row per stream: a title's control bytes (newlines, ESC)
+         * would forge rows or drive the terminal */
+        char title[sizeof s->title];
+        snprintf(title, sizeof title, "%s", s->title);
+        for (char *p = title; *p; p++)
+            if ((*p > 0 && *p < 0x20) || *p == 0x7f)
+                *p = ' ';
         printf("%-11s %-12s %-17s %-17s %-17s %-24s %s\n", s->video_id,
                scan_state_str(s->state), s_short(s->scheduled_us, a),
                s_short(s->start_us, b), s_short(s->end_us, c), s->channel_id,
-               s->title);
+               title);
     }
     if (arr) {
         json_t *o = json_pack("{s:b,s:o}", "ok", 1, "streams", arr);

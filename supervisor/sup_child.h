@@ -91,6 +91,7 @@ struct sup_child {
     void *log;         /* its sup_log_t (owned by supervisor) */
     bool remove;       /* drop from the table once stopped */
     bool retired_cfg;  /* cfg belongs to a replaced config */
+    char note[160];    /* last lifecycle report, for status */
 };
 
 /* Transition function: returns the new state. */

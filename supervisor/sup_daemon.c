@@ -228,6 +228,7 @@ static void s_ops_report(void *ctx, sup_child_t *c, const char *what,
         tw_log_info("%s: %s: %s", c->name, what, text);
     if (c->log)
         sup_log_note(c->log, "%s: %s", what, text);
+    snprintf(c->note, sizeof c->note, "%s: %s", what, text);
     tw_msg_t ev = {.id = TW_MSG_WORKER_EVENT, .epoch = c->epoch};
     snprintf(ev.src, sizeof ev.src, "tubewatchd");
     ev.u.worker_event.worker = c->name;
@@ -749,6 +750,7 @@ static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
                         json_string(sup_child_exit_str(c, ex, sizeof ex)));
     json_object_set_new(o, "msgs_per_s", json_real(c->msgs_per_s));
     json_object_set_new(o, "wanted", json_boolean(c->want));
+    json_object_set_new(o, "note", json_string(c->note));
     if (c->deadline_ms > 0 &&
         (c->state == SUP_ST_BACKOFF || c->state == SUP_ST_FAILED ||
          c->state == SUP_ST_SCHEDULED))

@@ -73,6 +73,9 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
         dup2(spec->out_fd, STDOUT_FILENO) < 0 ||
         dup2(spec->out_fd, STDERR_FILENO) < 0)
         s_child_fail("set up stdio", errno);
+    /* Before RLIMIT_NOFILE shrinks: without close_range the fallback loop
+     * stops at the (new) limit and would leave higher fds open. */
+    s_close_from(3);
     if (spec->memory_limit > 0) {
         struct rlimit rl = {spec->memory_limit, spec->memory_limit};
         if (setrlimit(RLIMIT_AS, &rl) != 0)
@@ -83,7 +86,6 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             s_child_fail("set the open files limit", errno);
     }
-    s_close_from(3);
     execve(spec->argv[0], spec->argv, spec->envp);
     s_child_fail("execute the program", errno);
 }

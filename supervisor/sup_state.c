@@ -13,10 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tw_log.h"
+#include "tw_time.h"
 #include "tw_worker.h"
 
 /* Epoch numbers reserved on disk at a time. */
 #define EPOCH_BLOCK 1024
+/* Largest counter accepted from the file: far from wrapping around. */
+#define EPOCH_MAX (UINT64_MAX / 4)
 
 tw_rc_t sup_state_write_atomic(const char *path, const void *data, size_t len,
                                tw_err_t *err)
@@ -98,9 +102,25 @@ sup_epoch_t *sup_epoch_open(const char *path, tw_err_t *err)
     FILE *f = fopen(path, "re");
     uint64_t stored = 0;
     if (f) {
-        if (fscanf(f, "%" SCNu64, &stored) != 1)
-            stored = 0;
+        char line[64] = "";
+        char *end = NULL;
+        bool ok = fgets(line, sizeof line, f) != NULL && line[0] >= '0' &&
+                  line[0] <= '9';
+        errno = 0;
+        unsigned long long v = ok ? strtoull(line, &end, 10) : 0;
+        ok = ok && errno == 0 && (*end == '\n' || *end == '\0') &&
+             v <= EPOCH_MAX;
         fclose(f);
+        if (ok) {
+            stored = (uint64_t)v;
+        } else {
+            /* Damaged: any number may have been used. The wall clock in
+             * microseconds is far above a counter that started at 1 and
+             * grows by one per spawn. */
+            stored = (uint64_t)tw_time_now_us();
+            tw_log_warn("%s is damaged: epochs restart at %" PRIu64, path,
+                        stored);
+        }
     }
     /* Everything below the stored limit may have been handed out. */
     self->next = stored > 0 ? stored : 1;

@@ -335,6 +335,10 @@ START_TEST(test_template_spawn_at_future_time)
     /* Exit 0 of a transient instance removes it. */
     const char *once[] = {"spawn", "once", "x1", NULL};
     ck_assert_int_eq(e2e_sup_cli(&s_t, once), 0);
+    /* Video ids may start with '-': not an option. */
+    const char *dash[] = {"spawn", "once", "-rCAZH9va_Y", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, dash), 0);
+    ck_assert(s_wait_events("once@-rCAZH9va_Y", "start", 1, 10000));
     ck_assert(s_wait_events("once@x1", "exit", 1, 10000));
     ck_assert(e2e_sup_wait_state(&s_t, "once@x1", NULL, 10000));
     ck_assert_int_eq(e2e_sup_events(&s_t, "once@x1", "start", NULL, 0), 1);
@@ -556,6 +560,19 @@ START_TEST(test_stuck_log_disk_drops_lines_not_the_loop)
 }
 END_TEST
 
+static bool s_has_prefixed_last(void *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    bool seen = false;
+    while (f && fgets(line, sizeof line, f))
+        seen = seen || (strncmp(line, "talk | ", 7) == 0 &&
+                        strstr(line, "line 006000"));
+    if (f)
+        fclose(f);
+    return seen;
+}
+
 START_TEST(test_logs_follow_across_rotation)
 {
     e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
@@ -600,6 +617,21 @@ START_TEST(test_logs_follow_across_rotation)
     struct stat st;
     snprintf(path, sizeof path, "%s/logs/talk.log.2", s_t.dir);
     ck_assert_int_eq(stat(path, &st), 0); /* it did rotate, twice */
+    /* Without a name: every log, each line prefixed with its worker. */
+    char all[400];
+    snprintf(all, sizeof all, "%s/follow-all.out", s_t.dir);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(all, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        execl(s_t.cli, s_t.cli, "-c", s_t.cfg, "logs", "-f", "-n", "1",
+              (char *)NULL);
+        _exit(127);
+    }
+    ck_assert(tw_test_wait_until(s_has_prefixed_last, all, 10000));
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# parse-chat on every shared innertube fixture (*.json, recursively, plus the
+# tubewatch parse-chat on every shared innertube fixture (*.json, recursively, plus the
 # *.html pages, whose expectation is empty) and on the project's own
 # tests/fixtures/youtube/chat_*.json and live_chat_page.html must print
 # exactly the file's .expected.tsv (made by expected_chat.jq). Skips (77) without the
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SHARED=${TW_SHARED:-../shared}
 dir="$SHARED/fixtures/innertube"
-tool="$BUILD/tests/parse-chat"
+tool="$BUILD/bin/tubewatch"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 n=0 bad=0
@@ -27,7 +27,7 @@ for f in tests/fixtures/youtube/chat_*.json \
         continue
     fi
     n=$((n + 1))
-    if ! "$tool" "$f" >"$out"; then
+    if ! "$tool" parse-chat "$f" >"$out"; then
         echo "FAIL: parse-chat $f exited $?"
         bad=$((bad + 1))
     elif ! cmp -s "$out" "$want"; then

@@ -78,9 +78,9 @@ jq -e "$CC | (.continuations == null) and (.actions | length > 100)" \
     "$T/end.json" >/dev/null || fail "last live answer has a continuation"
 jq -r -f "$JQ" "$T/end.json" >"$T/live-rows"
 # the project's own parser reads ytsim's answers like the reference jq
-if [ -x "$BUILD/tests/parse-chat" ]; then
-    "$BUILD/tests/parse-chat" "$T/end.json" | cmp -s - "$T/live-rows" ||
-        fail "tests/tools/parse-chat disagrees with expected_chat.jq"
+if [ -x "$BUILD/bin/tubewatch" ]; then
+    "$BUILD/bin/tubewatch" parse-chat "$T/end.json" | cmp -s - "$T/live-rows" ||
+        fail "tubewatch parse-chat disagrees with expected_chat.jq"
 fi
 curl -s "$YS_URL/watch?v=$V" >"$T/w.html"
 RTOK=$(page_json ytInitialData "$T/w.html" |

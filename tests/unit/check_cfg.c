@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tw_cfg.h"
+#include "tw_log.h"
 
 static char s_dir[64];
 
@@ -171,6 +172,25 @@ START_TEST(test_secret_file_permissions)
 }
 END_TEST
 
+/* Every process that loads the config (tubewatchd, the CLI, workers) masks
+ * its secrets in logs and error messages from then on. */
+START_TEST(test_loaded_secrets_registered)
+{
+    char pr[2048];
+    s_write("key", "AIzaFromAFile0123456789\n", 0600);
+    tw_cfg_t *cfg = s_load("[youtube]\napi_key_file = \"key\"\n"
+                           "[telegram]\nbot_token = \"987:InlineBotTok\"\n"
+                           "chat_ids = [42]\n",
+                           pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    char buf[200] = "k AIzaFromAFile0123456789 t 987:InlineBotTok.";
+    tw_log_redact(buf, sizeof buf);
+    ck_assert_str_eq(buf, "k *** t ***.");
+    tw_cfg_destroy(&cfg);
+    tw_log_clear_secrets();
+}
+END_TEST
+
 START_TEST(test_ranges_and_durations)
 {
     char pr[2048];
@@ -243,6 +263,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_unknown_key_did_you_mean);
     tcase_add_test(tc, test_kind_specific_keys_stay_in_their_kind);
     tcase_add_test(tc, test_secret_file_permissions);
+    tcase_add_test(tc, test_loaded_secrets_registered);
     tcase_add_test(tc, test_ranges_and_durations);
     tcase_add_test(tc, test_dependencies_checked);
     tcase_add_test(tc, test_command_worker_and_syntax_error);

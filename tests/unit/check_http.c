@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -436,6 +437,57 @@ START_TEST(test_network_error_retried)
 }
 END_TEST
 
+/* A raw server answering one request with header values holding control
+ * characters: such values are dropped, never handed on (they end up in
+ * request headers, URLs and TSV state). */
+START_TEST(test_control_chars_in_headers_dropped)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(fd, 1), 0);
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int c = accept(fd, NULL, NULL);
+        char req[4096];
+        ssize_t r = read(c, req, sizeof req);
+        (void)r;
+        static const char ans[] =
+            "HTTP/1.1 200 OK\r\n"
+            "ETag: \"a\rX-Evil: 1\"\r\n"
+            "Last-Modified: Mon,\t23 Nov 2026\r\n"
+            "Location: http://h/x\x01y\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 2\r\nConnection: close\r\n\r\nok";
+        ssize_t w = write(c, ans, sizeof ans - 1);
+        (void)w;
+        close(c);
+        _exit(0);
+    }
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/h", ntohs(sa.sin_port));
+    tw_http_opts_t o = {.max_retries = -1};
+    tw_http_t *h = s_client(&o);
+    tw_http_resp_t resp = {0};
+    ck_assert_int_eq(tw_http_get(h, url, NULL, &resp, NULL), TW_OK);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_ptr_null(resp.etag);
+    ck_assert_ptr_null(resp.last_modified);
+    ck_assert_ptr_null(resp.location);
+    ck_assert_str_eq(resp.content_type, "text/plain");
+    tw_http_resp_clear(&resp);
+    tw_http_destroy(&h);
+    int st;
+    waitpid(pid, &st, 0);
+}
+END_TEST
+
 START_TEST(test_methods_and_bodies)
 {
     tw_http_t *h = s_client(NULL);
@@ -558,6 +610,7 @@ Suite *http_suite(void)
     tcase_add_test(tc, test_conditional_get_304);
     tcase_add_test(tc, test_timeout_on_slow_handler);
     tcase_add_test(tc, test_network_error_retried);
+    tcase_add_test(tc, test_control_chars_in_headers_dropped);
     tcase_add_test(tc, test_methods_and_bodies);
     tcase_add_test(tc, test_308_and_redirect_not_followed);
     tcase_add_test(tc, test_cookies_kept_when_asked);

@@ -2,6 +2,7 @@
  * side effects, control request parsing, times, state files, log capture,
  * the worker frame codec. */
 #include <check.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -384,6 +385,24 @@ START_TEST(test_state_epoch_and_spawns)
     sup_epoch_destroy(&e);
     ck_assert_ptr_null(e);
 
+    /* A damaged counter (negative, out of range, garbage) never hands out
+     * 0 nor wraps around to numbers already used. */
+    static const char *const bad_epochs[] = {"-1\n", "18446744073709551615\n",
+                                             "99999999999999999999999\n",
+                                             "garbage\n"};
+    for (size_t i = 0; i < sizeof bad_epochs / sizeof bad_epochs[0]; i++) {
+        FILE *ef = fopen(path, "w");
+        fputs(bad_epochs[i], ef);
+        fclose(ef);
+        e = sup_epoch_open(path, NULL);
+        ck_assert_ptr_nonnull(e);
+        uint64_t x = sup_epoch_next(e);
+        uint64_t y = sup_epoch_next(e);
+        ck_assert_msg(x > b && y > x && y < UINT64_MAX / 2,
+                      "%s: %" PRIu64 " then %" PRIu64, bad_epochs[i], x, y);
+        sup_epoch_destroy(&e);
+    }
+
     char sp[256];
     snprintf(sp, sizeof sp, "%s/spawns.tsv", dir);
     sup_spawn_t v[2] = {{"chat", "abc", 42}, {"chat", "d-E_f", 0}};
@@ -464,6 +483,53 @@ START_TEST(test_valid_instance)
 }
 END_TEST
 
+/* ---- the worker side ---- */
+
+START_TEST(test_worker_env_config_and_sigterm)
+{
+    unsetenv("TUBEWATCH_CONFIG");
+    int code = 0;
+    tw_err_t err;
+    ck_assert_ptr_null(tw_worker_new("test", &code, &err));
+    ck_assert_int_eq(code, 100);
+
+    char dir[] = "/tmp/tw-sup-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "%s/sup.toml", dir);
+    FILE *f = fopen(cfg, "w");
+    fprintf(f,
+            "[supervisor]\nruntime_dir = \"%s/run\"\n"
+            "[worker.w]\ncommand = [\"/bin/true\"]\n"
+            "watchdog_timeout = \"400ms\"\n",
+            dir);
+    fclose(f);
+    setenv("TUBEWATCH_CONFIG", cfg, 1);
+    setenv("TUBEWATCH_WORKER", "w", 1);
+    setenv("TUBEWATCH_EPOCH", "42", 1);
+    unsetenv("TUBEWATCH_SUP_ENDPOINT");
+    tw_worker_t *w = tw_worker_new("test", &code, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    ck_assert_int_eq(code, 0);
+    ck_assert_str_eq(tw_worker_name(w), "w");
+    ck_assert_uint_eq(tw_worker_epoch(w), 42);
+    ck_assert_ptr_nonnull(tw_worker_section(w));
+    /* Heartbeats every watchdog_timeout / 4. */
+    ck_assert_int_le(tw_worker_timeout_ms(w), 100);
+    ck_assert(!tw_worker_stopping(w));
+    ck_assert_int_eq(tw_worker_ready(w), TW_OK); /* no endpoint: no-op */
+    ck_assert_int_eq(tw_worker_spawn_request(w, "chat", "a/b", 0),
+                     TW_ERR_INVALID);
+    raise(SIGTERM); /* blocked: it waits on the signal fd */
+    tw_worker_handle(w);
+    ck_assert(tw_worker_stopping(w));
+    tw_worker_destroy(&w);
+    ck_assert_ptr_null(w);
+    unlink(cfg);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *sup_suite(void)
 {
     Suite *s = suite_create("sup");
@@ -489,6 +555,7 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_state_epoch_and_spawns);
     tcase_add_test(tc, test_log_lines_and_rotation);
     tcase_add_test(tc, test_valid_instance);
+    tcase_add_test(tc, test_worker_env_config_and_sigterm);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -246,6 +246,26 @@ START_TEST(test_md5_and_escape)
 }
 END_TEST
 
+/* Drive ids from answers end up in URLs, queries and uploaded.tsv: only
+ * Drive's own id alphabet passes. */
+START_TEST(test_drive_id_ok)
+{
+    ck_assert(tw_drive_id_ok("1UrbUxnv6fDoF8VXTaNn3HgHNBONhkZZYQ"));
+    ck_assert(tw_drive_id_ok("root"));
+    ck_assert(tw_drive_id_ok("0B_a-b"));
+    ck_assert(!tw_drive_id_ok(""));
+    ck_assert(!tw_drive_id_ok("abc\tdef"));
+    ck_assert(!tw_drive_id_ok("abc\ndef"));
+    ck_assert(!tw_drive_id_ok("../../etc"));
+    ck_assert(!tw_drive_id_ok("a' or name='x"));
+    ck_assert(!tw_drive_id_ok("a&b=c"));
+    char big[200];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ck_assert(!tw_drive_id_ok(big));
+}
+END_TEST
+
 /* ---- manifest and zip --------------------------------------------- */
 
 static void s_day_tree(void)
@@ -404,6 +424,7 @@ Suite *uploader_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
     tcase_add_test(tc, test_md5_and_escape);
+    tcase_add_test(tc, test_drive_id_ok);
     suite_add_tcase(s, tc);
     tc = tcase_create("archive");
     tcase_set_timeout(tc, 10);

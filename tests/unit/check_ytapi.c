@@ -145,6 +145,18 @@ START_TEST(test_channels_and_playlists)
         tw_ytapi_parse_channels(s_api, handle, strlen(handle), NULL), TW_OK);
     ck_assert_str_eq(tw_ytapi_channel(s_api, 0)->id, "UCh");
     ck_assert_str_eq(tw_ytapi_channel(s_api, 0)->uploads, "");
+
+    /* The uploads playlist id goes into URLs and STATE/stats/uploads.tsv:
+     * anything but an id is dropped. */
+    const char *hostile =
+        "{\"items\":[{\"id\":\"UCa\",\"contentDetails\":{"
+        "\"relatedPlaylists\":{\"uploads\":\"UUa&key=x\\tb\\nc\"}}},"
+        "{\"id\":\"UCb\",\"contentDetails\":{\"relatedPlaylists\":{"
+        "\"uploads\":\"UU_ok-1\"}}}]}";
+    ck_assert_int_eq(
+        tw_ytapi_parse_channels(s_api, hostile, strlen(hostile), NULL), TW_OK);
+    ck_assert_str_eq(tw_ytapi_channel(s_api, 0)->uploads, "");
+    ck_assert_str_eq(tw_ytapi_channel(s_api, 1)->uploads, "UU_ok-1");
 }
 END_TEST
 

@@ -566,11 +566,14 @@ static void s_refresh_uploads(s_stats_t *S, s_chan_t *c)
     char token[128] = "";
     bool added = false;
     for (int page = 0; page < S_MAX_PAGES; page++) {
-        char path[400];
+        char path[600];
+        /* the token comes from the previous answer: escape it */
+        char *etok = token[0] ? tw_http_escape(token) : NULL;
         snprintf(path, sizeof path,
                  "playlistItems?part=contentDetails&playlistId=%s"
                  "&maxResults=50%s%s",
-                 c->uploads, token[0] ? "&pageToken=" : "", token);
+                 c->uploads, etok ? "&pageToken=" : "", etok ? etok : "");
+        free(etok);
         if (s_api_get(S, "playlistItems.list", path, tw_ytapi_parse_entries) !=
             TW_OK)
             break;
