@@ -1172,34 +1172,58 @@ tw_rc_t writer_store_add_deleted(writer_store_t *self, const char *channel_id,
     return writer_store_add_comment(self, &c, dup, err);
 }
 
-tw_rc_t writer_store_add_viewers(writer_store_t *self,
-                                 const writer_store_viewers_t *v, bool *dup,
-                                 tw_err_t *err)
+/* Starts a viewers or stats row: checks the state, the ids and the time,
+ * and writes the columns both share (sampled_at, channel_id, video_id) to
+ * the TSV line and, with JSON Lines on, the JSON object; t receives the
+ * formatted time. */
+static tw_rc_t s_sample_begin(writer_store_t *self, const char *channel_id,
+                              const char *video_id, int64_t sampled_at_us,
+                              char t[32], bool *dup, tw_err_t *err)
 {
-    assert(self);
-    assert(v);
     if (dup)
         *dup = false;
     if (self->poisoned) {
         tw_err_set(err, "store failed earlier; reopen it");
         return TW_ERR_STATE;
     }
-    tw_rc_t rc = s_check_ids(v->channel_id, v->video_id, err);
+    tw_rc_t rc = s_check_ids(channel_id, video_id, err);
     if (rc != TW_OK)
         return rc;
-    if (v->sampled_at_us == WRITER_STORE_ABSENT) {
+    if (sampled_at_us == WRITER_STORE_ABSENT) {
         tw_err_set(err, "missing sampled_at");
         return TW_ERR_INVALID;
     }
-    char t[32];
-    s_fmt_time(v->sampled_at_us, t);
+    s_fmt_time(sampled_at_us, t);
     s_buf_t *b = &self->line;
     s_buf_reset(b);
     s_buf_str(b, t);
     s_buf_add(b, "\t", 1);
-    s_buf_str(b, v->channel_id);
+    s_buf_str(b, channel_id);
     s_buf_add(b, "\t", 1);
-    s_buf_str(b, v->video_id);
+    s_buf_str(b, video_id);
+    s_buf_t *j = &self->json;
+    s_buf_reset(j);
+    if (self->jsonl) {
+        s_json_key(j, "sampled_at", true);
+        s_buf_json_str(j, t);
+        s_json_str(j, "channel_id", channel_id);
+        s_json_str(j, "video_id", video_id);
+    }
+    return TW_OK;
+}
+
+tw_rc_t writer_store_add_viewers(writer_store_t *self,
+                                 const writer_store_viewers_t *v, bool *dup,
+                                 tw_err_t *err)
+{
+    assert(self);
+    assert(v);
+    char t[32];
+    tw_rc_t rc = s_sample_begin(self, v->channel_id, v->video_id,
+                                v->sampled_at_us, t, dup, err);
+    if (rc != TW_OK)
+        return rc;
+    s_buf_t *b = &self->line;
     s_buf_add(b, "\t", 1);
     s_tsv_num(b, v->concurrent_viewers);
     s_buf_add(b, "\t", 1);
@@ -1209,13 +1233,8 @@ tw_rc_t writer_store_add_viewers(writer_store_t *self,
     s_buf_add(b, "\t", 1);
     s_tsv_num(b, v->comments);
     s_buf_add(b, "\n", 1);
-    s_buf_t *j = &self->json;
-    s_buf_reset(j);
     if (self->jsonl) {
-        s_json_key(j, "sampled_at", true);
-        s_buf_json_str(j, t);
-        s_json_str(j, "channel_id", v->channel_id);
-        s_json_str(j, "video_id", v->video_id);
+        s_buf_t *j = &self->json;
         s_json_num(j, "concurrent_viewers", v->concurrent_viewers);
         s_json_num(j, "views", v->views);
         s_json_num(j, "likes", v->likes);
@@ -1233,28 +1252,12 @@ tw_rc_t writer_store_add_stats(writer_store_t *self,
 {
     assert(self);
     assert(s);
-    if (dup)
-        *dup = false;
-    if (self->poisoned) {
-        tw_err_set(err, "store failed earlier; reopen it");
-        return TW_ERR_STATE;
-    }
-    tw_rc_t rc = s_check_ids(s->channel_id, s->video_id, err);
+    char t[32];
+    tw_rc_t rc = s_sample_begin(self, s->channel_id, s->video_id,
+                                s->sampled_at_us, t, dup, err);
     if (rc != TW_OK)
         return rc;
-    if (s->sampled_at_us == WRITER_STORE_ABSENT) {
-        tw_err_set(err, "missing sampled_at");
-        return TW_ERR_INVALID;
-    }
-    char t[32];
-    s_fmt_time(s->sampled_at_us, t);
     s_buf_t *b = &self->line;
-    s_buf_reset(b);
-    s_buf_str(b, t);
-    s_buf_add(b, "\t", 1);
-    s_buf_str(b, s->channel_id);
-    s_buf_add(b, "\t", 1);
-    s_buf_str(b, s->video_id);
     s_buf_add(b, "\t", 1);
     s_buf_tsv(b, s->title);
     s_buf_add(b, "\t", 1);
@@ -1266,13 +1269,8 @@ tw_rc_t writer_store_add_stats(writer_store_t *self,
     s_buf_add(b, "\t", 1);
     s_tsv_num(b, s->comments);
     s_buf_add(b, "\n", 1);
-    s_buf_t *j = &self->json;
-    s_buf_reset(j);
     if (self->jsonl) {
-        s_json_key(j, "sampled_at", true);
-        s_buf_json_str(j, t);
-        s_json_str(j, "channel_id", s->channel_id);
-        s_json_str(j, "video_id", s->video_id);
+        s_buf_t *j = &self->json;
         s_json_str(j, "title", s->title);
         s_json_num(j, "views", s->views);
         s_json_num(j, "likes", s->likes);
