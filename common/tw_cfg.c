@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tw_log.h"
+#include "tw_file.h"
 #include "tw_time.h"
 #include "tw_toml.h"
 
@@ -999,28 +1000,10 @@ static void s_resolve_libexec(tw_cfg_t *cfg)
         return;
     /* Next to the running program (build/bin -> build/libexec/tubewatch),
      * else the installed location. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char cand[PATH_MAX + 32];
-            snprintf(cand, sizeof cand, "%s/../libexec/tubewatch", exe);
-            struct stat st;
-            if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
-                char *real = realpath(cand, NULL);
-                if (real) {
-                    free(cfg->supervisor.libexec_dir);
-                    cfg->supervisor.libexec_dir = real;
-                    return;
-                }
-            }
-        }
-    }
+    static const char *const rel[] = {"../libexec/tubewatch"};
+    char *dir = tw_file_exe_relative_dir(rel, 1);
     free(cfg->supervisor.libexec_dir);
-    cfg->supervisor.libexec_dir = s_strdup(TW_LIBEXECDIR);
+    cfg->supervisor.libexec_dir = dir ? dir : s_strdup(TW_LIBEXECDIR);
 }
 
 static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)

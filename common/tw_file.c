@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,4 +344,29 @@ tw_rc_t tw_file_check_secret(const char *path, tw_err_t *err)
         return TW_ERR_PERM;
     }
     return TW_OK;
+}
+
+char *tw_file_exe_relative_dir(const char *const *rel, size_t n)
+{
+    assert(rel || n == 0);
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return NULL;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char cand[PATH_MAX + 64];
+        struct stat st;
+        snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]);
+        if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+            char *real = realpath(cand, NULL);
+            if (real)
+                return real;
+        }
+    }
+    return NULL;
 }

@@ -55,4 +55,10 @@ tw_rc_t tw_file_sync_dir(const char *dir, tw_err_t *err);
  * TW_ERR_NOTFOUND / TW_ERR_IO. */
 tw_rc_t tw_file_check_secret(const char *path, tw_err_t *err);
 
+/* Returns the real path of the first of the n directories rel[i] (relative
+ * to the directory of the running program) that exists, or NULL. Lets a
+ * program find its siblings both installed and in the build tree. The caller
+ * frees the result. */
+char *tw_file_exe_relative_dir(const char *const *rel, size_t n);
+
 #endif

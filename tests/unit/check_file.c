@@ -295,6 +295,23 @@ START_TEST(test_check_secret)
 }
 END_TEST
 
+START_TEST(test_exe_relative_dir)
+{
+    /* The runner lives in BUILD/tests: the repo's data/stopwords is two
+     * levels up; the first existing candidate wins. */
+    static const char *const rel[] = {"../nonexistent-dir",
+                                      "../../data/stopwords"};
+    char *dir = tw_file_exe_relative_dir(rel, 2);
+    ck_assert_ptr_nonnull(dir);
+    char *want = realpath("data/stopwords", NULL);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_str_eq(dir, want);
+    free(dir);
+    free(want);
+    ck_assert_ptr_null(tw_file_exe_relative_dir(rel, 1));
+}
+END_TEST
+
 Suite *file_suite(void)
 {
     Suite *s = suite_create("file");
@@ -311,6 +328,7 @@ Suite *file_suite(void)
     tcase_add_test(tc, test_read_all_caps);
     tcase_add_test(tc, test_mkdirs);
     tcase_add_test(tc, test_check_secret);
+    tcase_add_test(tc, test_exe_relative_dir);
     suite_add_tcase(s, tc);
     return s;
 }

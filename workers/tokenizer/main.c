@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "tw_deliver.h"
+#include "tw_file.h"
 #include "tw_log.h"
 #include "tw_proto.h"
 #include "tw_time.h"
@@ -300,13 +301,6 @@ static void s_read_round(s_tok_t *self)
     }
 }
 
-/* True when dir is a directory. */
-static bool s_is_dir(const char *dir)
-{
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The stop-word dir when the config says "": the installed share dir
  * relative to this program (PREFIX/libexec/tubewatch ->
  * PREFIX/share/tubewatch/stopwords), or the repo's data/stopwords when
@@ -316,24 +310,16 @@ static const char *s_stopwords_dir(const char *cfg_dir, char *buf, size_t cap)
 {
     if (cfg_dir && *cfg_dir)
         return cfg_dir;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
     static const char *const rel[] = {"../../share/tubewatch/stopwords",
                                       "../../../data/stopwords"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]);
-        if (s_is_dir(cand) && realpath(cand, buf) && strlen(buf) < cap)
-            return buf;
+    char *dir = tw_file_exe_relative_dir(rel, sizeof rel / sizeof rel[0]);
+    if (!dir || strlen(dir) >= cap) {
+        free(dir);
+        return NULL;
     }
-    return NULL;
+    memcpy(buf, dir, strlen(dir) + 1);
+    free(dir);
+    return buf;
 }
 
 /* Builds the tokenizer from [worker.tokenizer]; NULL on a config error. */
