@@ -419,11 +419,11 @@ static tw_rc_t s_number(tw_json_t *self, const unsigned char **pp,
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))   \
     p++
 
-tw_rc_t tw_json_parse(tw_json_t *self, const char *buf, size_t len,
-                      tw_err_t *err)
+/* Parses one document; with used, only the first of buf (*used = bytes up
+ * to the end of its trailing white space), else all of buf. */
+static tw_rc_t s_parse(tw_json_t *self, const char *buf, size_t len,
+                       size_t *used, tw_err_t *err)
 {
-    assert(self);
-    assert(buf || len == 0);
     self->ok = false;
     self->ntok = 1;
     self->alen = 0;
@@ -538,6 +538,11 @@ key:
 after:
     if (depth == 0) {
         WS(p);
+        if (used) {
+            *used = (size_t)((const char *)p - buf);
+            self->ok = true;
+            return TW_OK;
+        }
         if (p != end)
             return s_fail(err, buf, (const char *)p,
                           "trailing data after the document");
@@ -894,4 +899,22 @@ tw_json_ref_t tw_json_scan_keys(const tw_json_t *self, tw_json_ref_t from,
             return i;
     }
     return 0;
+}
+
+tw_rc_t tw_json_parse(tw_json_t *self, const char *buf, size_t len,
+                      tw_err_t *err)
+{
+    assert(self);
+    assert(buf || len == 0);
+    return s_parse(self, buf, len, NULL, err);
+}
+
+tw_rc_t tw_json_parse_first(tw_json_t *self, const char *buf, size_t len,
+                            size_t *used, tw_err_t *err)
+{
+    assert(self);
+    assert(buf || len == 0);
+    assert(used);
+    *used = 0;
+    return s_parse(self, buf, len, used, err);
 }

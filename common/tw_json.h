@@ -40,6 +40,11 @@ void tw_json_destroy(tw_json_t **self_p);
  * in err on malformed input, TW_ERR_TOOBIG past 4 GiB, TW_ERR_NOMEM. */
 tw_rc_t tw_json_parse(tw_json_t *self, const char *buf, size_t len,
                       tw_err_t *err);
+/* Like tw_json_parse for the first document of buf only (a sequence of
+ * documents such as JSON Lines): *used receives the bytes it took, its
+ * trailing white space included; what follows is not looked at. */
+tw_rc_t tw_json_parse_first(tw_json_t *self, const char *buf, size_t len,
+                            size_t *used, tw_err_t *err);
 /* Returns the root value of the last successful parse (0 if none). */
 tw_json_ref_t tw_json_root(const tw_json_t *self);
 /* Returns the number of tape entries (the exclusive upper bound of refs). */

@@ -46,6 +46,7 @@ static const struct {
     {"liveChatLegacyPaidMessageRenderer", TW_YTCHAT_MEMBERSHIP},
     {"liveChatSponsorshipsGiftPurchaseAnnouncementRenderer", TW_YTCHAT_GIFT},
     {"liveChatSponsorshipsGiftRedemptionAnnouncementRenderer", TW_YTCHAT_GIFT},
+    {"giftMessageViewModel", TW_YTCHAT_JEWELS},
     {"liveChatPlaceholderItemRenderer", TW_YTCHAT_OTHER},
     {"liveChatViewerEngagementMessageRenderer", TW_YTCHAT_OTHER},
     {"liveChatModeChangeMessageRenderer", TW_YTCHAT_OTHER},
@@ -328,14 +329,40 @@ static void s_unknown(tw_ytchat_t *self, tw_json_ref_t key)
     u->count = 1;
 }
 
-/* One addChatItemAction value. */
-static void s_add_item(tw_ytchat_t *self, tw_json_ref_t action)
+/* The text of a view model's {content: "..."} field, or "" (jq's
+ * `.x.content // ""`). */
+static const char *s_content(tw_ytchat_t *self, tw_json_ref_t obj,
+                             const char *key)
 {
     const tw_json_t *j = self->json;
-    tw_json_ref_t item = tw_json_get(j, action, "item");
+    return s_scalar_dup(self,
+                        s_alt(j, tw_json_path(j, obj, key, "content", NULL)));
+}
+
+/* A giftMessageViewModel (Jewels gift): id, author from authorName.content
+ * without trailing white space, message from text.content; it carries no
+ * channel id, timestamp or amount. */
+static void s_gift_vm(tw_ytchat_t *self, tw_ytchat_item_t *it, tw_json_ref_t r)
+{
+    const tw_json_t *j = self->json;
+    it->id = s_scalar_dup(self, s_alt(j, tw_json_get(j, r, "id")));
+    const char *name = s_content(self, r, "authorName");
+    size_t n = strlen(name);
+    while (n > 0 && strchr(" \t\n\r\f\v", name[n - 1]))
+        n--;
+    it->author_name = s_dup(self, name, n);
+    it->message = s_content(self, r, "text");
+}
+
+/* One chat item object {RENDERER: {...}}: the item of an addChatItemAction
+ * or the replacementItem of a replaceChatItemAction. Returns the new item or
+ * NULL when there is none. */
+static tw_ytchat_item_t *s_add_item(tw_ytchat_t *self, tw_json_ref_t item)
+{
+    const tw_json_t *j = self->json;
     tw_json_ref_t k = tw_json_first(j, item);
     if (tw_json_type(j, item) != TW_JSON_OBJECT || !k)
-        return;
+        return NULL;
     size_t klen;
     const char *kname = tw_json_str(j, k, &klen);
     tw_ytchat_kind_t kind = TW_YTCHAT_OTHER;
@@ -352,11 +379,15 @@ static void s_add_item(tw_ytchat_t *self, tw_json_ref_t action)
         s_unknown(self, k);
     tw_json_ref_t r = k + 1;
     if (tw_json_type(j, r) != TW_JSON_OBJECT)
-        return;
+        return NULL;
     tw_ytchat_item_t *it = s_push(self, kind);
     if (!it)
-        return;
+        return NULL;
     it->renderer = s_dup(self, kname, klen);
+    if (kind == TW_YTCHAT_JEWELS) {
+        s_gift_vm(self, it, r);
+        return it;
+    }
     /* One pass over the renderer's keys (first occurrence of each). */
     tw_json_ref_t id = 0, chan = 0, name = 0, ts = 0, amount = 0, msg = 0,
                   sub = 0, header = 0;
@@ -421,6 +452,22 @@ static void s_add_item(tw_ytchat_t *self, tw_json_ref_t action)
     if (!msg)
         msg = tw_json_get(j, hdr, "primaryText");
     it->message = s_txt(self, msg);
+    return it;
+}
+
+/* A deletion event with the string field `key` of action v. */
+static void s_add_event(tw_ytchat_t *self, tw_ytchat_kind_t kind,
+                        const char *renderer, tw_json_ref_t v, const char *key)
+{
+    tw_ytchat_item_t *it = s_push(self, kind);
+    if (!it)
+        return;
+    it->renderer = renderer;
+    const char *val = s_scalar_dup(self, tw_json_get(self->json, v, key));
+    if (kind == TW_YTCHAT_DELETED)
+        it->ref_id = val;
+    else
+        it->author_channel_id = val;
 }
 
 /* The first non-clickTrackingParams key of an action object, or 0. */
@@ -524,6 +571,9 @@ static void s_walk_innertube(tw_ytchat_t *self)
     }
     const uint64_t mask =
         1ULL << KEYLEN("addChatItemAction") |
+        1ULL << KEYLEN("replaceChatItemAction") |
+        1ULL << KEYLEN("removeChatItemAction") |
+        1ULL << KEYLEN("removeChatItemByAuthorAction") |
         1ULL << KEYLEN("markChatItemAsDeletedAction") |
         1ULL << KEYLEN("markChatItemsByAuthorAsDeletedAction") |
         1ULL << KEYLEN("continuations") | 1ULL << KEYLEN("actions");
@@ -532,47 +582,43 @@ static void s_walk_innertube(tw_ytchat_t *self)
          k = tw_json_scan_keys(j, k + 1, mask)) {
         const char *name = tw_json_str(j, k, &n);
         tw_json_ref_t v = k + 1;
-        switch (n) {
-        case KEYLEN("addChatItemAction"):
-            if (memcmp(name, "addChatItemAction", n) == 0)
-                s_add_item(self, v);
-            break;
-        case KEYLEN("markChatItemAsDeletedAction"):
-            if (memcmp(name, "markChatItemAsDeletedAction", n) == 0) {
-                tw_ytchat_item_t *it = s_push(self, TW_YTCHAT_DELETED);
-                if (it) {
-                    it->renderer = "markChatItemAsDeletedAction";
-                    it->ref_id =
-                        s_scalar_dup(self, tw_json_get(j, v, "targetItemId"));
-                }
+#define S_IS(lit) (n == KEYLEN(lit) && memcmp(name, lit, n) == 0)
+        if (S_IS("addChatItemAction")) {
+            s_add_item(self, tw_json_get(j, v, "item"));
+        } else if (S_IS("replaceChatItemAction")) {
+            /* The real message replacing a placeholder under the same id. */
+            tw_ytchat_item_t *it =
+                s_add_item(self, tw_json_get(j, v, "replacementItem"));
+            if (it) {
+                it->replaces = true;
+                it->ref_id = s_scalar_dup(
+                    self, s_alt(j, tw_json_get(j, v, "targetItemId")));
             }
-            break;
-        case KEYLEN("markChatItemsByAuthorAsDeletedAction"):
-            if (memcmp(name, "markChatItemsByAuthorAsDeletedAction", n) == 0) {
-                tw_ytchat_item_t *it = s_push(self, TW_YTCHAT_AUTHOR_DELETED);
-                if (it) {
-                    it->renderer = "markChatItemsByAuthorAsDeletedAction";
-                    it->author_channel_id = s_scalar_dup(
-                        self, tw_json_get(j, v, "externalChannelId"));
-                }
-            }
-            break;
-        case KEYLEN("continuations"):
-            if (memcmp(name, "continuations", n) == 0 &&
-                self->cont.kind == TW_YTCHAT_CONT_NONE)
+        } else if (S_IS("markChatItemAsDeletedAction") ||
+                   S_IS("removeChatItemAction")) {
+            s_add_event(self, TW_YTCHAT_DELETED,
+                        S_IS("removeChatItemAction")
+                            ? "removeChatItemAction"
+                            : "markChatItemAsDeletedAction",
+                        v, "targetItemId");
+        } else if (S_IS("markChatItemsByAuthorAsDeletedAction") ||
+                   S_IS("removeChatItemByAuthorAction")) {
+            s_add_event(self, TW_YTCHAT_AUTHOR_DELETED,
+                        S_IS("removeChatItemByAuthorAction")
+                            ? "removeChatItemByAuthorAction"
+                            : "markChatItemsByAuthorAsDeletedAction",
+                        v, "externalChannelId");
+        } else if (S_IS("continuations")) {
+            if (self->cont.kind == TW_YTCHAT_CONT_NONE)
                 s_continuations(self, v);
-            break;
-        case KEYLEN("actions"):
-            if (memcmp(name, "actions", n) == 0 &&
-                tw_json_type(j, v) == TW_JSON_ARRAY) {
+        } else if (S_IS("actions")) {
+            if (tw_json_type(j, v) == TW_JSON_ARRAY) {
                 for (tw_json_ref_t e = tw_json_first(j, v); e;
                      e = tw_json_next(j, e))
                     s_check_action(self, e);
             }
-            break;
-        default:
-            break;
         }
+#undef S_IS
     }
 }
 
@@ -683,6 +729,17 @@ static void s_walk_api(tw_ytchat_t *self)
     }
 }
 
+static bool s_is_api(const tw_json_t *j);
+
+/* Extracts the items of the document just parsed. */
+static void s_walk(tw_ytchat_t *self)
+{
+    if (s_is_api(self->json))
+        s_walk_api(self);
+    else
+        s_walk_innertube(self);
+}
+
 static bool s_is_api(const tw_json_t *j)
 {
     tw_json_ref_t root = tw_json_root(j);
@@ -730,15 +787,35 @@ tw_rc_t tw_ytchat_parse(tw_ytchat_t *self, const char *buf, size_t len,
             page = true;
         }
     }
-    if (!page) {
-        tw_rc_t rc = tw_json_parse(self->json, buf, len, err);
-        if (rc != TW_OK)
-            return rc;
+    if (page) {
+        s_walk(self);
+    } else {
+        /* One document, or several in a row (yt-dlp's live_chat.json has
+         * one record a line): each is walked in turn. */
+        size_t off = 0, used = 0, ndoc = 0;
+        while (off < len) {
+            tw_err_t derr = {0};
+            tw_rc_t rc =
+                tw_json_parse_first(self->json, buf + off, len - off, &used,
+                                    &derr);
+            if (rc != TW_OK) {
+                self->nitems = 0;
+                if (ndoc == 0)
+                    tw_err_set(err, "%s", derr.msg);
+                else
+                    tw_err_set(err, "document %zu (at byte %zu): %s",
+                               ndoc + 1, off, derr.msg);
+                return rc;
+            }
+            s_walk(self);
+            ndoc++;
+            off += used;
+        }
+        if (ndoc == 0) {
+            tw_err_set(err, "JSON: empty input");
+            return TW_ERR_PARSE;
+        }
     }
-    if (s_is_api(self->json))
-        s_walk_api(self);
-    else
-        s_walk_innertube(self);
     if (self->nomem) {
         tw_err_set(err, "out of memory while extracting chat items");
         self->nitems = 0;
@@ -871,6 +948,8 @@ const char *tw_ytchat_kind_str(tw_ytchat_kind_t kind)
         return "membership";
     case TW_YTCHAT_GIFT:
         return "gift";
+    case TW_YTCHAT_JEWELS:
+        return "jewels";
     case TW_YTCHAT_OTHER:
         return "other";
     case TW_YTCHAT_DELETED:

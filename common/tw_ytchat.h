@@ -15,17 +15,21 @@
 /* A reusable chat parser; the results of a parse live until the next one. */
 typedef struct tw_ytchat tw_ytchat_t;
 
-/* What a chat item is. The first six are the chat rows of
- * fixtures/innertube/expected_chat.jq; the rest are moderation events. */
+/* What a chat item is. TEXT..OTHER are the chat rows of
+ * fixtures/innertube/expected_chat.jq (2026 edition); the rest are
+ * moderation events. */
 typedef enum {
     TW_YTCHAT_TEXT = 0,       /* plain text message */
     TW_YTCHAT_SUPERCHAT,      /* paid message */
     TW_YTCHAT_STICKER,        /* paid sticker */
     TW_YTCHAT_MEMBERSHIP,     /* new member / milestone */
     TW_YTCHAT_GIFT,           /* gifted memberships (purchase/redemption) */
+    TW_YTCHAT_JEWELS,         /* Jewels gift (giftMessageViewModel, 2025+) */
     TW_YTCHAT_OTHER,          /* any other renderer (placeholder, ...) */
-    TW_YTCHAT_DELETED,        /* markChatItemAsDeletedAction: ref_id */
-    TW_YTCHAT_AUTHOR_DELETED, /* markChatItemsByAuthorAsDeletedAction:
+    TW_YTCHAT_DELETED,        /* markChatItemAsDeletedAction or
+                                 removeChatItemAction: ref_id */
+    TW_YTCHAT_AUTHOR_DELETED, /* markChatItemsByAuthorAsDeletedAction or
+                                 removeChatItemByAuthorAction:
                                  author_channel_id */
 } tw_ytchat_kind_t;
 
@@ -46,6 +50,10 @@ typedef struct {
     int64_t amount_micros;         /* amount in micro-units, -1 unknown */
     const char *message;           /* message text, emoji as shortcuts */
     const char *renderer;          /* renderer / API event type name */
+    bool replaces;                 /* replaceChatItemAction.replacementItem:
+                                      supersedes the item stored under the
+                                      same id (a placeholder); ref_id holds
+                                      the action's targetItemId */
 } tw_ytchat_item_t;
 
 /* Which continuation a response carries. */
@@ -106,7 +114,8 @@ tw_rc_t tw_ytchat_write_tsv(const tw_ytchat_t *self, FILE *out);
 tw_rc_t tw_ytchat_print_tsv(FILE *out, const char *buf, size_t len,
                             tw_err_t *err);
 
-/* Static name of a kind: "text", ..., "deleted", "author_deleted". */
+/* Static name of a kind: "text", ..., "jewels", "other", "deleted",
+ * "author_deleted". */
 const char *tw_ytchat_kind_str(tw_ytchat_kind_t kind);
 /* Static name of a continuation kind: "none", "invalidation", ... */
 const char *tw_ytchat_cont_str(tw_ytchat_cont_kind_t kind);

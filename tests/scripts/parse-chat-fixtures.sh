@@ -1,6 +1,8 @@
 #!/bin/sh
 # tubewatch parse-chat on every shared innertube fixture (*.json, recursively, plus the
-# *.html pages, whose expectation is empty) and on the project's own
+# *.html pages, whose expectation is empty), on every chat capture of
+# youtube-2026/ (actions/, chat/, ytdlp/: *.json and yt-dlp's JSON Lines
+# *.jsonl) and on the project's own
 # tests/fixtures/youtube/chat_*.json and live_chat_page.html must print
 # exactly the file's .expected.tsv (made by expected_chat.jq). Skips (77) without the
 # shared fixtures, after checking the project's own ones.
@@ -14,9 +16,16 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 n=0 bad=0
 shared_files=
+y26="$SHARED/fixtures/youtube-2026"
 if [ -d "$dir" ]; then
     shared_files=$(find "$dir" \( -name '*.json' -o -name '*.html' \) |
         LC_ALL=C sort)
+    if [ ! -d "$y26/actions" ] || [ ! -d "$y26/ytdlp" ]; then
+        echo "parse-chat-fixtures: $y26 is missing beside $dir"
+        exit 1
+    fi
+    shared_files="$shared_files $(find "$y26/actions" "$y26/chat" "$y26/ytdlp" \
+        \( -name '*.json' -o -name '*.jsonl' \) | LC_ALL=C sort)"
 fi
 for f in tests/fixtures/youtube/chat_*.json \
     tests/fixtures/youtube/live_chat_page.html $shared_files; do
@@ -42,4 +51,4 @@ if [ ! -d "$dir" ]; then
     echo "parse-chat-fixtures: skipped: no shared fixtures at $dir"
     exit 77
 fi
-[ "$n" -gt 2 ]
+[ "$n" -gt 60 ]

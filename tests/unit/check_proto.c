@@ -388,13 +388,14 @@ START_TEST(test_reject_wrong_field_type)
     msgpack_pack_str_with_body(&f.pk, "c", 1);
     msgpack_pack_array(&f.pk, 2);
     for (int e = 0; e < 2; e++) {
-        msgpack_pack_array(&f.pk, 11);
+        msgpack_pack_array(&f.pk, 12);
         msgpack_pack_str_with_body(&f.pk, "id", 2);
         msgpack_pack_str_with_body(&f.pk, "text", 4);
         msgpack_pack_int64(&f.pk, 1);
         msgpack_pack_int64(&f.pk, 2);
         for (int k = 0; k < 6; k++)
             msgpack_pack_str_with_body(&f.pk, "s", 1);
+        msgpack_pack_false(&f.pk); /* replaces */
         msgpack_pack_array(&f.pk, 1);
         if (e == 0)
             msgpack_pack_str_with_body(&f.pk, "tok", 3);

@@ -220,7 +220,8 @@ START_TEST(test_dedup_across_reopen)
     writer_store_close(&st);
 
     st = s_open(NULL, false, 0);
-    ck_assert_uint_eq(writer_store_index_size(st), 4);
+    /* m1, m2 (id and content keys each), the viewers and the stats row */
+    ck_assert_uint_eq(writer_store_index_size(st), 6);
     ck_assert_int_eq(s_add(st, S_VID, "m1", "x", &dup), TW_OK);
     ck_assert(dup);
     ck_assert_int_eq(s_add(st, S_VID, "m2", "y", &dup), TW_OK);
@@ -256,6 +257,74 @@ START_TEST(test_dedup_across_reopen)
     free(s);
     s = s_slurp("stats/2026-03-10/" S_CH ".tsv", NULL);
     ck_assert_uint_eq(s_count_lines(s), 2);
+    free(s);
+}
+END_TEST
+
+static tw_rc_t s_add_kind(writer_store_t *st, const char *id, const char *kind,
+                          const char *text, bool replaces, bool *dup)
+{
+    writer_store_comment_t c = {0};
+    c.received_at_us = s_clock_us;
+    c.published_at_us = WRITER_STORE_ABSENT;
+    c.channel_id = S_CH;
+    c.video_id = S_VID;
+    c.message_id = id;
+    c.kind = kind;
+    c.text = text;
+    c.replaces = replaces;
+    tw_err_t err;
+    return writer_store_add_comment(st, &c, dup, &err);
+}
+
+/* A placeholder, then the message replacing it under the same id: both
+ * rows are stored, the replacement once, across reopen; a later plain copy
+ * of the message (the replay) is a duplicate. */
+START_TEST(test_replacement_supersedes)
+{
+    writer_store_t *st = s_open(NULL, false, 0);
+    bool dup;
+    ck_assert_int_eq(s_add_kind(st, "p1", "other", "", false, &dup), TW_OK);
+    ck_assert(!dup);
+    ck_assert_int_eq(s_add_kind(st, "p1", "text", "real", true, &dup), TW_OK);
+    ck_assert(!dup);
+    ck_assert_int_eq(s_add_kind(st, "p1", "text", "real", true, &dup), TW_OK);
+    ck_assert(dup);
+    ck_assert_int_eq(s_add_kind(st, "p1", "text", "real", false, &dup), TW_OK);
+    ck_assert(dup);
+    /* a replacement whose placeholder was never seen: stored once */
+    ck_assert_int_eq(s_add_kind(st, "p2", "text", "late", true, &dup), TW_OK);
+    ck_assert(!dup);
+    ck_assert_int_eq(s_add_kind(st, "p2", "text", "late", true, &dup), TW_OK);
+    ck_assert(dup);
+    ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
+    writer_store_close(&st);
+
+    st = s_open(NULL, false, 0);
+    ck_assert_int_eq(s_add_kind(st, "p1", "text", "real", true, &dup), TW_OK);
+    ck_assert(dup);
+    ck_assert_int_eq(s_add_kind(st, "p1", "other", "", false, &dup), TW_OK);
+    ck_assert(dup);
+    ck_assert_int_eq(s_add_kind(st, "p2", "text", "late", true, &dup), TW_OK);
+    ck_assert(dup);
+    ck_assert_int_eq(s_add_kind(st, "p2", "text", "late", false, &dup), TW_OK);
+    ck_assert(dup);
+    /* a message replaced by a placeholder: the placeholder supersedes it */
+    ck_assert_int_eq(s_add_kind(st, "p2", "other", "", true, &dup), TW_OK);
+    ck_assert(!dup);
+    ck_assert_int_eq(s_add_kind(st, "j1", "jewels", "sent Rose", false, &dup),
+                     TW_OK);
+    ck_assert(!dup);
+    writer_store_close(&st);
+    char *s = s_slurp(S_CFILE, NULL);
+    /* header, p1 placeholder, p1 real, p2 late, p2 placeholder, j1 */
+    ck_assert_uint_eq(s_count_lines(s), 6);
+    char *a = strstr(s, "\tp1\tother\t");
+    char *b = strstr(s, "\tp1\ttext\t\t\t\treal\t");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert(a < b);
+    ck_assert_ptr_nonnull(strstr(s, "\tj1\tjewels\t"));
     free(s);
 }
 END_TEST
@@ -544,6 +613,7 @@ Suite *writer_store_suite(void)
     tcase_add_test(tc, test_header_once);
     tcase_add_test(tc, test_escaping_round_trip);
     tcase_add_test(tc, test_dedup_across_reopen);
+    tcase_add_test(tc, test_replacement_supersedes);
     tcase_add_test(tc, test_dedup_after_midnight);
     tcase_add_test(tc, test_torn_line_repair);
     tcase_add_test(tc, test_day_partition_by_zone);

@@ -400,6 +400,83 @@ START_TEST(test_hostile_input)
 }
 END_TEST
 
+
+/* The shapes of 2023-2026: placeholder then replacement under the same id,
+ * remove actions, a Jewels gift; and several documents in a row (yt-dlp's
+ * JSON Lines). */
+START_TEST(test_2026_actions)
+{
+    const char *doc =
+        "{\"actions\":["
+        "{\"addChatItemAction\":{\"item\":{\"liveChatPlaceholderItemRenderer\":"
+        "{\"id\":\"P1\",\"timestampUsec\":\"1700000000000001\"}}}},"
+        "{\"replaceChatItemAction\":{\"targetItemId\":\"P1\","
+        "\"replacementItem\":{\"liveChatTextMessageRenderer\":{\"id\":\"P1\","
+        "\"message\":{\"runs\":[{\"text\":\"real\"}]},\"authorName\":"
+        "{\"simpleText\":\"Ann\"},\"authorExternalChannelId\":\"UCann\","
+        "\"timestampUsec\":\"1700000000000002\"}}}},"
+        "{\"removeChatItemAction\":{\"targetItemId\":\"GONE\"}},"
+        "{\"removeChatItemByAuthorAction\":{\"externalChannelId\":\"UCbad\"}},"
+        "{\"addChatItemAction\":{\"item\":{\"giftMessageViewModel\":{"
+        "\"text\":{\"content\":\"sent Rose for 5 Jewels\"},"
+        "\"authorName\":{\"content\":\"@giver \\t \"},\"id\":\"G1\"}}}}"
+        "]}\n"
+        "{\"addChatItemAction\":{\"item\":{\"liveChatTextMessageRenderer\":"
+        "{\"id\":\"N2\",\"message\":{\"simpleText\":\"next line\"}}}}}\n";
+    tw_ytchat_t *chat = tw_ytchat_new();
+    tw_err_t err = {0};
+    ck_assert_msg(tw_ytchat_parse(chat, doc, strlen(doc), &err) == TW_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(tw_ytchat_count(chat), 6);
+    const tw_ytchat_item_t *it = tw_ytchat_item(chat, 0);
+    ck_assert_int_eq(it->kind, TW_YTCHAT_OTHER);
+    ck_assert(!it->replaces);
+    it = tw_ytchat_item(chat, 1);
+    ck_assert_int_eq(it->kind, TW_YTCHAT_TEXT);
+    ck_assert(it->replaces);
+    ck_assert_str_eq(it->id, "P1");
+    ck_assert_str_eq(it->ref_id, "P1");
+    ck_assert_str_eq(it->message, "real");
+    it = tw_ytchat_item(chat, 2);
+    ck_assert_int_eq(it->kind, TW_YTCHAT_DELETED);
+    ck_assert_str_eq(it->ref_id, "GONE");
+    ck_assert_str_eq(it->renderer, "removeChatItemAction");
+    it = tw_ytchat_item(chat, 3);
+    ck_assert_int_eq(it->kind, TW_YTCHAT_AUTHOR_DELETED);
+    ck_assert_str_eq(it->author_channel_id, "UCbad");
+    it = tw_ytchat_item(chat, 4);
+    ck_assert_int_eq(it->kind, TW_YTCHAT_JEWELS);
+    ck_assert_str_eq(tw_ytchat_kind_str(it->kind), "jewels");
+    ck_assert_str_eq(it->id, "G1");
+    ck_assert_str_eq(it->author_name, "@giver");
+    ck_assert_str_eq(it->message, "sent Rose for 5 Jewels");
+    ck_assert_str_eq(it->author_channel_id, "");
+    ck_assert(it->timestamp_usec == 0);
+    ck_assert_str_eq(tw_ytchat_item(chat, 5)->id, "N2");
+    ck_assert_uint_eq(tw_ytchat_unknown_count(chat), 0);
+
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    ck_assert_int_eq(tw_ytchat_write_tsv(chat, f), TW_OK);
+    fclose(f);
+    ck_assert_str_eq(out, "P1\tother\t\t\t1700000000000001\t\t\n"
+                          "P1\ttext\tUCann\tAnn\t1700000000000002\t\treal\n"
+                          "G1\tjewels\t\t@giver\t\t\tsent Rose for 5 Jewels\n"
+                          "N2\ttext\t\t\t\t\tnext line\n");
+    free(out);
+
+    /* a bad second document fails the whole parse, naming it */
+    const char *bad = "{\"actions\":[]}\n{\"actions\":[}\n";
+    ck_assert_int_eq(tw_ytchat_parse(chat, bad, strlen(bad), &err),
+                     TW_ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "document 2"));
+    ck_assert_uint_eq(tw_ytchat_count(chat), 0);
+    ck_assert_int_eq(tw_ytchat_parse(chat, " \n", 2, &err), TW_ERR_PARSE);
+    tw_ytchat_destroy(&chat);
+}
+END_TEST
+
 Suite *ytchat_suite(void)
 {
     Suite *s = suite_create("ytchat");
@@ -414,6 +491,7 @@ Suite *ytchat_suite(void)
     tcase_add_test(tc, test_amounts);
     tcase_add_test(tc, test_times);
     tcase_add_test(tc, test_hostile_input);
+    tcase_add_test(tc, test_2026_actions);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -136,6 +136,9 @@ static bool s_kind(tw_ytchat_kind_t k, tw_chat_kind_t *out)
     case TW_YTCHAT_GIFT:
         *out = TW_CHAT_KIND_GIFT;
         return true;
+    case TW_YTCHAT_JEWELS:
+        *out = TW_CHAT_KIND_JEWELS;
+        return true;
     case TW_YTCHAT_OTHER:
         *out = TW_CHAT_KIND_OTHER;
         return true;
@@ -244,9 +247,14 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
             continue;
         }
         /* reloads and the replay overlap what was sent: skip it here
-         * (the writer's dedup would drop it anyway) */
-        if (!is_del && !chat_seen_add(c->seen, id))
-            continue;
+         * (the writer's dedup would drop it anyway). A replacement has a
+         * key of its own: its id is the placeholder's. */
+        if (!is_del) {
+            char key[300];
+            snprintf(key, sizeof key, "%s%s", it->replaces ? "rep " : "", id);
+            if (!chat_seen_add(c->seen, key))
+                continue;
+        }
         tw_chat_item_t *o = &items[n++];
         o->id = (char *)id;
         o->kind = kind;
@@ -258,6 +266,7 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
         o->currency = (char *)it->currency;
         o->text = s_clip(it->message, own);
         o->ref_id = (char *)(is_del ? it->ref_id : "");
+        o->replaces = !is_del && it->replaces;
         if (it->timestamp_usec > c->ck.last_usec)
             c->ck.last_usec = it->timestamp_usec;
         if (is_del) {

@@ -191,6 +191,7 @@ static void s_cur_start(s_tok_t *self, tw_msg_t *m)
         t->currency = c->currency;
         t->text = c->text;
         t->ref_id = c->ref_id;
+        t->replaces = c->replaces;
         if (c->kind != TW_CHAT_KIND_DELETED)
             s_tokenize(self, c->text, &t->tokens, &self->tok_blocks[i]);
     }

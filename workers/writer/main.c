@@ -162,6 +162,7 @@ static tw_rc_t s_store_item(s_writer_t *self, const tw_msg_t *m,
         .text = it->text,
         .tokens = tokens ? (const char *const *)tokens->v : NULL,
         .n_tokens = tokens ? tokens->n : 0,
+        .replaces = it->replaces,
     };
     rc = writer_store_add_comment(self->st, &c, &dup, err);
     return s_result(self, m, "chat item", rc, dup, err);
@@ -230,6 +231,7 @@ static tw_rc_t s_store_msg(s_writer_t *self, const tw_msg_t *m, tw_err_t *err)
                 .currency = t->currency,
                 .text = t->text,
                 .ref_id = t->ref_id,
+                .replaces = t->replaces,
             };
             rc = s_store_item(self, m, b->video_id, b->channel_id, &it,
                               &t->tokens, err);

@@ -384,9 +384,9 @@ static bool s_msgid_ok(const char *id)
 
 static bool s_kind_ok(const char *kind)
 {
-    static const char *const kinds[] = {"text",       "superchat", "sticker",
-                                        "membership", "gift",      "deleted",
-                                        "other"};
+    static const char *const kinds[] = {
+        "text", "superchat", "sticker", "membership",
+        "gift", "jewels",    "deleted", "other"};
     if (!kind)
         return false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
@@ -664,6 +664,29 @@ static bool s_field(const char *line, size_t len, int i, const char **f,
     return true;
 }
 
+/* The content key of a comments line: video, message id and the columns
+ * kind .. text as written (TSV-escaped), hashed; 0 when out of memory or
+ * when the line is short. Uses self->key. */
+static uint64_t s_content_key(writer_store_t *self, const char *video,
+                              size_t vlen, const char *id, size_t idlen,
+                              const char *line, size_t len)
+{
+    const char *from, *to;
+    size_t fl, tl;
+    if (!s_field(line, len, 5, &from, &fl) || !s_field(line, len, 9, &to, &tl))
+        return 0;
+    s_buf_reset(&self->key);
+    s_buf_add(&self->key, "r\t", 2);
+    s_buf_add(&self->key, video, vlen);
+    s_buf_add(&self->key, "\t", 1);
+    s_buf_add(&self->key, id, idlen);
+    s_buf_add(&self->key, "\t", 1);
+    s_buf_add(&self->key, from, (size_t)(to + tl - from));
+    if (self->key.nomem)
+        return 0;
+    return s_hash(self->key.p, self->key.len);
+}
+
 static tw_rc_t s_load_file(writer_store_t *self, s_set_t *set, int cat,
                            const char *path, tw_err_t *err)
 {
@@ -706,8 +729,14 @@ static tw_rc_t s_load_file(writer_store_t *self, s_set_t *set, int cat,
             (kl == 10 && memcmp(k, "sampled_at", 10) == 0))
             continue; /* header or damaged line */
         bool del = kind && kindl == 7 && memcmp(kind, "deleted", 7) == 0;
+        uint64_t content = 1;
+        if (cat == S_COMMENTS && !del) {
+            content = s_content_key(self, vid, vl, k, kl, line, len);
+            if (content && !s_set_add(set, content))
+                content = 0;
+        }
         s_make_key(self, cat, vid, vl, k, kl, del);
-        if (self->key.nomem ||
+        if (!content || self->key.nomem ||
             !s_set_add(set, s_hash(self->key.p, self->key.len))) {
             tw_err_set(err, "out of memory");
             rc = TW_ERR_NOMEM;
@@ -934,8 +963,13 @@ size_t writer_store_index_size(const writer_store_t *self)
 
 /* Stores the row in self->line (and self->json) under key for category cat,
  * in DATA/cat/DAY/channel[/video].tsv. */
+/* Appends self->line (and self->json) unless the key self->key names is
+ * stored today or yesterday; after the write the key and, when not 0, the
+ * hash extra enter the index. check, when not 0, replaces self->key as the
+ * key looked up (the key of self->key is then added after the write). */
 static tw_rc_t s_store(writer_store_t *self, int cat, const char *channel,
-                       const char *video, bool *dup, tw_err_t *err)
+                       const char *video, uint64_t check, uint64_t extra,
+                       bool *dup, tw_err_t *err)
 {
     if (self->line.nomem || self->json.nomem || self->key.nomem) {
         tw_err_set(err, "out of memory");
@@ -947,8 +981,9 @@ static tw_rc_t s_store(writer_store_t *self, int cat, const char *channel,
     if (rc != TW_OK)
         return rc;
     uint64_t h = s_hash(self->key.p, self->key.len);
+    uint64_t look = check ? check : h;
     for (int i = 0; i < S_DAYS; i++) {
-        if (s_set_has(&self->days[i].keys, h)) {
+        if (s_set_has(&self->days[i].keys, look)) {
             if (dup)
                 *dup = true;
             return TW_OK;
@@ -992,7 +1027,9 @@ static tw_rc_t s_store(writer_store_t *self, int cat, const char *channel,
             return rc;
         }
     }
-    if (!s_set_add(&self->days[0].keys, h)) {
+    if (!s_set_add(&self->days[0].keys, h) ||
+        (check && !s_set_add(&self->days[0].keys, check)) ||
+        (extra && !s_set_add(&self->days[0].keys, extra))) {
         /* stored but not indexed: a redelivery would be written twice, so
          * refuse further work until reopened (the rebuild indexes it) */
         self->poisoned = true;
@@ -1151,9 +1188,25 @@ tw_rc_t writer_store_add_comment(writer_store_t *self,
         }
         s_buf_str(j, "\"}\n");
     }
+    /* A chat row also indexes its content key; a replacement is looked up
+     * by that key alone, since its id is the placeholder's. */
+    uint64_t content = 0;
+    if (!del) {
+        content = s_content_key(self, c->video_id, strlen(c->video_id),
+                                c->message_id, strlen(c->message_id),
+                                b->p, b->len - 1);
+        if (!content) {
+            tw_err_set(err, "out of memory");
+            return TW_ERR_NOMEM;
+        }
+    }
     s_make_key(self, S_COMMENTS, c->video_id, strlen(c->video_id),
                c->message_id, strlen(c->message_id), del);
-    return s_store(self, S_COMMENTS, c->channel_id, c->video_id, dup, err);
+    if (c->replaces && !del)
+        return s_store(self, S_COMMENTS, c->channel_id, c->video_id, content,
+                       0, dup, err);
+    return s_store(self, S_COMMENTS, c->channel_id, c->video_id, 0, content,
+                   dup, err);
 }
 
 tw_rc_t writer_store_add_deleted(writer_store_t *self, const char *channel_id,
@@ -1243,7 +1296,8 @@ tw_rc_t writer_store_add_viewers(writer_store_t *self,
     }
     s_make_key(self, S_VIEWERS, v->video_id, strlen(v->video_id), t, strlen(t),
                false);
-    return s_store(self, S_VIEWERS, v->channel_id, v->video_id, dup, err);
+    return s_store(self, S_VIEWERS, v->channel_id, v->video_id, 0, 0, dup,
+                   err);
 }
 
 tw_rc_t writer_store_add_stats(writer_store_t *self,
@@ -1280,7 +1334,8 @@ tw_rc_t writer_store_add_stats(writer_store_t *self,
     }
     s_make_key(self, S_STATS, s->video_id, strlen(s->video_id), t, strlen(t),
                false);
-    return s_store(self, S_STATS, s->channel_id, s->video_id, dup, err);
+    return s_store(self, S_STATS, s->channel_id, s->video_id, 0, 0, dup,
+                   err);
 }
 
 /* ---- sync ---- */

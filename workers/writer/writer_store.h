@@ -43,13 +43,16 @@ typedef struct {
     const char *video_id;    /* stream's video id (validated) */
     const char *message_id;  /* YouTube message id: the dedup key */
     const char *kind;        /* text, superchat, sticker, membership, gift,
-                                other */
+                                jewels, other */
     const char *author_channel_id; /* or NULL */
     const char *author_name;       /* or NULL */
     const char *amount;            /* display amount ("$5.00") or NULL */
     const char *text;              /* message text or NULL */
     const char *const *tokens;     /* tokens, joined by ' ' in the file */
     size_t n_tokens;               /* entries in tokens */
+    bool replaces;                 /* the real message replacing the item
+                                      stored under the same id: stored
+                                      once per content (docs/writer-store.md) */
 } writer_store_comment_t;
 
 /* One viewers row. */
@@ -86,7 +89,9 @@ writer_store_t *writer_store_open(const writer_store_opts_t *opts,
 void writer_store_close(writer_store_t **self_p);
 
 /* Appends one comment row unless its message id is already stored for the
- * video today or yesterday (then *dup = true, TW_OK). Returns
+ * video today or yesterday (then *dup = true, TW_OK); a replacement
+ * (c->replaces) unless a row with the same id and the same content (kind,
+ * author, amount, text) is stored. Returns
  * TW_ERR_INVALID for a hostile or missing id/kind, TW_ERR_NOSPACE when the
  * disk (or file size limit) is full, TW_ERR_IO on other failures: nothing of
  * the row stays in the file then, so a retry is safe. dup may be NULL. */
