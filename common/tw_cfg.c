@@ -67,7 +67,7 @@ static const char *const s_metrics[] = {"views",    "likes",   "favorites",
                                         "comments", "viewers", NULL};
 static const char *const s_events[] = {"scheduled", "live",  "ended",
                                        "failed",    "quota", "upload",
-                                       "cancelled", NULL};
+                                       "cancelled", "drift", NULL};
 static const char *const s_formats[] = {"tsv", "jsonl", NULL};
 static const char *const s_kinds[] = {"scanner",   "chat",   "stats",
                                       "tokenizer", "writer", "uploader",
@@ -99,6 +99,8 @@ static const s_field_t s_youtube_fields[] = {
     {"use_search", F_BOOL, YT(use_search), "false", 0, 0, NULL},
     {"http_timeout", F_DUR, YT(http_timeout_ms), "30s", 100, 600000, NULL},
     {"user_agent", F_STR, YT(user_agent), "", 0, 0, NULL},
+    {"drift_threshold", F_U32, YT(drift_threshold), "5", 1, 1000000, NULL},
+    {"drift_window", F_DUR, YT(drift_window_ms), "15m", 1000, 604800000, NULL},
     END};
 
 #define TG(f) offsetof(tw_cfg_telegram_t, f)
@@ -191,9 +193,10 @@ static const s_field_t s_uploader_fields[] = {
     END};
 
 #define NO(f) offsetof(tw_cfg_notify_t, f)
-static const s_field_t s_notify_fields[] = {
-    {"events", F_STRV, NO(events), "live,ended,failed,quota", 0, 0, s_events},
-    END};
+static const s_field_t s_notify_fields[] = {{"events", F_STRV, NO(events),
+                                             "live,ended,failed,quota,drift", 0,
+                                             0, s_events},
+                                            END};
 
 #define RU(f) offsetof(tw_cfg_rule_t, f)
 static const s_field_t s_rule_fields[] = {

@@ -69,6 +69,8 @@ typedef struct {
     bool use_search;          /* allow search.list (100 units) */
     uint64_t http_timeout_ms; /* per request */
     char *user_agent;         /* sent to the web client endpoints */
+    uint32_t drift_threshold; /* answers not understood that raise drift */
+    uint64_t drift_window_ms; /* ... within this window */
 } tw_cfg_youtube_t;
 
 /* [telegram] */
@@ -148,7 +150,8 @@ typedef struct {
 
 /* [notify] and its rules. */
 typedef struct {
-    tw_cfg_strv_t events; /* scheduled live ended failed quota upload */
+    tw_cfg_strv_t events; /* scheduled live ended failed quota upload
+                             cancelled drift */
     tw_cfg_rule_t *rules; /* the [[notify.rule]] tables */
     size_t nrules;        /* how many */
 } tw_cfg_notify_t;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "tw_drift.h"
 #include "tw_log.h"
 
 struct tw_worker {
@@ -34,6 +35,7 @@ struct tw_worker {
     uint64_t errors;                       /* counters for heartbeats */
     int64_t hb_interval_ms;                /* heartbeat period */
     int64_t next_hb_ms;                    /* monotonic time of next one */
+    tw_drift_t *drift;                     /* drift counters (lazy) */
 };
 
 static int64_t s_now_ms(void)
@@ -168,6 +170,7 @@ void tw_worker_destroy(tw_worker_t **self_p)
     if (self->sigfd >= 0)
         close(self->sigfd);
     tw_cfg_destroy(&self->cfg);
+    tw_drift_destroy(&self->drift);
     free(self);
     *self_p = NULL;
 }
@@ -378,4 +381,37 @@ tw_rc_t tw_worker_stream_event(tw_worker_t *self,
     tw_msg_t msg = {.id = TW_MSG_STREAM_EVENT};
     msg.u.stream_event = *ev;
     return s_send(self, &msg);
+}
+
+bool tw_worker_drift(tw_worker_t *self, const char *source, const char *what,
+                     uint32_t n)
+{
+    assert(self);
+    assert(source);
+    if (n == 0)
+        return false;
+    if (!self->drift) {
+        const tw_cfg_youtube_t *yt = &self->cfg->youtube;
+        uint32_t thr = yt->drift_threshold ? yt->drift_threshold : 1;
+        uint64_t win = yt->drift_window_ms ? yt->drift_window_ms : 1;
+        self->drift = tw_drift_new(thr, win);
+        if (!self->drift)
+            return false;
+    }
+    tw_drift_alarm_t a;
+    if (!tw_drift_note(self->drift, source, what, n, s_now_ms(), &a))
+        return false;
+    tw_log_warn("drift: %s: %" PRIu32 " answers not understood within %" PRIu64
+                " s; latest: %s",
+                a.source, a.count, a.window_ms / 1000, a.what);
+    tw_msg_t msg = {.id = TW_MSG_DRIFT};
+    msg.u.drift.worker = self->name;
+    msg.u.drift.source = a.source;
+    msg.u.drift.what = a.what;
+    msg.u.drift.count = a.count;
+    msg.u.drift.window_ms = a.window_ms;
+    tw_rc_t rc = s_send(self, &msg);
+    if (rc != TW_OK)
+        tw_log_warn("unable to report drift to tubewatchd: %s", tw_rc_str(rc));
+    return true;
 }

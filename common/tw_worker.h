@@ -97,5 +97,12 @@ tw_rc_t tw_worker_stream_event(tw_worker_t *self,
                                const tw_msg_stream_event_t *ev);
 /* Sends any message to tubewatchd; src, epoch and seq are filled in. */
 tw_rc_t tw_worker_send(tw_worker_t *self, tw_msg_t *msg);
+/* Counts n answers of source that could not be understood (what = the
+ * latest, one line) in the worker's drift counters ([youtube]
+ * drift_threshold within drift_window); past the threshold, logs a warning
+ * and sends a drift message to the supervisor (tubewatch status, the
+ * Telegram "drift" alert). Returns true when it raised the alarm. */
+bool tw_worker_drift(tw_worker_t *self, const char *source, const char *what,
+                     uint32_t n);
 
 #endif

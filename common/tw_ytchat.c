@@ -795,16 +795,15 @@ tw_rc_t tw_ytchat_parse(tw_ytchat_t *self, const char *buf, size_t len,
         size_t off = 0, used = 0, ndoc = 0;
         while (off < len) {
             tw_err_t derr = {0};
-            tw_rc_t rc =
-                tw_json_parse_first(self->json, buf + off, len - off, &used,
-                                    &derr);
+            tw_rc_t rc = tw_json_parse_first(self->json, buf + off, len - off,
+                                             &used, &derr);
             if (rc != TW_OK) {
                 self->nitems = 0;
                 if (ndoc == 0)
                     tw_err_set(err, "%s", derr.msg);
                 else
-                    tw_err_set(err, "document %zu (at byte %zu): %s",
-                               ndoc + 1, off, derr.msg);
+                    tw_err_set(err, "document %zu (at byte %zu): %s", ndoc + 1,
+                               off, derr.msg);
                 return rc;
             }
             s_walk(self);

@@ -80,6 +80,10 @@ int ctl_status_main(ctl_t *ctl, int argc, char **argv)
         const char *note = json_string_value(json_object_get(w, "note"));
         if (strcmp(state, "failed") == 0 && note && *note)
             printf("\n    %s", note);
+        const char *drift = json_string_value(json_object_get(w, "drift"));
+        const char *dat = json_string_value(json_object_get(w, "drift_at"));
+        if (drift && *drift)
+            printf("\n    drift %s: %s", dat ? dat : "", drift);
         printf("\n");
     }
     json_decref(reply);

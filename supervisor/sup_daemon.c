@@ -751,6 +751,13 @@ static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
     json_object_set_new(o, "msgs_per_s", json_real(c->msgs_per_s));
     json_object_set_new(o, "wanted", json_boolean(c->want));
     json_object_set_new(o, "note", json_string(c->note));
+    if (c->drift[0]) {
+        char ts[40];
+        json_object_set_new(o, "drift", json_string(c->drift));
+        json_object_set_new(
+            o, "drift_at",
+            json_string(sup_time_format(c->drift_at_us, ts, sizeof ts)));
+    }
     if (c->deadline_ms > 0 &&
         (c->state == SUP_ST_BACKOFF || c->state == SUP_ST_FAILED ||
          c->state == SUP_ST_SCHEDULED))
@@ -999,6 +1006,23 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
         tw_log_info("stream.event from %s: %s %s", ident, e->video_id,
                     tw_proto_stream_state_str(e->state));
         s_publish_raw(s, "stream.event", raw, rawlen);
+        return;
+    }
+    if (m->id == TW_MSG_DRIFT) {
+        const tw_msg_drift_t *d = &m->u.drift;
+        sup_child_t *dc = s_find(s, ident);
+        tw_log_warn("drift from %s: %s: %" PRIu32 " in %" PRIu64 " s: %s",
+                    ident, d->source, d->count, d->window_ms / 1000, d->what);
+        if (dc) {
+            snprintf(dc->drift, sizeof dc->drift,
+                     "%s: %" PRIu32 " answers not understood in %" PRIu64
+                     " s; latest: %s",
+                     d->source, d->count, d->window_ms / 1000, d->what);
+            dc->drift_at_us = sup_time_real_us();
+            if (dc->log)
+                sup_log_note(dc->log, "drift: %s", dc->drift);
+        }
+        s_publish_raw(s, "drift", raw, rawlen);
         return;
     }
     if (m->id == TW_MSG_SPAWN_REQUEST) {

@@ -452,7 +452,9 @@ START_TEST(test_events_published)
     e2e_sup_init(&s_t, "[worker.c]\ncommand = [\"@W\", \"crash\", \"0\", "
                        "\"100\"]\nenabled = false\n"
                        "[worker.s]\ncommand = [\"@W\", \"stream\", "
-                       "\"vidX\"]\nenabled = false\n");
+                       "\"vidX\"]\nenabled = false\n"
+                       "[worker.d]\ncommand = [\"@W\", \"drift\", \"5\", "
+                       "\"chat.actions\"]\nenabled = false\n");
     ck_assert(e2e_sup_start(&s_t));
     void *ctx = zmq_ctx_new();
     void *sub = zmq_socket(ctx, ZMQ_SUB);
@@ -460,17 +462,20 @@ START_TEST(test_events_published)
     char ep[400];
     snprintf(ep, sizeof ep, "ipc://%s/run/events.sock", s_t.dir);
     ck_assert_int_eq(zmq_connect(sub, ep), 0);
-    bool failed = false, stream = false;
+    bool failed = false, stream = false, drift = false;
     int64_t until = tw_test_now_ms() + 8000;
     /* A subscription takes effect some time after connect: ask again
      * until the events arrive. */
-    while (!(failed && stream) && tw_test_now_ms() < until) {
+    while (!(failed && stream && drift) && tw_test_now_ms() < until) {
         const char *start_c[] = {"start", "c", NULL};
         const char *restart_s[] = {"restart", "s", NULL};
+        const char *restart_d[] = {"restart", "d", NULL};
         if (!failed)
             e2e_sup_cli(&s_t, start_c);
         if (!stream)
             e2e_sup_cli(&s_t, restart_s);
+        if (!drift)
+            e2e_sup_cli(&s_t, restart_d);
         char topic[64];
         tw_msg_t m;
         while (s_recv_event(sub, topic, sizeof topic, &m, 300)) {
@@ -483,6 +488,12 @@ START_TEST(test_events_published)
                 strcmp(m.u.stream_event.video_id, "vidX") == 0 &&
                 m.u.stream_event.state == TW_STREAM_STATE_LIVE)
                 stream = true;
+            /* 5 = the default [youtube] drift_threshold */
+            if (strcmp(topic, "drift") == 0 && m.id == TW_MSG_DRIFT &&
+                strcmp(m.u.drift.worker, "d") == 0 &&
+                strcmp(m.u.drift.source, "chat.actions") == 0 &&
+                m.u.drift.count == 5 && strstr(m.u.drift.what, "fooBarAction"))
+                drift = true;
             tw_proto_clear(&m);
         }
     }
@@ -490,6 +501,15 @@ START_TEST(test_events_published)
     zmq_ctx_term(ctx);
     ck_assert(failed);
     ck_assert(stream);
+    ck_assert(drift);
+    /* status keeps the report */
+    json_t *w = e2e_sup_worker(&s_t, "d");
+    ck_assert_ptr_nonnull(w);
+    const char *d = json_string_value(json_object_get(w, "drift"));
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_nonnull(strstr(d, "chat.actions: 5 answers"));
+    ck_assert_ptr_nonnull(json_object_get(w, "drift_at"));
+    json_decref(w);
 }
 END_TEST
 

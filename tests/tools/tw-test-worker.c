@@ -10,6 +10,8 @@
  *   spawn TMPL INST MS    HELLO, asks for TMPL@INST in MS ms, then as ready
  *   exit-on-stop CODE     HELLO, heartbeats, exits CODE on stop
  *   stream VIDEO          HELLO, one stream.event (live), then as ready
+ *   drift N SOURCE        HELLO, N answers of SOURCE not understood
+ *                         (tw_worker_drift), then as ready
  *   lines N US            HELLO, prints "line 000001" ... "line N", one
  *                         every US microseconds, then as ready (event
  *                         "printed" when done)
@@ -170,6 +172,11 @@ int main(int argc, char **argv)
         ev.actual_start_us.set = true;
         ev.actual_start_us.v = s_real_us();
         tw_worker_stream_event(w, &ev);
+    }
+    if (strcmp(mode, "drift") == 0 && argc > 3) {
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++)
+            tw_worker_drift(w, argv[3], "unknown action fooBarAction", 1);
     }
     if (strcmp(mode, "lines") == 0 && argc > 3) {
         long n = atol(argv[2]), us = atol(argv[3]);

@@ -489,9 +489,31 @@ START_TEST(test_body_error_returned_with_envelope)
     ck_assert_int_eq(zmq_connect(r.dealer, s_ep), 0);
     s_raw_send(&r, TW_MSG_SYNC, 9, 0, 1, 0);
     /* hello with only its envelope: the body lacks kind and pid. */
-    static const unsigned char frame[] = {
-        0x95, TW_PROTO_VERSION, TW_MSG_HELLO, 0xa3, 'r', 'a', 'w', 0xcf, 0, 0, 0, 0, 0, 0,
-        0,    9,    0xcf,         0,    0,   0,   0,   0,    0, 0, 1};
+    static const unsigned char frame[] = {0x95,
+                                          TW_PROTO_VERSION,
+                                          TW_MSG_HELLO,
+                                          0xa3,
+                                          'r',
+                                          'a',
+                                          'w',
+                                          0xcf,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          9,
+                                          0xcf,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          1};
     ck_assert_int_eq(zmq_send(r.dealer, frame, sizeof frame, 0),
                      (int)sizeof frame);
     tw_msg_t m;

@@ -10,8 +10,8 @@ static char *s_chats[] = {"111", "-222"};
 static char *s_rule_chats[] = {"333"};
 static char *s_likes[] = {"likes"};
 static char *s_views_viewers[] = {"views", "viewers"};
-static char *s_events[] = {"scheduled", "live",  "ended",
-                           "failed",    "quota", "upload"};
+static char *s_events[] = {"scheduled", "live",   "ended", "failed",
+                           "quota",     "upload", "drift"};
 
 /* One config with rules given by the test. */
 static tw_cfg_t s_cfg;
@@ -268,6 +268,31 @@ START_TEST(test_events_filtered_by_config)
 }
 END_TEST
 
+START_TEST(test_drift_alert)
+{
+    tw_msg_drift_t d = {.worker = "chat@dQw4w9WgXcQ",
+                        .source = "chat.token",
+                        .what = "HTTP 400 INVALID_ARGUMENT",
+                        .count = 5,
+                        .window_ms = 900000};
+    notifier_notes_t out = {0};
+    notifier_rules_t *r = notifier_rules_new(&s_cfg); /* no "drift" */
+    ck_assert_int_eq(notifier_rules_drift(r, &d, &out), TW_OK);
+    ck_assert_uint_eq(out.n, 0);
+    notifier_rules_destroy(&r);
+    s_cfg.notify.events = (tw_cfg_strv_t){s_events, 7};
+    r = notifier_rules_new(&s_cfg);
+    ck_assert_int_eq(notifier_rules_drift(r, &d, &out), TW_OK);
+    ck_assert_uint_eq(out.n, 1);
+    ck_assert_str_eq(out.v[0].text,
+                     "YouTube drift: chat@dQw4w9WgXcQ could not understand 5 "
+                     "answers of chat.token within 15 min; latest: HTTP 400 "
+                     "INVALID_ARGUMENT");
+    notifier_notes_clear(&out);
+    notifier_rules_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_save_load_no_reannounce)
 {
     notifier_rules_t *r = notifier_rules_new(&s_cfg);
@@ -389,6 +414,7 @@ Suite *notifier_rules_suite(void)
     tcase_add_test(tc, test_render_edges);
     tcase_add_test(tc, test_stream_events_once_with_summary);
     tcase_add_test(tc, test_events_filtered_by_config);
+    tcase_add_test(tc, test_drift_alert);
     tcase_add_test(tc, test_save_load_no_reannounce);
     tcase_add_test(tc, test_prune_silent_videos);
     tcase_add_test(tc, test_scanner_quota_event_once);

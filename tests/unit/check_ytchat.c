@@ -400,7 +400,6 @@ START_TEST(test_hostile_input)
 }
 END_TEST
 
-
 /* The shapes of 2023-2026: placeholder then replacement under the same id,
  * remove actions, a Jewels gift; and several documents in a row (yt-dlp's
  * JSON Lines). */
@@ -425,8 +424,8 @@ START_TEST(test_2026_actions)
         "{\"id\":\"N2\",\"message\":{\"simpleText\":\"next line\"}}}}}\n";
     tw_ytchat_t *chat = tw_ytchat_new();
     tw_err_t err = {0};
-    ck_assert_msg(tw_ytchat_parse(chat, doc, strlen(doc), &err) == TW_OK,
-                  "%s", err.msg);
+    ck_assert_msg(tw_ytchat_parse(chat, doc, strlen(doc), &err) == TW_OK, "%s",
+                  err.msg);
     ck_assert_uint_eq(tw_ytchat_count(chat), 6);
     const tw_ytchat_item_t *it = tw_ytchat_item(chat, 0);
     ck_assert_int_eq(it->kind, TW_YTCHAT_OTHER);

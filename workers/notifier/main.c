@@ -253,6 +253,8 @@ static void s_on_event(s_notifier_t *n)
                             &err) == TW_OK) {
             if (m.id == TW_MSG_STREAM_EVENT) {
                 notifier_rules_stream(n->rules, &m.u.stream_event, &notes);
+            } else if (m.id == TW_MSG_DRIFT) {
+                notifier_rules_drift(n->rules, &m.u.drift, &notes);
             } else if (m.id == TW_MSG_WORKER_EVENT) {
                 const tw_msg_worker_event_t *we = &m.u.worker_event;
                 notifier_rules_worker(n->rules, we->worker ? we->worker : "?",
@@ -390,6 +392,7 @@ int main(int argc, char **argv)
     zmq_setsockopt(n.sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(n.sub, ZMQ_SUBSCRIBE, "worker.failed", 13);
     zmq_setsockopt(n.sub, ZMQ_SUBSCRIBE, "stream.event", 12);
+    zmq_setsockopt(n.sub, ZMQ_SUBSCRIBE, "drift", 5);
     tw_worker_ready(n.w);
 
     while (!tw_worker_stopping(n.w)) {

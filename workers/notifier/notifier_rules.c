@@ -599,6 +599,30 @@ tw_rc_t notifier_rules_worker(notifier_rules_t *self, const char *worker,
     return rc;
 }
 
+tw_rc_t notifier_rules_drift(notifier_rules_t *self, const tw_msg_drift_t *d,
+                             notifier_notes_t *out)
+{
+    assert(self);
+    assert(d);
+    assert(out);
+    if (!s_event_on(self, "drift"))
+        return TW_OK;
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = tw_buf_printf(
+        b,
+        "YouTube drift: %s could not understand %" PRIu32
+        " answers of %s within %" PRIu64 " min; latest: %s",
+        d->worker && *d->worker ? d->worker : "?", d->count,
+        d->source ? d->source : "?", (d->window_ms + 59999) / 60000,
+        d->what && *d->what ? d->what : "-");
+    if (rc == TW_OK)
+        rc = s_to_default(self, tw_buf_data(b), "", out);
+    tw_buf_destroy(&b);
+    return rc;
+}
+
 tw_rc_t notifier_rules_notice(notifier_rules_t *self, const char *kind,
                               const char *text, notifier_notes_t *out)
 {

@@ -77,6 +77,11 @@ tw_rc_t notifier_rules_stream(notifier_rules_t *self,
 tw_rc_t notifier_rules_worker(notifier_rules_t *self, const char *worker,
                               const char *state, const char *text,
                               notifier_notes_t *out);
+/* Appends the alert of a drift report (YouTube answers a worker could not
+ * understand) when "drift" is among [notify] events (a worker reports a
+ * source at most once per window). */
+tw_rc_t notifier_rules_drift(notifier_rules_t *self, const tw_msg_drift_t *d,
+                             notifier_notes_t *out);
 /* Appends a notice (kind "quota", "upload.ok", "upload.failed", ...) when
  * its class (quota, upload) is among [notify] events. */
 tw_rc_t notifier_rules_notice(notifier_rules_t *self, const char *kind,

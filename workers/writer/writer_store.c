@@ -384,9 +384,9 @@ static bool s_msgid_ok(const char *id)
 
 static bool s_kind_ok(const char *kind)
 {
-    static const char *const kinds[] = {
-        "text", "superchat", "sticker", "membership",
-        "gift", "jewels",    "deleted", "other"};
+    static const char *const kinds[] = {"text",       "superchat", "sticker",
+                                        "membership", "gift",      "jewels",
+                                        "deleted",    "other"};
     if (!kind)
         return false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
@@ -1192,9 +1192,9 @@ tw_rc_t writer_store_add_comment(writer_store_t *self,
      * by that key alone, since its id is the placeholder's. */
     uint64_t content = 0;
     if (!del) {
-        content = s_content_key(self, c->video_id, strlen(c->video_id),
-                                c->message_id, strlen(c->message_id),
-                                b->p, b->len - 1);
+        content =
+            s_content_key(self, c->video_id, strlen(c->video_id), c->message_id,
+                          strlen(c->message_id), b->p, b->len - 1);
         if (!content) {
             tw_err_set(err, "out of memory");
             return TW_ERR_NOMEM;
@@ -1203,8 +1203,8 @@ tw_rc_t writer_store_add_comment(writer_store_t *self,
     s_make_key(self, S_COMMENTS, c->video_id, strlen(c->video_id),
                c->message_id, strlen(c->message_id), del);
     if (c->replaces && !del)
-        return s_store(self, S_COMMENTS, c->channel_id, c->video_id, content,
-                       0, dup, err);
+        return s_store(self, S_COMMENTS, c->channel_id, c->video_id, content, 0,
+                       dup, err);
     return s_store(self, S_COMMENTS, c->channel_id, c->video_id, 0, content,
                    dup, err);
 }
@@ -1296,8 +1296,7 @@ tw_rc_t writer_store_add_viewers(writer_store_t *self,
     }
     s_make_key(self, S_VIEWERS, v->video_id, strlen(v->video_id), t, strlen(t),
                false);
-    return s_store(self, S_VIEWERS, v->channel_id, v->video_id, 0, 0, dup,
-                   err);
+    return s_store(self, S_VIEWERS, v->channel_id, v->video_id, 0, 0, dup, err);
 }
 
 tw_rc_t writer_store_add_stats(writer_store_t *self,
@@ -1334,8 +1333,7 @@ tw_rc_t writer_store_add_stats(writer_store_t *self,
     }
     s_make_key(self, S_STATS, s->video_id, strlen(s->video_id), t, strlen(t),
                false);
-    return s_store(self, S_STATS, s->channel_id, s->video_id, 0, 0, dup,
-                   err);
+    return s_store(self, S_STATS, s->channel_id, s->video_id, 0, 0, dup, err);
 }
 
 /* ---- sync ---- */
