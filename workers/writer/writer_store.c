@@ -665,16 +665,24 @@ static bool s_field(const char *line, size_t len, int i, const char **f,
 }
 
 /* The content key of a comments line: video, message id and the columns
- * kind .. text as written (TSV-escaped), hashed; 0 when out of memory or
- * when the line is short. Uses self->key. */
+ * kind .. text as written (TSV-escaped; a damaged short line: kind to its
+ * end), hashed; 0 when out of memory. Uses self->key. */
 static uint64_t s_content_key(writer_store_t *self, const char *video,
                               size_t vlen, const char *id, size_t idlen,
                               const char *line, size_t len)
 {
     const char *from, *to;
     size_t fl, tl;
-    if (!s_field(line, len, 5, &from, &fl) || !s_field(line, len, 9, &to, &tl))
-        return 0;
+    if (!s_field(line, len, 5, &from, &fl)) {
+        from = line + len;
+        fl = 0;
+    }
+    if (!s_field(line, len, 9, &to, &tl)) {
+        to = line + len;
+        tl = 0;
+    }
+    if (to < from)
+        to = from;
     s_buf_reset(&self->key);
     s_buf_add(&self->key, "r\t", 2);
     s_buf_add(&self->key, video, vlen);
