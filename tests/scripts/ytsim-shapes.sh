@@ -14,7 +14,7 @@ check() {
     shape_check "$@" || rc=1
 }
 
-ytsim_start --scenario builtin --time 150 --speed 0 --epoch 1767225600
+ytsim_start --scenario builtin --era 2022 --time 150 --speed 0 --epoch 1767225600
 LIVE=$(stream_id 'unscheduled')
 ENDED=$(stream_id 'Yesterday')
 UPC=$(stream_id 'Upcoming')
@@ -119,7 +119,7 @@ missing=$(comm -23 "$T/real-tags" "$T/sim-tags")
 
 ytsim_stop
 # quota exhausted: the real 403 body
-ytsim_start --scenario builtin --time 150 --speed 0 --quota 1
+ytsim_start --scenario builtin --era 2022 --time 150 --speed 0 --quota 1
 curl -s "$YS_URL/youtube/v3/videos?part=snippet&id=$LIVE&$K" >/dev/null
 curl -s "$YS_URL/youtube/v3/videos?part=snippet&id=$LIVE&$K" >"$T/quota.json"
 check '.' "$F/youtube-data-api/error-403-quotaExceeded.json" "$T/quota.json"
