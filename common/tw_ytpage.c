@@ -568,6 +568,8 @@ tw_rc_t tw_ytpage_token_decode(const char *token, size_t len,
         s_pb_valid(f.at, f.len) && s_pb_get(f.at, f.len, 1, 2, &v))
         s_take_channel(&v, out->channel_id, sizeof out->channel_id);
 out:
+    if (rc != TW_OK)
+        memset(out, 0, sizeof *out);
     free(buf);
     return rc;
 }
