@@ -568,6 +568,8 @@ tw_rc_t tw_ytpage_token_decode(const char *token, size_t len,
         s_pb_valid(f.at, f.len) && s_pb_get(f.at, f.len, 1, 2, &v))
         s_take_channel(&v, out->channel_id, sizeof out->channel_id);
 out:
+    if (rc != TW_OK)
+        memset(out, 0, sizeof *out);
     free(buf);
     return rc;
 }
@@ -828,6 +830,231 @@ static void s_video_renderer(tw_ytpage_t *self, tw_json_ref_t r)
     }
 }
 
+/* True for a duration badge text: "6:35", "1:28:08". */
+static bool s_is_duration(const char *s, size_t n)
+{
+    size_t i = 0, groups = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == 0)
+        return false;
+    while (i < n) {
+        if (s[i] != ':' || n - i < 3 || s[i + 1] < '0' || s[i + 1] > '9' ||
+            s[i + 2] < '0' || s[i + 2] > '9')
+            return false;
+        i += 3;
+        groups++;
+    }
+    return groups >= 1 && groups <= 2;
+}
+
+static bool s_video_id_ok(const char *s, size_t n)
+{
+    return s && n == 11 && s_id_chars((const unsigned char *)s, n);
+}
+
+/* True when owner (a browseId) names another channel than the page's. */
+static bool s_foreign(const tw_json_t *j, tw_json_ref_t owner,
+                      const char *channel)
+{
+    size_t n;
+    const char *s = tw_json_str(j, owner, &n);
+    if (!s || tw_json_type(j, owner) != TW_JSON_STRING || !*channel)
+        return false;
+    return strlen(channel) != n || memcmp(channel, s, n) != 0;
+}
+
+static void s_stream_add(tw_ytpage_t *self, const char *id, size_t n,
+                         int64_t start, bool live, bool confirmed)
+{
+    for (size_t i = 0; i < self->nstreams; i++)
+        if (strlen(self->streams[i].video_id) == n &&
+            memcmp(self->streams[i].video_id, id, n) == 0)
+            return;
+    if (self->nstreams == MAX_STREAMS)
+        return;
+    self->streams[self->nstreams++] = (tw_ytpage_stream_t){
+        .video_id = s_keep(self, id, n),
+        .start_usec = start,
+        .live = live,
+        .confirmed_state = confirmed,
+    };
+}
+
+/* A videoRenderer / gridVideoRenderer of the grid: upcoming when it has
+ * upcomingEventData or an UPCOMING time overlay, live with a LIVE overlay
+ * or a live-now badge. */
+static void s_grid_video(tw_ytpage_t *self, tw_json_ref_t r,
+                         const char *channel)
+{
+    const tw_json_t *j = self->json;
+    size_t n;
+    tw_json_ref_t idv = tw_json_get(j, r, "videoId");
+    const char *id = tw_json_str(j, idv, &n);
+    if (tw_json_type(j, idv) != TW_JSON_STRING || !s_video_id_ok(id, n))
+        return;
+    static const char *const bylines[] = {"ownerText", "shortBylineText",
+                                          "longBylineText"};
+    for (size_t i = 0; i < 3; i++) {
+        tw_json_ref_t runs =
+            tw_json_get(j, tw_json_get(j, r, bylines[i]), "runs");
+        tw_json_ref_t owner =
+            tw_json_path(j, tw_json_at(j, runs, 0), "navigationEndpoint",
+                         "browseEndpoint", "browseId", NULL);
+        if (s_foreign(j, owner, channel))
+            return;
+    }
+    int64_t start = s_unix_usec(
+        j, tw_json_path(j, r, "upcomingEventData", "startTime", NULL));
+    bool upcoming = start != 0, live = false;
+    tw_json_ref_t ovs = tw_json_get(j, r, "thumbnailOverlays");
+    for (tw_json_ref_t o = tw_json_first(j, ovs); o; o = tw_json_next(j, o)) {
+        tw_json_ref_t st = tw_json_path(
+            j, o, "thumbnailOverlayTimeStatusRenderer", "style", NULL);
+        if (tw_json_str_eq(j, st, "UPCOMING"))
+            upcoming = true;
+        else if (tw_json_str_eq(j, st, "LIVE"))
+            live = true;
+    }
+    tw_json_ref_t badges = tw_json_get(j, r, "badges");
+    for (tw_json_ref_t b = tw_json_first(j, badges); b; b = tw_json_next(j, b))
+        if (tw_json_str_eq(
+                j, tw_json_path(j, b, "metadataBadgeRenderer", "style", NULL),
+                "BADGE_STYLE_TYPE_LIVE_NOW"))
+            live = true;
+    if (live || upcoming)
+        s_stream_add(self, id, n, live ? 0 : start, live, true);
+}
+
+/* A lockupViewModel of the grid (2026): live with a LIVE-style thumbnail
+ * badge; a badge text that is not a duration ("Anstehend", "Upcoming")
+ * makes an upcoming candidate; a duration is a past video. */
+static void s_grid_lockup(tw_ytpage_t *self, tw_json_ref_t r,
+                          const char *channel)
+{
+    const tw_json_t *j = self->json;
+    size_t n;
+    tw_json_ref_t type = tw_json_get(j, r, "contentType");
+    if (type && !tw_json_str_eq(j, type, "LOCKUP_CONTENT_TYPE_VIDEO"))
+        return;
+    tw_json_ref_t idv = tw_json_get(j, r, "contentId");
+    const char *id = tw_json_str(j, idv, &n);
+    if (tw_json_type(j, idv) != TW_JSON_STRING || !s_video_id_ok(id, n))
+        return;
+    tw_json_ref_t owner = tw_json_path(
+        j, r, "metadata", "lockupMetadataViewModel", "image",
+        "decoratedAvatarViewModel", "rendererContext", "commandContext",
+        "onTap", "innertubeCommand", "browseEndpoint", "browseId", NULL);
+    if (s_foreign(j, owner, channel))
+        return;
+    bool live = false, candidate = false, upcoming_style = false;
+    tw_json_ref_t ovs = tw_json_path(j, r, "contentImage", "thumbnailViewModel",
+                                     "overlays", NULL);
+    for (tw_json_ref_t o = tw_json_first(j, ovs); o; o = tw_json_next(j, o)) {
+        tw_json_ref_t ok = tw_json_first(j, o);
+        if (!ok || tw_json_type(j, o) != TW_JSON_OBJECT)
+            continue;
+        tw_json_ref_t badges = tw_json_get(j, ok + 1, "badges");
+        for (tw_json_ref_t b = tw_json_first(j, badges); b;
+             b = tw_json_next(j, b)) {
+            tw_json_ref_t tb = tw_json_get(j, b, "thumbnailBadgeViewModel");
+            tw_json_ref_t style = tw_json_get(j, tb, "badgeStyle");
+            size_t sn, tn;
+            const char *ss = tw_json_str(j, style, &sn);
+            if (ss && tw_json_type(j, style) == TW_JSON_STRING) {
+                if (s_ends_with(ss, sn, "_LIVE"))
+                    live = true;
+                else if (s_ends_with(ss, sn, "_UPCOMING"))
+                    upcoming_style = true;
+            }
+            tw_json_ref_t text = tw_json_get(j, tb, "text");
+            const char *ts = tw_json_str(j, text, &tn);
+            if (ts && tw_json_type(j, text) == TW_JSON_STRING && tn &&
+                !s_is_duration(ts, tn))
+                candidate = true;
+        }
+    }
+    if (live)
+        s_stream_add(self, id, n, 0, true, true);
+    else if (candidate || upcoming_style)
+        s_stream_add(self, id, n, 0, false, upcoming_style);
+}
+
+/* Lists the upcoming and live entries of the selected channel tab's grid
+ * (and of browse continuation items), skipping shelves and entries that
+ * name another channel. */
+static void s_streams(tw_ytpage_t *self, tw_json_ref_t root)
+{
+    const tw_json_t *j = self->json;
+    tw_ytpage_info_t *in = &self->info;
+    tw_json_ref_t md =
+        tw_json_path(j, root, "metadata", "channelMetadataRenderer", NULL);
+    tw_json_ref_t ext = tw_json_get(j, md, "externalId");
+    const char *channel = "";
+    if (tw_json_type(j, ext) == TW_JSON_STRING) {
+        channel = s_keep_str(self, ext);
+        if (!*in->channel_id)
+            in->channel_id = channel;
+    }
+    tw_json_ref_t grids[64];
+    size_t ngrids = 0;
+    tw_json_ref_t tabs = tw_json_path(
+        j, root, "contents", "twoColumnBrowseResultsRenderer", "tabs", NULL);
+    for (tw_json_ref_t t = tw_json_first(j, tabs); t; t = tw_json_next(j, t)) {
+        tw_json_ref_t tr = tw_json_get(j, t, "tabRenderer");
+        if (!tw_json_is_true(j, tw_json_get(j, tr, "selected")))
+            continue;
+        tw_json_ref_t c = tw_json_get(j, tr, "content");
+        if (c && ngrids < 64)
+            grids[ngrids++] = c;
+        tw_json_ref_t url = tw_json_path(j, tr, "endpoint", "commandMetadata",
+                                         "webCommandMetadata", "url", NULL);
+        size_t un;
+        const char *u = tw_json_str(j, url, &un);
+        if (u && tw_json_type(j, url) == TW_JSON_STRING &&
+            s_ends_with(u, un, "/streams") && in->kind == TW_YTPAGE_KIND_OTHER)
+            in->kind = TW_YTPAGE_KIND_STREAMS;
+    }
+    tw_json_ref_t acts = tw_json_get(j, root, "onResponseReceivedActions");
+    for (tw_json_ref_t a = tw_json_first(j, acts); a && ngrids < 64;
+         a = tw_json_next(j, a)) {
+        tw_json_ref_t items = tw_json_path(
+            j, a, "appendContinuationItemsAction", "continuationItems", NULL);
+        if (!items)
+            items = tw_json_path(j, a, "reloadContinuationItemsCommand",
+                                 "continuationItems", NULL);
+        if (items)
+            grids[ngrids++] = items;
+    }
+    static const char *const names[] = {
+        "videoRenderer",          "gridVideoRenderer", "lockupViewModel",
+        "richSectionRenderer",    "shelfRenderer",     "reelShelfRenderer",
+        "horizontalListRenderer", "richShelfRenderer",
+    };
+    uint64_t mask = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        mask |= 1ULL << strlen(names[i]);
+    for (size_t g = 0; g < ngrids; g++) {
+        tw_json_ref_t end = tw_json_skip(j, grids[g]);
+        for (tw_json_ref_t k = tw_json_scan_keys(j, grids[g], mask);
+             k && k < end; k = tw_json_scan_keys(j, k + 1, mask)) {
+            tw_json_ref_t v = k + 1;
+            if (tw_json_str_eq(j, k, "videoRenderer") ||
+                tw_json_str_eq(j, k, "gridVideoRenderer")) {
+                s_grid_video(self, v, channel);
+            } else if (tw_json_str_eq(j, k, "lockupViewModel")) {
+                s_grid_lockup(self, v, channel);
+            } else {
+                bool shelf = false;
+                for (size_t i = 3; i < sizeof names / sizeof names[0]; i++)
+                    shelf = shelf || tw_json_str_eq(j, k, names[i]);
+                if (shelf) /* other channels' or other kinds of videos */
+                    k = tw_json_skip(j, v) - 1;
+            }
+        }
+    }
+}
+
 /* Pre-order scan of the whole document for the renderers of interest. */
 static void s_scan(tw_ytpage_t *self)
 {
@@ -943,6 +1170,23 @@ static void s_scan(tw_ytpage_t *self)
         in->state = TW_YTPAGE_STATE_LIVE;
 }
 
+/* Watch and chat documents by their top-level keys; a channel /streams
+ * tab is recognized by s_streams. */
+static void s_kind(tw_ytpage_t *self, tw_json_ref_t root)
+{
+    const tw_json_t *j = self->json;
+    tw_ytpage_info_t *in = &self->info;
+    if (in->kind != TW_YTPAGE_KIND_OTHER)
+        return;
+    if (tw_json_get(j, root, "videoDetails") ||
+        tw_json_path(j, root, "contents", "twoColumnWatchNextResults", NULL))
+        in->kind = TW_YTPAGE_KIND_WATCH;
+    else if (tw_json_path(j, root, "continuationContents",
+                          "liveChatContinuation", NULL) ||
+             tw_json_path(j, root, "contents", "liveChatRenderer", NULL))
+        in->kind = TW_YTPAGE_KIND_LIVE_CHAT;
+}
+
 tw_rc_t tw_ytpage_parse_json(tw_ytpage_t *self, const char *buf, size_t len,
                              tw_err_t *err)
 {
@@ -951,8 +1195,10 @@ tw_rc_t tw_ytpage_parse_json(tw_ytpage_t *self, const char *buf, size_t len,
     if (rc != TW_OK)
         return rc;
     tw_json_ref_t root = tw_json_root(self->json);
+    s_kind(self, root);
     s_player(self, root);
     s_scan(self);
+    s_streams(self, root);
     return TW_OK;
 }
 
@@ -1155,6 +1401,21 @@ bool tw_ytpage_exact_count(const char *text, size_t len, uint64_t *out)
     }
     *out = v;
     return true;
+}
+
+const char *tw_ytpage_kind_str(tw_ytpage_kind_t kind)
+{
+    switch (kind) {
+    case TW_YTPAGE_KIND_OTHER:
+        return "other";
+    case TW_YTPAGE_KIND_WATCH:
+        return "watch";
+    case TW_YTPAGE_KIND_STREAMS:
+        return "streams";
+    case TW_YTPAGE_KIND_LIVE_CHAT:
+        return "live_chat";
+    }
+    return "?";
 }
 
 const char *tw_ytpage_state_str(tw_ytpage_state_t state)

@@ -35,9 +35,18 @@ typedef enum {
     TW_YTPAGE_PLAY_OTHER,          /* any other status */
 } tw_ytpage_play_t;
 
+/* What kind of document was read (the first one that tells). */
+typedef enum {
+    TW_YTPAGE_KIND_OTHER = 0, /* none of the below */
+    TW_YTPAGE_KIND_WATCH,     /* watch page, player or next response */
+    TW_YTPAGE_KIND_STREAMS,   /* a channel's /streams (Live) tab */
+    TW_YTPAGE_KIND_LIVE_CHAT, /* /live_chat(_replay) page, get_live_chat */
+} tw_ytpage_kind_t;
+
 /* What was found. Strings are NUL-terminated, never NULL ("" when absent),
  * owned by the parser. Counts are exact numbers only; -1 = unknown. */
 typedef struct {
+    tw_ytpage_kind_t kind;             /* document kind */
     tw_ytpage_state_t state;           /* broadcast state */
     tw_ytpage_play_t play;             /* classified playability */
     const char *play_status;           /* raw playabilityStatus.status */
@@ -146,6 +155,9 @@ bool tw_ytpage_exact_count(const char *text, size_t len, uint64_t *out);
  * chat", 0 = unknown (tw_ytpage_token_decode's type, else the chat-type
  * field found near the end of the token). */
 int tw_ytpage_chat_type(const char *token, size_t len);
+/* Static name of a document kind: "watch", "streams", "live_chat",
+ * "other". */
+const char *tw_ytpage_kind_str(tw_ytpage_kind_t kind);
 /* Static names of the enums. */
 const char *tw_ytpage_state_str(tw_ytpage_state_t state);
 /* Static name of a playability class. */

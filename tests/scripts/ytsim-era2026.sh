@@ -88,6 +88,19 @@ code=$(post_code live_chat/get_live_chat "$(body "$REAL")")
 [ "$code" = 400 ] && [ "$(cat "$T/post.json")" = "$BAD" ] ||
     fail "a token of another video answered $code"
 
+# damaged tokens: a clear 400 (or, when still readable, an answer), never
+# a crash (ytsim_stop fails on a sanitizer report)
+for n in 8 33 60 100 150 190; do
+    cut=$(printf %s "$FULL" | cut -c1-$n)
+    flip=$(printf %s "$FULL" | sed "s/./A/$n")
+    for tok in "$cut" "$flip" "${cut}%3D%3D" "$FULL$FULL"; do
+        code=$(post_code live_chat/get_live_chat "$(body "$tok")")
+        case $code in 200 | 400) ;; *) fail "damaged token answered $code" ;; esac
+    done
+done
+[ "$(post_code live_chat/get_live_chat "$(body "$(printf %s "$FULL" | cut -c1-100)")")" = 400 ] ||
+    fail "truncated token accepted"
+
 # 3. /live_chat?continuation=FULL: 2025+ page, header with full tokens
 curl -s "$YS_URL/live_chat?continuation=$FULL" >"$T/lc.html"
 page_json ytInitialData "$T/lc.html" >"$T/lc.json"

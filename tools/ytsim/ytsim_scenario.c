@@ -637,7 +637,7 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
                           "streams_form \"lockup\" or \"video\"");
             return TW_ERR_CONFIG;
         }
-        snprintf(scn->chans[ci].hl, sizeof scn->chans[ci].hl, "%s", hl);
+        memcpy(scn->chans[ci].hl, hl, 3); /* "en" or "de", checked */
         scn->chans[ci].streams_form =
             form[0] == '\0' ? 0 : (strcmp(form, "lockup") == 0 ? 1 : 2);
         const tw_toml_t *ss = tw_toml_get(c, "stream");
