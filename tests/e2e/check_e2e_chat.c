@@ -916,8 +916,10 @@ START_TEST(test_replay_only)
     char want[64];
     snprintf(want, sizeof want, " %zu from the replay", e->ids.n);
     ck_assert_msg(strstr(ev->reason, want) != NULL, "%s", ev->reason);
-    long pages = s_requests(e, "POST /youtubei/v1/live_chat/"
-                               "get_live_chat_replay", "200");
+    long pages = s_requests(e,
+                            "POST /youtubei/v1/live_chat/"
+                            "get_live_chat_replay",
+                            "200");
     ck_assert_int_gt(pages, 0);
     /* each page once (a dragged walk asks for pages again and again) */
     ck_assert_int_le(pages, (long)e->ids.n);
@@ -1050,10 +1052,9 @@ START_TEST(test_refused_twice_exits_111)
     pid_t pid = s_chat(e, vid, 1, NULL);
     ck_assert_int_eq(s_wait_chat(e, pid, 30000), 111);
     s_stop_ytsim(e);
-    ck_assert(s_log_has(e, vid,
-                        "error: chat token refused by YouTube (HTTP 400"));
-    ck_assert(s_log_has(e, vid,
-                        "twice; no API key for the Data API fallback"));
+    ck_assert(
+        s_log_has(e, vid, "error: chat token refused by YouTube (HTTP 400"));
+    ck_assert(s_log_has(e, vid, "twice; no API key for the Data API fallback"));
     ck_assert(s_log_has(e, vid, "format drift: get_live_chat"));
     ck_assert_int_eq(
         s_requests(e, "POST /youtubei/v1/live_chat/get_live_chat", NULL), 2);

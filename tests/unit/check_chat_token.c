@@ -74,8 +74,7 @@ static void s_b64(const s_pb_t *p, char *out, size_t cap)
  * token naming none) with chat type (1 all messages, 4 Top chat). */
 static void s_token(const char *video, int type, char *out, size_t cap)
 {
-    s_pb_t pair = {0}, one = {0}, inner = {0}, kind = {0}, req = {0},
-           tok = {0};
+    s_pb_t pair = {0}, one = {0}, inner = {0}, kind = {0}, req = {0}, tok = {0};
     char inner64[512] = "";
     if (video) {
         s_field(&pair, 1, "UC0123456789abcdefghijkA", 24);
@@ -121,9 +120,9 @@ START_TEST(test_match_built_tokens)
     ck_assert_int_eq(type, 0);
     ck_assert_int_eq(chat_token_match("not a token!", "abcdefghijk", NULL),
                      CHAT_TOKEN_BAD);
-    ck_assert_int_eq(chat_token_match("test-continuation:01", "abcdefghijk",
-                                      NULL),
-                     CHAT_TOKEN_BAD);
+    ck_assert_int_eq(
+        chat_token_match("test-continuation:01", "abcdefghijk", NULL),
+        CHAT_TOKEN_BAD);
     /* every match has its own text */
     const char *seen[4];
     for (int m = CHAT_TOKEN_OURS; m <= CHAT_TOKEN_BAD; m++) {
@@ -194,11 +193,10 @@ START_TEST(test_shared_live_pages)
         const tw_ytpage_info_t *info = tw_ytpage_info(page);
         if (info->chat_continuation[0]) {
             int type = 0;
-            ck_assert_msg(chat_token_match(info->chat_continuation,
-                                           info->video_id,
-                                           &type) == CHAT_TOKEN_OURS,
-                          "%s: chat token does not name %s", de->d_name,
-                          info->video_id);
+            ck_assert_msg(
+                chat_token_match(info->chat_continuation, info->video_id,
+                                 &type) == CHAT_TOKEN_OURS,
+                "%s: chat token does not name %s", de->d_name, info->video_id);
             ck_assert_msg(type == 1 || type == 4, "%s: type %d", de->d_name,
                           type);
             pages++;

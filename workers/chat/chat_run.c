@@ -369,8 +369,8 @@ static tw_rc_t s_innertube(chat_t *c, const char *path, const char *key,
     snprintf(ver, sizeof ver, "X-YouTube-Client-Version: %s",
              c->client_version);
     const char *headers[] = {"Content-Type: application/json",
-                             "X-YouTube-Client-Name: 1", ver,
-                             CHAT_PAGE_COOKIE, NULL};
+                             "X-YouTube-Client-Name: 1", ver, CHAT_PAGE_COOKIE,
+                             NULL};
     char url[256];
     snprintf(url, sizeof url, "youtubei/v1/%s?prettyPrint=false", path);
     tw_rc_t rc = tw_http_post(c->http, url, headers, tw_buf_data(b),
@@ -626,8 +626,7 @@ static chat_end_t s_replay_walk(chat_t *c, const char *token, bool first)
         tw_rc_t rc = s_innertube(
             c, "live_chat/get_live_chat_replay", "continuation",
             c->ck.continuation,
-            first ? ",\"currentPlayerState\":{\"playerOffsetMs\":\"0\"}"
-                  : NULL,
+            first ? ",\"currentPlayerState\":{\"playerOffsetMs\":\"0\"}" : NULL,
             &resp, &err);
         if (rc == TW_ERR_HTTP && resp.status >= 400 && resp.status < 500) {
             long status = resp.status;

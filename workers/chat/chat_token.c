@@ -191,8 +191,8 @@ bool chat_token_upgrade(chat_t *c, const char *body, size_t len)
             const tw_ytpage_info_t *info = tw_ytpage_info(c->aux);
             int type = 0;
             if (info->chat_continuation[0] &&
-                chat_token_match(info->chat_continuation, c->video_id,
-                                 &type) == CHAT_TOKEN_OURS &&
+                chat_token_match(info->chat_continuation, c->video_id, &type) ==
+                    CHAT_TOKEN_OURS &&
                 type == 1)
                 done = chat_ckpt_set_cont(&c->ck, info->chat_continuation) ==
                        TW_OK;
