@@ -17,9 +17,12 @@
 
 #include <zmq.h>
 
+#include "../../workers/chat/chat.h"
 #include "e2e_sup.h"
 #include "tw_deliver.h"
+#include "tw_http.h"
 #include "tw_proto.h"
+#include "tw_ytpage.h"
 
 /* A growing set of strings (sorted on demand). */
 typedef struct {
@@ -60,6 +63,8 @@ typedef struct {
 } s_env_t;
 
 static s_env_t s_e;
+/* The era ytsim serves ("2022" or "2026"), set by the test case. */
+static const char *s_era = "2026";
 
 static void s_strs_add(s_strs_t *s, const char *v)
 {
@@ -207,7 +212,7 @@ static void s_start_ytsim(s_env_t *e, const char *scenario, const char *speed)
         dup2(1, 2);
         execl(e->ytsim_bin, "ytsim", "--scenario", scn, "--listen",
               "127.0.0.1:0", "--out", e->ys_out, "--speed", speed, "--threads",
-              "2", (char *)NULL);
+              "2", "--era", s_era, (char *)NULL);
         _exit(127);
     }
     char portf[400];
@@ -496,6 +501,44 @@ static long s_early_polls(s_env_t *e, const char *vid)
     return n;
 }
 
+/* Number of lines of ytsim's requests.log starting with prefix and
+ * ending with " status" (status NULL: any). */
+static long s_requests(s_env_t *e, const char *prefix, const char *status)
+{
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/requests.log", e->ys_out);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    long n = 0;
+    char tail[16] = "";
+    if (status)
+        snprintf(tail, sizeof tail, " %s", status);
+    while (getline(&line, &cap, f) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t l = strlen(line), t = strlen(tail);
+        if (strncmp(line, prefix, strlen(prefix)) == 0 &&
+            (!status || (l >= t && strcmp(line + l - t, tail) == 0)))
+            n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+/* Era 2026 only: the chat was read the way that works since late 2025 (the
+ * all-messages token from the /live_chat page; no token refused). */
+static void s_check_2026_path(s_env_t *e)
+{
+    if (strcmp(s_era, "2026") != 0)
+        return;
+    ck_assert_int_gt(s_requests(e, "GET /live_chat", "200"), 0);
+    ck_assert_int_eq(s_requests(e, "POST /youtubei/v1/live_chat/", "400"), 0);
+    ck_assert_int_eq(s_requests(e, "GET /live_chat", "400"), 0);
+}
+
 static void s_teardown(void)
 {
     s_env_t *e = &s_e;
@@ -545,8 +588,11 @@ static void s_capture_ok(const char *scenario, const char *vid,
 
 START_TEST(test_normal_stream)
 {
+    /* era 2026: the truth holds every message, also those Top chat hides:
+     * only the all-messages chat equals it */
     s_capture_ok("chat-normal.toml", "chatNormal1", "10", true);
     ck_assert_int_eq(s_early_polls(&s_e, "chatNormal1"), 0);
+    s_check_2026_path(&s_e);
 }
 END_TEST
 
@@ -620,6 +666,10 @@ START_TEST(test_suspected_end_and_reload)
     s_strs_free(&lines);
     ck_assert(suspected);
     ck_assert(reload);
+    /* at most the one refusal of the fault window */
+    ck_assert_int_le(
+        s_requests(&s_e, "POST /youtubei/v1/live_chat/get_live_chat", "400"),
+        1);
 }
 END_TEST
 
@@ -828,12 +878,230 @@ START_TEST(test_under_tubewatchd)
 }
 END_TEST
 
-Suite *e2e_chat_suite(void)
+/* Waits until truth/streams.tsv says vid has ended. */
+static void s_wait_ended(s_env_t *e, const char *vid)
 {
-    Suite *s = suite_create("e2e_chat");
-    TCase *tc = tcase_create("chat");
-    tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, NULL, s_teardown);
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/truth/streams.tsv", e->ys_out);
+    int64_t end = tw_test_now_ms() + 20000;
+    for (;;) {
+        s_strs_t st = {0};
+        s_read_col(p, 3, 0, vid, &st);
+        bool ended = st.n == 1 && strcmp(st.v[0], "ended") == 0;
+        s_strs_free(&st);
+        if (ended)
+            return;
+        ck_assert_msg(tw_test_now_ms() < end, "%s did not end", vid);
+        s_pump(e, 50);
+    }
+}
+
+START_TEST(test_replay_only)
+{
+    /* started after the end: everything comes from the replay walk, which
+     * must neither lose items (all-messages replay) nor be dragged back
+     * (playerOffsetMs only on its first request: ytsim moves a follow-up
+     * request that carries it back to that offset, so the walk would
+     * never end) */
+    s_env_t *e = &s_e;
+    s_start(e, "chat-normal.toml", "10", NULL, NULL);
+    s_wait_ended(e, "chatNormal1");
+    pid_t pid = s_chat(e, "chatNormal1", 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    s_check_truth(e, "chatNormal1");
+    ck_assert_uint_gt(e->ids.n, 50);
+    const s_event_t *ev = s_event(e, "chatNormal1");
+    ck_assert_ptr_nonnull(ev);
+    char want[64];
+    snprintf(want, sizeof want, " %zu from the replay", e->ids.n);
+    ck_assert_msg(strstr(ev->reason, want) != NULL, "%s", ev->reason);
+    long pages = s_requests(e,
+                            "POST /youtubei/v1/live_chat/"
+                            "get_live_chat_replay",
+                            "200");
+    ck_assert_int_gt(pages, 0);
+    /* each page once (a dragged walk asks for pages again and again) */
+    ck_assert_int_le(pages, (long)e->ids.n);
+    if (strcmp(s_era, "2026") == 0)
+        ck_assert_int_gt(s_requests(e, "GET /live_chat_replay", "200"), 0);
+    ck_assert_int_eq(s_requests(e, "POST /youtubei/v1/live_chat/", "400"), 0);
+}
+END_TEST
+
+/* base64url alphabet index of ch, -1 for others. */
+static int s_b64v(int ch)
+{
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *p = ch ? strchr(a, ch) : NULL;
+    return p ? (int)(p - a) : -1;
+}
+
+/* Copies token (base64url, padding written %3D) with its last decoded
+ * byte changed: for ytsim's tokens, a bad check byte of a token that still
+ * names its video. */
+static void s_corrupt_token(const char *token, char *out, size_t cap)
+{
+    unsigned char raw[1024];
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (const char *p = token; *p && strncmp(p, "%3D", 3) != 0; p++) {
+        int v = s_b64v(*p);
+        ck_assert_int_ge(v, 0);
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            ck_assert_uint_lt(n, sizeof raw);
+            raw[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    ck_assert_uint_gt(n, 0);
+    raw[n - 1] ^= 0x5a;
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)raw[i + 1] << 8;
+        if (i + 2 < n)
+            v |= raw[i + 2];
+        ck_assert_uint_lt(o + 8, cap);
+        out[o++] = a[v >> 18 & 63];
+        out[o++] = a[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = a[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = a[v & 63];
+    }
+    out[o] = '\0';
+    size_t pad = (3 - n % 3) % 3;
+    for (size_t k = 0; k < pad; k++) {
+        ck_assert_uint_lt(o + 4, cap);
+        memcpy(out + o, "%3D", 4);
+        o += 3;
+    }
+}
+
+START_TEST(test_refused_once_recovers)
+{
+    /* the checkpoint holds a token that names the video but that YouTube
+     * refuses (400): the worker re-reads the watch page once, takes a fresh
+     * token chain and captures everything */
+    s_env_t *e = &s_e;
+    s_start(e, "chat-normal.toml", "10", NULL, NULL);
+    const char *vid = "chatNormal1";
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/watch?v=%s", e->port, vid);
+    tw_http_t *http = tw_http_new(NULL);
+    ck_assert_ptr_nonnull(http);
+    tw_ytpage_t *page = tw_ytpage_new();
+    ck_assert_ptr_nonnull(page);
+    const char *hdr[] = {CHAT_PAGE_COOKIE, NULL};
+    int64_t end = tw_test_now_ms() + 10000;
+    char bad[1024] = "";
+    while (!bad[0]) {
+        tw_http_resp_t resp = {0};
+        ck_assert_int_eq(tw_http_get(http, url, hdr, &resp, NULL), TW_OK);
+        ck_assert_int_eq(
+            tw_ytpage_parse_html(page, resp.body, resp.body_len, NULL), TW_OK);
+        tw_http_resp_clear(&resp);
+        const tw_ytpage_info_t *info = tw_ytpage_info(page);
+        if (info->chat_continuation[0]) {
+            s_corrupt_token(info->chat_continuation, bad, sizeof bad);
+            break;
+        }
+        ck_assert_msg(tw_test_now_ms() < end, "no chat token on the page");
+        s_pump(e, 50);
+    }
+    tw_ytpage_destroy(&page);
+    tw_http_destroy(&http);
+    ck_assert_int_eq(chat_token_match(bad, vid, NULL), CHAT_TOKEN_OURS);
+    char p[4400];
+    snprintf(p, sizeof p, "%.200s/state/chat@%s", e->dir, vid);
+    ck_assert_int_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%.200s/state/chat@%s/checkpoint", e->dir, vid);
+    chat_ckpt_t ck = {0};
+    snprintf(ck.video_id, sizeof ck.video_id, "%s", vid);
+    ck_assert_int_eq(chat_ckpt_set_cont(&ck, bad), TW_OK);
+    ck_assert_int_eq(chat_ckpt_save(p, &ck, NULL), TW_OK);
+    chat_ckpt_clear(&ck);
+    pid_t pid = s_chat(e, vid, 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    s_check_truth(e, vid);
+    ck_assert_int_eq(
+        s_requests(e, "POST /youtubei/v1/live_chat/get_live_chat", "400"), 1);
+    ck_assert(s_log_has(e, vid, "took a fresh continuation"));
+    const s_event_t *ev = s_event(e, vid);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(ev->state, "ended");
+}
+END_TEST
+
+START_TEST(test_refused_twice_exits_111)
+{
+    /* every chat token refused, no API key: one fresh chain, then exit 111
+     * with the reason as one line (not retried forever) */
+    s_env_t *e = &s_e;
+    s_start(e, "chat-refused.toml", "10", NULL, NULL);
+    const char *vid = "chatRefused";
+    pid_t pid = s_chat(e, vid, 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 30000), 111);
+    s_stop_ytsim(e);
+    ck_assert(
+        s_log_has(e, vid, "error: chat token refused by YouTube (HTTP 400"));
+    ck_assert(s_log_has(e, vid, "twice; no API key for the Data API fallback"));
+    ck_assert(s_log_has(e, vid, "format drift: get_live_chat"));
+    ck_assert_int_eq(
+        s_requests(e, "POST /youtubei/v1/live_chat/get_live_chat", NULL), 2);
+    ck_assert_uint_eq(e->ids.n, 0);
+    ck_assert_ptr_null(s_event(e, vid));
+}
+END_TEST
+
+START_TEST(test_refused_twice_uses_data_api)
+{
+    s_env_t *e = &s_e;
+    s_start(e, "chat-refused.toml", "10", NULL,
+            "api_key = \"ytsim-api-key\"\nquota_per_day = 100000000");
+    e->api = true;
+    const char *vid = "chatRefused";
+    pid_t pid = s_chat(e, vid, 1, NULL);
+    ck_assert_int_eq(s_wait_chat(e, pid, 40000), 0);
+    s_stop_ytsim(e);
+    ck_assert(s_log_has(e, vid, "falling back to the Data API"));
+    ck_assert_int_eq(
+        s_requests(e, "POST /youtubei/v1/live_chat/get_live_chat", NULL), 2);
+    char p[4400];
+    s_strs_t truth = {0};
+    snprintf(p, sizeof p, "%.200s/truth/chat_api/%s.tsv", e->ys_out, vid);
+    s_read_col(p, 0, 0, NULL, &truth);
+    ck_assert_uint_gt(truth.n, 20);
+    s_same(&truth, &e->ids, "chatRefused (Data API)");
+    s_strs_free(&truth);
+    const s_event_t *ev = s_event(e, vid);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(ev->state, "ended");
+}
+END_TEST
+
+static void s_era2026(void)
+{
+    s_era = "2026";
+}
+
+static void s_era2022(void)
+{
+    s_era = "2022";
+}
+
+/* The tests every era must pass. */
+static void s_add_common(TCase *tc)
+{
     tcase_add_test(tc, test_normal_stream);
     tcase_add_test(tc, test_pre_chat);
     tcase_add_test(tc, test_reported_states);
@@ -842,9 +1110,29 @@ Suite *e2e_chat_suite(void)
     tcase_add_test(tc, test_suspected_end_and_reload);
     tcase_add_test(tc, test_data_api);
     tcase_add_test(tc, test_kill9_restart);
-    tcase_add_test(tc, test_under_tubewatchd);
     tcase_add_test(tc, test_web_format_break_falls_back_to_api);
     tcase_add_test(tc, test_sigterm_resume);
+    tcase_add_test(tc, test_replay_only);
+    tcase_add_test(tc, test_refused_twice_exits_111);
+    tcase_add_test(tc, test_refused_twice_uses_data_api);
+}
+
+Suite *e2e_chat_suite(void)
+{
+    Suite *s = suite_create("e2e_chat");
+    /* YouTube as it is since late 2025 (ytsim's default) */
+    TCase *tc = tcase_create("era2026");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, s_era2026, s_teardown);
+    s_add_common(tc);
+    tcase_add_test(tc, test_refused_once_recovers);
+    tcase_add_test(tc, test_under_tubewatchd);
+    suite_add_tcase(s, tc);
+    /* the 2022 shapes: YouTube rolls changes out gradually */
+    tc = tcase_create("era2022");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, s_era2022, s_teardown);
+    s_add_common(tc);
     suite_add_tcase(s, tc);
     return s;
 }

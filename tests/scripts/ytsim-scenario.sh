@@ -115,4 +115,9 @@ printf '[[channel]]\n[[channel.stream]]\nid = "short"\nstart = 1\n' | bad 'is no
 printf '[[fault]]\nkind = "boom"\n' | bad 'unknown kind'
 printf '[[channel]]\n[[channel.stream]]\ntitle = "x"\n' | bad 'needs scheduled'
 printf 'seed = "x"\n' | bad 'seed: expected a number'
+printf 'era = "2024"\n' | bad 'era: expected "2022" or "2026"'
+printf '[[channel]]\nhl = "fr"\n' | bad 'hl must be'
+printf '[[channel]]\nstreams_form = "grid"\n' | bad 'streams_form'
+"$YTSIM" --scenario builtin --era 2024 --listen 127.0.0.1:0 --out "$T/x" 2>/dev/null
+[ $? = 100 ] || fail "--era 2024 accepted"
 echo "ytsim-scenario: ok"

@@ -28,6 +28,11 @@
 /* Consecutive parse failures of the web client before the Data API
  * fallback (when an API key is configured). */
 #define CHAT_FALLBACK_ERRORS 8
+/* Query every web page request carries (English, US). */
+#define CHAT_PAGE_QUERY "hl=en&gl=US"
+/* Consent cookie every web request carries: without it YouTube shows EU
+ * addresses a consent interstitial instead of the page. */
+#define CHAT_PAGE_COOKIE "Cookie: SOCS=CAI"
 
 /* ---- checkpoint (chat_ckpt.c) ---- */
 
@@ -101,6 +106,27 @@ typedef struct {
 /* Classifies a parsed watch page / next response. */
 void chat_page_classify(const tw_ytpage_info_t *info, chat_page_result_t *out);
 
+/* ---- chat continuation tokens (chat_token.c) ---- */
+
+/* How a continuation token relates to the stream being captured. */
+typedef enum {
+    CHAT_TOKEN_OURS = 0, /* names this video */
+    CHAT_TOKEN_NONE,     /* names no video (a relative chat-view token) */
+    CHAT_TOKEN_OTHER,    /* names another video */
+    CHAT_TOKEN_BAD,      /* not a continuation token at all */
+} chat_token_match_t;
+
+/* Decodes token and tells whether it names video_id; *type (may be NULL)
+ * gets its chat type: 1 all messages, 4 Top chat, 0 unknown. */
+chat_token_match_t chat_token_match(const char *token, const char *video_id,
+                                    int *type);
+/* Static text of a match ("names no video", ...). */
+const char *chat_token_match_str(chat_token_match_t m);
+/* Copies error.status of a Google error body ("INVALID_ARGUMENT") into out
+ * (cap bytes); "" when body is no such error. */
+void chat_token_error_status(const char *body, size_t len, char *out,
+                             size_t cap);
+
 /* ---- the worker (chat_run.c, chat_api.c) ---- */
 
 /* How a capture phase ended. */
@@ -125,6 +151,7 @@ typedef struct {
     tw_http_t *http;                /* web client and Data API connection */
     tw_deliver_t *tx;               /* chat.batch sender to the tokenizer */
     tw_ytpage_t *page;              /* watch page parser */
+    tw_ytpage_t *aux;               /* /live_chat page and answer headers */
     tw_ytchat_t *chat;              /* chat response parser */
     chat_seen_t *seen;              /* ids sent by this process (recent) */
     chat_ckpt_t ck;                 /* checkpoint (continuation, counters) */
@@ -143,6 +170,10 @@ typedef struct {
     uint64_t quota_units;           /* Data API units spent by this process */
     uint32_t page_fails;            /* watch page probes failed in a row */
     bool seen_live;                 /* the page said live or ended once */
+    bool cont_top;                  /* the chain started from a Top chat
+                                       token: look for the all-messages
+                                       one in the first answer's header */
+    bool top_warned;                /* Top-chat-only warning logged */
     char unknown[64][48];           /* unknown renderer names already logged */
     size_t nunknown;                /* entries used */
     tw_stream_state_t report_state; /* CHAT_END_REPORT: state */
@@ -168,5 +199,21 @@ void chat_log_unknown(chat_t *c);
 /* Captures the chat with the Data API liveChatMessages.list until the
  * stream ends (chat_api.c). */
 chat_end_t chat_api_capture(chat_t *c);
+/* Reports that source (an endpoint or page) gave an answer the worker
+ * could not use (what: one line, no secrets). Logged. */
+void chat_drift(chat_t *c, const char *source, const char *what);
+/* The token to start the live chat (replay false) or the replay walk with,
+ * from the watch page parsed in c->page: a token naming this video, the
+ * all-messages one when it can be had (from the page itself or from the
+ * /live_chat or /live_chat_replay page its full token opens). A Top chat
+ * token is returned when nothing better names the video (c->cont_top set:
+ * see chat_token_upgrade). NULL when the page holds no token naming this
+ * video (logged). Caller frees. */
+char *chat_token_start(chat_t *c, bool replay);
+/* After the first answer to a chain started from a Top chat token: when
+ * the answer's header holds the all-messages token naming this video, it
+ * replaces c->ck.continuation and true is returned; else the Top chat
+ * token stays (warned once). Clears c->cont_top. */
+bool chat_token_upgrade(chat_t *c, const char *body, size_t len);
 
 #endif

@@ -378,7 +378,8 @@ static tw_rc_t s_innertube(chat_t *c, const char *path, const char *key,
     snprintf(ver, sizeof ver, "X-YouTube-Client-Version: %s",
              c->client_version);
     const char *headers[] = {"Content-Type: application/json",
-                             "X-YouTube-Client-Name: 1", ver, NULL};
+                             "X-YouTube-Client-Name: 1", ver, CHAT_PAGE_COOKIE,
+                             NULL};
     char url[256];
     snprintf(url, sizeof url, "youtubei/v1/%s?prettyPrint=false", path);
     tw_rc_t rc = tw_http_post(c->http, url, headers, tw_buf_data(b),
@@ -431,8 +432,9 @@ static void s_probe(chat_t *c, chat_page_result_t *res)
     memset(res, 0, sizeof *res);
     res->verdict = CHAT_PAGE_RETRY;
     char url[128];
-    snprintf(url, sizeof url, "watch?v=%s&hl=en", c->video_id);
-    const char *headers[] = {"Accept-Language: en-US,en;q=0.9", NULL};
+    snprintf(url, sizeof url, "watch?v=%s&" CHAT_PAGE_QUERY, c->video_id);
+    const char *headers[] = {"Accept-Language: en-US,en;q=0.9",
+                             CHAT_PAGE_COOKIE, NULL};
     tw_http_resp_t resp = {0};
     tw_err_t err = {0};
     tw_rc_t rc = tw_http_get(c->http, url, headers, &resp, &err);
@@ -560,8 +562,56 @@ static int s_wait_open(chat_t *c, chat_page_result_t *res)
     return end;
 }
 
-/* Walks the replay from token, sending every item not sent already. */
-static chat_end_t s_replay_walk(chat_t *c, const char *token)
+/* Gives up after YouTube refused the token chain twice (the second time
+ * a fresh chain from a re-read watch page): reports the drift, then the
+ * Data API takes over when a key is set (live chat only: it has no
+ * replay); else the reason is logged as one line and the worker exits 111
+ * (restarted later with backoff). */
+static chat_end_t s_refused(chat_t *c, const char *source, long status,
+                            const char *why, bool replay)
+{
+    char what[160];
+    snprintf(what, sizeof what,
+             "chat token refused by YouTube (HTTP %ld%s%s) twice", status,
+             why[0] ? " " : "", why);
+    chat_drift(c, source, what);
+    if (!replay && c->cfg->youtube.api_key[0]) {
+        tw_log_write(TW_LOG_WARN, "%s", what);
+        return CHAT_END_FALLBACK;
+    }
+    tw_log_write(TW_LOG_ERROR, "%s; %s", what,
+                 replay ? "the Data API has no replay"
+                        : "no API key for the Data API fallback");
+    return CHAT_END_FAIL;
+}
+
+/* True when a continuation from an answer may be sent: it names this
+ * video (else the drift is reported). */
+static bool s_chained_ok(chat_t *c, const char *source, const char *token)
+{
+    chat_token_match_t m = chat_token_match(token, c->video_id, NULL);
+    if (m == CHAT_TOKEN_OURS)
+        return true;
+    char what[96];
+    snprintf(what, sizeof what, "continuation %s: not sent",
+             chat_token_match_str(m));
+    chat_drift(c, source, what);
+    return false;
+}
+
+/* Re-reads the watch page and returns the replay token to walk from
+ * (caller frees), or NULL. */
+static char *s_fresh_replay_token(chat_t *c)
+{
+    chat_page_result_t res;
+    s_probe(c, &res);
+    return chat_token_start(c, true);
+}
+
+/* Walks the replay from token, sending every item not sent already.
+ * first: token was taken from a page, so the first request tells the
+ * player offset (later requests must not: it drags the replay back). */
+static chat_end_t s_replay_walk(chat_t *c, const char *token, bool first)
 {
     c->ck.phase = CHAT_PHASE_REPLAY;
     if (chat_ckpt_set_cont(&c->ck, token) != TW_OK)
@@ -570,6 +620,7 @@ static chat_end_t s_replay_walk(chat_t *c, const char *token)
         return CHAT_END_FAIL;
     tw_log_write(TW_LOG_INFO, "walking the replay of %s", c->video_id);
     int errs = 0;
+    bool refused = false;
     uint64_t pages = 0, before = c->ck.replay_items;
     int64_t pace = (int64_t)c->cfg->chat.poll_min_ms;
     if (pace > 250)
@@ -581,11 +632,39 @@ static chat_end_t s_replay_walk(chat_t *c, const char *token)
             return CHAT_END_STOP;
         tw_http_resp_t resp = {0};
         tw_err_t err = {0};
-        tw_rc_t rc = s_innertube(c, "live_chat/get_live_chat_replay",
-                                 "continuation", c->ck.continuation,
-                                 ",\"currentPlayerState\":{\"playerOffsetMs\""
-                                 ":\"0\"}",
-                                 &resp, &err);
+        tw_rc_t rc = s_innertube(
+            c, "live_chat/get_live_chat_replay", "continuation",
+            c->ck.continuation,
+            first ? ",\"currentPlayerState\":{\"playerOffsetMs\":\"0\"}" : NULL,
+            &resp, &err);
+        if (rc == TW_ERR_HTTP && resp.status >= 400 && resp.status < 500) {
+            long status = resp.status;
+            char why[48];
+            chat_token_error_status(resp.body, resp.body_len, why, sizeof why);
+            tw_http_resp_clear(&resp);
+            c->errors++;
+            if (refused)
+                return s_refused(c, "get_live_chat_replay", status, why, true);
+            refused = true;
+            tw_log_write(TW_LOG_WARN,
+                         "get_live_chat_replay: HTTP %ld%s%s: re-reading "
+                         "the watch page",
+                         status, why[0] ? " " : "", why);
+            char *tok = s_fresh_replay_token(c);
+            if (chat_stopping(c)) {
+                free(tok);
+                return CHAT_END_STOP;
+            }
+            if (tok) {
+                rc = chat_ckpt_set_cont(&c->ck, tok);
+                free(tok);
+                if (rc != TW_OK)
+                    return CHAT_END_FAIL;
+                first = true;
+            }
+            chat_wait(c, pace);
+            continue;
+        }
         if (rc == TW_OK)
             rc = tw_ytchat_parse(c->chat, resp.body ? resp.body : "",
                                  resp.body_len, &err);
@@ -604,6 +683,8 @@ static chat_end_t s_replay_walk(chat_t *c, const char *token)
             continue;
         }
         errs = 0;
+        refused = false;
+        first = false;
         pages++;
         chat_log_unknown(c);
         rc = chat_send_items(c, true, NULL);
@@ -615,9 +696,19 @@ static chat_end_t s_replay_walk(chat_t *c, const char *token)
             tw_http_resp_clear(&resp);
             return CHAT_END_FAIL;
         }
+        if (c->cont_top && chat_token_upgrade(c, resp.body, resp.body_len)) {
+            /* the all-messages replay from its start (the walk so far was
+             * Top chat: what it sent is skipped as already seen) */
+            tw_http_resp_clear(&resp);
+            if (chat_save(c, true) != TW_OK)
+                return CHAT_END_FAIL;
+            chat_wait(c, pace);
+            continue;
+        }
         const tw_ytchat_cont_t *k = tw_ytchat_continuation(c->chat);
         bool more = k->kind == TW_YTCHAT_CONT_REPLAY && k->token[0] &&
-                    strcmp(k->token, c->ck.continuation) != 0;
+                    strcmp(k->token, c->ck.continuation) != 0 &&
+                    s_chained_ok(c, "get_live_chat_replay", k->token);
         if (more && chat_ckpt_set_cont(&c->ck, k->token) != TW_OK) {
             tw_http_resp_clear(&resp);
             return CHAT_END_FAIL;
@@ -653,8 +744,14 @@ static chat_end_t s_reconcile(chat_t *c)
         }
         const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
         if (info->chat_is_replay && info->chat_continuation[0]) {
-            char *tok = strdup(info->chat_continuation);
-            end = tok ? s_replay_walk(c, tok) : CHAT_END_FAIL;
+            char *tok = chat_token_start(c, true);
+            if (!tok) {
+                tw_log_write(TW_LOG_WARN,
+                             "no replay token naming %s on its watch page",
+                             c->video_id);
+                break;
+            }
+            end = s_replay_walk(c, tok, true);
             free(tok);
             break;
         }
@@ -676,14 +773,16 @@ static void s_backoff(chat_t *c, uint32_t attempt)
     chat_wait(c, tw_backoff_full_jitter(base, 60000, attempt) + base / 2);
 }
 
-/* Replaces c->ck.continuation with the page's live chat continuation when
- * the page has one. True when replaced. */
+/* Replaces c->ck.continuation with a fresh token chain for the live chat
+ * from the page in c->page (chat_token_start). True when replaced. */
 static bool s_take_page_cont(chat_t *c)
 {
-    const tw_ytpage_info_t *info = tw_ytpage_info(c->page);
-    if (!info->chat_continuation[0] || info->chat_is_replay)
+    char *tok = chat_token_start(c, false);
+    if (!tok)
         return false;
-    return chat_ckpt_set_cont(&c->ck, info->chat_continuation) == TW_OK;
+    tw_rc_t rc = chat_ckpt_set_cont(&c->ck, tok);
+    free(tok);
+    return rc == TW_OK;
 }
 
 /* Decides what a page probe during the live loop means. Returns -1 to go
@@ -725,7 +824,9 @@ static chat_end_t s_live(chat_t *c)
 {
     int64_t first_seen = tw_time_now_us();
     int64_t next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
-    uint32_t fails = 0, bad_parse = 0, bad_token = 0, suspects = 0;
+    uint32_t fails = 0, bad_parse = 0, suspects = 0;
+    bool refused = false; /* the chain in use replaces a refused one */
+    int64_t last_timeout = -1;
     c->ck.phase = CHAT_PHASE_LIVE;
     tw_log_write(TW_LOG_INFO, "capturing the live chat of %s (%s)", c->video_id,
                  c->title);
@@ -764,27 +865,30 @@ static chat_end_t s_live(chat_t *c)
                                  c->ck.continuation, NULL, &resp, &err);
         if (rc != TW_OK) {
             long status = resp.status;
+            char why[48];
+            chat_token_error_status(resp.body, resp.body_len, why, sizeof why);
             tw_http_resp_clear(&resp);
             c->errors++;
             tw_worker_count(c->w, 0, 0, 1);
             if (rc == TW_ERR_HTTP && status >= 400 && status < 500) {
                 tw_log_write(TW_LOG_WARN,
-                             "get_live_chat: HTTP %ld: "
-                             "checking the stream",
-                             status);
+                             "get_live_chat: HTTP %ld%s%s: re-reading the "
+                             "watch page",
+                             status, why[0] ? " " : "", why);
                 bool ended = false;
                 int end = s_recheck(c, &ended);
                 if (end >= 0)
                     return (chat_end_t)end;
                 if (ended)
                     return CHAT_END_ENDED;
-                /* a continuation refused twice is replaced by a fresh one */
-                if (++bad_token >= 2 && s_take_page_cont(c)) {
-                    tw_log_write(TW_LOG_INFO, "reloaded the continuation "
+                if (refused)
+                    return s_refused(c, "get_live_chat", status, why, false);
+                /* once: a fresh token chain from the page just read */
+                refused = true;
+                if (s_take_page_cont(c))
+                    tw_log_write(TW_LOG_INFO, "took a fresh continuation "
                                               "from the watch page");
-                    bad_token = 0;
-                }
-                s_backoff(c, fails++);
+                chat_wait(c, s_poll_delay(c, last_timeout));
                 continue;
             }
             tw_log_write(TW_LOG_WARN, "get_live_chat: %s",
@@ -812,7 +916,7 @@ static chat_end_t s_live(chat_t *c)
         }
         fails = 0;
         bad_parse = 0;
-        bad_token = 0;
+        refused = false;
         chat_log_unknown(c);
         size_t nsent = 0;
         rc = chat_send_items(c, false, &nsent);
@@ -820,10 +924,20 @@ static chat_end_t s_live(chat_t *c)
             tw_http_resp_clear(&resp);
             return rc == TW_ERR_CLOSED ? CHAT_END_STOP : CHAT_END_FAIL;
         }
+        if (c->cont_top && chat_token_upgrade(c, resp.body, resp.body_len)) {
+            tw_http_resp_clear(&resp);
+            if (chat_save(c, true) != TW_OK)
+                return CHAT_END_FAIL;
+            chat_wait(c, (int64_t)c->cfg->chat.poll_min_ms);
+            continue;
+        }
         const tw_ytchat_cont_t *k = tw_ytchat_continuation(c->chat);
         tw_ytchat_cont_kind_t kind = k->kind;
         int64_t timeout = k->timeout_ms;
-        bool have = k->token[0] != '\0';
+        if (timeout >= 0)
+            last_timeout = timeout;
+        bool have =
+            k->token[0] != '\0' && s_chained_ok(c, "get_live_chat", k->token);
         if (have &&
             (kind == TW_YTCHAT_CONT_INVALIDATION ||
              kind == TW_YTCHAT_CONT_TIMED || kind == TW_YTCHAT_CONT_RELOAD)) {
@@ -867,14 +981,33 @@ static chat_end_t s_live(chat_t *c)
     }
 }
 
+/* Drops a checkpointed continuation that does not name this video (one
+ * saved by an older version from a relative chat-view token, or a foreign
+ * file): the page gives a fresh one. */
+static void s_check_ckpt_token(chat_t *c)
+{
+    if (!c->ck.continuation)
+        return;
+    chat_token_match_t m =
+        chat_token_match(c->ck.continuation, c->video_id, NULL);
+    if (m == CHAT_TOKEN_OURS)
+        return;
+    tw_log_write(TW_LOG_WARN,
+                 "checkpointed continuation %s: starting from the watch page",
+                 chat_token_match_str(m));
+    chat_ckpt_set_cont(&c->ck, NULL);
+    c->ck.phase = CHAT_PHASE_LIVE;
+}
+
 /* Web client capture: probe, wait for the chat, live loop, replay. */
 static chat_end_t s_web(chat_t *c)
 {
+    s_check_ckpt_token(c);
     if (c->ck.phase == CHAT_PHASE_REPLAY && c->ck.continuation) {
         tw_log_write(TW_LOG_INFO, "resuming the replay walk of %s",
                      c->video_id);
         char *tok = strdup(c->ck.continuation);
-        chat_end_t end = tok ? s_replay_walk(c, tok) : CHAT_END_FAIL;
+        chat_end_t end = tok ? s_replay_walk(c, tok, false) : CHAT_END_FAIL;
         free(tok);
         return end;
     }
@@ -902,7 +1035,14 @@ static chat_end_t s_web(chat_t *c)
                      " items sent before)",
                      c->video_id, c->ck.items);
     } else if (res.verdict == CHAT_PAGE_CHAT && !s_take_page_cont(c)) {
-        return CHAT_END_FAIL;
+        if (chat_stopping(c))
+            return CHAT_END_STOP;
+        tw_log_write(TW_LOG_ERROR,
+                     "no chat token naming %s on its watch page%s", c->video_id,
+                     c->cfg->youtube.api_key[0] ? ": trying the Data API"
+                                                : " and no API key for the "
+                                                  "Data API fallback");
+        return c->cfg->youtube.api_key[0] ? CHAT_END_FALLBACK : CHAT_END_FAIL;
     }
     chat_end_t end = CHAT_END_ENDED;
     if (resumed || res.verdict == CHAT_PAGE_CHAT)
@@ -1142,6 +1282,7 @@ int chat_run(tw_worker_t *worker)
     tw_deliver_destroy(&c->tx);
     tw_http_destroy(&c->http);
     tw_ytpage_destroy(&c->page);
+    tw_ytpage_destroy(&c->aux);
     tw_ytchat_destroy(&c->chat);
     chat_seen_destroy(&c->seen);
     chat_ckpt_clear(&c->ck);
