@@ -1038,34 +1038,6 @@ static const unsigned char s_live_head[6] = {0xd2, 0x87, 0xcc,
 static const unsigned char s_replay_head[6] = {0xa2, 0x9d, 0xb0,
                                                0xd3, 0x04, 0x72};
 
-static void s_token2022(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
-                        uint32_t pos)
-{
-    unsigned char p[29];
-    bool replay = mode == 'R' || mode == 'r';
-    memcpy(p, replay ? s_replay_head : s_live_head, 6);
-    unsigned char *q = p + 6;
-    q[0] = 0x59;
-    q[1] = (unsigned char)mode;
-    memcpy(q + 2, s->id, 11);
-    q[13] = (unsigned char)(pos >> 24);
-    q[14] = (unsigned char)(pos >> 16);
-    q[15] = (unsigned char)(pos >> 8);
-    q[16] = (unsigned char)pos;
-    unsigned char x = 0xa5;
-    for (int i = 0; i < 17; i++) {
-        x = (unsigned char)(x * 31 + q[i]);
-    }
-    q[17] = x;
-    unsigned char *t = q + 18;
-    t[0] = 0x82;
-    t[1] = 0x01;
-    t[2] = 0x02;
-    t[3] = 0x08;
-    t[4] = (mode == 'T' || mode == 'r') ? 0x04 : 0x01;
-    ytsim_buf_b64(b, p, sizeof p, true, false);
-}
-
 static bool s_token2022_parse(const unsigned char *p, long n, ytsim_tok_t *o)
 {
     if (n != 29 || p[6] != 0x59) {
@@ -1227,12 +1199,10 @@ void ytsim_chat_token(ytsim_buf_t *b, const ytsim_scn_t *scn,
                       const ytsim_stream_t *s, char mode, uint32_t pos,
                       bool first)
 {
-    if (s->era < 2026) {
-        s_token2022(b, s, mode, pos);
-        return;
-    }
-    /* field 20 looks like a creation time; derived from the stream only,
-     * so answers stay byte-identical */
+    /* Both eras use the real full-token layout: tokens of 2019-2025 named
+     * channel and video the same way (the menu's relative tokens are what
+     * changed in 2025). Field 20 looks like a creation time; derived from
+     * the stream only, so answers stay byte-identical. */
     uint64_t usec = 1767225600000000ULL + s->vh % 100000000000000ULL;
     s_token2026(b, scn->chans[s->chan].id, s->id, mode, pos, first, usec);
 }

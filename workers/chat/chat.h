@@ -19,8 +19,6 @@
 
 /* Items per chat.batch frame (far below TW_PROTO_MAX_ARRAY). */
 #define CHAT_BATCH_MAX 1000
-/* Longest text field sent (TW_PROTO_MAX_STR is the hard decode limit). */
-#define CHAT_TEXT_MAX 60000
 /* Default grace after the scheduled start for a stream that never starts. */
 #define CHAT_START_GRACE_MS (6LL * 3600 * 1000)
 /* Environment override of that grace (a duration, "6h", "2s"). */

@@ -17,6 +17,7 @@
 #include "tw_backoff.h"
 #include "tw_buf.h"
 #include "tw_cfg.h"
+#include "tw_chatmap.h"
 #include "tw_file.h"
 #include "tw_id.h"
 #include "tw_log.h"
@@ -116,77 +117,6 @@ static int64_t s_poll_delay(const chat_t *c, int64_t timeout_ms)
 
 /* ---- delivery ---- */
 
-/* Kind of a chat.batch item for a parser kind; false for events that are
- * not forwarded. */
-static bool s_kind(tw_ytchat_kind_t k, tw_chat_kind_t *out)
-{
-    switch (k) {
-    case TW_YTCHAT_TEXT:
-        *out = TW_CHAT_KIND_TEXT;
-        return true;
-    case TW_YTCHAT_SUPERCHAT:
-        *out = TW_CHAT_KIND_SUPERCHAT;
-        return true;
-    case TW_YTCHAT_STICKER:
-        *out = TW_CHAT_KIND_STICKER;
-        return true;
-    case TW_YTCHAT_MEMBERSHIP:
-        *out = TW_CHAT_KIND_MEMBERSHIP;
-        return true;
-    case TW_YTCHAT_GIFT:
-        *out = TW_CHAT_KIND_GIFT;
-        return true;
-    case TW_YTCHAT_JEWELS:
-        *out = TW_CHAT_KIND_JEWELS;
-        return true;
-    case TW_YTCHAT_OTHER:
-        *out = TW_CHAT_KIND_OTHER;
-        return true;
-    case TW_YTCHAT_DELETED:
-        *out = TW_CHAT_KIND_DELETED;
-        return true;
-    case TW_YTCHAT_AUTHOR_DELETED:
-        break;
-    }
-    return false;
-}
-
-/* True when id can be a message id downstream: 1-256 printable ASCII
- * bytes without a backslash. */
-static bool s_id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 256)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (id[i] <= ' ' || id[i] > '~' || id[i] == '\\')
-            return false;
-    return true;
-}
-
-/* Strings made for one batch (clipped texts), freed after the send. */
-typedef struct {
-    char *v[CHAT_BATCH_MAX]; /* owned copies */
-    size_t n;                /* used */
-} s_owned_t;
-
-/* Returns s, or a copy clipped to CHAT_TEXT_MAX bytes at a UTF-8 boundary
- * (kept in own). */
-static char *s_clip(const char *s, s_owned_t *own)
-{
-    size_t n = strlen(s);
-    if (n <= CHAT_TEXT_MAX || own->n >= CHAT_BATCH_MAX)
-        return (char *)s;
-    n = CHAT_TEXT_MAX;
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-        n--;
-    char *cp = strndup(s, n);
-    if (!cp)
-        return (char *)"";
-    own->v[own->n++] = cp;
-    return cp;
-}
-
 /* Sends items[0..n) as one chat.batch (split in two when too big). */
 static tw_rc_t s_send_batch(chat_t *c, tw_chat_item_t *items, size_t n)
 {
@@ -222,30 +152,28 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
     if (total == 0)
         return TW_OK;
     tw_chat_item_t *items = calloc(cap, sizeof *items);
-    s_owned_t *own = calloc(1, sizeof *own);
-    if (!items || !own) {
-        free(items);
-        free(own);
+    if (!items)
         return TW_ERR_NOMEM;
-    }
+    tw_strpool_t pool = {0}; /* clipped texts of the batch being built */
     int64_t now = tw_time_now_us();
     size_t n = 0;
     uint64_t in = 0, out = 0, del = 0;
     tw_rc_t rc = TW_OK;
     for (size_t i = 0; i < total && rc == TW_OK; i++) {
         const tw_ytchat_item_t *it = tw_ytchat_item(c->chat, i);
-        tw_chat_kind_t kind;
-        if (!s_kind(it->kind, &kind)) {
+        tw_chat_item_t *o = &items[n];
+        tw_chatmap_result_t mr = tw_chatmap_item(it, now, &pool, o);
+        if (mr == TW_CHATMAP_EVENT) {
             c->bans++;
             continue;
         }
         in++;
-        bool is_del = kind == TW_CHAT_KIND_DELETED;
-        const char *id = is_del ? it->ref_id : it->id;
-        if (!s_id_ok(id)) {
+        if (mr == TW_CHATMAP_BAD_ID) {
             c->skipped++;
             continue;
         }
+        bool is_del = o->kind == TW_CHAT_KIND_DELETED;
+        const char *id = o->id;
         /* reloads and the replay overlap what was sent: skip it here
          * (the writer's dedup would drop it anyway). A replacement has a
          * key of its own: its id is the placeholder's. */
@@ -255,18 +183,7 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
             if (!chat_seen_add(c->seen, key))
                 continue;
         }
-        tw_chat_item_t *o = &items[n++];
-        o->id = (char *)id;
-        o->kind = kind;
-        o->published_usec = it->timestamp_usec;
-        o->received_usec = now;
-        o->author_channel_id = (char *)it->author_channel_id;
-        o->author_name = s_clip(it->author_name, own);
-        o->amount = (char *)it->amount;
-        o->currency = (char *)it->currency;
-        o->text = s_clip(it->message, own);
-        o->ref_id = (char *)(is_del ? it->ref_id : "");
-        o->replaces = !is_del && it->replaces;
+        n++;
         if (it->timestamp_usec > c->ck.last_usec)
             c->ck.last_usec = it->timestamp_usec;
         if (is_del) {
@@ -277,16 +194,12 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
         if (n == cap) {
             rc = s_send_batch(c, items, n);
             n = 0;
-            for (size_t k = 0; k < own->n; k++)
-                free(own->v[k]);
-            own->n = 0;
+            tw_strpool_clear(&pool);
         }
     }
     if (rc == TW_OK)
         rc = s_send_batch(c, items, n);
-    for (size_t k = 0; k < own->n; k++)
-        free(own->v[k]);
-    free(own);
+    tw_strpool_fini(&pool);
     free(items);
     if (rc == TW_OK) {
         c->ck.items += out;
