@@ -440,11 +440,16 @@ static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
 }
 
 /* GETs a page url (relative to web_base_url, built by scan_page_url or
- * scan_channel_tab_url: hl/gl parameters) with the consent cookie. */
-static tw_rc_t s_page_get(s_scan_t *S, const char *url, tw_http_resp_t *resp,
-                          tw_err_t *err)
+ * scan_channel_tab_url: hl/gl parameters) with the consent cookie;
+ * retry: whether the client's retries apply (a fallback round does not
+ * retry: the next round comes one scan_interval later). */
+static tw_rc_t s_page_get(s_scan_t *S, const char *url, bool retry,
+                          tw_http_resp_t *resp, tw_err_t *err)
 {
-    return tw_http_get(S->web, url, scan_page_headers(), resp, err);
+    tw_http_req_t req = {.url = url,
+                         .headers = scan_page_headers(),
+                         .max_retries = retry ? 0 : -1};
+    return tw_http_request(S->web, &req, resp, err);
 }
 
 /* Fetches the watch page of s into S->page. Returns TW_OK, TW_ERR_NOTFOUND
@@ -457,7 +462,7 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
     tw_err_t err = {{0}, 0, 0};
     tw_rc_t rc = scan_page_url(url, sizeof url, path);
     if (rc == TW_OK)
-        rc = s_page_get(S, url, &resp, &err);
+        rc = s_page_get(S, url, true, &resp, &err);
     if (rc == TW_ERR_HTTP && (resp.status == 404 || resp.status == 410)) {
         tw_http_resp_clear(&resp);
         return TW_ERR_NOTFOUND;
@@ -670,7 +675,7 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
     /* "@handle": URL-safe characters (tw_id_is_handle) */
     tw_rc_t rc = scan_page_url(url, sizeof url, c->ref);
     if (rc == TW_OK)
-        rc = s_page_get(S, url, &resp, &err);
+        rc = s_page_get(S, url, true, &resp, &err);
     char cid[TW_ID_MAX];
     if (rc == TW_OK && resp.body &&
         scan_channel_page_id(resp.body, resp.body_len, cid, sizeof cid) ==
@@ -726,7 +731,7 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
     if (rc != TW_OK)
         return false;
     S->page_checks++;
-    rc = s_page_get(S, url, &resp, &err);
+    rc = s_page_get(S, url, false, &resp, &err);
     if (rc == TW_OK)
         rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
                                   resp.body_len, &err);
@@ -953,7 +958,8 @@ static void s_scan_channel(s_scan_t *S, s_chan_t *c)
                     c->id, c->src.fails, why,
                     S->api ? ", then its uploads playlist" : "");
     else if (act == SCAN_SRC_ACT_RECOVERED)
-        tw_log_info("feed of %s works again: discovering from the feed", c->id);
+        tw_log_info("feed of %s is back: discovering from the feed again",
+                    c->id);
     if (scan_src_in_fallback(&c->src))
         s_fallback_round(S, c);
 }
