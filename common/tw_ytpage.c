@@ -4,19 +4,23 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tw_json.h"
 #include "tw_strpool.h"
 
 #define MAX_UPCOMING 256
+#define MAX_STREAMS  256
 
 struct tw_ytpage {
-    tw_json_t *json;                       /* reused tape */
-    tw_ytpage_info_t info;                 /* merged result */
-    tw_strpool_t pool;                     /* owned strings */
-    tw_ytpage_upcoming_t up[MAX_UPCOMING]; /* upcoming videos */
-    size_t nup;                            /* entries in up */
-    bool live_hint;                        /* a live view count seen */
+    tw_json_t *json;                         /* reused tape */
+    tw_ytpage_info_t info;                   /* merged result */
+    tw_strpool_t pool;                       /* owned strings */
+    tw_ytpage_upcoming_t up[MAX_UPCOMING];   /* upcoming videos */
+    size_t nup;                              /* entries in up */
+    tw_ytpage_stream_t streams[MAX_STREAMS]; /* own upcoming/live entries */
+    size_t nstreams;                         /* entries in streams */
+    bool live_hint;                          /* a live view count seen */
 };
 
 tw_ytpage_t *tw_ytpage_new(void)
@@ -50,6 +54,7 @@ void tw_ytpage_reset(tw_ytpage_t *self)
     assert(self);
     tw_strpool_clear(&self->pool);
     self->nup = 0;
+    self->nstreams = 0;
     self->live_hint = false;
     self->info = (tw_ytpage_info_t){
         .play_status = "",
@@ -58,6 +63,7 @@ void tw_ytpage_reset(tw_ytpage_t *self)
         .title = "",
         .channel_id = "",
         .chat_continuation = "",
+        .chat_video_id = "",
         .top_chat_continuation = "",
         .viewers = -1,
         .viewers_text = "",
@@ -85,6 +91,19 @@ const tw_ytpage_upcoming_t *tw_ytpage_upcoming(const tw_ytpage_t *self,
     assert(self);
     assert(i < self->nup);
     return &self->up[i];
+}
+
+size_t tw_ytpage_stream_count(const tw_ytpage_t *self)
+{
+    assert(self);
+    return self->nstreams;
+}
+
+const tw_ytpage_stream_t *tw_ytpage_stream(const tw_ytpage_t *self, size_t i)
+{
+    assert(self);
+    assert(i < self->nstreams);
+    return &self->streams[i];
 }
 
 static const char *s_keep(tw_ytpage_t *self, const char *s, size_t n)
@@ -166,6 +185,33 @@ static tw_ytpage_play_t s_play(const tw_json_t *j, tw_json_ref_t status)
     return TW_YTPAGE_PLAY_OTHER;
 }
 
+/* True when ASCII-case-folded text contains needle. */
+static bool s_has_word(const char *text, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = text; *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* A members-only video: LOGIN_REQUIRED (up to 2025) or UNPLAYABLE (2026)
+ * with the channel-membership offer as error screen, or a reason that says
+ * so in English. */
+static bool s_members_only(const tw_json_t *j, tw_json_ref_t ps,
+                           tw_ytpage_play_t play, const char *reason)
+{
+    if (play != TW_YTPAGE_PLAY_LOGIN_REQUIRED &&
+        play != TW_YTPAGE_PLAY_UNPLAYABLE)
+        return false;
+    if (tw_json_path(j, ps, "errorScreen",
+                     "playerLegacyDesktopYpcOfferRenderer", NULL))
+        return true;
+    return s_has_word(reason, "members-only") ||
+           s_has_word(reason, "members only") ||
+           s_has_word(reason, "join this channel");
+}
+
 /* Player response parts at the root: playabilityStatus, videoDetails,
  * microformat. */
 static void s_player(tw_ytpage_t *self, tw_json_ref_t root)
@@ -182,6 +228,7 @@ static void s_player(tw_ytpage_t *self, tw_json_ref_t root)
             reason = tw_json_path(j, ps, "errorScreen",
                                   "playerErrorMessageRenderer", "reason", NULL);
         in->play_reason = s_keep_txt(self, reason);
+        in->members_only = s_members_only(j, ps, in->play, in->play_reason);
         tw_json_ref_t ls = tw_json_path(j, ps, "liveStreamability",
                                         "liveStreamabilityRenderer", NULL);
         int64_t ms;
@@ -268,10 +315,273 @@ static int s_b64(unsigned c)
     return -1;
 }
 
+static int s_hex(unsigned c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F')
+        return (int)(c - 'A' + 10);
+    return -1;
+}
+
+/* Decodes base64 (standard or URL alphabet, '=' padding optional, any
+ * character possibly %XX-escaped) into out (room for len bytes). False on
+ * a character outside the alphabet, data after padding or a dangling
+ * 6-bit group. */
+static bool s_b64_decode(const char *s, size_t len, unsigned char *out,
+                         size_t *nout)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0, digits = 0, pad = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c == '%') {
+            if (len - i < 3)
+                return false;
+            int hi = s_hex((unsigned char)s[i + 1]);
+            int lo = s_hex((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return false;
+            c = (unsigned)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = s_b64(c);
+        if (v < 0 || pad)
+            return false;
+        digits++;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (digits % 4 == 1 || pad > 2)
+        return false;
+    *nout = n;
+    return true;
+}
+
+/* One protobuf field read from a buffer. */
+typedef struct {
+    uint64_t field;          /* field number */
+    int wire;                /* wire type: 0, 1, 2 or 5 */
+    uint64_t num;            /* varint value (wire 0) */
+    const unsigned char *at; /* bytes (wire 2) */
+    size_t len;              /* their length */
+} s_pb_t;
+
+static bool s_pb_varint(const unsigned char *b, size_t n, size_t *pos,
+                        uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pos >= n)
+            return false;
+        unsigned char c = b[(*pos)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads the field at *pos; false at the end or on malformed data. */
+static bool s_pb_next(const unsigned char *b, size_t n, size_t *pos, s_pb_t *f)
+{
+    uint64_t key;
+    if (*pos >= n || !s_pb_varint(b, n, pos, &key))
+        return false;
+    f->field = key >> 3;
+    f->wire = (int)(key & 7);
+    f->at = NULL;
+    f->len = 0;
+    f->num = 0;
+    if (f->field == 0 || f->field > 0x1fffffff)
+        return false;
+    switch (f->wire) {
+    case 0:
+        return s_pb_varint(b, n, pos, &f->num);
+    case 1:
+    case 5: {
+        size_t w = f->wire == 1 ? 8 : 4;
+        if (n - *pos < w)
+            return false;
+        *pos += w;
+        return true;
+    }
+    case 2: {
+        uint64_t l;
+        if (!s_pb_varint(b, n, pos, &l) || l > n - *pos)
+            return false;
+        f->at = b + *pos;
+        f->len = (size_t)l;
+        *pos += (size_t)l;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* True when b[0..n) is a sequence of well-formed fields. */
+static bool s_pb_valid(const unsigned char *b, size_t n)
+{
+    size_t pos = 0;
+    s_pb_t f;
+    while (pos < n)
+        if (!s_pb_next(b, n, &pos, &f))
+            return false;
+    return true;
+}
+
+/* The first field number `field` of wire type `wire` in a valid message;
+ * false when absent. */
+static bool s_pb_get(const unsigned char *b, size_t n, uint64_t field, int wire,
+                     s_pb_t *out)
+{
+    size_t pos = 0;
+    s_pb_t f;
+    while (pos < n && s_pb_next(b, n, &pos, &f))
+        if (f.field == field && f.wire == wire) {
+            *out = f;
+            return true;
+        }
+    return false;
+}
+
+/* Follows length-delimited fields (0-terminated list) through valid
+ * sub-messages; false when one is missing or malformed. */
+static bool s_pb_path(const unsigned char *b, size_t n, s_pb_t *out,
+                      const uint64_t *fields)
+{
+    s_pb_t f = {.at = b, .len = n};
+    for (; *fields; fields++) {
+        if (!s_pb_valid(f.at, f.len) || !s_pb_get(f.at, f.len, *fields, 2, &f))
+            return false;
+    }
+    *out = f;
+    return true;
+}
+
+static bool s_id_chars(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s_b64(s[i]) < 0 || s[i] == '+' || s[i] == '/')
+            return false;
+    return true;
+}
+
+/* Copies f as a video id (11 URL-safe characters) into out. */
+static bool s_take_video(const s_pb_t *f, char *out, size_t cap)
+{
+    if (f->len != 11 || f->len >= cap || !s_id_chars(f->at, f->len))
+        return false;
+    memcpy(out, f->at, f->len);
+    out[f->len] = '\0';
+    return true;
+}
+
+/* Copies f as a channel id ("UC" + 22 URL-safe characters) into out. */
+static bool s_take_channel(const s_pb_t *f, char *out, size_t cap)
+{
+    if (f->len != 24 || f->len >= cap || memcmp(f->at, "UC", 2) != 0 ||
+        !s_id_chars(f->at, f->len))
+        return false;
+    memcpy(out, f->at, f->len);
+    out[f->len] = '\0';
+    return true;
+}
+
+/* Longest token accepted; real ones are below 1 KiB. */
+#define MAX_TOKEN_LEN 65536
+
+tw_rc_t tw_ytpage_token_decode(const char *token, size_t len,
+                               tw_ytpage_token_t *out)
+{
+    assert(token || len == 0);
+    assert(out);
+    memset(out, 0, sizeof *out);
+    if (len == 0 || len > MAX_TOKEN_LEN)
+        return TW_ERR_PARSE;
+    /* Both the token and the text in its field 3 decode into buf. */
+    unsigned char *buf = malloc(2 * len);
+    if (!buf)
+        return TW_ERR_NOMEM;
+    unsigned char *inner = buf + len;
+    tw_rc_t rc = TW_ERR_PARSE;
+    size_t n, nin;
+    s_pb_t wrap, f;
+    size_t pos = 0;
+    /* The token is one length-delimited field (119693434 live, 156074452
+     * replay) holding the chat request. */
+    if (!s_b64_decode(token, len, buf, &n) || !s_pb_valid(buf, n) ||
+        !s_pb_next(buf, n, &pos, &wrap) || wrap.wire != 2 || pos != n ||
+        !s_pb_valid(wrap.at, wrap.len))
+        goto out;
+    /* Chat type: field 1 of field 16 (live) or of field 14 (replay). */
+    if (s_pb_get(wrap.at, wrap.len, 16, 2, &f) ||
+        s_pb_get(wrap.at, wrap.len, 14, 2, &f)) {
+        s_pb_t t;
+        if (s_pb_valid(f.at, f.len) && s_pb_get(f.at, f.len, 1, 0, &t) &&
+            (t.num == 1 || t.num == 4))
+            out->chat_type = (int)t.num;
+    }
+    /* Field 3: base64 text of the video/channel message; empty in the
+     * relative tokens of 2025+. */
+    if (!s_pb_get(wrap.at, wrap.len, 3, 2, &f) || f.len == 0) {
+        rc = TW_OK;
+        goto out;
+    }
+    if (!s_b64_decode((const char *)f.at, f.len, inner, &nin) ||
+        !s_pb_valid(inner, nin))
+        goto out;
+    rc = TW_OK;
+    /* 2019+: 1.5 = {1: channel, 2: video}; older: 1.1.1 (live) or 1.3.1
+     * (replay) = video, 1.2.1 = channel; 2021+ also 3.48687757.1 = video. */
+    static const uint64_t p_pair[] = {1, 5, 0}, p_live[] = {1, 1, 0},
+                          p_replay[] = {1, 3, 0}, p_chan[] = {1, 2, 0},
+                          p_alt[] = {3, 48687757, 0};
+    s_pb_t v;
+    if (s_pb_path(inner, nin, &f, p_pair) && s_pb_valid(f.at, f.len)) {
+        if (s_pb_get(f.at, f.len, 1, 2, &v))
+            s_take_channel(&v, out->channel_id, sizeof out->channel_id);
+        if (s_pb_get(f.at, f.len, 2, 2, &v))
+            s_take_video(&v, out->video_id, sizeof out->video_id);
+    }
+    const uint64_t *const vids[] = {p_live, p_replay, p_alt};
+    for (size_t i = 0; i < 3 && !out->video_id[0]; i++)
+        if (s_pb_path(inner, nin, &f, vids[i]) && s_pb_valid(f.at, f.len) &&
+            s_pb_get(f.at, f.len, 1, 2, &v))
+            s_take_video(&v, out->video_id, sizeof out->video_id);
+    if (!out->channel_id[0] && s_pb_path(inner, nin, &f, p_chan) &&
+        s_pb_valid(f.at, f.len) && s_pb_get(f.at, f.len, 1, 2, &v))
+        s_take_channel(&v, out->channel_id, sizeof out->channel_id);
+out:
+    if (rc != TW_OK)
+        memset(out, 0, sizeof *out);
+    free(buf);
+    return rc;
+}
+
 int tw_ytpage_chat_type(const char *token, size_t len)
 {
     assert(token || len == 0);
-    /* URL-unescape then base64-decode; only the last bytes matter. */
+    tw_ytpage_token_t tok;
+    if (tw_ytpage_token_decode(token, len, &tok) == TW_OK && tok.chat_type)
+        return tok.chat_type;
+    /* Not a well-formed token: look for the chat-type field near the end,
+     * as tokens up to 2024 carried it. */
     unsigned char out[4096];
     size_t nout = 0;
     uint32_t acc = 0;
@@ -332,42 +642,87 @@ static tw_json_ref_t s_reload_token(const tw_json_t *j, tw_json_ref_t item)
     return tw_json_get(j, k + 1, "continuation");
 }
 
-/* Picks the all-messages chat among subMenuItems: by the chat-type field in
- * the tokens, else the second item (YouTube lists Top chat first). */
-static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items)
+/* The chat tokens of one document that name a video. */
+typedef struct {
+    tw_json_ref_t all;      /* first type 1 token */
+    tw_json_ref_t top;      /* first type 4 token */
+    tw_json_ref_t initial;  /* continuations[0] of the chat renderer */
+    int initial_type;       /* its chat type */
+    char all_video[16];     /* video named by all */
+    char initial_video[16]; /* video named by initial */
+} s_chat_t;
+
+/* Decodes the token string tok; true when it names a video (the page's own
+ * when known), with *t filled. */
+static bool s_named(tw_ytpage_t *self, tw_json_ref_t tok, tw_ytpage_token_t *t)
 {
     const tw_json_t *j = self->json;
-    tw_json_ref_t all = 0, top = 0, nth[2] = {0, 0};
-    int nall = 0, ntop = 0;
-    uint32_t i = 0;
-    for (tw_json_ref_t e = tw_json_first(j, items); e;
-         e = tw_json_next(j, e), i++) {
+    if (tw_json_type(j, tok) != TW_JSON_STRING)
+        return false;
+    size_t n;
+    const char *s = tw_json_str(j, tok, &n);
+    if (tw_ytpage_token_decode(s, n, t) != TW_OK || !t->video_id[0])
+        return false;
+    return !*self->info.video_id ||
+           strcmp(self->info.video_id, t->video_id) == 0;
+}
+
+/* Notes the header menu items' tokens: by decoded chat type, never by
+ * title or position (titles are localized). */
+static void s_submenu(tw_ytpage_t *self, tw_json_ref_t items, s_chat_t *c)
+{
+    const tw_json_t *j = self->json;
+    for (tw_json_ref_t e = tw_json_first(j, items); e; e = tw_json_next(j, e)) {
         tw_json_ref_t tok = s_reload_token(j, e);
-        if (tw_json_type(j, tok) != TW_JSON_STRING)
+        tw_ytpage_token_t t;
+        if (!s_named(self, tok, &t))
             continue;
-        if (i < 2)
-            nth[i] = tok;
-        size_t n;
-        const char *s = tw_json_str(j, tok, &n);
-        int type = tw_ytpage_chat_type(s, n);
-        if (type == 1) {
-            all = tok;
-            nall++;
-        } else if (type == 4) {
-            top = tok;
-            ntop++;
+        if (t.chat_type == 1 && !c->all) {
+            c->all = tok;
+            memcpy(c->all_video, t.video_id, sizeof c->all_video);
+        } else if (t.chat_type == 4 && !c->top) {
+            c->top = tok;
         }
     }
-    /* Trust the token field only when it tells the two apart unambiguously
-     * (a foreign token could end in those bytes by chance). */
-    if (nall != 1 || ntop != 1) {
-        all = nth[1] ? nth[1] : nth[0];
-        top = nth[1] ? nth[0] : 0;
+}
+
+/* Notes continuations[0] of a liveChatRenderer / liveChatContinuation. */
+static void s_initial(tw_ytpage_t *self, tw_json_ref_t v, s_chat_t *c)
+{
+    const tw_json_t *j = self->json;
+    if (c->initial)
+        return;
+    tw_json_ref_t first = tw_json_at(j, tw_json_get(j, v, "continuations"), 0);
+    tw_json_ref_t ck = tw_json_first(j, first);
+    if (!ck || tw_json_type(j, first) != TW_JSON_OBJECT)
+        return;
+    tw_json_ref_t tok = tw_json_get(j, ck + 1, "continuation");
+    tw_ytpage_token_t t;
+    if (!s_named(self, tok, &t))
+        return;
+    c->initial = tok;
+    c->initial_type = t.chat_type;
+    memcpy(c->initial_video, t.video_id, sizeof c->initial_video);
+}
+
+/* Merges what one document offered: a type 1 token beats any other; a
+ * later document's token replaces an earlier one of the same rank. */
+static void s_chat_merge(tw_ytpage_t *self, const s_chat_t *c)
+{
+    tw_ytpage_info_t *in = &self->info;
+    tw_json_ref_t tok = c->all ? c->all : c->initial;
+    int type = c->all ? 1 : c->initial_type;
+    const char *vid = c->all ? c->all_video : c->initial_video;
+    int old_rank = in->chat_type == 1 ? 2 : *in->chat_continuation ? 1 : 0;
+    if (tok && (type == 1 ? 2 : 1) >= old_rank) {
+        in->chat_continuation = s_keep_str(self, tok);
+        in->chat_type = type;
+        in->chat_video_id = s_keep(self, vid, strlen(vid));
     }
-    if (all)
-        self->info.chat_continuation = s_keep_str(self, all);
-    if (top)
-        self->info.top_chat_continuation = s_keep_str(self, top);
+    if (c->top)
+        in->top_chat_continuation = s_keep_str(self, c->top);
+    else if (c->initial && c->initial_type == 4)
+        in->top_chat_continuation = s_keep_str(self, c->initial);
 }
 
 static void s_view_count(tw_ytpage_t *self, tw_json_ref_t vvc, bool viewership)
@@ -475,12 +830,238 @@ static void s_video_renderer(tw_ytpage_t *self, tw_json_ref_t r)
     }
 }
 
+/* True for a duration badge text: "6:35", "1:28:08". */
+static bool s_is_duration(const char *s, size_t n)
+{
+    size_t i = 0, groups = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == 0)
+        return false;
+    while (i < n) {
+        if (s[i] != ':' || n - i < 3 || s[i + 1] < '0' || s[i + 1] > '9' ||
+            s[i + 2] < '0' || s[i + 2] > '9')
+            return false;
+        i += 3;
+        groups++;
+    }
+    return groups >= 1 && groups <= 2;
+}
+
+static bool s_video_id_ok(const char *s, size_t n)
+{
+    return s && n == 11 && s_id_chars((const unsigned char *)s, n);
+}
+
+/* True when owner (a browseId) names another channel than the page's. */
+static bool s_foreign(const tw_json_t *j, tw_json_ref_t owner,
+                      const char *channel)
+{
+    size_t n;
+    const char *s = tw_json_str(j, owner, &n);
+    if (!s || tw_json_type(j, owner) != TW_JSON_STRING || !*channel)
+        return false;
+    return strlen(channel) != n || memcmp(channel, s, n) != 0;
+}
+
+static void s_stream_add(tw_ytpage_t *self, const char *id, size_t n,
+                         int64_t start, bool live, bool confirmed)
+{
+    for (size_t i = 0; i < self->nstreams; i++)
+        if (strlen(self->streams[i].video_id) == n &&
+            memcmp(self->streams[i].video_id, id, n) == 0)
+            return;
+    if (self->nstreams == MAX_STREAMS)
+        return;
+    self->streams[self->nstreams++] = (tw_ytpage_stream_t){
+        .video_id = s_keep(self, id, n),
+        .start_usec = start,
+        .live = live,
+        .confirmed_state = confirmed,
+    };
+}
+
+/* A videoRenderer / gridVideoRenderer of the grid: upcoming when it has
+ * upcomingEventData or an UPCOMING time overlay, live with a LIVE overlay
+ * or a live-now badge. */
+static void s_grid_video(tw_ytpage_t *self, tw_json_ref_t r,
+                         const char *channel)
+{
+    const tw_json_t *j = self->json;
+    size_t n;
+    tw_json_ref_t idv = tw_json_get(j, r, "videoId");
+    const char *id = tw_json_str(j, idv, &n);
+    if (tw_json_type(j, idv) != TW_JSON_STRING || !s_video_id_ok(id, n))
+        return;
+    static const char *const bylines[] = {"ownerText", "shortBylineText",
+                                          "longBylineText"};
+    for (size_t i = 0; i < 3; i++) {
+        tw_json_ref_t runs =
+            tw_json_get(j, tw_json_get(j, r, bylines[i]), "runs");
+        tw_json_ref_t owner =
+            tw_json_path(j, tw_json_at(j, runs, 0), "navigationEndpoint",
+                         "browseEndpoint", "browseId", NULL);
+        if (s_foreign(j, owner, channel))
+            return;
+    }
+    int64_t start = s_unix_usec(
+        j, tw_json_path(j, r, "upcomingEventData", "startTime", NULL));
+    bool upcoming = start != 0, live = false;
+    tw_json_ref_t ovs = tw_json_get(j, r, "thumbnailOverlays");
+    for (tw_json_ref_t o = tw_json_first(j, ovs); o; o = tw_json_next(j, o)) {
+        tw_json_ref_t st = tw_json_path(
+            j, o, "thumbnailOverlayTimeStatusRenderer", "style", NULL);
+        if (tw_json_str_eq(j, st, "UPCOMING"))
+            upcoming = true;
+        else if (tw_json_str_eq(j, st, "LIVE"))
+            live = true;
+    }
+    tw_json_ref_t badges = tw_json_get(j, r, "badges");
+    for (tw_json_ref_t b = tw_json_first(j, badges); b; b = tw_json_next(j, b))
+        if (tw_json_str_eq(
+                j, tw_json_path(j, b, "metadataBadgeRenderer", "style", NULL),
+                "BADGE_STYLE_TYPE_LIVE_NOW"))
+            live = true;
+    if (live || upcoming)
+        s_stream_add(self, id, n, live ? 0 : start, live, true);
+}
+
+/* A lockupViewModel of the grid (2026): live with a LIVE-style thumbnail
+ * badge; a badge text that is not a duration ("Anstehend", "Upcoming")
+ * makes an upcoming candidate; a duration is a past video. */
+static void s_grid_lockup(tw_ytpage_t *self, tw_json_ref_t r,
+                          const char *channel)
+{
+    const tw_json_t *j = self->json;
+    size_t n;
+    tw_json_ref_t type = tw_json_get(j, r, "contentType");
+    if (type && !tw_json_str_eq(j, type, "LOCKUP_CONTENT_TYPE_VIDEO"))
+        return;
+    tw_json_ref_t idv = tw_json_get(j, r, "contentId");
+    const char *id = tw_json_str(j, idv, &n);
+    if (tw_json_type(j, idv) != TW_JSON_STRING || !s_video_id_ok(id, n))
+        return;
+    tw_json_ref_t owner = tw_json_path(
+        j, r, "metadata", "lockupMetadataViewModel", "image",
+        "decoratedAvatarViewModel", "rendererContext", "commandContext",
+        "onTap", "innertubeCommand", "browseEndpoint", "browseId", NULL);
+    if (s_foreign(j, owner, channel))
+        return;
+    bool live = false, candidate = false, upcoming_style = false;
+    tw_json_ref_t ovs = tw_json_path(j, r, "contentImage", "thumbnailViewModel",
+                                     "overlays", NULL);
+    for (tw_json_ref_t o = tw_json_first(j, ovs); o; o = tw_json_next(j, o)) {
+        tw_json_ref_t ok = tw_json_first(j, o);
+        if (!ok || tw_json_type(j, o) != TW_JSON_OBJECT)
+            continue;
+        tw_json_ref_t badges = tw_json_get(j, ok + 1, "badges");
+        for (tw_json_ref_t b = tw_json_first(j, badges); b;
+             b = tw_json_next(j, b)) {
+            tw_json_ref_t tb = tw_json_get(j, b, "thumbnailBadgeViewModel");
+            tw_json_ref_t style = tw_json_get(j, tb, "badgeStyle");
+            size_t sn, tn;
+            const char *ss = tw_json_str(j, style, &sn);
+            if (ss && tw_json_type(j, style) == TW_JSON_STRING) {
+                if (s_ends_with(ss, sn, "_LIVE"))
+                    live = true;
+                else if (s_ends_with(ss, sn, "_UPCOMING"))
+                    upcoming_style = true;
+            }
+            tw_json_ref_t text = tw_json_get(j, tb, "text");
+            const char *ts = tw_json_str(j, text, &tn);
+            if (ts && tw_json_type(j, text) == TW_JSON_STRING && tn &&
+                !s_is_duration(ts, tn))
+                candidate = true;
+        }
+    }
+    if (live)
+        s_stream_add(self, id, n, 0, true, true);
+    else if (candidate || upcoming_style)
+        s_stream_add(self, id, n, 0, false, upcoming_style);
+}
+
+/* Lists the upcoming and live entries of the selected channel tab's grid
+ * (and of browse continuation items), skipping shelves and entries that
+ * name another channel. */
+static void s_streams(tw_ytpage_t *self, tw_json_ref_t root)
+{
+    const tw_json_t *j = self->json;
+    tw_ytpage_info_t *in = &self->info;
+    tw_json_ref_t md =
+        tw_json_path(j, root, "metadata", "channelMetadataRenderer", NULL);
+    tw_json_ref_t ext = tw_json_get(j, md, "externalId");
+    const char *channel = "";
+    if (tw_json_type(j, ext) == TW_JSON_STRING) {
+        channel = s_keep_str(self, ext);
+        if (!*in->channel_id)
+            in->channel_id = channel;
+    }
+    tw_json_ref_t grids[64];
+    size_t ngrids = 0;
+    tw_json_ref_t tabs = tw_json_path(
+        j, root, "contents", "twoColumnBrowseResultsRenderer", "tabs", NULL);
+    for (tw_json_ref_t t = tw_json_first(j, tabs); t; t = tw_json_next(j, t)) {
+        tw_json_ref_t tr = tw_json_get(j, t, "tabRenderer");
+        if (!tw_json_is_true(j, tw_json_get(j, tr, "selected")))
+            continue;
+        tw_json_ref_t c = tw_json_get(j, tr, "content");
+        if (c && ngrids < 64)
+            grids[ngrids++] = c;
+        tw_json_ref_t url = tw_json_path(j, tr, "endpoint", "commandMetadata",
+                                         "webCommandMetadata", "url", NULL);
+        size_t un;
+        const char *u = tw_json_str(j, url, &un);
+        if (u && tw_json_type(j, url) == TW_JSON_STRING &&
+            s_ends_with(u, un, "/streams") && in->kind == TW_YTPAGE_KIND_OTHER)
+            in->kind = TW_YTPAGE_KIND_STREAMS;
+    }
+    tw_json_ref_t acts = tw_json_get(j, root, "onResponseReceivedActions");
+    for (tw_json_ref_t a = tw_json_first(j, acts); a && ngrids < 64;
+         a = tw_json_next(j, a)) {
+        tw_json_ref_t items = tw_json_path(
+            j, a, "appendContinuationItemsAction", "continuationItems", NULL);
+        if (!items)
+            items = tw_json_path(j, a, "reloadContinuationItemsCommand",
+                                 "continuationItems", NULL);
+        if (items)
+            grids[ngrids++] = items;
+    }
+    static const char *const names[] = {
+        "videoRenderer",          "gridVideoRenderer", "lockupViewModel",
+        "richSectionRenderer",    "shelfRenderer",     "reelShelfRenderer",
+        "horizontalListRenderer", "richShelfRenderer",
+    };
+    uint64_t mask = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        mask |= 1ULL << strlen(names[i]);
+    for (size_t g = 0; g < ngrids; g++) {
+        tw_json_ref_t end = tw_json_skip(j, grids[g]);
+        for (tw_json_ref_t k = tw_json_scan_keys(j, grids[g], mask);
+             k && k < end; k = tw_json_scan_keys(j, k + 1, mask)) {
+            tw_json_ref_t v = k + 1;
+            if (tw_json_str_eq(j, k, "videoRenderer") ||
+                tw_json_str_eq(j, k, "gridVideoRenderer")) {
+                s_grid_video(self, v, channel);
+            } else if (tw_json_str_eq(j, k, "lockupViewModel")) {
+                s_grid_lockup(self, v, channel);
+            } else {
+                bool shelf = false;
+                for (size_t i = 3; i < sizeof names / sizeof names[0]; i++)
+                    shelf = shelf || tw_json_str_eq(j, k, names[i]);
+                if (shelf) /* other channels' or other kinds of videos */
+                    k = tw_json_skip(j, v) - 1;
+            }
+        }
+    }
+}
+
 /* Pre-order scan of the whole document for the renderers of interest. */
 static void s_scan(tw_ytpage_t *self)
 {
     const tw_json_t *j = self->json;
     tw_ytpage_info_t *in = &self->info;
-    bool submenu_done = false, chat_done = false, likes_done = false;
+    bool chat_done = false, likes_done = false;
+    s_chat_t chat = {0};
     tw_json_ref_t viewership_end = 0;
     uint64_t mask = 0;
     static const char *const names[] = {
@@ -491,6 +1072,7 @@ static void s_scan(tw_ytpage_t *self)
         "gridVideoRenderer",      "compactVideoRenderer",
         "videoOwnerRenderer",     "sentimentBarRenderer",
         "likeCountEntity",        "buttonViewModel",
+        "liveChatContinuation",
     };
     bool likes_exact_entity = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -503,16 +1085,16 @@ static void s_scan(tw_ytpage_t *self)
         } else if (tw_json_str_eq(j, k, "updateViewershipAction")) {
             viewership_end = tw_json_skip(j, v);
         } else if (tw_json_str_eq(j, k, "sortFilterSubMenuRenderer")) {
-            if (!submenu_done) {
-                s_submenu(self, tw_json_get(j, v, "subMenuItems"));
-                submenu_done = *in->chat_continuation != '\0';
-            }
+            s_submenu(self, tw_json_get(j, v, "subMenuItems"), &chat);
         } else if (tw_json_str_eq(j, k, "liveChatRenderer")) {
             if (!chat_done && tw_json_type(j, v) == TW_JSON_OBJECT) {
                 chat_done = true;
                 in->chat_is_replay =
                     tw_json_is_true(j, tw_json_get(j, v, "isReplay"));
             }
+            s_initial(self, v, &chat);
+        } else if (tw_json_str_eq(j, k, "liveChatContinuation")) {
+            s_initial(self, v, &chat);
         } else if (tw_json_str_eq(j, k, "toggleButtonRenderer")) {
             if (!likes_done &&
                 tw_json_str_eq(
@@ -577,21 +1159,7 @@ static void s_scan(tw_ytpage_t *self)
                 s_video_renderer(self, v);
         }
     }
-    /* Fall back to the initial chat continuation of liveChatRenderer. */
-    if (!*in->chat_continuation) {
-        for (tw_json_ref_t k = tw_json_scan_keys(j, 1, 1ULL << 16); k;
-             k = tw_json_scan_keys(j, k + 1, 1ULL << 16)) {
-            if (!tw_json_str_eq(j, k, "liveChatRenderer"))
-                continue;
-            tw_json_ref_t c =
-                tw_json_at(j, tw_json_get(j, k + 1, "continuations"), 0);
-            tw_json_ref_t ck = tw_json_first(j, c);
-            if (ck && tw_json_type(j, c) == TW_JSON_OBJECT)
-                in->chat_continuation =
-                    s_keep_str(self, tw_json_get(j, ck + 1, "continuation"));
-            break;
-        }
-    }
+    s_chat_merge(self, &chat);
     /* The page's own video, if listed as upcoming. */
     for (size_t i = 0; i < self->nup; i++)
         if (*in->video_id && strcmp(self->up[i].video_id, in->video_id) == 0 &&
@@ -602,6 +1170,23 @@ static void s_scan(tw_ytpage_t *self)
         in->state = TW_YTPAGE_STATE_LIVE;
 }
 
+/* Watch and chat documents by their top-level keys; a channel /streams
+ * tab is recognized by s_streams. */
+static void s_kind(tw_ytpage_t *self, tw_json_ref_t root)
+{
+    const tw_json_t *j = self->json;
+    tw_ytpage_info_t *in = &self->info;
+    if (in->kind != TW_YTPAGE_KIND_OTHER)
+        return;
+    if (tw_json_get(j, root, "videoDetails") ||
+        tw_json_path(j, root, "contents", "twoColumnWatchNextResults", NULL))
+        in->kind = TW_YTPAGE_KIND_WATCH;
+    else if (tw_json_path(j, root, "continuationContents",
+                          "liveChatContinuation", NULL) ||
+             tw_json_path(j, root, "contents", "liveChatRenderer", NULL))
+        in->kind = TW_YTPAGE_KIND_LIVE_CHAT;
+}
+
 tw_rc_t tw_ytpage_parse_json(tw_ytpage_t *self, const char *buf, size_t len,
                              tw_err_t *err)
 {
@@ -610,8 +1195,10 @@ tw_rc_t tw_ytpage_parse_json(tw_ytpage_t *self, const char *buf, size_t len,
     if (rc != TW_OK)
         return rc;
     tw_json_ref_t root = tw_json_root(self->json);
+    s_kind(self, root);
     s_player(self, root);
     s_scan(self);
+    s_streams(self, root);
     return TW_OK;
 }
 
@@ -814,6 +1401,21 @@ bool tw_ytpage_exact_count(const char *text, size_t len, uint64_t *out)
     }
     *out = v;
     return true;
+}
+
+const char *tw_ytpage_kind_str(tw_ytpage_kind_t kind)
+{
+    switch (kind) {
+    case TW_YTPAGE_KIND_OTHER:
+        return "other";
+    case TW_YTPAGE_KIND_WATCH:
+        return "watch";
+    case TW_YTPAGE_KIND_STREAMS:
+        return "streams";
+    case TW_YTPAGE_KIND_LIVE_CHAT:
+        return "live_chat";
+    }
+    return "?";
 }
 
 const char *tw_ytpage_state_str(tw_ytpage_state_t state)

@@ -42,6 +42,8 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
     X("check-config", ctl_check_config_main, "FILE", "validate a config file") \
     X("parse-chat", ctl_parse_chat_main, "FILE...",                            \
       "print the chat items of saved YouTube chat responses as TSV")           \
+    X("parse-page", ctl_parse_page_main, "FILE...",                            \
+      "print what saved YouTube pages say, one JSON object per file")          \
     X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
       "zip closed days and upload them to Drive now")                          \
     X("drive-auth", ctl_drive_auth_main, "",                                   \

@@ -1,5 +1,6 @@
 /* Unit tests of tw_ytpage: watch pages, player responses, updated_metadata,
- * chat continuation choice and exact counts. */
+ * chat continuation tokens and their choice, members-only, /streams entries
+ * and exact counts. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,288 @@ START_TEST(test_bad_html)
 }
 END_TEST
 
+/* Real tokens: the 2026 full Top-chat token of a watch page, the relative
+ * menu tokens of 2025+, a 2021 live, a 2021 replay and a 2019 live token
+ * (video only); tok24 of test_bad_html is a 2024 one. */
+static const char s_full26[] =
+    "0ofMyAOAARpeQ2lrcUp3b1lWVU5CYjNrMmNucG9VMlkwZVdSaldXcEtkek5YYjFabkVndG"
+    "pNbXhpTjNSaU1WTkZRUm9UNnFqZHVRRU5DZ3RqTW14aU4zUmlNVk5GUVNBQk1BQSUzRDAB"
+    "ggEICAQYAiAAKACIAQGgAc-kruvH4JIDqAEAsgEA";
+static const char s_rel_live[] = "0ofMyAMSGgAwAYIBCAgBGAAgACgBqAEB";
+static const char s_rel_top[] = "0ofMyAMSGgAwAYIBCAgEGAAgACgBqAEB";
+static const char s_live21[] =
+    "0ofMyANhGlhDaWtxSndvWVZVTk1YM0ZvWjNSUGVUQmtlVEZCWjNBNGRtdDVVMUZuRWd0bk"
+    "9VdFVWemxyVjBkR2J4b1Q2cWpkdVFFTkNndG5PVXRVVnpsclYwZEdieUFCMAGCAQIIAQ%3D"
+    "%3D";
+static const char s_replay21[] =
+    "op2w0wRgGlhDaWtxSndvWVZVTjRhMDlNWjJST2RXMTJWa2xSY1c0MWNITmZZa3BCRWd0a1"
+    "kyaHhaRVpQVnpoRlNSb1Q2cWpkdVFFTkNndGtZMmh4WkVaUFZ6aEZTU0FCQAFyAggE";
+static const char s_live19[] =
+    "0ofMyAPiARp8Q2c4S0RRb0xPREJQZW5SS2FIVTNOemdhUTZxNXdiMEJQUW83YUhSMGNITT"
+    "ZMeTkzZDNjdWVXOTFkSFZpWlM1amIyMHZiR2wyWlY5amFHRjBQM1k5T0RCUGVuUkthSFUz"
+    "TnpnbWFYTmZjRzl3YjNWMFBURWdBZyUzRCUzRCid_ejQpPvkAjAAOABAAUorCAAQABgAIA"
+    "AqDnN0YXRpY2NoZWNrc3VtOgBAAEoCCAFQwJKPoqT75AJYA1DF-ovRpPvkAliL_fvZoPvk"
+    "AmgBggEECAEQAIgBAKABtNic0aT75AI%3D";
+
+/* Decodes a copy of exactly len bytes (no NUL after it: a read past len
+ * shows under the sanitizers). */
+static tw_rc_t s_decode(const char *tok, size_t len, tw_ytpage_token_t *t)
+{
+    char *copy = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, tok, len);
+    tw_rc_t rc = tw_ytpage_token_decode(copy, len, t);
+    free(copy);
+    return rc;
+}
+
+START_TEST(test_token_decode)
+{
+    static const struct {
+        const char *token;   /* the token */
+        int type;            /* its chat type */
+        const char *video;   /* the video it names */
+        const char *channel; /* the channel it names */
+    } cases[] = {
+        {s_full26, 4, "c2lb7tb1SEA", "UCAoy6rzhSf4ydcYjJw3WoVg"},
+        {s_rel_live, 1, "", ""},
+        {s_rel_top, 4, "", ""},
+        {s_live21, 1, "g9KTW9kWGFo", "UCL_qhgtOy0dy1Agp8vkySQg"},
+        {s_replay21, 4, "dchqdFOW8EI", "UCxkOLgdNumvVIQqn5ps_bJA"},
+        {s_live19, 1, "80OztJhu778", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tw_ytpage_token_t t;
+        size_t n = strlen(cases[i].token);
+        ck_assert_int_eq(s_decode(cases[i].token, n, &t), TW_OK);
+        ck_assert_int_eq(t.chat_type, cases[i].type);
+        ck_assert_str_eq(t.video_id, cases[i].video);
+        ck_assert_str_eq(t.channel_id, cases[i].channel);
+        ck_assert_int_eq(tw_ytpage_chat_type(cases[i].token, n), cases[i].type);
+    }
+    /* Padding written as '=', as %3D, or left out. */
+    static const char *const pads[] = {
+        "0ofMyAMHGgCCAQIIAQ==", "0ofMyAMHGgCCAQIIAQ%3D%3D",
+        "0ofMyAMHGgCCAQIIAQ"};
+    for (size_t i = 0; i < 3; i++) {
+        tw_ytpage_token_t t;
+        ck_assert_int_eq(s_decode(pads[i], strlen(pads[i]), &t), TW_OK);
+        ck_assert_int_eq(t.chat_type, 1);
+    }
+}
+END_TEST
+
+START_TEST(test_token_hostile)
+{
+    static const char *const bad[] = {
+        "",
+        "%%%",
+        "%3",
+        "test-continuation:01",
+        "___continuation___",
+        "___reload_continuation___",
+        "0ofMyAP_____DwA=",                 /* length beyond the end */
+        "0ofMyAMLCP____________8B",         /* 11-byte varint */
+        "0ofMyAMCCww=",                     /* group wire type */
+        "0ofMyAMA0ofMyAMA",                 /* two top-level fields */
+        "0ofMyAMSGgtub3QgYmFzZTY0IYIBAggB", /* field 3 is not base64 */
+        "0ofMyAMHGgCCAQIIAQ==x",            /* data after padding */
+        "0ofMyAMHGgCCAQIIAQ===",            /* too much padding */
+        "A",                                /* dangling 6 bits */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tw_ytpage_token_t t;
+        ck_assert_msg(s_decode(bad[i], strlen(bad[i]), &t) == TW_ERR_PARSE,
+                      "%s", bad[i]);
+        ck_assert_int_eq(t.chat_type, 0);
+        ck_assert_str_eq(t.video_id, "");
+    }
+    /* Every truncation of a real token is refused. */
+    size_t full = strlen(s_full26);
+    for (size_t n = 0; n < full; n++) {
+        tw_ytpage_token_t t;
+        ck_assert_msg(s_decode(s_full26, n, &t) == TW_ERR_PARSE, "%zu", n);
+    }
+    /* Well-formed, but the video field holds no video id; an unknown chat
+     * type reads as 0. */
+    static const char badvid[] =
+        "0ofMyANHGkBDaWtxSndvWVZVTjNZWFJqYURBd01EQXdNREF3TURBd01EQXdNREF4RWd0"
+        "aVlXUWlkbWxrWlc4aElRJTNEJTNEggECCAE=";
+    tw_ytpage_token_t t;
+    ck_assert_int_eq(s_decode(badvid, strlen(badvid), &t), TW_OK);
+    ck_assert_str_eq(t.video_id, "");
+    ck_assert_str_eq(t.channel_id, "UCwatch00000000000000001");
+    ck_assert_int_eq(t.chat_type, 1);
+    ck_assert_int_eq(s_decode("0ofMyAMHGgCCAQIIBw==", 20, &t), TW_OK);
+    ck_assert_int_eq(t.chat_type, 0);
+    /* Longer than any token. */
+    size_t big = 70000;
+    char *huge = malloc(big);
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, 'A', big);
+    ck_assert_int_eq(tw_ytpage_token_decode(huge, big, &t), TW_ERR_PARSE);
+    free(huge);
+}
+END_TEST
+
+START_TEST(test_chat_choice_2026)
+{
+    /* Watch page: relative menu tokens; the full Top-chat token of
+     * liveChatRenderer.continuations[0] is chosen. */
+    const tw_ytpage_info_t *in =
+        s_load("tests/fixtures/youtube/watch_2026.html", true);
+    ck_assert_int_eq(in->kind, TW_YTPAGE_KIND_WATCH);
+    ck_assert_int_eq(in->chat_type, 4);
+    ck_assert_str_eq(in->chat_video_id, "WATCH202601");
+    ck_assert_str_eq(in->top_chat_continuation, in->chat_continuation);
+    ck_assert_uint_gt(strlen(in->chat_continuation), 100);
+    ck_assert_int_ne(strcmp(in->chat_continuation, s_rel_live), 0);
+    /* A later header of another video is ignored; one of this video with
+     * an all-messages token replaces the Top-chat token. */
+    static const char other[] =
+        "{\"continuationContents\":{\"liveChatContinuation\":{\"header\":{"
+        "\"liveChatHeaderRenderer\":{\"viewSelector\":{"
+        "\"sortFilterSubMenuRenderer\":{\"subMenuItems\":[{\"title\":\"x\","
+        "\"continuation\":{\"reloadContinuationData\":{\"continuation\":"
+        "\"0ofMyANqGlhDaWtxSndvWVZVTjNZWFJqYURBd01EQXdNREF3TURBd01EQXdNREF4RW"
+        "d0UFZFaEZVbFpKUkVWUE1Sb1Q2cWpkdVFFTkNndFBWRWhGVWxaSlJFVlBNU0FCMAGCAQ"
+        "gIARgCIAAoAIgBAQ==\"}}}]}}}}}}}";
+    static const char same[] =
+        "{\"continuationContents\":{\"liveChatContinuation\":{\"header\":{"
+        "\"liveChatHeaderRenderer\":{\"viewSelector\":{"
+        "\"sortFilterSubMenuRenderer\":{\"subMenuItems\":[{\"title\":\"x\","
+        "\"continuation\":{\"reloadContinuationData\":{\"continuation\":"
+        "\"0ofMyANqGlhDaWtxSndvWVZVTjNZWFJqYURBd01EQXdNREF3TURBd01EQXdNREF4RW"
+        "d0WFFWUkRTREl3TWpZd01Sb1Q2cWpkdVFFTkNndFhRVlJEU0RJd01qWXdNU0FCMAGCAQ"
+        "gIARgCIAAoAIgBAQ==\"}}}]}}}}}}}";
+    tw_err_t err = {0};
+    ck_assert_int_eq(tw_ytpage_parse_json(s_page, other, strlen(other), &err),
+                     TW_OK);
+    ck_assert_int_eq(in->chat_type, 4);
+    ck_assert_int_eq(tw_ytpage_parse_json(s_page, same, strlen(same), &err),
+                     TW_OK);
+    ck_assert_int_eq(in->chat_type, 1);
+    ck_assert_str_eq(in->chat_video_id, "WATCH202601");
+    ck_assert_ptr_nonnull(strstr(same, in->chat_continuation));
+
+    /* /live_chat page: Live listed first, localized titles. */
+    in = s_load("tests/fixtures/youtube/live_chat_2026.html", true);
+    ck_assert_int_eq(in->kind, TW_YTPAGE_KIND_LIVE_CHAT);
+    ck_assert_int_eq(in->chat_type, 1);
+    ck_assert_str_eq(in->chat_video_id, "LCVIDEO0001");
+    ck_assert_int_eq(tw_ytpage_chat_type(in->top_chat_continuation,
+                                         strlen(in->top_chat_continuation)),
+                     4);
+    /* First get_live_chat answer: Top listed first. */
+    in = s_load("tests/fixtures/youtube/get_live_chat_2026.json", true);
+    ck_assert_int_eq(in->chat_type, 1);
+    ck_assert_str_eq(in->chat_video_id, "GLCVIDEO002");
+    ck_assert_int_eq(tw_ytpage_chat_type(in->chat_continuation,
+                                         strlen(in->chat_continuation)),
+                     1);
+
+    /* Only relative tokens: no chat token at all. */
+    static const char rel[] =
+        "{\"videoDetails\":{\"videoId\":\"RELATIVE001\",\"isLive\":true},"
+        "\"liveChatRenderer\":{\"continuations\":[{\"reloadContinuationData\":"
+        "{\"continuation\":\"0ofMyAMSGgAwAYIBCAgEGAAgACgBqAEB\"}}],"
+        "\"header\":{\"sortFilterSubMenuRenderer\":{\"subMenuItems\":["
+        "{\"continuation\":{\"reloadContinuationData\":{\"continuation\":"
+        "\"0ofMyAMSGgAwAYIBCAgBGAAgACgBqAEB\"}}}]}}}}";
+    tw_ytpage_reset(s_page);
+    ck_assert_int_eq(tw_ytpage_parse_json(s_page, rel, strlen(rel), &err),
+                     TW_OK);
+    in = tw_ytpage_info(s_page);
+    ck_assert_str_eq(in->chat_continuation, "");
+    ck_assert_str_eq(in->top_chat_continuation, "");
+    ck_assert_int_eq(in->chat_type, 0);
+    ck_assert_str_eq(in->chat_video_id, "");
+}
+END_TEST
+
+START_TEST(test_members_only)
+{
+    const tw_ytpage_info_t *in =
+        s_load("tests/fixtures/youtube/player_members_unplayable.json", true);
+    ck_assert_int_eq(in->play, TW_YTPAGE_PLAY_UNPLAYABLE);
+    ck_assert(in->members_only);
+    ck_assert_int_eq(in->state, TW_YTPAGE_STATE_LIVE);
+    in = s_load("tests/fixtures/youtube/player_members_only.json", true);
+    ck_assert_int_eq(in->play, TW_YTPAGE_PLAY_LOGIN_REQUIRED);
+    ck_assert(in->members_only);
+    in = s_load("tests/fixtures/youtube/player_unplayable.json", true);
+    ck_assert(!in->members_only);
+    in = s_load("tests/fixtures/youtube/player_private.json", true);
+    ck_assert(!in->members_only);
+    in = s_load("tests/fixtures/youtube/player_live.json", true);
+    ck_assert(!in->members_only);
+    const char *dir = tw_test_shared_dir();
+    if (!dir)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path,
+             "%s/fixtures/youtube-2026/pages/"
+             "AkiRosenthal.memberlive.qS50yDHZOx4.2026-02-17.html",
+             dir);
+    in = s_load(path, true);
+    ck_assert(in->members_only);
+    ck_assert_str_eq(in->video_id, "qS50yDHZOx4");
+    ck_assert_str_eq(in->chat_continuation, "");
+}
+END_TEST
+
+START_TEST(test_streams_lockup)
+{
+    const tw_ytpage_info_t *in =
+        s_load("tests/fixtures/youtube/streams_lockup.json", true);
+    ck_assert_int_eq(in->kind, TW_YTPAGE_KIND_STREAMS);
+    ck_assert_str_eq(in->channel_id, "UCstreams000000000000001");
+    /* Skipped: past videos (durations), another channel's lockup, a shelf,
+     * an empty badge and a tab that is not selected. */
+    ck_assert_uint_eq(tw_ytpage_stream_count(s_page), 3);
+    const tw_ytpage_stream_t *s = tw_ytpage_stream(s_page, 0);
+    ck_assert_str_eq(s->video_id, "LKUPCOMING1");
+    ck_assert(!s->live);
+    ck_assert(!s->confirmed_state);
+    ck_assert(s->start_usec == 0);
+    s = tw_ytpage_stream(s_page, 1);
+    ck_assert_str_eq(s->video_id, "LKLIVENOW01");
+    ck_assert(s->live);
+    ck_assert(s->confirmed_state);
+    s = tw_ytpage_stream(s_page, 2);
+    ck_assert_str_eq(s->video_id, "LKOWNUPCOM2");
+    ck_assert(!s->live);
+}
+END_TEST
+
+START_TEST(test_streams_video)
+{
+    s_load("tests/fixtures/youtube/streams_video.json", true);
+    static const struct {
+        const char *id; /* video */
+        bool live;      /* live now */
+        int64_t start;  /* scheduled start */
+    } want[] = {
+        {"VRUPCOMING1", false, 1893456000000000LL},
+        {"VRLIVENOW01", true, 0},
+        {"VRLIVEBADGE", true, 0},
+        {"VRPREMIERE1", false, 1893463200000000LL},
+        {"VRCONTINUE1", true, 0},
+    };
+    ck_assert_uint_eq(tw_ytpage_stream_count(s_page), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const tw_ytpage_stream_t *s = tw_ytpage_stream(s_page, i);
+        ck_assert_str_eq(s->video_id, want[i].id);
+        ck_assert(s->live == want[i].live);
+        ck_assert(s->start_usec == want[i].start);
+        ck_assert(s->confirmed_state);
+    }
+    /* The older list still has every upcoming videoRenderer with a start,
+     * wherever it is. */
+    ck_assert_uint_eq(tw_ytpage_upcoming_count(s_page), 3);
+}
+END_TEST
+
 Suite *ytpage_suite(void)
 {
     Suite *s = suite_create("ytpage");
@@ -268,6 +551,12 @@ Suite *ytpage_suite(void)
     tcase_add_test(tc, test_upcoming_list);
     tcase_add_test(tc, test_exact_counts);
     tcase_add_test(tc, test_bad_html);
+    tcase_add_test(tc, test_token_decode);
+    tcase_add_test(tc, test_token_hostile);
+    tcase_add_test(tc, test_chat_choice_2026);
+    tcase_add_test(tc, test_members_only);
+    tcase_add_test(tc, test_streams_lockup);
+    tcase_add_test(tc, test_streams_video);
     suite_add_tcase(s, tc);
     return s;
 }
