@@ -96,6 +96,7 @@ OLD=$(vid ids "Yesterday") BETA=$(vid ids "Beta show")
 for n in down recover playlist; do mkdir -p "$T/$n"; done
 cat >"$T/down/until" <<EOU
 sup.out ^event scanner $SHOW ended
+sup.out ^spawn scanner chat $LIVE 0
 sup.out ^spawn scanner chat $BETA
 EOU
 cat >"$T/recover/until" <<EOU
@@ -135,13 +136,16 @@ for n in down recover playlist; do
 done
 
 # down: the /streams tab of both channels (by id and by handle) found the
-# scheduled streams; watch pages followed them to the end
+# scheduled and live streams; watch pages followed them to the end
 n=down
 has $n ys/requests.log "^GET /channel/$A/streams\?hl=en&gl=US 200$"
 has $n ys/requests.log "^GET /@fallbeta/streams\?hl=en&gl=US 200$"
 has $n ys/requests.log "^GET /@fallbeta\?hl=en&gl=US 200$"
 has $n scanner.err "new video $SHOW on the streams of $A"
 has $n scanner.err "new video $BETA on the streams of $B"
+has $n scanner.err "new video $LIVE on the streams of $A"
+has $n sup.out "^spawn scanner chat $LIVE 0$"
+has $n sup.out "^event scanner $LIVE live 0 "
 has $n sup.out "^spawn scanner chat $SHOW $(us 3)$"
 has $n sup.out "^spawn scanner chat $BETA $(us 3595)$"
 has $n sup.out "^event scanner $SHOW scheduled $(us 8) "

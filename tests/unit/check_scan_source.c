@@ -297,6 +297,84 @@ START_TEST(test_page_state)
     ck_assert_int_eq(scan_page_state(&in, &why), SCAN_ST_VIDEO);
     in = s_info(TW_YTPAGE_PLAY_NONE, "", TW_YTPAGE_STATE_UNKNOWN);
     ck_assert_int_eq(scan_page_state(&in, &why), -1);
+    /* 2026: UNPLAYABLE with a membership offer, isLive still true */
+    in = s_info(TW_YTPAGE_PLAY_UNPLAYABLE, "Nur für Kanalmitglieder",
+                TW_YTPAGE_STATE_LIVE);
+    in.members_only = true;
+    ck_assert_int_eq(scan_page_state(&in, &why), TW_STREAM_STATE_MEMBERS_ONLY);
+    ck_assert_str_eq(why, "Nur für Kanalmitglieder");
+}
+END_TEST
+
+/* Parses a fixture of tests/fixtures/youtube into page (HTML or JSON). */
+static void s_parse_fixture(tw_ytpage_t *page, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/youtube/%s", name);
+    size_t len = 0;
+    char *buf = tw_test_slurp(path, &len);
+    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    tw_err_t err = {{0}, 0, 0};
+    tw_ytpage_reset(page);
+    tw_rc_t rc = strstr(name, ".html")
+                     ? tw_ytpage_parse_html(page, buf, len, &err)
+                     : tw_ytpage_parse_json(page, buf, len, &err);
+    ck_assert_msg(rc == TW_OK, "%s: %s", name, err.msg);
+    free(buf);
+}
+
+START_TEST(test_candidates_streams)
+{
+    tw_ytpage_t *page = tw_ytpage_new();
+    ck_assert_ptr_nonnull(page);
+    const char *ids[8];
+    /* lockups: the non-duration badge and the live one, own channel only */
+    s_parse_fixture(page, "streams_lockup.json");
+    size_t n = scan_page_candidates(page, "UCstreams000000000000001", ids, 8);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(ids[0], "LKUPCOMING1");
+    ck_assert_str_eq(ids[1], "LKLIVENOW01");
+    ck_assert_str_eq(ids[2], "LKOWNUPCOM2");
+    /* cap respected */
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UCstreams000000000000001", ids, 2), 2);
+    /* the page of another channel offers nothing */
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UCother00000000000000001", ids, 8), 0);
+    /* videoRenderer form */
+    s_parse_fixture(page, "streams_video.json");
+    n = scan_page_candidates(page, tw_ytpage_info(page)->channel_id, ids, 8);
+    ck_assert_uint_eq(n, tw_ytpage_stream_count(page));
+    ck_assert_uint_ge(n, 1);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(ids[i], tw_ytpage_stream(page, i)->video_id);
+    tw_ytpage_destroy(&page);
+}
+END_TEST
+
+START_TEST(test_candidates_live_page)
+{
+    tw_ytpage_t *page = tw_ytpage_new();
+    ck_assert_ptr_nonnull(page);
+    const char *ids[8];
+    /* a /live page that is the watch page of the live stream */
+    s_parse_fixture(page, "player_live.json");
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UClive00000000000000000", ids, 8), 1);
+    ck_assert_str_eq(ids[0], "LIVEVIDEO01");
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UCother00000000000000001", ids, 8), 0);
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UClive00000000000000000", ids, 0), 0);
+    /* members-only 2026: a candidate whose page says members_only */
+    s_parse_fixture(page, "player_members_unplayable.json");
+    ck_assert_uint_eq(
+        scan_page_candidates(page, "UCmem000000000000000002", ids, 8), 1);
+    ck_assert_str_eq(ids[0], "MEMBERS2026");
+    const char *why = NULL;
+    ck_assert_int_eq(scan_page_state(tw_ytpage_info(page), &why),
+                     TW_STREAM_STATE_MEMBERS_ONLY);
+    tw_ytpage_destroy(&page);
 }
 END_TEST
 
@@ -322,6 +400,8 @@ Suite *scan_source_suite(void)
     tcase_add_test(tc, test_page_urls);
     tcase_add_test(tc, test_page_headers);
     tcase_add_test(tc, test_page_state);
+    tcase_add_test(tc, test_candidates_streams);
+    tcase_add_test(tc, test_candidates_live_page);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -715,8 +715,8 @@ static scan_stream_t *s_add_found(s_scan_t *S, const s_chan_t *c,
     return s;
 }
 
-/* Fallback step: the channel's /streams tab or /live page. Every listed
- * upcoming or live entry becomes a candidate row, classified (confirmed)
+/* Fallback step: the channel's /streams tab or /live page. Every
+ * candidate (scan_page_candidates) becomes a row, classified (confirmed)
  * like a feed entry by videos.list or its watch page; the video a /live
  * page shows is classified from that page at once. Returns true when the
  * page was read. */
@@ -741,18 +741,19 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
                      err.msg[0] ? err.msg : tw_rc_str(rc));
         return false;
     }
-    size_t n = tw_ytpage_upcoming_count(S->page);
-    for (size_t i = 0; i < n; i++)
-        s_add_found(S, c, tw_ytpage_upcoming(S->page, i)->video_id, NULL, tab);
+    const char *ids[128];
+    size_t n = scan_page_candidates(S->page, c->id, ids, 128);
     const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
-    if (in->channel_id[0] && strcmp(in->channel_id, c->id) != 0)
-        return true; /* someone else's video (a redirect gone astray) */
-    scan_stream_t *s = s_add_found(S, c, in->video_id, in->title, tab);
-    const char *why = "";
-    int st = s ? scan_page_state(in, &why) : -1;
-    if (st >= 0)
-        s_apply(S, s, st, in->scheduled_start_usec, in->start_usec,
-                in->end_usec, in->title, in->channel_id, why);
+    for (size_t i = 0; i < n; i++) {
+        bool shown = strcmp(ids[i], in->video_id) == 0;
+        scan_stream_t *s =
+            s_add_found(S, c, ids[i], shown ? in->title : NULL, tab);
+        const char *why = "";
+        int st = s && shown ? scan_page_state(in, &why) : -1;
+        if (st >= 0)
+            s_apply(S, s, st, in->scheduled_start_usec, in->start_usec,
+                    in->end_usec, in->title, in->channel_id, why);
+    }
     return true;
 }
 

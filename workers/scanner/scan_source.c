@@ -166,16 +166,39 @@ const char *const *scan_page_headers(void)
     return hdrs;
 }
 
-/* ---- page state ---- */
+/* ---- pages ---- */
+
+size_t scan_page_candidates(const tw_ytpage_t *page, const char *channel_id,
+                            const char **out, size_t cap)
+{
+    assert(page);
+    assert(channel_id);
+    assert(out || cap == 0);
+    const tw_ytpage_info_t *in = tw_ytpage_info(page);
+    if (in->channel_id[0] && strcmp(in->channel_id, channel_id) != 0)
+        return 0; /* a redirect to someone else's page */
+    size_t n = 0;
+    size_t ns = tw_ytpage_stream_count(page);
+    for (size_t i = 0; i < ns && n < cap; i++)
+        out[n++] = tw_ytpage_stream(page, i)->video_id;
+    if (in->video_id[0] && n < cap) {
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = strcmp(out[i], in->video_id) == 0;
+        if (!dup)
+            out[n++] = in->video_id;
+    }
+    return n;
+}
 
 int scan_page_state(const tw_ytpage_info_t *in, const char **why)
 {
     assert(in);
     assert(why);
     *why = in->play_reason;
-    switch (in->play) {
-    case TW_YTPAGE_PLAY_LOGIN_REQUIRED:
+    if (in->members_only || in->play == TW_YTPAGE_PLAY_LOGIN_REQUIRED)
         return TW_STREAM_STATE_MEMBERS_ONLY;
+    switch (in->play) {
     case TW_YTPAGE_PLAY_ERROR:
     case TW_YTPAGE_PLAY_UNPLAYABLE:
         if (strcasestr(in->play_reason, "private"))

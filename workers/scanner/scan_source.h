@@ -101,9 +101,20 @@ tw_rc_t scan_playlist_url(char *out, size_t cap, const char *channel_id);
 /* The extra headers of a page request (NULL-terminated; static). */
 const char *const *scan_page_headers(void);
 
+/* Copies into out (at most cap, borrowed from page) the video ids a parsed
+ * /streams tab or /live page offers as candidates for channel_id: the
+ * channel's own upcoming and live /streams entries (videoRenderer and
+ * lockupViewModel; a lockup whose badge is not a duration included), and
+ * the video a /live (watch) page shows. Nothing when the page belongs to
+ * another channel. Returns the count. */
+size_t scan_page_candidates(const tw_ytpage_t *page, const char *channel_id,
+                            const char **out, size_t cap);
+
 /* Maps a parsed watch page to a tw_stream_state_t or SCAN_ST_VIDEO; -1 when
- * it does not say. *why gets the page's reason for a members-only, private,
- * deleted or unavailable video, else "" (borrowed from in). */
+ * it does not say: members-only (LOGIN_REQUIRED, or UNPLAYABLE with a
+ * membership offer: in->members_only) first. *why gets the page's reason
+ * for a members-only, private, deleted or unavailable video, else ""
+ * (borrowed from in). */
 int scan_page_state(const tw_ytpage_info_t *in, const char **why);
 
 #endif
