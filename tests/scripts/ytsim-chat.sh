@@ -19,7 +19,7 @@ live_token() { # VIDEO -> "Live chat" continuation of its watch page
 }
 
 # 1. pre-chat: an upcoming stream has an empty chat with a continuation
-ytsim_start --scenario builtin --time 22 --speed 0 --epoch 1767225600
+ytsim_start --scenario builtin --era 2022 --time 22 --speed 0 --epoch 1767225600
 V=$(stream_id 'Singing')
 TOK=$(live_token "$V")
 [ -n "$TOK" ] || fail "no live chat continuation before the start"
@@ -29,7 +29,7 @@ jq -e "$CC | (.actions == null) and (.continuations[0].invalidationContinuationD
 ytsim_stop
 
 # 2. live, frozen at t=60: re-sending a continuation repeats its items
-ytsim_start --scenario builtin --time 60 --speed 0 --epoch 1767225600
+ytsim_start --scenario builtin --era 2022 --time 60 --speed 0 --epoch 1767225600
 TOK=$(live_token "$V")
 innertube live_chat/get_live_chat "$(body "$TOK")" >"$T/l1.json"
 innertube live_chat/get_live_chat "$(body "$TOK")" >"$T/l2.json"
@@ -67,7 +67,7 @@ jq -r -f "$JQ" "$T/l1.json" | sort >"$T/served2"
 cmp -s "$T/truth2" "$T/served2" || fail "truth differs from served rows (live)"
 
 # 3. after the end: items without a continuation, then the replay
-ytsim_start --scenario builtin --time 150 --speed 0 --epoch 1767225600
+ytsim_start --scenario builtin --era 2022 --time 150 --speed 0 --epoch 1767225600
 curl -s "$YS_URL/live_chat?v=$V" >"$T/lc.html"
 page_json ytInitialData "$T/lc.html" >"$T/lc.json"
 jq -e '.contents.liveChatRenderer.actions | length > 100' "$T/lc.json" \

@@ -58,7 +58,7 @@ done
 ytsim_stop
 
 # load mode: N extra live streams at R msgs/s each, answers honour backlog 0
-ytsim_start --scenario builtin --speed 0 --time 30 --load-streams 3 --load-rate 2000
+ytsim_start --scenario builtin --era 2022 --speed 0 --time 30 --load-streams 3 --load-rate 2000
 L=$(stream_id 'Load stream 3')
 curl -s "$YS_URL/watch?v=$L" >"$T/w.html"
 TOK=$(page_json ytInitialData "$T/w.html" |

@@ -9,12 +9,12 @@ trap ytsim_cleanup EXIT
 need_shared
 F=$SHARED/fixtures
 T=$YS_TMP
-rc=0
+bad=0
 check() {
-    shape_check "$@" || rc=1
+    shape_check "$@" || bad=1
 }
 
-ytsim_start --scenario builtin --time 150 --speed 0 --epoch 1767225600
+ytsim_start --scenario builtin --era 2022 --time 150 --speed 0 --epoch 1767225600
 LIVE=$(stream_id 'unscheduled')
 ENDED=$(stream_id 'Yesterday')
 UPC=$(stream_id 'Upcoming')
@@ -115,14 +115,78 @@ tags() { grep -o '<[A-Za-z:]*\|[A-Za-z:]*="' "$1" | sort -u; }
 tags "$F/rss/channel-feed-digital-foundry.xml" >"$T/real-tags"
 tags "$T/feed.xml" >"$T/sim-tags"
 missing=$(comm -23 "$T/real-tags" "$T/sim-tags")
-[ -z "$missing" ] || { echo "RSS lacks: $missing" >&2; rc=1; }
+[ -z "$missing" ] || { echo "RSS lacks: $missing" >&2; bad=1; }
 
 ytsim_stop
 # quota exhausted: the real 403 body
-ytsim_start --scenario builtin --time 150 --speed 0 --quota 1
+ytsim_start --scenario builtin --era 2022 --time 150 --speed 0 --quota 1
 curl -s "$YS_URL/youtube/v3/videos?part=snippet&id=$LIVE&$K" >/dev/null
 curl -s "$YS_URL/youtube/v3/videos?part=snippet&id=$LIVE&$K" >"$T/quota.json"
 check '.' "$F/youtube-data-api/error-403-quotaExceeded.json" "$T/quota.json"
 ytsim_stop
-[ $rc -eq 0 ] && echo "ytsim-shapes: ok"
-exit $rc
+
+# --- era 2026 against the captures of 2026 ---------------------------------
+Y=$F/youtube-2026
+ytsim_start --scenario "$FIX/era2026.toml" --time 60 --speed 0
+# watch page: chat header (relative menu tokens) + continuations[0]
+page_json ytInitialData "$Y/pages/AkiRosenthal.live.2026-02-17.html" >"$T/real26-w.json"
+curl -s "$YS_URL/watch?v=era26live01" >"$T/w26.html"
+page_json ytInitialData "$T/w26.html" >"$T/w26.json"
+CHAT='conversationBar\.liveChatRenderer\.(continuations\.\[\]\.reloadContinuationData\.continuation|header\.liveChatHeaderRenderer\.viewSelector\.sortFilterSubMenuRenderer\.(subMenuItems\.\[\]\.(title|selected|subtitle|continuation\.reloadContinuationData\.continuation)|targetId))'
+check "^contents\.twoColumnWatchNextResults\.$CHAT\$" "$T/real26-w.json" "$T/w26.json"
+M='.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems'
+[ "$(jq -c "[$M[].continuation.reloadContinuationData.continuation]" "$T/real26-w.json")" = \
+  "$(jq -c "[$M[].continuation.reloadContinuationData.continuation]" "$T/w26.json")" ] ||
+    { echo "relative menu tokens differ from the real page" >&2; bad=1; }
+# lockup /streams tab
+page_json ytInitialData "$Y/pages/_HakosBaelz.streams.2026-04-23.html" >"$T/real26-s.json"
+curl -s "$YS_URL/@lockupch/streams" >"$T/s26.html"
+page_json ytInitialData "$T/s26.html" >"$T/s26.json"
+check '^contents\.twoColumnBrowseResultsRenderer\.tabs\.\[\]\.tabRenderer\.content\.richGridRenderer\.contents\.\[\]\.richItemRenderer\.content\.lockupViewModel\.(contentId|contentType|metadata\.lockupMetadataViewModel\.(title\.content|metadata\.contentMetadataViewModel\.metadataRows\.\[\]\.metadataParts\.\[\]\.text\.content)|contentImage\.thumbnailViewModel\.overlays\.\[\]\.thumbnailBottomOverlayViewModel\.badges\.\[\]\.thumbnailBadgeViewModel\.(text|badgeStyle)|rendererContext\.commandContext\.onTap\.innertubeCommand\.watchEndpoint\.videoId)$' \
+    "$T/real26-s.json" "$T/s26.json"
+# videoRenderer /streams tab (the other form of 2026)
+page_json ytInitialData "$Y/pages/AiraniIofifteen.streams.2026-02-17.html" >"$T/real26-v.json"
+curl -s "$YS_URL/@videoch/streams" >"$T/v26.html"
+page_json ytInitialData "$T/v26.html" >"$T/v26.json"
+check '^contents\.twoColumnBrowseResultsRenderer\.tabs\.\[\]\.tabRenderer\.content\.richGridRenderer\.contents\.\[\]\.richItemRenderer\.content\.videoRenderer\.(videoId|title\.runs\.\[\]\.text|upcomingEventData\.startTime)$' \
+    "$T/real26-v.json" "$T/v26.json"
+# members-only live: UNPLAYABLE + YpcOffer
+page_json ytInitialPlayerResponse "$Y/pages/AkiRosenthal.memberlive.qS50yDHZOx4.2026-02-17.html" >"$T/real26-m.json"
+curl -s "$YS_URL/watch?v=era26memb01" >"$T/m26.html"
+page_json ytInitialPlayerResponse "$T/m26.html" >"$T/m26.json"
+check '^(playabilityStatus\.(status|reason|errorScreen\.playerLegacyDesktopYpcOfferRenderer\.(itemTitle|offerDescription|offerId))|videoDetails\.(videoId|channelId|isLive|title))$' \
+    "$T/real26-m.json" "$T/m26.json"
+jq -e '.playabilityStatus.status == "UNPLAYABLE"' "$T/m26.json" >/dev/null ||
+    { echo "members-only is not UNPLAYABLE" >&2; bad=1; }
+# remove / gift / replace actions: each real action wrapped in an array
+# against the actions array of ytsim's answers
+wrap() { jq -s '[.[] | if type == "array" then .[] else . end]' "$1" >"$T/real-$(basename "$1")"; echo "$T/real-$(basename "$1")"; }
+LT=$(jq -r '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.continuations[0].reloadContinuationData.continuation' "$T/w26.json")
+curl -s "$YS_URL/live_chat?continuation=$LT" >"$T/lc26.html"
+page_json ytInitialData "$T/lc26.html" >"$T/lc26.json"
+LL=$(jq -r '.continuationContents.liveChatContinuation.header.liveChatHeaderRenderer.viewSelector.sortFilterSubMenuRenderer.subMenuItems[1].continuation.reloadContinuationData.continuation' "$T/lc26.json")
+innertube live_chat/get_live_chat "{\"context\":{},\"continuation\":\"$LL\"}" >"$T/live26.json"
+jq '.continuationContents.liveChatContinuation.actions' "$T/live26.json" >"$T/acts26.json"
+check '^\[\]\.removeChatItemAction\.targetItemId$' "$(wrap "$Y/actions/ActionTestData.RemoveChatItem.json")" "$T/acts26.json"
+check '^\[\]\.removeChatItemByAuthorAction\.externalChannelId$' "$(wrap "$Y/actions/ActionTestData.RemoveChatItemByAuthor.json")" "$T/acts26.json"
+check '^\[\]\.addChatItemAction\.item\.giftMessageViewModel\.(id|text\.content|authorName\.content|imageA11yLabel|image\.sources\.\[\]\.clientResource\.imageName)$' \
+    "$(wrap "$Y/actions/ActionTestData.GiftMessageViewModelAction.json")" "$T/acts26.json"
+check '^\[\]\.replaceChatItemAction\.(targetItemId|replacementItem\.liveChatTextMessageRenderer\.(id|timestampUsec|authorExternalChannelId|authorName\.simpleText|message\.runs\.\[\]\.text))$' \
+    "$(wrap "$F/innertube/actions/chatdl_action_mix.json")" "$T/acts26.json"
+# replace in the replay, like yt-dlp's capture (whose videoOffsetTimeMsec
+# sits beside replayChatItemAction; the innertube answer has it inside)
+curl -s "$YS_URL/watch?v=era26past01" >"$T/p26.html"
+RT=$(page_json ytInitialData "$T/p26.html" | jq -r '.contents.twoColumnWatchNextResults.conversationBar.liveChatRenderer.continuations[0].reloadContinuationData.continuation')
+: >"$T/replay26.all"
+for i in 1 2 3; do
+    [ -n "$RT" ] || break
+    innertube live_chat/get_live_chat_replay "{\"context\":{},\"continuation\":\"$RT\"}" >"$T/r26.json"
+    jq -c '.continuationContents.liveChatContinuation.actions[]' "$T/r26.json" >>"$T/replay26.all"
+    RT=$(jq -r '.continuationContents.liveChatContinuation.continuations[] | .liveChatReplayContinuationData.continuation // empty' "$T/r26.json")
+done
+jq -s . "$T/replay26.all" >"$T/ra26.json"
+check '^\[\]\.(replayChatItemAction\.actions\.\[\]\.replaceChatItemAction\.(targetItemId|replacementItem\.liveChatTextMessageRenderer\.(id|timestampUsec|authorExternalChannelId|authorName\.simpleText|message\.runs\.\[\]\.text)))$' \
+    "$(wrap "$Y/ytdlp/replace_chat_item_action.json")" "$T/ra26.json"
+ytsim_stop
+[ $bad -eq 0 ] && echo "ytsim-shapes: ok"
+exit $bad

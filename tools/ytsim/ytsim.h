@@ -97,6 +97,7 @@ typedef struct {
     double sticker;    /* Super Stickers */
     double membership; /* new members / milestones */
     double gift;       /* gifted memberships */
+    double jewels;     /* Jewels gifts (giftMessageViewModel; era 2026) */
     double other;      /* placeholders, engagement messages, pinned
                           banners, replaced items */
     double deletion;   /* a moderator deletes one earlier message */
@@ -109,6 +110,9 @@ typedef struct {
     char handle[64]; /* without the @ */
     char *title;     /* display name (owned) */
     uint64_t subs;   /* subscriber count */
+    char hl[4];      /* page language: "en" or "de" (localized titles) */
+    int streams_form; /* /streams tab: 0 = by hash (era 2026), 1 =
+                         lockupViewModel, 2 = videoRenderer */
 } ytsim_channel_t;
 
 /* One stream (or video) of a channel. All times are simulated seconds
@@ -146,6 +150,7 @@ typedef struct {
     bool comments_disabled; /* commentCount absent */
     uint64_t viewers_peak;  /* peak concurrent viewers */
     bool load;              /* load-mode stream: no truth files */
+    int era;                /* 2022 or 2026 (copied from the scenario) */
     double *curve;          /* viewers curve: pairs (s after start, n) */
     size_t n_curve;         /* pair count; 0 = the default shape */
     /* runtime */
@@ -177,6 +182,7 @@ typedef enum {
     YTSIM_F_QUOTA,     /* the service's quota error (403 / 429) */
     YTSIM_F_NOCONT,    /* get_live_chat: no continuationContents (live) */
     YTSIM_F_RELOAD,    /* get_live_chat: only a reloadContinuationData */
+    YTSIM_F_FEED,      /* rss: the feed's HTML error page (404 or 500) */
 } ytsim_fault_kind_t;
 
 /* One fault rule. */
@@ -189,6 +195,7 @@ typedef struct {
     int status;              /* status for 5xx (default 503) */
     int retry_after;         /* seconds for 429 */
     int delay_ms;            /* delay for slow */
+    char channel[64];        /* feed: only this channel (id or handle) */
 } ytsim_fault_t;
 
 /* The whole scenario. */
@@ -227,6 +234,8 @@ typedef struct {
     bool truth_chat;         /* write truth/chat */
     uint32_t load_streams;   /* load mode: extra live streams */
     double load_rate;        /* load mode: msgs/s each */
+    int era;                 /* 2026 (default) or 2022: shapes served */
+    bool consent;            /* pages need the SOCS cookie */
 } ytsim_scn_t;
 
 /* Fills a built-in demo scenario (the same as tests/fixtures/ytsim/demo.toml
@@ -352,17 +361,34 @@ uint32_t ytsim_chat_count(const ytsim_scn_t *scn, const ytsim_stream_t *s,
                           double t);
 /* Total chat items of s. */
 uint32_t ytsim_chat_total(const ytsim_stream_t *s);
-/* Writes a continuation token: mode 'L' live, 'T' top chat, 'R' replay. */
-void ytsim_chat_token(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
-                      uint32_t pos);
-/* Parses a token; false when it is not one of ours. */
-bool ytsim_chat_token_parse(const char *tok, char *vid, char *mode,
-                            uint32_t *pos);
+/* A decoded continuation token. */
+typedef struct {
+    char vid[12];  /* video id */
+    char mode;     /* 'L' live, 'T' top chat, 'R' replay */
+    uint32_t pos;  /* position; UINT32_MAX = where a new client starts */
+    bool first;    /* issued by a page or a header (not a follow-up) */
+} ytsim_tok_t;
+
+/* Writes a continuation token: mode 'L' live, 'T' top chat, 'R' replay,
+ * 'r' replay top chat; era 2026 writes the real full-token layout (first:
+ * issued by a page or a chat-view header rather than as a follow-up). */
+void ytsim_chat_token(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                      const ytsim_stream_t *s, char mode, uint32_t pos,
+                      bool first);
+/* Writes the relative (video-agnostic) chat-view token of era 2026. */
+void ytsim_chat_token_relative(ytsim_buf_t *b, bool replay, bool top);
+/* Parses a token of either era; false when it is not one of ours (a
+ * relative token names no video and is not). */
+bool ytsim_chat_token_parse(const char *tok, ytsim_tok_t *out);
 /* Writes the JSON of a get_live_chat / get_live_chat_replay answer (or,
- * initial true, the ytInitialData of a live_chat page). Returns the HTTP
+ * initial true, the ytInitialData of a live_chat page; header true, era
+ * 2026: the answer carries the chat-view header). Returns the HTTP
  * status. */
 int ytsim_chat_response(ytsim_srv_t *srv, ytsim_stream_t *s, char mode,
-                        uint32_t pos, bool initial, ytsim_buf_t *b);
+                        uint32_t pos, bool initial, bool header,
+                        ytsim_buf_t *b);
+/* First replay position at or after the video offset off_ms. */
+uint32_t ytsim_chat_replay_seek(const ytsim_stream_t *s, int64_t off_ms);
 /* Writes a Data API liveChatMessages.list answer for s from pos. */
 int ytsim_chat_api_response(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
                             uint32_t max, ytsim_buf_t *b);
@@ -373,9 +399,11 @@ void ytsim_chat_truth_open(ytsim_srv_t *srv);
 /* Flushes and closes truth files. */
 void ytsim_chat_truth_close(ytsim_srv_t *srv);
 /* Writes "header":{liveChatHeaderRenderer with the Top chat / Live chat
- * sub-menu items}, both continuations at pos. */
-void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
-                       uint32_t pos, bool top_selected);
+ * sub-menu items}, both continuations at pos (era 2026: full tokens,
+ * titles in the channel's language). */
+void ytsim_chat_header(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                       const ytsim_stream_t *s, bool replay, uint32_t pos,
+                       bool top_selected);
 /* Parses a Data API chat page token; false when malformed. */
 bool ytsim_chat_api_token(const char *tok, uint32_t *pos);
 /* Writes the common responseContext object (key and value). */

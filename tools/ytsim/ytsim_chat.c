@@ -21,7 +21,10 @@ enum {
     K_PLACEHOLDER, /* "other" item: liveChatPlaceholderItemRenderer */
     K_ENGAGE,      /* "other" item: viewer engagement message */
     K_BANNER,      /* action: addBannerToLiveChatCommand (pinned message) */
-    K_REPLACE,     /* action: replaceChatItemAction with a placeholder */
+    K_REPLACE,     /* action: replaceChatItemAction (2022: by a placeholder;
+                      2026: the placeholder before it by the message) */
+    K_PENDING,     /* 2026: a placeholder replaced by the next position */
+    K_JEWELS,      /* 2026: giftMessageViewModel (Jewels gift) */
 };
 
 /* Run types of a message. */
@@ -224,7 +227,7 @@ uint32_t ytsim_chat_count(const ytsim_scn_t *scn, const ytsim_stream_t *s,
     return n > tot ? tot : n;
 }
 
-static int s_kind(const ytsim_stream_t *s, uint32_t i)
+static int s_raw_kind(const ytsim_stream_t *s, uint32_t i)
 {
     double u = ytsim_unit(ytsim_hash3(s->vh, i, 0x4b));
     const ytsim_mix_t *m = &s->mix;
@@ -244,6 +247,9 @@ static int s_kind(const ytsim_stream_t *s, uint32_t i)
     if (u < (acc += m->gift)) {
         return K_GIFT;
     }
+    if (m->jewels > 0 && u < (acc += m->jewels)) {
+        return K_JEWELS;
+    }
     if (i == 0) {
         return K_TEXT;
     }
@@ -260,6 +266,25 @@ static bool s_is_item(int kind)
 {
     return kind != K_DELETE && kind != K_BAN && kind != K_BANNER &&
            kind != K_REPLACE;
+}
+
+/* The kind of position i. Era 2026 pairs a replaceChatItemAction at j with
+ * the item at j - 1, which becomes the placeholder it replaces; a replace
+ * without an item before it is a viewer engagement message instead. */
+static int s_kind(const ytsim_stream_t *s, uint32_t i)
+{
+    int k = s_raw_kind(s, i);
+    if (s->era < 2026) {
+        return k;
+    }
+    if (k == K_REPLACE) {
+        return s_is_item(s_raw_kind(s, i - 1)) ? K_REPLACE : K_ENGAGE;
+    }
+    if (s_is_item(k) && s_raw_kind(s, i + 1) == K_REPLACE &&
+        i + 1 < ytsim_chat_total(s)) {
+        return K_PENDING;
+    }
+    return k;
 }
 
 /* True when item i is missing from the replay. */
@@ -322,7 +347,7 @@ static void s_gen(const ytsim_stream_t *s, uint32_t i, int64_t epoch_usec,
     }
     int nruns = 1 + (int)ytsim_rng_below(&r, 3);
     if (m->kind == K_STICKER || m->kind == K_GIFT || m->kind == K_PLACEHOLDER ||
-        m->kind == K_ENGAGE) {
+        m->kind == K_ENGAGE || m->kind == K_JEWELS) {
         nruns = 0;
     }
     if (m->kind == K_MEMBER) {
@@ -362,7 +387,10 @@ static void s_gen(const ytsim_stream_t *s, uint32_t i, int64_t epoch_usec,
     m->amount = (int)ytsim_rng_below(&r, N_AMOUNTS);
     m->gift_count = 1 + (int)ytsim_rng_below(&r, 20);
     m->redemption = ytsim_rng_below(&r, 2) == 0;
-    if (m->kind == K_DELETE || m->kind == K_BAN || m->kind == K_REPLACE) {
+    if (m->kind == K_REPLACE && s->era >= 2026) {
+        m->target = i - 1;
+    } else if (m->kind == K_DELETE || m->kind == K_BAN ||
+               m->kind == K_REPLACE) {
         uint32_t back = 1 + ytsim_rng_below(&r, i < 20 ? i : 20);
         m->target = i - back;
         for (int k = 0;
@@ -502,12 +530,64 @@ static void s_timestamp_text(ytsim_buf_t *b, const ytsim_stream_t *s,
     }
 }
 
+/* Jewels gifts: text, and the handle shown as the author. */
+static const char *s_jewel_texts[] = {
+    "sent Gold coin for 10 Jewels",
+    "sent Rose for 20 Jewels",
+    "sent Heart for 50 Jewels",
+    "sent Rocket for 200 Jewels",
+};
+#define N_JEWEL_TEXTS (sizeof s_jewel_texts / sizeof s_jewel_texts[0])
+
+static const char *s_jewel_text(const s_msg_t *m)
+{
+    return s_jewel_texts[(uint32_t)m->amount % N_JEWEL_TEXTS];
+}
+
+/* "@user-xxxxxxxx" from the author's channel id (ASCII only). */
+static void s_jewel_handle(const s_msg_t *m, char *out, size_t cap)
+{
+    char h[16];
+    for (int i = 0; i < 8; i++) {
+        char c = m->author_id[2 + i];
+        h[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    h[8] = '\0';
+    snprintf(out, cap, "@user-%s", h);
+}
+
+static void s_jewels(ytsim_buf_t *b, const s_msg_t *m)
+{
+    char h[32];
+    s_jewel_handle(m, h, sizeof h);
+    const char *t = s_jewel_text(m);
+    YB(b, "{\"giftMessageViewModel\":{\"text\":{\"content\":");
+    ytsim_buf_jstr(b, t);
+    ytsim_buf_printf(b,
+                     ",\"styleRuns\":[{\"startIndex\":0,\"length\":%zu}]},"
+                     "\"authorName\":{\"content\":\"%s \",\"styleRuns\":[{"
+                     "\"startIndex\":0,\"length\":%zu}]},",
+                     strlen(t), h, strlen(h) + 1);
+    YB(b, "\"image\":{\"sources\":[{\"clientResource\":{\"imageName\":"
+          "\"GIFT\",\"imageColor\":4294901760}}]},\"id\":\"");
+    ytsim_buf_puts(b, m->id);
+    YB(b, "\",\"imageA11yLabel\":\"Gifts\",\"rendererContext\":{"
+          "\"loggingContext\":{\"loggingDirectives\":{\"trackingParams\":"
+          "\"CLABEPaeDyITC");
+    ytsim_buf_put(b, m->id + 10, 12);
+    YB(b, "\",\"visibility\":{\"types\":\"12\"}}}}}}");
+}
+
 /* Writes the renderer object {"liveChat...Renderer":{...}} of item m. */
 static void s_renderer(ytsim_buf_t *b, const ytsim_scn_t *scn,
                        const ytsim_stream_t *s, const s_msg_t *m, bool replay)
 {
     const char *chan_id = scn->chans[s->chan].id;
     const char *chan_title = scn->chans[s->chan].title;
+    if (m->kind == K_JEWELS) {
+        s_jewels(b, m);
+        return;
+    }
     switch (m->kind) {
     case K_TEXT:
         YB(b, "{\"liveChatTextMessageRenderer\":{\"message\":");
@@ -614,6 +694,7 @@ static void s_renderer(ytsim_buf_t *b, const ytsim_scn_t *scn,
         }
         break;
     case K_PLACEHOLDER:
+    case K_PENDING:
         YB(b, "{\"liveChatPlaceholderItemRenderer\":{");
         s_common_head(b, m);
         break;
@@ -642,7 +723,14 @@ static int s_action(ytsim_buf_t *b, const ytsim_scn_t *scn,
     if (m->kind == K_DELETE || m->kind == K_BAN) {
         s_msg_t t;
         s_gen(s, m->target, epoch, &t);
-        if (m->kind == K_DELETE) {
+        if (s->era >= 2026) {
+            ytsim_buf_puts(b, m->kind == K_DELETE
+                                  ? "{\"removeChatItemAction\":{"
+                                    "\"targetItemId\":\""
+                                  : "{\"removeChatItemByAuthorAction\":{"
+                                    "\"externalChannelId\":\"");
+            ytsim_buf_puts(b, m->kind == K_DELETE ? t.id : t.author_id);
+        } else if (m->kind == K_DELETE) {
             YB(b, "{\"markChatItemAsDeletedAction\":{\"deletedStateMessage\":"
                   "{\"runs\":[{\"text\":\"[message deleted]\"}]},"
                   "\"targetItemId\":\"");
@@ -654,6 +742,18 @@ static int s_action(ytsim_buf_t *b, const ytsim_scn_t *scn,
             ytsim_buf_puts(b, t.author_id);
         }
         YB(b, "\"}}");
+        return 1;
+    }
+    if (m->kind == K_REPLACE && s->era >= 2026) {
+        /* the placeholder before is replaced by the real message */
+        s_msg_t t;
+        s_gen(s, m->target, epoch, &t);
+        t.kind = K_TEXT;
+        YB(b, "{\"replaceChatItemAction\":{\"targetItemId\":\"");
+        ytsim_buf_puts(b, t.id);
+        YB(b, "\",\"replacementItem\":");
+        s_renderer(b, scn, s, &t, false);
+        YB(b, "}}");
         return 1;
     }
     if (m->kind == K_REPLACE) {
@@ -741,7 +841,8 @@ static const char *s_kind_name(const s_msg_t *m)
 {
     static const char *names[] = {"text",  "superchat", "sticker", "membership",
                                   "gift",  "deleted",   "ban",     "other",
-                                  "other", "banner",    "replace"};
+                                  "other", "banner",    "replace",
+                                  "text",  "jewels"};
     return names[m->kind];
 }
 
@@ -779,6 +880,16 @@ static void s_truth_text(ytsim_buf_t *b, const ytsim_scn_t *scn,
 static void s_truth_row(ytsim_buf_t *b, const ytsim_scn_t *scn,
                         const ytsim_stream_t *s, const s_msg_t *m)
 {
+    if (m->kind == K_JEWELS) {
+        /* like expected_chat.jq: no channel id, timestamp or amount */
+        char h[32];
+        s_jewel_handle(m, h, sizeof h);
+        ytsim_buf_tsv(b, m->id);
+        ytsim_buf_printf(b, "\tjewels\t\t%s\t\t\t", h);
+        ytsim_buf_tsv(b, s_jewel_text(m));
+        YB(b, "\n");
+        return;
+    }
     ytsim_buf_tsv(b, m->id);
     YB(b, "\t");
     ytsim_buf_puts(b, s_kind_name(m));
@@ -822,7 +933,9 @@ static bool s_test_and_set(uint8_t **bits, size_t *bytes, uint32_t i)
     return was;
 }
 
-/* Records that m was served by the web client path. */
+/* Records that m was served by the web client path. A placeholder that is
+ * replaced (era 2026) is recorded once with its final content, when either
+ * the placeholder or the replacement is served first. */
 static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
                            const s_msg_t *m)
 {
@@ -831,13 +944,31 @@ static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
         return;
     }
     ytsim_buf_t row = {0};
+    s_msg_t t;
+    bool pair = s->era >= 2026 && (m->kind == K_REPLACE || m->kind == K_PENDING);
+    if (pair) {
+        if (m->kind == K_REPLACE) {
+            s_gen(s, m->target, ytsim_wall_usec(srv, 0), &t);
+        } else {
+            t = *m;
+        }
+        t.kind = K_TEXT;
+    }
     pthread_mutex_lock(&s->mu);
-    if (!s_test_and_set(&s->served, &s->served_bytes, m->idx)) {
+    bool seen = s_test_and_set(&s->served, &s->served_bytes, m->idx);
+    if (pair) {
+        if (m->kind == K_REPLACE) {
+            seen = s_test_and_set(&s->served, &s->served_bytes, t.idx);
+        }
+        if (!seen && s->truth) {
+            s_truth_row(&row, scn, s, &t);
+            fwrite(row.p, 1, row.len, s->truth);
+        }
+    } else if (!seen) {
         if (s_is_item(m->kind) && s->truth) {
             s_truth_row(&row, scn, s, m);
             fwrite(row.p, 1, row.len, s->truth);
         } else if ((m->kind == K_DELETE || m->kind == K_BAN) && s->truth_del) {
-            s_msg_t t;
             s_gen(s, m->target, ytsim_wall_usec(srv, 0), &t);
             ytsim_buf_i64(&row, m->usec);
             YB(&row, "\t");
@@ -898,8 +1029,8 @@ void ytsim_chat_truth_close(ytsim_srv_t *srv)
 
 /* ---- tokens -------------------------------------------------------- */
 
-/* Tokens are base64url of: 6 bytes that make them start like the real
- * ones ("0ofMyANY" live, "op2w0wRy" replay), the payload (magic, mode,
+/* Era 2022 tokens are base64url of: 6 bytes that make them start like the
+ * real ones ("0ofMyANY" live, "op2w0wRy" replay), the payload (magic, mode,
  * video id, position, check byte) and the real trailer 82 01 02 08 T where
  * T = 1 for all messages ("Live chat") and 4 for "Top chat". */
 static const unsigned char s_live_head[6] = {0xd2, 0x87, 0xcc,
@@ -907,8 +1038,8 @@ static const unsigned char s_live_head[6] = {0xd2, 0x87, 0xcc,
 static const unsigned char s_replay_head[6] = {0xa2, 0x9d, 0xb0,
                                                0xd3, 0x04, 0x72};
 
-void ytsim_chat_token(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
-                      uint32_t pos)
+static void s_token2022(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
+                        uint32_t pos)
 {
     unsigned char p[29];
     bool replay = mode == 'R' || mode == 'r';
@@ -935,21 +1066,12 @@ void ytsim_chat_token(ytsim_buf_t *b, const ytsim_stream_t *s, char mode,
     ytsim_buf_b64(b, p, sizeof p, true, false);
 }
 
-bool ytsim_chat_token_parse(const char *tok, char *vid, char *mode,
-                            uint32_t *pos)
+static bool s_token2022_parse(const unsigned char *p, long n, ytsim_tok_t *o)
 {
-    if (!tok || strlen(tok) < 30 || strlen(tok) > 64) {
-        return false;
-    }
-    unsigned char p[48];
-    long n = ytsim_b64_decode(tok, strlen(tok), p, sizeof p);
-    if (n != 29) {
+    if (n != 29 || p[6] != 0x59) {
         return false;
     }
     const unsigned char *q = p + 6;
-    if (q[0] != 0x59) {
-        return false;
-    }
     unsigned char x = 0xa5;
     for (int i = 0; i < 17; i++) {
         x = (unsigned char)(x * 31 + q[i]);
@@ -957,15 +1079,350 @@ bool ytsim_chat_token_parse(const char *tok, char *vid, char *mode,
     if (x != q[17]) {
         return false;
     }
-    *mode = (char)q[1];
-    memcpy(vid, q + 2, 11);
-    vid[11] = '\0';
-    *pos = (uint32_t)q[13] << 24 | (uint32_t)q[14] << 16 |
-           (uint32_t)q[15] << 8 | q[16];
-    if (*mode == 'r') {
-        *mode = 'R';
+    o->mode = (char)q[1];
+    memcpy(o->vid, q + 2, 11);
+    o->vid[11] = '\0';
+    o->pos = (uint32_t)q[13] << 24 | (uint32_t)q[14] << 16 |
+             (uint32_t)q[15] << 8 | q[16];
+    o->first = false;
+    if (o->mode == 'r') {
+        o->mode = 'R';
     }
-    return *mode == 'L' || *mode == 'T' || *mode == 'R';
+    return o->mode == 'L' || o->mode == 'T' || o->mode == 'R';
+}
+
+/* Era 2026 tokens have the real layout (see docs/ytsim.md): live = field
+ * 119693434 { 3: base64url("%3D" padding) of { 1 { 5 { 1: channel id,
+ * 2: video id } } 3 { 48687757 { 1: video id } } 4: 1 6: 0 } 6: 1
+ * 16 { 1: chat type 3: 2 4: 0 5: 0 } 17: 1 20: usec 21: 0 22: "" }, replay
+ * = field 156074452 { 3: the same inner text 8: 1 14 { 1: chat type }
+ * 15: 1 }; chat type 1 = all messages, 4 = top chat. ytsim appends its own
+ * field 1000 (bytes: 'Y', mode, flags, position (4 bytes, big endian),
+ * check byte). The relative tokens are the real ones with field 3 empty. */
+#define S_OWN_TAG0 0xc2 /* field 1000, wire type 2: varint 8002 */
+#define S_OWN_TAG1 0x3e
+
+static size_t s_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static unsigned char s_own_check(const char *vid, const unsigned char *own)
+{
+    unsigned char x = 0x3c;
+    for (int i = 0; i < 11; i++) {
+        x = (unsigned char)(x * 31 + (unsigned char)vid[i]);
+    }
+    for (int i = 0; i < 7; i++) {
+        x = (unsigned char)(x * 31 + own[i]);
+    }
+    return x;
+}
+
+/* Writes base64url of n bytes with "=" padding written as %3D. */
+static void s_b64_pct(ytsim_buf_t *b, const unsigned char *p, size_t n)
+{
+    ytsim_buf_t t = {0};
+    ytsim_buf_b64(&t, p, n, true, true);
+    for (size_t i = 0; i < t.len; i++) {
+        if (t.p[i] == '=') {
+            YB(b, "%3D");
+        } else {
+            ytsim_buf_put(b, t.p + i, 1);
+        }
+    }
+    ytsim_buf_free(&t);
+}
+
+static void s_token2026(ytsim_buf_t *b, const char *chan, const char *vid,
+                        char mode, uint32_t pos, bool first, uint64_t usec)
+{
+    bool replay = mode == 'R' || mode == 'r';
+    unsigned char type = (mode == 'T' || mode == 'r') ? 4 : 1;
+    unsigned char in[80];
+    size_t n = 0;
+    static const unsigned char h1[] = {0x0a, 0x29, 0x2a, 0x27, 0x0a, 0x18};
+    memcpy(in + n, h1, sizeof h1);
+    n += sizeof h1;
+    memcpy(in + n, chan, 24);
+    n += 24;
+    in[n++] = 0x12;
+    in[n++] = 0x0b;
+    memcpy(in + n, vid, 11);
+    n += 11;
+    static const unsigned char h2[] = {0x1a, 0x13, 0xea, 0xa8, 0xdd, 0xb9,
+                                       0x01, 0x0d, 0x0a, 0x0b};
+    memcpy(in + n, h2, sizeof h2);
+    n += sizeof h2;
+    memcpy(in + n, vid, 11);
+    n += 11;
+    in[n++] = 0x20;
+    in[n++] = 0x01;
+    if (!replay) {
+        in[n++] = 0x30;
+        in[n++] = 0x00;
+    }
+    ytsim_buf_t inner = {0};
+    s_b64_pct(&inner, in, n);
+    unsigned char msg[256];
+    size_t m = 0;
+    msg[m++] = 0x1a;
+    m += s_varint(msg + m, inner.len);
+    memcpy(msg + m, inner.p, inner.len);
+    m += inner.len;
+    ytsim_buf_free(&inner);
+    if (replay) {
+        static const unsigned char t[] = {0x40, 0x01, 0x72, 0x02, 0x08};
+        memcpy(msg + m, t, sizeof t);
+        m += sizeof t;
+        msg[m++] = type;
+        msg[m++] = 0x78;
+        msg[m++] = 0x01;
+    } else {
+        static const unsigned char t[] = {0x30, 0x01, 0x82, 0x01, 0x08, 0x08};
+        memcpy(msg + m, t, sizeof t);
+        m += sizeof t;
+        msg[m++] = type;
+        static const unsigned char u[] = {0x18, 0x02, 0x20, 0x00, 0x28,
+                                          0x00, 0x88, 0x01, 0x01, 0xa0, 0x01};
+        memcpy(msg + m, u, sizeof u);
+        m += sizeof u;
+        m += s_varint(msg + m, usec);
+        static const unsigned char v[] = {0xa8, 0x01, 0x00, 0xb2, 0x01, 0x00};
+        memcpy(msg + m, v, sizeof v);
+        m += sizeof v;
+    }
+    unsigned char own[8] = {'Y', (unsigned char)mode, first ? 1 : 0};
+    own[3] = (unsigned char)(pos >> 24);
+    own[4] = (unsigned char)(pos >> 16);
+    own[5] = (unsigned char)(pos >> 8);
+    own[6] = (unsigned char)pos;
+    own[7] = s_own_check(vid, own);
+    msg[m++] = S_OWN_TAG0;
+    msg[m++] = S_OWN_TAG1;
+    msg[m++] = sizeof own;
+    memcpy(msg + m, own, sizeof own);
+    m += sizeof own;
+    unsigned char out[300];
+    size_t k = 0;
+    if (replay) {
+        memcpy(out, s_replay_head, 5);
+    } else {
+        memcpy(out, s_live_head, 5);
+    }
+    k = 5;
+    k += s_varint(out + k, m);
+    memcpy(out + k, msg, m);
+    k += m;
+    s_b64_pct(b, out, k);
+}
+
+void ytsim_chat_token(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                      const ytsim_stream_t *s, char mode, uint32_t pos,
+                      bool first)
+{
+    if (s->era < 2026) {
+        s_token2022(b, s, mode, pos);
+        return;
+    }
+    /* field 20 looks like a creation time; derived from the stream only,
+     * so answers stay byte-identical */
+    uint64_t usec = 1767225600000000ULL + s->vh % 100000000000000ULL;
+    s_token2026(b, scn->chans[s->chan].id, s->id, mode, pos, first, usec);
+}
+
+void ytsim_chat_token_relative(ytsim_buf_t *b, bool replay, bool top)
+{
+    if (!replay) {
+        /* the real tokens, the same on every page */
+        ytsim_buf_puts(b, top ? "0ofMyAMSGgAwAYIBCAgEGAAgACgBqAEB"
+                              : "0ofMyAMSGgAwAYIBCAgBGAAgACgBqAEB");
+        return;
+    }
+    unsigned char p[] = {0xa2, 0x9d, 0xb0, 0xd3, 0x04, 0x0b, 0x1a,
+                         0x00, 0x40, 0x01, 0x72, 0x02, 0x08, 0x01,
+                         0x78, 0x01};
+    p[13] = top ? 4 : 1;
+    s_b64_pct(b, p, sizeof p);
+}
+
+/* A protobuf reader over [p, end). */
+typedef struct {
+    const unsigned char *p;   /* next byte */
+    const unsigned char *end; /* end */
+} s_pb_t;
+
+static bool s_pb_varint(s_pb_t *r, uint64_t *v)
+{
+    *v = 0;
+    for (int sh = 0; sh < 64; sh += 7) {
+        if (r->p >= r->end) {
+            return false;
+        }
+        unsigned char c = *r->p++;
+        *v |= (uint64_t)(c & 0x7f) << sh;
+        if (c < 0x80) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Next field: number, wire type, and for wire type 2 the bytes. */
+static bool s_pb_next(s_pb_t *r, uint64_t *field, const unsigned char **d,
+                      size_t *n)
+{
+    uint64_t key, v;
+    if (!s_pb_varint(r, &key)) {
+        return false;
+    }
+    *field = key >> 3;
+    *d = NULL;
+    *n = 0;
+    switch (key & 7) {
+    case 0:
+        return s_pb_varint(r, &v);
+    case 1:
+    case 5: {
+        size_t w = (key & 7) == 1 ? 8 : 4;
+        if ((size_t)(r->end - r->p) < w) {
+            return false;
+        }
+        r->p += w;
+        return true;
+    }
+    case 2:
+        if (!s_pb_varint(r, &v) || v > (uint64_t)(r->end - r->p)) {
+            return false;
+        }
+        *d = r->p;
+        *n = (size_t)v;
+        r->p += v;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The bytes of field f in [p, p + n) (first occurrence), or NULL. */
+static const unsigned char *s_pb_field(const unsigned char *p, size_t n,
+                                       uint64_t f, size_t *len)
+{
+    s_pb_t r = {p, p + n};
+    uint64_t fld;
+    const unsigned char *d;
+    size_t dn;
+    while (r.p < r.end) {
+        if (!s_pb_next(&r, &fld, &d, &dn)) {
+            return NULL;
+        }
+        if (fld == f && d) {
+            *len = dn;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* Decodes base64url text with "%3D" or "=" padding. */
+static long s_b64_text(const char *s, size_t n, unsigned char *out,
+                       size_t cap)
+{
+    char tmp[1024];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && s[i + 1] == '3' &&
+            (s[i + 2] == 'D' || s[i + 2] == 'd')) {
+            i += 2;
+            continue;
+        }
+        if (s[i] == '=') {
+            continue;
+        }
+        if (k + 1 >= sizeof tmp) {
+            return -1;
+        }
+        tmp[k++] = s[i];
+    }
+    return ytsim_b64_decode(tmp, k, out, cap);
+}
+
+static bool s_token2026_parse(const unsigned char *p, long n, ytsim_tok_t *o)
+{
+    s_pb_t r = {p, p + n};
+    uint64_t outer;
+    const unsigned char *msg;
+    size_t mn;
+    if (!s_pb_next(&r, &outer, &msg, &mn) || !msg ||
+        (outer != 119693434 && outer != 156074452)) {
+        return false;
+    }
+    bool replay = outer == 156074452;
+    size_t tn, cn, an, bn, vn, on;
+    const unsigned char *t = s_pb_field(msg, mn, 3, &tn);
+    if (!t || tn == 0 || tn > 400) {
+        return false; /* a relative token names no video */
+    }
+    unsigned char in[400];
+    long inn = s_b64_text((const char *)t, tn, in, sizeof in);
+    if (inn <= 0) {
+        return false;
+    }
+    const unsigned char *a = s_pb_field(in, (size_t)inn, 1, &an);
+    const unsigned char *bb = a ? s_pb_field(a, an, 5, &bn) : NULL;
+    const unsigned char *v = bb ? s_pb_field(bb, bn, 2, &vn) : NULL;
+    if (!v || vn != 11) {
+        return false;
+    }
+    memcpy(o->vid, v, 11);
+    o->vid[11] = '\0';
+    const unsigned char *ct =
+        s_pb_field(msg, mn, replay ? 14 : 16, &cn);
+    unsigned char type = 1;
+    if (ct && cn >= 2 && ct[0] == 0x08) {
+        type = ct[1];
+    }
+    if (replay) {
+        o->mode = type == 4 ? 'r' : 'R';
+    } else {
+        o->mode = type == 4 ? 'T' : 'L';
+    }
+    o->pos = UINT32_MAX;
+    o->first = true;
+    const unsigned char *own = s_pb_field(msg, mn, 1000, &on);
+    if (own) {
+        if (on != 8 || own[0] != 'Y' || s_own_check(o->vid, own) != own[7]) {
+            return false;
+        }
+        o->first = own[2] & 1;
+        o->pos = (uint32_t)own[3] << 24 | (uint32_t)own[4] << 16 |
+                 (uint32_t)own[5] << 8 | own[6];
+    }
+    return true;
+}
+
+bool ytsim_chat_token_parse(const char *tok, ytsim_tok_t *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = tok ? strlen(tok) : 0;
+    if (n < 30 || n > 600) {
+        return false;
+    }
+    unsigned char p[512];
+    long k = s_b64_text(tok, n, p, sizeof p);
+    if (k <= 0) {
+        return false;
+    }
+    if (k == 29 && s_token2022_parse(p, k, out)) {
+        return true;
+    }
+    return s_token2026_parse(p, k, out);
 }
 
 /* ---- responses ----------------------------------------------------- */
@@ -1003,7 +1460,7 @@ static void s_invalidation(ytsim_buf_t *b, ytsim_srv_t *srv,
         YB(b, "{\"timedContinuationData\":{\"timeoutMs\":");
         ytsim_buf_i64(b, timeout_ms);
         YB(b, ",\"continuation\":\"");
-        ytsim_chat_token(b, s, mode, pos);
+        ytsim_chat_token(b, ytsim_scn(srv), s, mode, pos, false);
         YB(b, "\"}}");
         return;
     }
@@ -1019,12 +1476,13 @@ static void s_invalidation(ytsim_buf_t *b, ytsim_srv_t *srv,
     YB(b, "\"},\"timeoutMs\":");
     ytsim_buf_i64(b, timeout_ms);
     YB(b, ",\"continuation\":\"");
-    ytsim_chat_token(b, s, mode, pos);
+    ytsim_chat_token(b, ytsim_scn(srv), s, mode, pos, false);
     YB(b, "\"}}");
 }
 
-void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
-                       uint32_t pos, bool top_selected)
+static void s_header2022(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                         const ytsim_stream_t *s, bool replay, uint32_t pos,
+                         bool top_selected)
 {
     YB(b, "\"header\":{\"liveChatHeaderRenderer\":{\"viewSelector\":{"
           "\"sortFilterSubMenuRenderer\":{\"subMenuItems\":[{\"title\":");
@@ -1033,7 +1491,7 @@ void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
                    top_selected ? ",\"selected\":true" : ",\"selected\":false");
     YB(b, ",\"continuation\":{\"reloadContinuationData\":{"
           "\"continuation\":\"");
-    ytsim_chat_token(b, s, replay ? 'r' : 'T', pos);
+    ytsim_chat_token(b, scn, s, replay ? 'r' : 'T', pos, false);
     YB(b, "\",\"clickTrackingParams\":\"CDIQxqYCIhMI0PnT9ofQ8QIVZET1BR1eJAnz\"}"
           "},\"accessibility\":{\"accessibilityData\":{\"label\":\"Top chat\"}}"
           ",\"subtitle\":\"Some messages, such as potential spam, may not be "
@@ -1043,12 +1501,90 @@ void ytsim_chat_header(ytsim_buf_t *b, const ytsim_stream_t *s, bool replay,
                    top_selected ? ",\"selected\":false" : ",\"selected\":true");
     YB(b, ",\"continuation\":{\"reloadContinuationData\":{"
           "\"continuation\":\"");
-    ytsim_chat_token(b, s, replay ? 'R' : 'L', pos);
+    ytsim_chat_token(b, scn, s, replay ? 'R' : 'L', pos, false);
     YB(b, "\",\"clickTrackingParams\":\"CDAQxqYCIhMI0PnT9ofQ8QIVZET1BR1eJAnz\"}"
           "},\"accessibility\":{\"accessibilityData\":{\"label\":\"Live chat\"}"
           "},\"subtitle\":\"All messages are visible\"}],\"accessibility\":{"
           "\"accessibilityData\":{\"label\":\"Select chat mode\"}},"
           "\"trackingParams\":\"CA8QgdoEIhMI0PnT9ofQ8QIVZET1BR1eJAnz\"}}}}");
+}
+
+/* Localized texts of the 2026 chat-view menu: top title, live title, top
+ * subtitle, live subtitle, menu label; replay titles. */
+static const char *s_menu_text(const ytsim_scn_t *scn, const ytsim_stream_t *s,
+                               int k, bool replay)
+{
+    static const char *en[] = {"Top chat",
+                               "Live chat",
+                               "Some messages, such as potential spam, may "
+                               "not be visible",
+                               "All messages are visible",
+                               "Live Chat mode selection",
+                               "Top chat replay",
+                               "Live chat replay"};
+    static const char *de[] = {"Top Chat",
+                               "Livechat",
+                               "Einige Nachrichten (z. B. potenzieller Spam) "
+                               "werden eventuell nicht angezeigt",
+                               "Alle Nachrichten werden angezeigt",
+                               "Auswahl des Livechat-Modus",
+                               "Top-Chat-Wiedergabe",
+                               "Livechat-Wiedergabe"};
+    const char **t = strcmp(scn->chans[s->chan].hl, "de") == 0 ? de : en;
+    if (replay && k < 2) {
+        k += 5;
+    }
+    return t[k];
+}
+
+static void s_header2026(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                         const ytsim_stream_t *s, bool replay, uint32_t pos,
+                         bool top_selected)
+{
+    YB(b, "\"header\":{\"liveChatHeaderRenderer\":{\"viewSelector\":{"
+          "\"sortFilterSubMenuRenderer\":{\"subMenuItems\":[");
+    for (int k = 0; k < 2; k++) {
+        bool top = k == 0;
+        YB(b, "{\"title\":");
+        ytsim_buf_jstr(b, s_menu_text(scn, s, k, replay));
+        ytsim_buf_puts(b, top == top_selected ? ",\"selected\":true"
+                                              : ",\"selected\":false");
+        YB(b, ",\"continuation\":{\"reloadContinuationData\":{"
+              "\"continuation\":\"");
+        if (pos == UINT32_MAX) {
+            ytsim_chat_token_relative(b, replay, top);
+        } else {
+            ytsim_chat_token(b, scn, s,
+                             top ? (replay ? 'r' : 'T') : (replay ? 'R' : 'L'),
+                             pos, true);
+        }
+        YB(b, "\",\"clickTrackingParams\":\"CFcQxqYCIhMI_7jPp8DgkgMVVR8GAB2M"
+              "eR2gygEEQDeXjQ==\"}},\"accessibility\":{\"accessibilityData\":"
+              "{\"label\":");
+        ytsim_buf_jstr(b, s_menu_text(scn, s, k, replay));
+        YB(b, "}},\"subtitle\":");
+        ytsim_buf_jstr(b, s_menu_text(scn, s, 2 + k, false));
+        YB(b, ",\"trackingParams\":\"CFYQ48AHGAAiEwj_uM-nwOCSAxVVHwYAHYx5HaA=\""
+              "}");
+        if (top) {
+            YB(b, ",");
+        }
+    }
+    YB(b, "],\"accessibility\":{\"accessibilityData\":{\"label\":");
+    ytsim_buf_jstr(b, s_menu_text(scn, s, 4, false));
+    YB(b, "}},\"trackingParams\":\"CFMQgdoEIhMI_7jPp8DgkgMVVR8GAB2MeR2g\","
+          "\"targetId\":\"live-chat-view-selector-sub-menu\"}}}}");
+}
+
+void ytsim_chat_header(ytsim_buf_t *b, const ytsim_scn_t *scn,
+                       const ytsim_stream_t *s, bool replay, uint32_t pos,
+                       bool top_selected)
+{
+    if (s->era >= 2026) {
+        s_header2026(b, scn, s, replay, pos, top_selected);
+    } else {
+        s_header2022(b, scn, s, replay, pos, top_selected);
+    }
 }
 
 static int s_error(ytsim_buf_t *b, int code, const char *status,
@@ -1074,7 +1610,7 @@ uint32_t ytsim_chat_initial_pos(ytsim_srv_t *srv, ytsim_stream_t *s, double t)
 }
 
 static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
-                  bool initial, ytsim_buf_t *b)
+                  bool initial, bool header, ytsim_buf_t *b)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
     double now = ytsim_now(srv);
@@ -1112,15 +1648,21 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         s->last_timeout = tmo / 1000.0;
         pthread_mutex_unlock(&s->mu);
     }
-    if (initial) {
+    bool era26 = s->era >= 2026;
+    bool sep = false;
+    if (initial && !era26) {
         YB(b, ",\"contents\":{\"liveChatRenderer\":{");
     } else {
         YB(b, ",\"continuationContents\":{\"liveChatContinuation\":{");
+        if (era26 && (initial || header)) {
+            /* 2025+: the chat-view menu with full tokens comes first */
+            ytsim_chat_header(b, scn, s, false, pos, mode == 'T');
+            sep = true;
+        }
     }
-    bool sep = false;
     if (!(ended && end >= tot)) {
         /* the last answer of an ended stream has no continuation */
-        YB(b, "\"continuations\":[");
+        ytsim_buf_puts(b, sep ? ",\"continuations\":[" : "\"continuations\":[");
         s_invalidation(b, srv, s, mode, end, tmo);
         YB(b, "]");
         sep = true;
@@ -1134,7 +1676,12 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
             s_gen(s, i, epoch, &m);
             if (mode == 'T' && m.kind == K_TEXT &&
                 ytsim_unit(ytsim_hash3(s->vh, i, 0x70)) < 0.1) {
-                /* "Top chat" hides some messages, like potential spam */
+                /* "Top chat" hides some messages, like potential spam;
+                 * from 2026 on the truth has them anyway (they were in the
+                 * chat), so a capture that stays on Top chat falls short */
+                if (era26) {
+                    s_truth_served(srv, s, &m);
+                }
                 continue;
             }
             if (!first) {
@@ -1146,11 +1693,11 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
         }
         YB(b, "]");
     }
-    if (initial) {
+    if (initial && !era26) {
         if (sep) {
             YB(b, ",");
         }
-        ytsim_chat_header(b, s, false, pos, false);
+        ytsim_chat_header(b, scn, s, false, pos, false);
         YB(b, ",\"trackingParams\":\"CAEQl98BIhMIsim\",\"clientMessages\":{"
               "\"reconnectMessage\":{\"runs\":[{\"text\":\"Chat disconnected. "
               "Attempting to reconnect...\"}]},\"unableToReconnectMessage\":{"
@@ -1166,17 +1713,42 @@ static int s_live(ytsim_srv_t *srv, ytsim_stream_t *s, char mode, uint32_t pos,
     return 200;
 }
 
-/* Next replay item index >= i (items only, not missing), or tot. */
+/* True when position i is served by the replay (items; era 2026 also the
+ * replaceChatItemAction), unless missing. */
+static bool s_in_replay(const ytsim_stream_t *s, uint32_t i)
+{
+    int k = s_kind(s, i);
+    return (s_is_item(k) || (k == K_REPLACE && s->era >= 2026)) &&
+           !s_replay_missing(s, i);
+}
+
+/* Next replay position >= i, or tot. */
 static uint32_t s_replay_next(const ytsim_stream_t *s, uint32_t i, uint32_t tot)
 {
-    while (i < tot && (!s_is_item(s_kind(s, i)) || s_replay_missing(s, i))) {
+    while (i < tot && !s_in_replay(s, i)) {
         i++;
     }
     return i;
 }
 
+uint32_t ytsim_chat_replay_seek(const ytsim_stream_t *s, int64_t off_ms)
+{
+    uint32_t tot = ytsim_chat_total(s);
+    uint32_t lo = 0, hi = tot;
+    /* item times increase with the position: binary search */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((s_item_time(s, mid) - s->start) * 1000 < (double)off_ms) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
-                    bool initial, ytsim_buf_t *b)
+                    bool initial, bool header, bool top, ytsim_buf_t *b)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
     int64_t epoch = ytsim_wall_usec(srv, 0);
@@ -1189,20 +1761,32 @@ static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
         idx[n++] = i;
         i = s_replay_next(s, i + 1, tot);
     }
+    bool era26 = s->era >= 2026;
     YB(b, "{");
     ytsim_response_context(b, s->vh ^ pos ^ 0x77);
-    ytsim_buf_puts(
-        b, initial ? ",\"contents\":{\"liveChatRenderer\":{\"continuations\":["
-                   : ",\"continuationContents\":{\"liveChatContinuation\":{"
-                     "\"continuations\":[");
+    if (era26) {
+        YB(b, ",\"continuationContents\":{\"liveChatContinuation\":{");
+        if (initial || header) {
+            ytsim_chat_header(b, scn, s, true, pos, top);
+            YB(b, ",");
+        }
+        YB(b, "\"continuations\":[");
+    } else {
+        ytsim_buf_puts(b, initial ? ",\"contents\":{\"liveChatRenderer\":{"
+                                    "\"continuations\":["
+                                  : ",\"continuationContents\":{"
+                                    "\"liveChatContinuation\":{"
+                                    "\"continuations\":[");
+    }
+    char rm = top ? 'r' : 'R';
     if (i < tot) {
         YB(b, "{\"liveChatReplayContinuationData\":{"
               "\"timeUntilLastMessageMsec\":5000,\"continuation\":\"");
-        ytsim_chat_token(b, s, 'R', i);
+        ytsim_chat_token(b, scn, s, rm, i, false);
         YB(b, "\"}},");
     }
     YB(b, "{\"playerSeekContinuationData\":{\"continuation\":\"");
-    ytsim_chat_token(b, s, 'R', i < tot ? i : tot);
+    ytsim_chat_token(b, scn, s, rm, i < tot ? i : tot, false);
     YB(b, "\"}}]");
     if (n > 0) {
         YB(b, ",\"actions\":[");
@@ -1212,12 +1796,21 @@ static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
             if (k) {
                 YB(b, ",");
             }
-            YB(b, "{\"replayChatItemAction\":{\"actions\":[{"
-                  "\"addChatItemAction\":{\"item\":");
-            s_renderer(b, scn, s, &m, true);
-            YB(b, ",\"clientId\":\"CL");
-            ytsim_buf_put(b, m.id + 6, 24);
-            YB(b, "\"}}],\"videoOffsetTimeMsec\":\"");
+            if (m.kind == K_REPLACE) {
+                YB(b, "{\"replayChatItemAction\":{\"actions\":[");
+                s_action(b, scn, s, &m, epoch);
+                YB(b, "],\"videoOffsetTimeMsec\":\"");
+            } else {
+                YB(b, "{\"replayChatItemAction\":{\"actions\":[{"
+                      "\"addChatItemAction\":{\"item\":");
+                s_renderer(b, scn, s, &m, true);
+                if (m.kind != K_JEWELS) {
+                    YB(b, ",\"clientId\":\"CL");
+                    ytsim_buf_put(b, m.id + 6, 24);
+                    YB(b, "\"");
+                }
+                YB(b, "}}],\"videoOffsetTimeMsec\":\"");
+            }
             double off = (m.t - s->start) * 1000;
             ytsim_buf_i64(b, off < 0 ? 0 : (int64_t)off);
             YB(b, "\"}}");
@@ -1225,9 +1818,9 @@ static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
         }
         YB(b, "]");
     }
-    if (initial) {
+    if (initial && !era26) {
         YB(b, ",");
-        ytsim_chat_header(b, s, true, pos, false);
+        ytsim_chat_header(b, scn, s, true, pos, false);
         YB(b, ",\"isReplay\":true,\"trackingParams\":\"CAEQl98BIhMIsim\"}}");
     } else {
         YB(b, "}}");
@@ -1237,7 +1830,8 @@ static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
 }
 
 int ytsim_chat_response(ytsim_srv_t *srv, ytsim_stream_t *s, char mode,
-                        uint32_t pos, bool initial, ytsim_buf_t *b)
+                        uint32_t pos, bool initial, bool header,
+                        ytsim_buf_t *b)
 {
     double now = ytsim_now(srv);
     ytsim_state_t st = ytsim_stream_state(s, now);
@@ -1252,14 +1846,14 @@ int ytsim_chat_response(ytsim_srv_t *srv, ytsim_stream_t *s, char mode,
         return s_error(b, 400, "FAILED_PRECONDITION",
                        "Precondition check failed.");
     }
-    if (mode == 'R') {
+    if (mode == 'R' || mode == 'r') {
         if (st != YTSIM_ST_ENDED) {
             return s_error(b, 400, "FAILED_PRECONDITION",
                            "Precondition check failed.");
         }
-        return s_replay(srv, s, pos, initial, b);
+        return s_replay(srv, s, pos, initial, header, mode == 'r', b);
     }
-    return s_live(srv, s, mode, pos, initial, b);
+    return s_live(srv, s, mode, pos, initial, header, b);
 }
 
 /* ---- Data API liveChatMessages ------------------------------------- */

@@ -17,16 +17,18 @@ bool ytsim_chatfault_apply(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
     json_t *t =
         j && json_is_object(j) ? json_object_get(j, "continuation") : NULL;
     const char *tok = t && json_is_string(t) ? json_string_value(t) : NULL;
-    char vid[12];
-    char mode;
-    uint32_t pos;
-    if (!tok || !ytsim_chat_token_parse(tok, vid, &mode, &pos)) {
+    ytsim_tok_t tk;
+    if (!tok || !ytsim_chat_token_parse(tok, &tk)) {
         return false;
     }
-    ytsim_stream_t *s = ytsim_find_stream(srv, vid);
+    ytsim_stream_t *s = ytsim_find_stream(srv, tk.vid);
     if (!s || ytsim_stream_state(s, ytsim_now(srv)) != YTSIM_ST_LIVE) {
         return false;
     }
+    char mode = tk.mode;
+    uint32_t pos = tk.pos != UINT32_MAX
+                       ? tk.pos
+                       : ytsim_chat_initial_pos(srv, s, ytsim_now(srv));
     ytsim_buf_t *b = ytsim_resp_json(rs, 200);
     YB(b, "{");
     ytsim_response_context(b, s->vh ^ pos ^ 0x5a);
@@ -34,7 +36,7 @@ bool ytsim_chatfault_apply(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
         YB(b, ",\"continuationContents\":{\"liveChatContinuation\":{"
               "\"continuations\":[{\"reloadContinuationData\":{"
               "\"continuation\":\"");
-        ytsim_chat_token(b, s, mode, pos);
+        ytsim_chat_token(b, ytsim_scn(srv), s, mode, pos, tk.first);
         YB(b, "\",\"clickTrackingParams\":\"CAEQl98BIhMIsim\"}}]}}");
     }
     YB(b, ",\"trackingParams\":\"CAAQ0b4BIhMIsim\"}");

@@ -28,6 +28,7 @@ static void s_stream_defaults(ytsim_stream_t *s)
                            .sticker = 0.02,
                            .membership = 0.03,
                            .gift = 0.01,
+                           .jewels = 0.01, /* era 2026 only */
                            .other = 0.01,
                            .deletion = 0.03,
                            .ban = 0.01};
@@ -66,6 +67,7 @@ static void s_scn_defaults(ytsim_scn_t *scn)
     scn->session_ttl = 7 * 86400;
     scn->truth_chat = true;
     scn->load_rate = 100;
+    scn->era = 2026;
 }
 
 static ytsim_stream_t *s_add_stream(ytsim_scn_t *scn, int chan,
@@ -96,6 +98,7 @@ static int s_add_channel(ytsim_scn_t *scn, const char *handle,
     ytsim_channel_t *c = &scn->chans[scn->n_chans];
     memset(c, 0, sizeof *c);
     snprintf(c->handle, sizeof c->handle, "%s", handle ? handle : "");
+    snprintf(c->hl, sizeof c->hl, "en");
     c->title = s_dup(title);
     c->subs = 12300;
     return (int)scn->n_chans++;
@@ -289,6 +292,7 @@ static tw_rc_t s_mix(const tw_toml_t *t, ytsim_mix_t *m, tw_err_t *err)
     S_TRY(s_num(v, "sticker", &z.sticker, NULL, err));
     S_TRY(s_num(v, "membership", &z.membership, NULL, err));
     S_TRY(s_num(v, "gift", &z.gift, NULL, err));
+    S_TRY(s_num(v, "jewels", &z.jewels, NULL, err));
     S_TRY(s_num(v, "other", &z.other, NULL, err));
     S_TRY(s_num(v, "deletion", &z.deletion, NULL, err));
     S_TRY(s_num(v, "ban", &z.ban, NULL, err));
@@ -425,7 +429,8 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
                {"slow", YTSIM_F_SLOW},     {"truncate", YTSIM_F_TRUNCATE},
                {"reset", YTSIM_F_RESET},   {"malformed", YTSIM_F_MALFORMED},
                {"outage", YTSIM_F_OUTAGE}, {"quota", YTSIM_F_QUOTA},
-               {"nocont", YTSIM_F_NOCONT}, {"reload", YTSIM_F_RELOAD}};
+               {"nocont", YTSIM_F_NOCONT}, {"reload", YTSIM_F_RELOAD},
+               {"feed_outage", YTSIM_F_FEED}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {
             *ok = true;
@@ -479,17 +484,21 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
         if (found) {
             f->delay_ms = (int)d;
         }
+        S_TRY(s_strbuf(t, "channel", f->channel, sizeof f->channel, err));
         char kind[32] = "5xx";
         S_TRY(s_strbuf(t, "kind", kind, sizeof kind, err));
         bool ok;
         f->kind = s_fault_kind(kind, &ok);
+        if (ok && f->kind == YTSIM_F_FEED && !tw_toml_get(t, "status")) {
+            f->status = 404;
+        }
         if (!ok) {
             int line = 0, col = 0;
             tw_toml_pos(t, &line, &col);
             tw_err_setpos(err, line, col,
                           "fault.kind: unknown kind \"%s\" (5xx, 429, slow, "
                           "truncate, reset, malformed, outage, quota, "
-                          "nocont, reload)",
+                          "nocont, reload, feed_outage)",
                           kind);
             return TW_ERR_CONFIG;
         }
@@ -567,6 +576,16 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
         scn->quota_per_day = (int64_t)d;
     }
     S_TRY(s_bool(root, "truth_chat", &scn->truth_chat, err));
+    S_TRY(s_bool(root, "consent", &scn->consent, err));
+    const tw_toml_t *era = tw_toml_get(root, "era");
+    if (era) {
+        if (tw_toml_type(era) != TW_TOML_STRING ||
+            (strcmp(tw_toml_str(era), "2022") != 0 &&
+             strcmp(tw_toml_str(era), "2026") != 0)) {
+            return s_type_err(era, "era", "\"2022\" or \"2026\"", err);
+        }
+        scn->era = atoi(tw_toml_str(era));
+    }
 
     ytsim_stream_t defs;
     s_stream_defaults(&defs);
@@ -605,6 +624,22 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
         if (f) {
             scn->chans[ci].subs = (uint64_t)d;
         }
+        char hl[8] = "en", form[16] = "";
+        S_TRY(s_strbuf(c, "hl", hl, sizeof hl, err));
+        S_TRY(s_strbuf(c, "streams_form", form, sizeof form, err));
+        if ((strcmp(hl, "en") != 0 && strcmp(hl, "de") != 0) ||
+            (form[0] && strcmp(form, "lockup") != 0 &&
+             strcmp(form, "video") != 0)) {
+            int line = 0, col = 0;
+            tw_toml_pos(c, &line, &col);
+            tw_err_setpos(err, line, col,
+                          "channel: hl must be \"en\" or \"de\", "
+                          "streams_form \"lockup\" or \"video\"");
+            return TW_ERR_CONFIG;
+        }
+        snprintf(scn->chans[ci].hl, sizeof scn->chans[ci].hl, "%s", hl);
+        scn->chans[ci].streams_form =
+            form[0] == '\0' ? 0 : (strcmp(form, "lockup") == 0 ? 1 : 2);
         const tw_toml_t *ss = tw_toml_get(c, "stream");
         if (ss && tw_toml_type(ss) != TW_TOML_ARRAY) {
             return s_type_err(ss, "stream", "an array of tables", err);
@@ -882,9 +917,13 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         if (!s->has_sched && s->announce == 0 && s->has_start) {
             s->announce = s->start;
         }
+        s->era = scn->era;
         ytsim_mix_t *m = &s->mix;
+        if (s->era < 2026) {
+            m->jewels = 0; /* Jewels came in 2025 */
+        }
         double sum = m->text + m->superchat + m->sticker + m->membership +
-                     m->gift + m->other + m->deletion + m->ban;
+                     m->gift + m->jewels + m->other + m->deletion + m->ban;
         if (sum <= 0) {
             *m = (ytsim_mix_t){.text = 1};
             sum = 1;
@@ -894,6 +933,7 @@ tw_rc_t ytsim_scn_finish(ytsim_scn_t *scn, tw_err_t *err)
         m->sticker /= sum;
         m->membership /= sum;
         m->gift /= sum;
+        m->jewels /= sum;
         m->other /= sum;
         m->deletion /= sum;
         m->ban /= sum;

@@ -462,6 +462,39 @@ static void s_quota_fault(ytsim_resp_t *rs, const char *ep, int retry_after)
     }
 }
 
+/* The feed outage: the RSS feed of the rule's channel (or of every channel)
+ * answers YouTube's HTML error page with the rule's status (404 or 500)
+ * for the whole window. */
+static bool s_feed_outage(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
+                          const ytsim_fault_t *f)
+{
+    if (strcmp(rq->ep, "rss") != 0) {
+        return false;
+    }
+    if (f->channel[0]) {
+        const char *cid = ytsim_query(rq, "channel_id");
+        const char *pid = ytsim_query(rq, "playlist_id");
+        char key[32];
+        if (!cid && pid && strlen(pid) == 24 && strncmp(pid, "UU", 2) == 0) {
+            snprintf(key, sizeof key, "UC%s", pid + 2);
+            cid = key;
+        }
+        int want = ytsim_find_channel(srv, f->channel);
+        if (!cid || want < 0 || ytsim_find_channel(srv, cid) != want) {
+            return false;
+        }
+    }
+    int code = f->status ? f->status : 404;
+    rs->status = code;
+    rs->ctype = "text/html; charset=utf-8";
+    ytsim_buf_printf(&rs->body,
+                     "<!DOCTYPE html><html lang=en><meta charset=utf-8>"
+                     "<title>Error %d</title><p><b>%d.</b> That’s an error."
+                     "</html>",
+                     code, code);
+    return true;
+}
+
 /* Applies the first matching fault; returns true when the request must not
  * reach its handler (answered or dropped). *slow_ms and *post get the
  * faults that act after the handler. */
@@ -532,6 +565,11 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
         case YTSIM_F_NOCONT:
         case YTSIM_F_RELOAD:
             if (ytsim_chatfault_apply(srv, rq, rs, f->kind)) {
+                return true;
+            }
+            continue;
+        case YTSIM_F_FEED:
+            if (s_feed_outage(srv, rq, rs, f)) {
                 return true;
             }
             continue;
@@ -875,9 +913,9 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     static const char *kinds[] = {"5xx",   "429",       "slow",
                                   "truncate", "reset", "malformed",
                                   "outage", "quota", "nocont",
-                                  "reload"};
+                                  "reload", "feed_outage"};
     int k = -1;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 11; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
             k = i;
         }
@@ -889,12 +927,12 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     f->from = n > 2 ? strtod(fields[2], NULL) : -1e18;
     f->to = n > 3 ? strtod(fields[3], NULL) : 1e18;
     f->share = n > 4 ? strtod(fields[4], NULL) : 1.0;
-    f->status = 503;
+    f->status = f->kind == YTSIM_F_FEED ? 404 : 503;
     f->retry_after = 5;
     f->delay_ms = 2000;
     if (n > 5) {
         int arg = atoi(fields[5]);
-        if (f->kind == YTSIM_F_5XX) {
+        if (f->kind == YTSIM_F_5XX || f->kind == YTSIM_F_FEED) {
             f->status = arg;
         } else if (f->kind == YTSIM_F_429) {
             f->retry_after = arg;
@@ -912,7 +950,7 @@ static void s_usage(FILE *f)
           "       ytsim --check --scenario FILE   (validate and exit)\n"
           "             [--speed X] [--seed N] [--time T] [--threads N]\n"
           "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
-          "             [--quota UNITS] [--token-ttl SECONDS]\n"
+          "             [--quota UNITS] [--token-ttl SECONDS] [--era 2022|2026]\n"
           "             [--fault ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]]...\n"
           "Simulates YouTube (RSS, web client, Data API), Telegram, Google\n"
           "OAuth and Drive for tests. PORT 0 picks a free port; the first\n"
@@ -951,6 +989,7 @@ int main(int argc, char **argv)
     bool check = false;
     long long quota = -1;
     long token_ttl = -1;
+    long era = 0;
     ytsim_fault_t faults[32];
     size_t n_faults = 0;
     for (int i = 1; i < argc; i++) {
@@ -995,6 +1034,12 @@ int main(int argc, char **argv)
             quota = strtoll(v, &end, 10);
         } else if (strcmp(a, "--epoch") == 0) {
             epoch = strtoll(v, &end, 10);
+        } else if (strcmp(a, "--era") == 0) {
+            era = strtol(v, &end, 10);
+            if (era != 2022 && era != 2026) {
+                fprintf(stderr, "ytsim: --era wants 2022 or 2026\n");
+                return TW_EXIT_USAGE;
+            }
         } else if (strcmp(a, "--fault") == 0) {
             if (n_faults == 32 || !s_parse_fault(v, &faults[n_faults])) {
                 fprintf(stderr,
@@ -1064,6 +1109,9 @@ int main(int argc, char **argv)
     }
     if (token_ttl >= 0) {
         srv->scn.token_ttl = (int)token_ttl;
+    }
+    if (era) {
+        srv->scn.era = (int)era;
     }
     if (quota >= 0) {
         srv->scn.quota_per_day = quota;

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void s_commas(ytsim_buf_t *b, uint64_t v)
 {
@@ -278,6 +279,125 @@ static void s_video_renderer(ytsim_srv_t *srv, ytsim_buf_t *b,
     YB(b, "\"}}}}}}");
 }
 
+/* Formats the localized start of a lockup ("Scheduled for 8/31/27, 7:00 AM"
+ * or "Geplant für: 31.08.27, 07:00"), in UTC. */
+static void s_lockup_start(ytsim_buf_t *b, bool de, int64_t unix_s)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (de) {
+        ytsim_buf_printf(b, "Geplant für: %02d.%02d.%02d, %02d:%02d",
+                         tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100,
+                         tm.tm_hour, tm.tm_min);
+    } else {
+        int h = tm.tm_hour % 12;
+        ytsim_buf_printf(b, "Scheduled for %d/%d/%02d, %d:%02d %s",
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_year % 100,
+                         h ? h : 12, tm.tm_min, tm.tm_hour < 12 ? "AM" : "PM");
+    }
+}
+
+/* A /streams entry in the lockupViewModel form (2026, part of the
+ * audience): the badge is a duration for past streams, a localized word
+ * for upcoming ones, "LIVE" while live; the start only as text. */
+static void s_lockup(ytsim_srv_t *srv, ytsim_buf_t *b,
+                     const ytsim_channel_t *c, const ytsim_stream_t *s,
+                     double now)
+{
+    bool de = strcmp(c->hl, "de") == 0;
+    ytsim_state_t st = ytsim_stream_state(s, now);
+    ytsim_stats_t sts;
+    ytsim_stream_stats(ytsim_scn(srv), s, now, &sts);
+    YB(b, "{\"richItemRenderer\":{\"content\":{\"lockupViewModel\":{"
+          "\"contentImage\":{\"thumbnailViewModel\":{\"image\":{\"sources\":"
+          "[{\"url\":\"https://i.ytimg.com/vi/");
+    ytsim_buf_puts(b, s->id);
+    YB(b, "/hqdefault.jpg\",\"width\":168,\"height\":94}]},\"overlays\":[{"
+          "\"thumbnailBottomOverlayViewModel\":{\"badges\":[{"
+          "\"thumbnailBadgeViewModel\":{\"text\":\"");
+    const char *style = "THUMBNAIL_OVERLAY_BADGE_STYLE_DEFAULT";
+    if (st == YTSIM_ST_UPCOMING) {
+        ytsim_buf_puts(b, de ? "Anstehend" : "Upcoming");
+    } else if (st == YTSIM_ST_LIVE) {
+        YB(b, "LIVE");
+        style = "THUMBNAIL_OVERLAY_BADGE_STYLE_LIVE";
+    } else {
+        long d = (long)s->duration;
+        if (d >= 3600) {
+            ytsim_buf_printf(b, "%ld:%02ld:%02ld", d / 3600, d / 60 % 60,
+                             d % 60);
+        } else {
+            ytsim_buf_printf(b, "%ld:%02ld", d / 60, d % 60);
+        }
+    }
+    ytsim_buf_printf(b,
+                     "\",\"badgeStyle\":\"%s\",\"animationActivationTargetId"
+                     "\":\"%s\"}}]}}]}},\"metadata\":{\"lockupMetadataViewModel"
+                     "\":{\"title\":{\"content\":",
+                     style, s->id);
+    ytsim_buf_jstr(b, s->title);
+    YB(b, "},\"metadata\":{\"contentMetadataViewModel\":{\"metadataRows\":[{"
+          "\"metadataParts\":[{\"text\":{\"content\":\"");
+    if (st == YTSIM_ST_UPCOMING) {
+        ytsim_buf_u64(b, sts.viewers);
+        ytsim_buf_puts(b, de ? " warten\"}},{\"text\":{\"content\":\""
+                             : " waiting\"}},{\"text\":{\"content\":\"");
+        s_lockup_start(b, de, s_unix(srv, ytsim_stream_sched(s, now)));
+    } else if (st == YTSIM_ST_LIVE) {
+        s_commas(b, sts.viewers);
+        ytsim_buf_puts(b, de ? " Zuschauer" : " watching");
+    } else {
+        s_commas(b, sts.views);
+        ytsim_buf_puts(b, de ? " Aufrufe" : " views");
+    }
+    YB(b, "\"}}]}],\"delimiter\":\" • \"}}}},\"contentId\":\"");
+    ytsim_buf_puts(b, s->id);
+    YB(b, "\",\"contentType\":\"LOCKUP_CONTENT_TYPE_VIDEO\",\"rendererContext\""
+          ":{\"commandContext\":{\"onTap\":{\"innertubeCommand\":{"
+          "\"commandMetadata\":{\"webCommandMetadata\":{\"url\":\"/watch?v=");
+    ytsim_buf_puts(b, s->id);
+    YB(b, "\",\"webPageType\":\"WEB_PAGE_TYPE_WATCH\",\"rootVe\":3832}},"
+          "\"watchEndpoint\":{\"videoId\":\"");
+    ytsim_buf_puts(b, s->id);
+    YB(b, "\"}}}}}}}}}");
+}
+
+/* True when channel ci's /streams tab is served as lockups. */
+static bool s_lockup_channel(const ytsim_scn_t *scn, int ci)
+{
+    const ytsim_channel_t *c = &scn->chans[ci];
+    if (scn->era < 2026 || c->streams_form == 2) {
+        return false;
+    }
+    return c->streams_form == 1 ||
+           ytsim_hash3(scn->seed, ytsim_strhash(c->id), 0x10c) % 2 == 0;
+}
+
+/* The stream /@handle/live shows: the live one, else the next upcoming. */
+static const ytsim_stream_t *s_channel_live(const ytsim_scn_t *scn, int ci,
+                                            double now)
+{
+    const ytsim_stream_t *best = NULL;
+    for (size_t i = 0; i < scn->n_streams; i++) {
+        const ytsim_stream_t *s = &scn->streams[i];
+        ytsim_state_t st = ytsim_stream_state(s, now);
+        if (s->chan != ci || s->is_private ||
+            (st != YTSIM_ST_LIVE && st != YTSIM_ST_UPCOMING)) {
+            continue;
+        }
+        if (st == YTSIM_ST_LIVE) {
+            return s;
+        }
+        if (!best || ytsim_stream_sched(s, now) < ytsim_stream_sched(best, now)) {
+            best = s;
+        }
+    }
+    return best;
+}
+
+static void s_watch_page(ytsim_srv_t *srv, ytsim_resp_t *rs, const char *vid);
+
 static void s_channel_page(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
 {
     ytsim_scn_t *scn = ytsim_scn(srv);
@@ -289,8 +409,10 @@ static void s_channel_page(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
         snprintf(key, sizeof key, "%s", p + 9);
     }
     char *slash = strchr(key, '/');
+    const char *tab = "";
     if (slash) {
         *slash = '\0';
+        tab = slash + 1;
     }
     int ci = ytsim_find_channel(srv, key);
     if (ci < 0) {
@@ -299,6 +421,14 @@ static void s_channel_page(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     }
     const ytsim_channel_t *c = &scn->chans[ci];
     double now = ytsim_now(srv);
+    if (strcmp(tab, "live") == 0) {
+        const ytsim_stream_t *ls = s_channel_live(scn, ci, now);
+        if (ls) {
+            s_watch_page(srv, rs, ls->id);
+            return;
+        }
+    }
+    bool lockup = strcmp(tab, "streams") == 0 && s_lockup_channel(scn, ci);
     ytsim_buf_t *b = &rs->body;
     rs->ctype = "text/html; charset=utf-8";
     YB(b, "<!DOCTYPE html><html style=\"font-size: 10px;font-family: Roboto, "
@@ -327,7 +457,11 @@ static void s_channel_page(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
             YB(b, ",");
         }
         first = false;
-        s_video_renderer(srv, b, s, now);
+        if (lockup) {
+            s_lockup(srv, b, c, s, now);
+        } else {
+            s_video_renderer(srv, b, s, now);
+        }
     }
     YB(b, "]}}}}]}},\"metadata\":{\"channelMetadataRenderer\":{\"title\":");
     ytsim_buf_jstr(b, c->title);
@@ -376,7 +510,30 @@ static void s_player_response(ytsim_srv_t *srv, ytsim_buf_t *b,
     ytsim_stats_t sts;
     ytsim_stream_stats(scn, s, now, &sts);
     char ts[48];
-    if (s->members_only) {
+    if (s->members_only && scn->era >= 2026) {
+        /* 2026: UNPLAYABLE with the membership offer, localized */
+        bool de = strcmp(c->hl, "de") == 0;
+        const char *reason =
+            de ? "Werde Kanalmitglied, um Zugriff auf dieses Video und "
+                 "weitere exklusive Inhalte und Vorteile nur für "
+                 "Kanalmitglieder zu erhalten."
+               : "Join this channel to get access to members-only content "
+                 "like this video, and other exclusive perks.";
+        YB(b, ",\"playabilityStatus\":{\"status\":\"UNPLAYABLE\",\"reason\":");
+        ytsim_buf_jstr(b, reason);
+        YB(b, ",\"errorScreen\":{\"playerLegacyDesktopYpcOfferRenderer\":{"
+              "\"itemTitle\":");
+        ytsim_buf_jstr(b, de ? "Exklusive Inhalte für Kanalmitglieder"
+                             : "Members-only content");
+        YB(b, ",\"itemThumbnail\":\"https://yt3.ggpht.com/ytc/AIdro_");
+        ytsim_buf_put(b, c->id + 2, 22);
+        YB(b, "=s176-c-k-c0x00ffffff-no-rj\",\"offerDescription\":");
+        ytsim_buf_jstr(b, reason);
+        YB(b, ",\"offerId\":\"sponsors_only_video\"}},\"playableInEmbed\":"
+              "true,\"skip\":{\"playabilityErrorSkipConfig\":{"
+              "\"skipOnPlayabilityError\":false}},\"contextParams\":"
+              "\"Q0FFU0FnZ0M=\"}");
+    } else if (s->members_only) {
         YB(b, ",\"playabilityStatus\":{\"status\":\"LOGIN_REQUIRED\","
               "\"reason\":\"Join this channel to get access to members-only "
               "content like this video, and other exclusive perks.\","
@@ -592,10 +749,12 @@ static void s_initial_data(ytsim_srv_t *srv, ytsim_buf_t *b, ytsim_stream_t *s,
         uint32_t pos = replay ? 0 : ytsim_chat_initial_pos(srv, s, now);
         YB(b, ",\"conversationBar\":{\"liveChatRenderer\":{\"continuations\":"
               "[{\"reloadContinuationData\":{\"continuation\":\"");
-        ytsim_chat_token(b, s, replay ? 'r' : 'T', pos);
+        ytsim_chat_token(b, scn, s, replay ? 'r' : 'T', pos, true);
         YB(b, "\",\"clickTrackingParams\":\"CDQQxqYCIhMI0PnT9ofQ8QIVZET1BR1e"
               "JAnz\"}}],");
-        ytsim_chat_header(b, s, replay, pos, true);
+        /* era 2026: the menu holds the relative tokens (UINT32_MAX) */
+        ytsim_chat_header(b, scn, s, replay,
+                          s->era >= 2026 ? UINT32_MAX : pos, true);
         YB(b,
            ",\"trackingParams\":\"CDMQxqYCIhMI0PnT9ofQ8QIV\",\"clientMessages"
            "\":{\"reconnectMessage\":{\"runs\":[{\"text\":\"Chat disconnected"
@@ -632,9 +791,11 @@ static bool s_valid_vid(const char *v)
 static void s_watch(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
 {
     const char *vid = ytsim_query(rq, "v");
-    if (!s_valid_vid(vid)) {
-        vid = "AAAAAAAAAAA";
-    }
+    s_watch_page(srv, rs, s_valid_vid(vid) ? vid : "AAAAAAAAAAA");
+}
+
+static void s_watch_page(ytsim_srv_t *srv, ytsim_resp_t *rs, const char *vid)
+{
     ytsim_stream_t *s = ytsim_find_stream(srv, vid);
     double now = ytsim_now(srv);
     ytsim_buf_t *b = &rs->body;
@@ -683,57 +844,95 @@ static void s_next(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     s_initial_data(srv, ytsim_resp_json(rs, 200), s, vid, ytsim_now(srv));
 }
 
+/* The stream a token names, with its mode and position (a token without
+ * ytsim's own field starts where a new client would), or NULL. */
 static ytsim_stream_t *s_token_stream(ytsim_srv_t *srv, const char *tok,
-                                      char *mode, uint32_t *pos)
+                                      ytsim_tok_t *tk)
 {
-    char vid[12];
-    if (!ytsim_chat_token_parse(tok, vid, mode, pos)) {
+    if (!ytsim_chat_token_parse(tok, tk)) {
         return NULL;
     }
-    return ytsim_find_stream(srv, vid);
+    ytsim_stream_t *s = ytsim_find_stream(srv, tk->vid);
+    if (s && tk->pos == UINT32_MAX) {
+        bool replay = tk->mode == 'R' || tk->mode == 'r';
+        tk->pos = replay ? 0 : ytsim_chat_initial_pos(srv, s, ytsim_now(srv));
+    }
+    return s;
+}
+
+/* currentPlayerState.playerOffsetMs of a replay request (string or
+ * number); false when absent. */
+static bool s_player_offset(ytsim_req_t *rq, int64_t *ms)
+{
+    json_t *j = ytsim_body_json(rq);
+    json_t *ps = j && json_is_object(j) ? json_object_get(j, "currentPlayerState")
+                                        : NULL;
+    json_t *v = ps && json_is_object(ps) ? json_object_get(ps, "playerOffsetMs")
+                                         : NULL;
+    if (v && json_is_string(v)) {
+        char *end = NULL;
+        long long x = strtoll(json_string_value(v), &end, 10);
+        if (end && *end == '\0' && end != json_string_value(v)) {
+            *ms = x;
+            return true;
+        }
+    } else if (v && json_is_integer(v)) {
+        *ms = (int64_t)json_integer_value(v);
+        return true;
+    }
+    return false;
 }
 
 static void s_get_live_chat(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
 {
     const char *tok = s_body_str(rq, "continuation");
-    char mode;
-    uint32_t pos;
-    ytsim_stream_t *s = tok ? s_token_stream(srv, tok, &mode, &pos) : NULL;
+    ytsim_tok_t tk;
+    ytsim_stream_t *s = tok ? s_token_stream(srv, tok, &tk) : NULL;
     if (!s) {
+        /* also a relative (video-agnostic) token: the real 400 */
         s_innertube_error(rs, 400, "INVALID_ARGUMENT",
                           "Request contains an invalid argument.");
         return;
     }
+    int64_t off;
+    bool replay = tk.mode == 'R' || tk.mode == 'r';
+    if (s->era >= 2026 && replay && !tk.first && s_player_offset(rq, &off)) {
+        /* playerOffsetMs on a follow-up request drags the replay back to
+         * that offset, as the real site does */
+        tk.pos = ytsim_chat_replay_seek(s, off < 0 ? 0 : off);
+    }
     ytsim_buf_t *b = ytsim_resp_json(rs, 200);
-    rs->status = ytsim_chat_response(srv, s, mode, pos, false, b);
+    rs->status = ytsim_chat_response(srv, s, tk.mode, tk.pos, false,
+                                     tk.first, b);
 }
 
 static void s_live_chat_page(ytsim_srv_t *srv, ytsim_req_t *rq,
                              ytsim_resp_t *rs, bool replay)
 {
     const char *tok = ytsim_query(rq, "continuation");
-    char mode = replay ? 'R' : 'L';
-    uint32_t pos = 0;
+    ytsim_tok_t tk = {.mode = replay ? 'R' : 'L'};
     ytsim_stream_t *s = NULL;
     if (tok) {
-        s = s_token_stream(srv, tok, &mode, &pos);
+        s = s_token_stream(srv, tok, &tk);
     } else {
         s = ytsim_find_stream(srv, ytsim_query(rq, "v"));
         if (s && !replay) {
-            pos = ytsim_chat_initial_pos(srv, s, ytsim_now(srv));
+            tk.pos = ytsim_chat_initial_pos(srv, s, ytsim_now(srv));
         }
     }
     if (!s) {
         s_html_error(rs, 400);
         return;
     }
-    if (replay) {
-        mode = 'R';
-    } else if (mode == 'R') {
-        mode = 'L';
+    bool tok_replay = tk.mode == 'R' || tk.mode == 'r';
+    if (replay && (!tok_replay || s->era < 2026)) {
+        tk.mode = tk.mode == 'T' && s->era >= 2026 ? 'r' : 'R';
+    } else if (!replay && tok_replay) {
+        tk.mode = tk.mode == 'r' ? 'T' : 'L';
     }
     ytsim_buf_t json = {0};
-    int code = ytsim_chat_response(srv, s, mode, pos, true, &json);
+    int code =
+        ytsim_chat_response(srv, s, tk.mode, tk.pos, true, true, &json);
     if (code != 200) {
         rs->status = code;
         rs->body = json;
@@ -835,10 +1034,52 @@ static void s_updated_metadata(ytsim_srv_t *srv, ytsim_req_t *rq,
     ytsim_truth_stats(srv, "updated_metadata", s, now, &sts, live);
 }
 
+/* The consent interstitial shown instead of a page to a client without the
+ * SOCS cookie (scenario consent = true): no ytInitialData, a form posting to
+ * consent.youtube.com. */
+static bool s_consent(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
+{
+    const char *ep = rq->ep;
+    if (!ytsim_scn(srv)->consent || strcmp(rq->method, "GET") != 0 ||
+        (strcmp(ep, "watch") != 0 && strcmp(ep, "channel_page") != 0 &&
+         strcmp(ep, "live_chat") != 0 && strcmp(ep, "live_chat_replay") != 0)) {
+        return false;
+    }
+    const char *ck = ytsim_header(rq, "Cookie");
+    if (ck && (strncmp(ck, "SOCS=", 5) == 0 || strstr(ck, " SOCS=") ||
+               strstr(ck, ";SOCS="))) {
+        return false;
+    }
+    ytsim_buf_t *b = &rs->body;
+    rs->status = 200;
+    rs->ctype = "text/html; charset=utf-8";
+    YB(b, "<!DOCTYPE html><html lang=\"en\" dir=\"ltr\"><head><meta "
+          "charset=\"utf-8\"><title>Before you continue to YouTube</title>"
+          "</head><body><div class=\"consent\"><h1>Before you continue to "
+          "YouTube</h1><p>We use cookies and data to deliver and maintain "
+          "Google services.</p><form action=\"https://consent.youtube.com/"
+          "save\" method=\"POST\"><input type=\"hidden\" name=\"gl\" "
+          "value=\"DE\"><input type=\"hidden\" name=\"m\" value=\"0\">"
+          "<input type=\"hidden\" name=\"pc\" value=\"yt\"><input type="
+          "\"hidden\" name=\"continue\" value=\"https://www.youtube.com");
+    ytsim_buf_xesc(b, rq->path);
+    YB(b, "\"><input type=\"hidden\" name=\"hl\" value=\"en\"><input "
+          "type=\"hidden\" name=\"src\" value=\"1\"><input type=\"hidden\" "
+          "name=\"set_eom\" value=\"true\"><button>Reject all</button>"
+          "</form><form action=\"https://consent.youtube.com/save\" "
+          "method=\"POST\"><input type=\"hidden\" name=\"set_eom\" "
+          "value=\"false\"><button>Accept all</button></form></div></body>"
+          "</html>");
+    return true;
+}
+
 bool ytsim_youtube_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
 {
     const char *ep = rq->ep;
     bool post = strcmp(rq->method, "POST") == 0;
+    if (s_consent(srv, rq, rs)) {
+        return true;
+    }
     if (strcmp(ep, "rss") == 0) {
         s_rss(srv, rq, rs);
     } else if (strcmp(ep, "channel_page") == 0) {
