@@ -1,15 +1,20 @@
 #!/bin/sh
 # scan-fallback: tw-scanner against ytsim (tests/fixtures/ytsim/
-# scan-fallback.toml) with broken RSS feeds, three runs in parallel:
+# scan-fallback.toml) with broken RSS feeds (ytsim's feed_outage fault),
+# three runs in parallel:
 #   down     - no key, every feed answers 500: streams are found on the
-#              /streams tab and classified from watch pages;
+#              /streams tab (lockups in German for channel A,
+#              videoRenderers for channel B) and classified from watch
+#              pages;
 #   recover  - no key, the feeds answer 404 until t=6, then work: the scanner
 #              switches to the fallback and back, each logged once;
 #   playlist - a key, feeds and channel pages answer 500: streams are found
 #              in the uploads playlists (playlistItems, paced by the quota
 #              governor, units equal to ytsim's).
-# Also asserts that page requests carry hl=en&gl=US (requests.log); the
-# consent cookie is checked by the scan_source unit suite.
+# Also asserts that page requests carry hl=en&gl=US (requests.log); ytsim
+# answers pages without the SOCS consent cookie with the consent
+# interstitial (scenario consent = true), so nothing would be found
+# without it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fixtures/ytsim/lib.sh
@@ -111,11 +116,11 @@ sup.out ^spawn scanner chat $LIVE 0
 sup.out ^spawn scanner chat $BETA
 EOU
 
-run down "" 100000000 "$A @fallbeta" --fault "rss:5xx:$ALWAYS:500" &
+run down "" 100000000 "$A @fallbeta" --fault "rss:feed_outage:$ALWAYS:500" &
 r1=$!
-run recover "" 100000000 "$A @fallbeta" --fault rss:5xx:-100000:6:1:404 &
+run recover "" 100000000 "$A @fallbeta" --fault rss:feed_outage:-100000:6:1:404 &
 r2=$!
-run playlist scan-test-key 10000 "$A $B" --fault "rss:5xx:$ALWAYS:500" \
+run playlist scan-test-key 10000 "$A $B" --fault "rss:feed_outage:$ALWAYS:500" \
     --fault "channel_page:5xx:$ALWAYS:500" &
 r3=$!
 wait $r1 $r2 $r3
