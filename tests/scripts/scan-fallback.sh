@@ -96,12 +96,14 @@ scan_ytsim "$T/ids" $SCN || fail "no ytsim"
 kill -TERM $yp; wait $yp
 SHOW=$(vid ids "Fallback show") LIVE=$(vid ids "Surprise live")
 OLD=$(vid ids "Yesterday") BETA=$(vid ids "Beta show")
+MEMB=$(vid ids "Members corner")
 [ -n "$SHOW" ] && [ -n "$BETA" ] || fail "no ids in the truth"
 
 for n in down recover playlist; do mkdir -p "$T/$n"; done
 cat >"$T/down/until" <<EOU
 sup.out ^event scanner $SHOW ended
 sup.out ^spawn scanner chat $LIVE 0
+sup.out ^event scanner $MEMB members_only
 sup.out ^spawn scanner chat $BETA
 EOU
 cat >"$T/recover/until" <<EOU
@@ -112,6 +114,7 @@ sup.out ^spawn scanner chat $BETA
 EOU
 cat >"$T/playlist/until" <<EOU
 sup.out ^event scanner $SHOW ended
+sup.out ^event scanner $MEMB members_only
 sup.out ^spawn scanner chat $LIVE 0
 sup.out ^spawn scanner chat $BETA
 EOU
@@ -138,10 +141,12 @@ for n in down recover playlist; do
     ! grep -E '^GET /(watch|@|channel/)' "$T/$n/$R" | grep -vq 'hl=en&gl=US' ||
         fail "$n: a page request without hl=en&gl=US"
     hasnt $n sup.out "^event scanner $OLD "
+    hasnt $n sup.out "^spawn scanner chat $MEMB "
 done
 
 # down: the /streams tab of both channels (by id and by handle) found the
-# scheduled and live streams; watch pages followed them to the end
+# scheduled, live and members-only streams; watch pages followed them to
+# the end
 n=down
 has $n ys/requests.log "^GET /channel/$A/streams\?hl=en&gl=US 200$"
 has $n ys/requests.log "^GET /@fallbeta/streams\?hl=en&gl=US 200$"
