@@ -3,7 +3,9 @@
  * over scan_interval, batched videos.list (<= 50 ids, 1 unit) or the watch
  * page without a key, a stream state table in STATE/scanner/streams.tsv,
  * spawn.request of chat@VIDEO at scheduled start - lead_time, stream.event
- * to tubewatchd and the notifier. */
+ * to tubewatchd and the notifier. A channel whose feed fails twice in a row
+ * is discovered from its /streams tab, its /live page and its uploads
+ * playlist until the feed works again (scan_source). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "scan_source.h"
 #include "scan_store.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
@@ -43,6 +46,9 @@
 #define S_KEEP_US (INT64_C(30) * 86400 * 1000000)
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
+/* Share of the daily quota for playlistItems of channels whose feed is
+ * down (only when their /streams and /live pages fail too). */
+#define S_PLAYLIST_SHARE 0.1
 
 /* One channel of the channels file. */
 typedef struct {
@@ -52,6 +58,7 @@ typedef struct {
     int64_t next_res_ms; /* monotonic time of the next handle lookup */
     char etag[160];      /* ETag of the last feed */
     char lastmod[64];    /* Last-Modified of the last feed */
+    scan_src_t src;      /* feed or fallback sources */
 } s_chan_t;
 
 /* The scanner. */
@@ -88,6 +95,8 @@ typedef struct {
     int hupfd;               /* SIGHUP signalfd */
     uint64_t rss_checks;     /* feed requests made */
     uint64_t api_calls;      /* videos.list calls made */
+    uint64_t page_checks;    /* /streams and /live requests made */
+    uint64_t playlist_calls; /* playlistItems.list calls made */
 } s_scan_t;
 
 static int64_t s_mono(void)
@@ -430,15 +439,30 @@ static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
         s->next_us = now + iv;
 }
 
+/* GETs a page url (relative to web_base_url, built by scan_page_url or
+ * scan_channel_tab_url: hl/gl parameters) with the consent cookie;
+ * retry: whether the client's retries apply (a fallback round does not
+ * retry: the next round comes one scan_interval later). */
+static tw_rc_t s_page_get(s_scan_t *S, const char *url, bool retry,
+                          tw_http_resp_t *resp, tw_err_t *err)
+{
+    tw_http_req_t req = {.url = url,
+                         .headers = scan_page_headers(),
+                         .max_retries = retry ? 0 : -1};
+    return tw_http_request(S->web, &req, resp, err);
+}
+
 /* Fetches the watch page of s into S->page. Returns TW_OK, TW_ERR_NOTFOUND
  * for a 404/410, or a network/parse error (try again later). */
 static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
 {
-    char url[96];
-    snprintf(url, sizeof url, "watch?v=%s", vid);
+    char path[96], url[160];
+    snprintf(path, sizeof path, "watch?v=%s", vid);
     tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_http_get(S->web, url, NULL, &resp, &err);
+    tw_rc_t rc = scan_page_url(url, sizeof url, path);
+    if (rc == TW_OK)
+        rc = s_page_get(S, url, true, &resp, &err);
     if (rc == TW_ERR_HTTP && (resp.status == 404 || resp.status == 410)) {
         tw_http_resp_clear(&resp);
         return TW_ERR_NOTFOUND;
@@ -451,42 +475,6 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
                     err.msg[0] ? err.msg : tw_rc_str(rc));
     tw_http_resp_clear(&resp);
     return rc;
-}
-
-/* Maps a parsed watch page to a state; -1 when it does not say. */
-static int s_page_state(const tw_ytpage_info_t *in, const char **why)
-{
-    *why = in->play_reason;
-    switch (in->play) {
-    case TW_YTPAGE_PLAY_LOGIN_REQUIRED:
-        return TW_STREAM_STATE_MEMBERS_ONLY;
-    case TW_YTPAGE_PLAY_ERROR:
-    case TW_YTPAGE_PLAY_UNPLAYABLE:
-        if (strcasestr(in->play_reason, "private"))
-            return TW_STREAM_STATE_PRIVATE;
-        if (strcasestr(in->play_reason, "removed") ||
-            strcasestr(in->play_reason, "deleted") ||
-            strcasestr(in->play_reason, "terminated"))
-            return TW_STREAM_STATE_DELETED;
-        if (in->play == TW_YTPAGE_PLAY_ERROR)
-            return TW_STREAM_STATE_UNAVAILABLE;
-        break;
-    default:
-        break;
-    }
-    *why = "";
-    switch (in->state) {
-    case TW_YTPAGE_STATE_UPCOMING:
-        return TW_STREAM_STATE_SCHEDULED;
-    case TW_YTPAGE_STATE_LIVE:
-        return TW_STREAM_STATE_LIVE;
-    case TW_YTPAGE_STATE_ENDED:
-        return TW_STREAM_STATE_ENDED;
-    case TW_YTPAGE_STATE_VOD:
-        return SCAN_ST_VIDEO;
-    default:
-        return -1;
-    }
 }
 
 /* Classifies s from its watch page (no quota). */
@@ -505,7 +493,7 @@ static void s_classify_page(s_scan_t *S, scan_stream_t *s)
     }
     const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
     const char *why = "";
-    int st = s_page_state(in, &why);
+    int st = scan_page_state(in, &why);
     if (st < 0) {
         s->next_us = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
         return;
@@ -599,9 +587,11 @@ static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
         const char *why = NULL;
         /* members-only streams look normal in videos.list: the first time
          * a broadcast is seen, its watch page (no quota) says */
+        const char *page_why = "";
         if ((st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE) &&
             !s_tracked(s->state) && s_fetch_page(S, s->video_id) == TW_OK &&
-            tw_ytpage_info(S->page)->play == TW_YTPAGE_PLAY_LOGIN_REQUIRED) {
+            scan_page_state(tw_ytpage_info(S->page), &page_why) ==
+                TW_STREAM_STATE_MEMBERS_ONLY) {
             st = TW_STREAM_STATE_MEMBERS_ONLY;
             why = "members only";
         }
@@ -679,11 +669,13 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
     if (now < c->next_res_ms)
         return false;
     c->next_res_ms = now + (int64_t)(S->scan_ms < 60000 ? S->scan_ms : 60000);
-    char url[96];
-    snprintf(url, sizeof url, "%s", c->ref); /* "@handle": safe chars */
     tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_http_get(S->web, url, NULL, &resp, &err);
+    char url[160];
+    /* "@handle": URL-safe characters (tw_id_is_handle) */
+    tw_rc_t rc = scan_page_url(url, sizeof url, c->ref);
+    if (rc == TW_OK)
+        rc = s_page_get(S, url, true, &resp, &err);
     char cid[TW_ID_MAX];
     if (rc == TW_OK && resp.body &&
         scan_channel_page_id(resp.body, resp.body_len, cid, sizeof cid) ==
@@ -709,9 +701,180 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
     return true;
 }
 
-static void s_check_feed(s_scan_t *S, s_chan_t *c)
+/* Adds vid of channel c found by a fallback source to the table, unless
+ * known. Returns the new row, or NULL. */
+static scan_stream_t *s_add_found(s_scan_t *S, const s_chan_t *c,
+                                  const char *vid, const char *title,
+                                  const char *source)
+{
+    if (!tw_id_is_video(vid) || s_find(S, vid))
+        return NULL;
+    scan_stream_t *s = s_add(S, vid, c->id, title ? title : "");
+    if (s)
+        tw_log_debug("new video %s on the %s of %s", vid, source, c->id);
+    return s;
+}
+
+/* Fallback step: the channel's /streams tab or /live page. Every
+ * candidate (scan_page_candidates) becomes a row, classified (confirmed)
+ * like a feed entry by videos.list or its watch page; the video a /live
+ * page shows is classified from that page at once. Returns true when the
+ * page was read. */
+static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
+{
+    char url[256];
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = scan_channel_tab_url(url, sizeof url, c->ref, tab);
+    if (rc != TW_OK)
+        rc = scan_channel_tab_url(url, sizeof url, c->id, tab);
+    if (rc != TW_OK)
+        return false;
+    S->page_checks++;
+    rc = s_page_get(S, url, false, &resp, &err);
+    if (rc == TW_OK)
+        rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
+                                  resp.body_len, &err);
+    tw_http_resp_clear(&resp);
+    if (rc != TW_OK) {
+        tw_log_debug("%s page of %s: %s", tab, c->id,
+                     err.msg[0] ? err.msg : tw_rc_str(rc));
+        return false;
+    }
+    const char *ids[128];
+    size_t n = scan_page_candidates(S->page, c->id, ids, 128);
+    const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
+    for (size_t i = 0; i < n; i++) {
+        bool shown = strcmp(ids[i], in->video_id) == 0;
+        scan_stream_t *s =
+            s_add_found(S, c, ids[i], shown ? in->title : NULL, tab);
+        const char *why = "";
+        int st = s && shown ? scan_page_state(in, &why) : -1;
+        if (st >= 0)
+            s_apply(S, s, st, in->scheduled_start_usec, in->start_usec,
+                    in->end_usec, in->title, in->channel_id, why);
+    }
+    return true;
+}
+
+static bool s_step_streams(s_scan_t *S, s_chan_t *c)
+{
+    return s_step_page(S, c, "streams");
+}
+
+static bool s_step_live(s_scan_t *S, s_chan_t *c)
+{
+    return s_step_page(S, c, "live");
+}
+
+/* Channels whose feed is down. */
+static size_t s_fallback_count(const s_scan_t *S)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < S->nchans; i++)
+        if (scan_src_in_fallback(&S->chans[i].src))
+            n++;
+    return n;
+}
+
+/* Fallback step: the newest SCAN_PLAYLIST_MAX entries of the uploads
+ * playlist (1 unit), paced so that all channels in fallback together stay
+ * within S_PLAYLIST_SHARE of the daily quota. Returns true when the API
+ * answered a list. */
+static bool s_step_playlist(s_scan_t *S, s_chan_t *c)
+{
+    char url[512];
+    if (!S->api || scan_playlist_url(url, sizeof url - 256, c->id) != TW_OK)
+        return false;
+    char *key = tw_http_escape(S->cfg->youtube.api_key);
+    if (!key)
+        return false;
+    size_t off = strlen(url);
+    if ((size_t)snprintf(url + off, sizeof url - off, "&key=%s", key) >=
+        sizeof url - off) {
+        free(key);
+        return false;
+    }
+    free(key);
+    double nfb = (double)s_fallback_count(S);
+    scan_src_playlist_called(&c->src, s_mono(),
+                             tw_quota_interval_ms(S->quota, S->scan_ms,
+                                                  nfb < 1 ? 1 : nfb,
+                                                  S_PLAYLIST_SHARE));
+    tw_http_resp_t resp = {0};
+    tw_err_t err = {{0}, 0, 0};
+    S->playlist_calls++;
+    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, &err);
+    if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
+        tw_log_debug("playlistItems of %s: %s", c->id, err.msg);
+        tw_http_resp_clear(&resp);
+        return false;
+    }
+    tw_rc_t prc = tw_ytapi_parse_entries(S->yt, resp.body ? resp.body : "",
+                                         resp.body_len, &err);
+    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
+        tw_quota_spend(S->quota, "playlistItems.list", 1, NULL);
+    tw_http_resp_clear(&resp);
+    if (prc == TW_ERR_QUOTA) {
+        s_quota_exhausted(S);
+        return false;
+    }
+    if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
+        tw_log_error("playlistItems refused (%s): using quota-free sources",
+                     err.msg);
+        tw_http_destroy(&S->api);
+        return false;
+    }
+    if (prc != TW_OK || rc != TW_OK) {
+        tw_log_debug("playlistItems of %s: %s", c->id,
+                     err.msg[0] ? err.msg : tw_rc_str(prc));
+        return false;
+    }
+    size_t n = tw_ytapi_entry_count(S->yt);
+    for (size_t i = 0; i < n; i++) {
+        const tw_ytapi_entry_t *e = tw_ytapi_entry(S->yt, i);
+        s_add_found(S, c, e->video_id, e->title, "uploads playlist");
+    }
+    return true;
+}
+
+/* The fallback steps, by scan_step_t. */
+static bool (*const s_steps[])(s_scan_t *, s_chan_t *) = {
+    [SCAN_STEP_STREAMS] = s_step_streams,
+    [SCAN_STEP_LIVE] = s_step_live,
+    [SCAN_STEP_PLAYLIST] = s_step_playlist,
+};
+
+/* One fallback round for c: the steps of scan_src_next_step in order until
+ * one works. Failures are logged at debug level: the switch itself was
+ * logged once. */
+static void s_fallback_round(s_scan_t *S, s_chan_t *c)
+{
+    bool found = false;
+    scan_step_t step = scan_src_next_step(SCAN_STEP_NONE, false, false);
+    while (step != SCAN_STEP_NONE) {
+        tw_worker_handle(S->w); /* heartbeat between requests */
+        bool ok = s_steps[step](S, c);
+        found = found || ok;
+        bool quota_ok = S->api && tw_quota_allowed(S->quota, 1);
+        step = scan_src_next_step(step, ok,
+                                  scan_src_playlist_allowed(&c->src, s_mono(),
+                                                            S->api != NULL,
+                                                            quota_ok));
+    }
+    if (found)
+        tw_worker_count(S->w, 1, 0, 0);
+    else
+        tw_worker_count(S->w, 0, 0, 1);
+}
+
+/* Checks the feed of c. Returns true when it answered (a feed, or 304);
+ * otherwise why says what failed. While the channel is in fallback the
+ * feed is only probed: no retries, failures logged at debug level. */
+static bool s_check_feed(s_scan_t *S, s_chan_t *c, char *why, size_t cap)
 {
     tw_worker_handle(S->w); /* heartbeat between requests */
+    bool probe = scan_src_in_fallback(&c->src);
     char url[128], inm[200], ims[100];
     snprintf(url, sizeof url, "feeds/videos.xml?channel_id=%s", c->id);
     const char *hdrs[3] = {NULL, NULL, NULL};
@@ -724,20 +887,39 @@ static void s_check_feed(s_scan_t *S, s_chan_t *c)
         snprintf(ims, sizeof ims, "If-Modified-Since: %s", c->lastmod);
         hdrs[nh++] = ims;
     }
+    tw_http_req_t req = {
+        .url = url, .headers = hdrs, .max_retries = probe ? -1 : 0};
     tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
     S->rss_checks++;
-    tw_rc_t rc = tw_http_get(S->web, url, hdrs, &resp, &err);
+    tw_rc_t rc = tw_http_request(S->web, &req, &resp, &err);
     if (rc != TW_OK) {
-        tw_log_warn("feed of %s: %s", c->id, err.msg);
+        snprintf(why, cap, "%.200s", err.msg[0] ? err.msg : tw_rc_str(rc));
+        if (probe)
+            tw_log_debug("feed of %s: %s", c->id, why);
+        else
+            tw_log_warn("feed of %s: %s", c->id, why);
         tw_worker_count(S->w, 0, 0, 1);
         tw_http_resp_clear(&resp);
-        return;
+        return false;
     }
     if (resp.status == 304) {
         tw_http_resp_clear(&resp);
-        return;
+        return true;
     }
+    rc = tw_rss_parse(S->rss, resp.body ? resp.body : "", resp.body_len, &err);
+    if (rc != TW_OK) {
+        tw_http_resp_clear(&resp);
+        snprintf(why, cap, "%.200s", err.msg[0] ? err.msg : tw_rc_str(rc));
+        if (probe)
+            tw_log_debug("feed of %s: %s", c->id, why);
+        else
+            tw_log_warn("feed of %s: %s", c->id, why);
+        tw_worker_count(S->w, 0, 0, 1);
+        return false;
+    }
+    /* validators only of a feed that parsed: a broken answer must not
+     * turn the next check into a 304 */
     if (resp.etag && strlen(resp.etag) < sizeof c->etag &&
         strcmp(resp.etag, c->etag) != 0) {
         snprintf(c->etag, sizeof c->etag, "%s", resp.etag);
@@ -748,13 +930,7 @@ static void s_check_feed(s_scan_t *S, s_chan_t *c)
         snprintf(c->lastmod, sizeof c->lastmod, "%s", resp.last_modified);
         S->feeds_dirty = true;
     }
-    rc = tw_rss_parse(S->rss, resp.body ? resp.body : "", resp.body_len, &err);
     tw_http_resp_clear(&resp);
-    if (rc != TW_OK) {
-        tw_log_warn("feed of %s: %s", c->id, err.msg);
-        tw_worker_count(S->w, 0, 0, 1);
-        return;
-    }
     tw_worker_count(S->w, 1, 0, 0);
     for (size_t i = 0; i < tw_rss_count(S->rss); i++) {
         const tw_rss_entry_t *e = tw_rss_entry(S->rss, i);
@@ -765,6 +941,28 @@ static void s_check_feed(s_scan_t *S, s_chan_t *c)
         if (s_add(S, e->video_id, chan, e->title))
             tw_log_debug("new video %s in the feed of %s", e->video_id, chan);
     }
+    return true;
+}
+
+/* One scan of channel c: its feed, the state machine, and a fallback round
+ * while the feed is down. */
+static void s_scan_channel(s_scan_t *S, s_chan_t *c)
+{
+    char why[256] = "";
+    bool ok = s_check_feed(S, c, why, sizeof why);
+    scan_src_act_t act = scan_src_event(&c->src, ok ? SCAN_SRC_EV_FEED_OK
+                                                    : SCAN_SRC_EV_FEED_FAIL);
+    if (act == SCAN_SRC_ACT_FALLBACK)
+        tw_log_warn("feed of %s failed %" PRIu32 " times in a row (%s): "
+                    "discovering from its /streams tab and /live page%s "
+                    "until the feed works again",
+                    c->id, c->src.fails, why,
+                    S->api ? ", then its uploads playlist" : "");
+    else if (act == SCAN_SRC_ACT_RECOVERED)
+        tw_log_info("feed of %s is back: discovering from the feed again",
+                    c->id);
+    if (scan_src_in_fallback(&c->src))
+        s_fallback_round(S, c);
 }
 
 /* Feed checks and handle lookups that are due (a few per call, so that
@@ -788,7 +986,7 @@ static bool s_check_channels_due(s_scan_t *S)
         c->next_rss_ms += (int64_t)S->scan_ms;
         if (c->next_rss_ms <= now)
             c->next_rss_ms = now + (int64_t)S->scan_ms;
-        s_check_feed(S, c);
+        s_scan_channel(S, c);
         budget--;
     }
     return false;
@@ -974,8 +1172,9 @@ out:
         tw_deliver_destroy(&S->notify);
     }
     tw_log_info("stopped: %" PRIu64 " feed checks, %" PRIu64
-                " videos.list calls",
-                S->rss_checks, S->api_calls);
+                " videos.list calls, %" PRIu64 " channel pages, %" PRIu64
+                " playlistItems calls",
+                S->rss_checks, S->api_calls, S->page_checks, S->playlist_calls);
     tw_rss_destroy(&S->rss);
     tw_ytapi_destroy(&S->yt);
     tw_ytpage_destroy(&S->page);
