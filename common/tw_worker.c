@@ -383,6 +383,8 @@ tw_rc_t tw_worker_stream_event(tw_worker_t *self,
     return s_send(self, &msg);
 }
 
+static void s_drift_send(tw_worker_t *self, const tw_drift_alarm_t *alarm);
+
 bool tw_worker_drift(tw_worker_t *self, const char *source, const char *what,
                      uint32_t n)
 {
@@ -401,17 +403,35 @@ bool tw_worker_drift(tw_worker_t *self, const char *source, const char *what,
     tw_drift_alarm_t a;
     if (!tw_drift_note(self->drift, source, what, n, s_now_ms(), &a))
         return false;
+    s_drift_send(self, &a);
+    return true;
+}
+
+void tw_worker_drift_alarm(tw_worker_t *self, const char *source,
+                           const char *what, uint32_t n)
+{
+    assert(self);
+    assert(source);
+    tw_drift_alarm_t a = {0};
+    snprintf(a.source, sizeof a.source, "%s", source);
+    snprintf(a.what, sizeof a.what, "%s", what ? what : "");
+    a.count = n;
+    a.window_ms = self->cfg->youtube.drift_window_ms;
+    s_drift_send(self, &a);
+}
+
+static void s_drift_send(tw_worker_t *self, const tw_drift_alarm_t *a)
+{
     tw_log_warn("drift: %s: %" PRIu32 " answers not understood within %" PRIu64
                 " s; latest: %s",
-                a.source, a.count, a.window_ms / 1000, a.what);
+                a->source, a->count, a->window_ms / 1000, a->what);
     tw_msg_t msg = {.id = TW_MSG_DRIFT};
     msg.u.drift.worker = self->name;
-    msg.u.drift.source = a.source;
-    msg.u.drift.what = a.what;
-    msg.u.drift.count = a.count;
-    msg.u.drift.window_ms = a.window_ms;
+    msg.u.drift.source = (char *)a->source;
+    msg.u.drift.what = (char *)a->what;
+    msg.u.drift.count = a->count;
+    msg.u.drift.window_ms = a->window_ms;
     tw_rc_t rc = s_send(self, &msg);
     if (rc != TW_OK)
         tw_log_warn("unable to report drift to tubewatchd: %s", tw_rc_str(rc));
-    return true;
 }

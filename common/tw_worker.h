@@ -104,5 +104,10 @@ tw_rc_t tw_worker_send(tw_worker_t *self, tw_msg_t *msg);
  * Telegram "drift" alert). Returns true when it raised the alarm. */
 bool tw_worker_drift(tw_worker_t *self, const char *source, const char *what,
                      uint32_t n);
+/* Reports a drift of source at once, whatever the counters say (a worker
+ * that must stop because of it): logs and sends the drift message with
+ * count n. */
+void tw_worker_drift_alarm(tw_worker_t *self, const char *source,
+                           const char *what, uint32_t n);
 
 #endif

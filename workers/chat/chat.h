@@ -16,6 +16,7 @@
 #include "tw_worker.h"
 #include "tw_ytchat.h"
 #include "tw_ytpage.h"
+#include "tw_ytweb.h"
 
 /* Items per chat.batch frame (far below TW_PROTO_MAX_ARRAY). */
 #define CHAT_BATCH_MAX 1000
@@ -27,10 +28,10 @@
  * fallback (when an API key is configured). */
 #define CHAT_FALLBACK_ERRORS 8
 /* Query every web page request carries (English, US). */
-#define CHAT_PAGE_QUERY "hl=en&gl=US"
+#define CHAT_PAGE_QUERY TW_YTWEB_QUERY
 /* Consent cookie every web request carries: without it YouTube shows EU
  * addresses a consent interstitial instead of the page. */
-#define CHAT_PAGE_COOKIE "Cookie: SOCS=CAI"
+#define CHAT_PAGE_COOKIE TW_YTWEB_COOKIE
 
 /* ---- checkpoint (chat_ckpt.c) ---- */
 

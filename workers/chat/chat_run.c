@@ -24,7 +24,6 @@
 #include "tw_time.h"
 
 /* innertube client version used until the watch page tells a newer one. */
-#define S_CLIENT_VERSION "2.20240101.00.00"
 /* Checkpoint at least this often while nothing new arrives. */
 #define S_CKPT_IDLE_MS 60000
 /* Re-read the page this often while a stream has not been seen live. */
@@ -244,6 +243,12 @@ void chat_log_unknown(chat_t *c)
                      "unknown chat renderer or action '%s' at %s (%" PRIu32
                      " in this answer): YouTube's format may have changed",
                      u->name, u->path, u->count);
+        if (c->w) {
+            char what[160];
+            snprintf(what, sizeof what, "unknown renderer or action %s",
+                     u->name);
+            tw_worker_drift(c->w, "chat.actions", what, u->count);
+        }
         if (c->nunknown < sizeof c->unknown / sizeof c->unknown[0]) {
             snprintf(c->unknown[c->nunknown], sizeof c->unknown[0], "%s",
                      u->name);
@@ -254,51 +259,14 @@ void chat_log_unknown(chat_t *c)
 
 /* ---- the web client ---- */
 
-/* Appends s to b as a JSON string body (without quotes). */
-static void s_json_esc(tw_buf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            tw_buf_printf(b, "\\%c", ch);
-        else if (ch < 0x20)
-            tw_buf_printf(b, "\\u%04x", ch);
-        else
-            tw_buf_append_byte(b, (char)ch);
-    }
-}
-
 /* POSTs an innertube call with the WEB client context and one string field
  * (key = value) plus optional raw JSON extra members. */
 static tw_rc_t s_innertube(chat_t *c, const char *path, const char *key,
                            const char *value, const char *extra,
                            tw_http_resp_t *resp, tw_err_t *err)
 {
-    tw_buf_t *b = tw_buf_new();
-    if (!b)
-        return TW_ERR_NOMEM;
-    tw_buf_printf(b,
-                  "{\"context\":{\"client\":{\"clientName\":\"WEB\","
-                  "\"clientVersion\":\"%s\",\"hl\":\"en\",\"gl\":\"US\"}},"
-                  "\"%s\":\"",
-                  c->client_version, key);
-    s_json_esc(b, value);
-    tw_buf_append_str(b, "\"");
-    if (extra)
-        tw_buf_append_str(b, extra);
-    tw_buf_append_str(b, "}");
-    char ver[96];
-    snprintf(ver, sizeof ver, "X-YouTube-Client-Version: %s",
-             c->client_version);
-    const char *headers[] = {"Content-Type: application/json",
-                             "X-YouTube-Client-Name: 1", ver, CHAT_PAGE_COOKIE,
-                             NULL};
-    char url[256];
-    snprintf(url, sizeof url, "youtubei/v1/%s?prettyPrint=false", path);
-    tw_rc_t rc = tw_http_post(c->http, url, headers, tw_buf_data(b),
-                              tw_buf_len(b), resp, err);
-    tw_buf_destroy(&b);
-    return rc;
+    return tw_ytweb_innertube(c->http, c->client_version, path, key, value,
+                              extra, resp, err);
 }
 
 /* Copies what the page tells about the stream into c. */
@@ -323,19 +291,8 @@ static void s_take_info(chat_t *c, const tw_ytpage_info_t *info)
 /* Picks up INNERTUBE_CLIENT_VERSION from a watch page. */
 static void s_take_version(chat_t *c, const char *html, size_t len)
 {
-    static const char key[] = "\"INNERTUBE_CLIENT_VERSION\":\"";
-    const char *p = memmem(html, len, key, sizeof key - 1);
-    if (!p)
-        return;
-    p += sizeof key - 1;
-    size_t n = 0;
-    while (p + n < html + len && n < sizeof c->client_version - 1 &&
-           (p[n] == '.' || (p[n] >= '0' && p[n] <= '9')))
-        n++;
-    if (n > 0 && p + n < html + len && p[n] == '"') {
-        memcpy(c->client_version, p, n);
-        c->client_version[n] = '\0';
-    }
+    tw_ytweb_client_version(html, len, c->client_version,
+                            sizeof c->client_version);
 }
 
 /* Reads the watch page (falling back to youtubei next) and classifies it.
@@ -495,6 +452,9 @@ static chat_end_t s_refused(chat_t *c, const char *source, long status,
     tw_log_write(TW_LOG_ERROR, "%s; %s", what,
                  replay ? "the Data API has no replay"
                         : "no API key for the Data API fallback");
+    /* capture stops here: report it now, whatever the threshold */
+    if (c->w)
+        tw_worker_drift_alarm(c->w, source, what, 2);
     return CHAT_END_FAIL;
 }
 
@@ -1045,7 +1005,7 @@ static int s_setup(chat_t *c, tw_worker_t *w)
     }
     snprintf(c->video_id, sizeof c->video_id, "%s", vid);
     snprintf(c->client_version, sizeof c->client_version, "%s",
-             S_CLIENT_VERSION);
+             TW_YTWEB_CLIENT_VERSION);
     c->grace_ms = s_grace_ms();
     const char *state = getenv(TW_ENV_STATE_DIR);
     const char *runtime = getenv(TW_ENV_RUNTIME_DIR);

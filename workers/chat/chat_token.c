@@ -83,6 +83,8 @@ void chat_drift(chat_t *c, const char *source, const char *what)
     assert(what);
     tw_log_write(TW_LOG_WARN, "format drift: %s: %s (%s)", source, what,
                  c->video_id);
+    if (c->w)
+        tw_worker_drift(c->w, source, what, 1);
 }
 
 /* GETs the /live_chat (replay: /live_chat_replay) page that the full

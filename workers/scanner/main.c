@@ -467,12 +467,16 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
         tw_http_resp_clear(&resp);
         return TW_ERR_NOTFOUND;
     }
+    bool fetched = rc == TW_OK;
     if (rc == TW_OK)
         rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
                                   resp.body_len, &err);
     if (rc != TW_OK)
         tw_log_warn("watch page of %s: %s", vid,
                     err.msg[0] ? err.msg : tw_rc_str(rc));
+    if (fetched && rc != TW_OK)
+        tw_worker_drift(S->w, "watch page", "a watch page without its data",
+                        1);
     tw_http_resp_clear(&resp);
     return rc;
 }
@@ -732,6 +736,7 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
         return false;
     S->page_checks++;
     rc = s_page_get(S, url, false, &resp, &err);
+    bool fetched = rc == TW_OK;
     if (rc == TW_OK)
         rc = tw_ytpage_parse_html(S->page, resp.body ? resp.body : "",
                                   resp.body_len, &err);
@@ -739,6 +744,9 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
     if (rc != TW_OK) {
         tw_log_debug("%s page of %s: %s", tab, c->id,
                      err.msg[0] ? err.msg : tw_rc_str(rc));
+        if (fetched)
+            tw_worker_drift(S->w, "channel page", "a channel page without its data",
+                            1);
         return false;
     }
     const char *ids[128];

@@ -1,0 +1,115 @@
+/* tw_ytweb - YouTube web client requests: page GETs and innertube POSTs. */
+#define _GNU_SOURCE /* memmem */
+#include "tw_ytweb.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tw_buf.h"
+
+tw_rc_t tw_ytweb_page(tw_http_t *http, const char *path, tw_http_resp_t *resp,
+                      tw_err_t *err)
+{
+    assert(http);
+    assert(path);
+    assert(resp);
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = tw_buf_printf(b, "%s%c" TW_YTWEB_QUERY, path,
+                               strchr(path, '?') ? '&' : '?');
+    const char *headers[] = {TW_YTWEB_COOKIE, NULL};
+    if (rc == TW_OK)
+        rc = tw_http_get(http, tw_buf_data(b), headers, resp, err);
+    else
+        tw_err_set(err, "out of memory");
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+/* Appends s to b as the body of a JSON string. */
+static tw_rc_t s_json_esc(tw_buf_t *b, const char *s)
+{
+    tw_rc_t rc = TW_OK;
+    for (; *s && rc == TW_OK; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            rc = tw_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            rc = tw_buf_printf(b, "\\u%04x", ch);
+        else
+            rc = tw_buf_append_byte(b, (char)ch);
+    }
+    return rc;
+}
+
+tw_rc_t tw_ytweb_innertube(tw_http_t *http, const char *client_version,
+                           const char *endpoint, const char *key,
+                           const char *value, const char *extra,
+                           tw_http_resp_t *resp, tw_err_t *err)
+{
+    assert(http);
+    assert(client_version);
+    assert(endpoint);
+    assert(key);
+    assert(value);
+    assert(resp);
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = tw_buf_append_str(
+        b, "{\"context\":{\"client\":{\"clientName\":\"WEB\","
+           "\"clientVersion\":\"");
+    if (rc == TW_OK)
+        rc = s_json_esc(b, client_version);
+    if (rc == TW_OK)
+        rc = tw_buf_append_str(b, "\",\"hl\":\"en\",\"gl\":\"US\"}},\"");
+    if (rc == TW_OK)
+        rc = s_json_esc(b, key);
+    if (rc == TW_OK)
+        rc = tw_buf_append_str(b, "\":\"");
+    if (rc == TW_OK)
+        rc = s_json_esc(b, value);
+    if (rc == TW_OK)
+        rc = tw_buf_append_str(b, "\"");
+    if (rc == TW_OK && extra)
+        rc = tw_buf_append_str(b, extra);
+    if (rc == TW_OK)
+        rc = tw_buf_append_str(b, "}");
+    char ver[96];
+    snprintf(ver, sizeof ver, "X-YouTube-Client-Version: %s", client_version);
+    const char *headers[] = {"Content-Type: application/json",
+                             "X-YouTube-Client-Name: 1", ver, TW_YTWEB_COOKIE,
+                             NULL};
+    char url[256];
+    snprintf(url, sizeof url, "youtubei/v1/%s?prettyPrint=false", endpoint);
+    if (rc == TW_OK)
+        rc = tw_http_post(http, url, headers, tw_buf_data(b), tw_buf_len(b),
+                          resp, err);
+    else
+        tw_err_set(err, "out of memory");
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+bool tw_ytweb_client_version(const char *html, size_t len, char *out,
+                             size_t cap)
+{
+    assert(html || len == 0);
+    assert(out);
+    static const char key[] = "\"INNERTUBE_CLIENT_VERSION\":\"";
+    const char *p = len ? memmem(html, len, key, sizeof key - 1) : NULL;
+    if (!p || cap == 0)
+        return false;
+    p += sizeof key - 1;
+    size_t n = 0;
+    while (p + n < html + len && n < cap - 1 &&
+           (p[n] == '.' || (p[n] >= '0' && p[n] <= '9')))
+        n++;
+    if (n == 0 || p + n >= html + len || p[n] != '"')
+        return false;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}

@@ -1,0 +1,38 @@
+/* tw_ytweb - requests of YouTube's web client as tubewatch sends them:
+ * pages in English for the US with the consent cookie (without it EU
+ * addresses get a consent interstitial instead of the page), and innertube
+ * (youtubei/v1) calls with the WEB client context. Used by chat@VIDEO and
+ * `tubewatch probe`. */
+#ifndef TW_YTWEB_H
+#define TW_YTWEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tw_http.h"
+#include "tw_rc.h"
+
+/* Query every page request carries. */
+#define TW_YTWEB_QUERY "hl=en&gl=US"
+/* Consent cookie every web request carries. */
+#define TW_YTWEB_COOKIE "Cookie: SOCS=CAI"
+/* clientVersion sent until a page tells a newer one. */
+#define TW_YTWEB_CLIENT_VERSION "2.20240101.00.00"
+
+/* GETs a page: path (relative to the web base URL, may hold a query) with
+ * TW_YTWEB_QUERY appended and the consent cookie. */
+tw_rc_t tw_ytweb_page(tw_http_t *http, const char *path, tw_http_resp_t *resp,
+                      tw_err_t *err);
+/* POSTs youtubei/v1/ENDPOINT with the WEB client context of client_version,
+ * one string member key = value (JSON-escaped here) and extra, raw JSON
+ * members to append (",\"a\":1", or NULL). */
+tw_rc_t tw_ytweb_innertube(tw_http_t *http, const char *client_version,
+                           const char *endpoint, const char *key,
+                           const char *value, const char *extra,
+                           tw_http_resp_t *resp, tw_err_t *err);
+/* Copies INNERTUBE_CLIENT_VERSION of a page into out (cap bytes); false
+ * when the page has none (out untouched). */
+bool tw_ytweb_client_version(const char *html, size_t len, char *out,
+                             size_t cap);
+
+#endif
