@@ -99,7 +99,7 @@ static const s_field_t s_youtube_fields[] = {
     {"use_search", F_BOOL, YT(use_search), "false", 0, 0, NULL},
     {"http_timeout", F_DUR, YT(http_timeout_ms), "30s", 100, 600000, NULL},
     {"user_agent", F_STR, YT(user_agent), "", 0, 0, NULL},
-    {"drift_threshold", F_U32, YT(drift_threshold), "5", 1, 1000000, NULL},
+    {"drift_threshold", F_U32, YT(drift_threshold), "5", 1, 1000, NULL},
     {"drift_window", F_DUR, YT(drift_window_ms), "15m", 1000, 604800000, NULL},
     END};
 
@@ -428,7 +428,8 @@ static bool s_set_from_string(s_ctx_t *ctx, const s_field_t *f, void *base,
     case F_SECRET:
         free(*(char **)target);
         *(char **)target = s_strdup(text);
-        tw_log_add_secret(text); /* masked in logs and errors */
+        if (f->type == F_SECRET)
+            tw_log_add_secret(text); /* masked in logs and errors */
         return true;
     case F_PATH:
         free(*(char **)target);

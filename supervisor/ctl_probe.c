@@ -27,6 +27,15 @@ typedef struct {
     char reason[1024]; /* why chat cannot be read, "" when it can */
 } s_probe_t;
 
+/* Exit code of a failed request: YouTube said no (4xx) -> 1; rate limits,
+ * timeouts, 5xx and no answer -> 111 (try later). */
+static int s_http_exit(long status)
+{
+    if (status >= 400 && status < 500 && status != 408 && status != 429)
+        return TW_EXIT_REFUSED;
+    return TW_EXIT_TEMP;
+}
+
 static const char *s_type_str(int type)
 {
     return type == 1 ? "live" : type == 4 ? "top" : "unknown";
@@ -78,8 +87,7 @@ static int s_get_page(s_probe_t *p, tw_http_t *http, const char *path,
     if (rc != TW_OK) {
         snprintf(p->reason, sizeof p->reason, "GET %.120s: %s (HTTP %ld)",
                  path, err.msg[0] ? err.msg : tw_rc_str(rc), resp.status);
-        int code = resp.status >= 400 && resp.status < 500 ? TW_EXIT_REFUSED
-                                                            : TW_EXIT_TEMP;
+        int code = s_http_exit(resp.status);
         tw_http_resp_clear(&resp);
         return code;
     }
@@ -121,8 +129,7 @@ static int s_poll(s_probe_t *p, tw_http_t *http, const char *version,
         snprintf(p->reason, sizeof p->reason, "%s: HTTP %ld: %s", endpoint,
                  resp.status, err.msg[0] ? err.msg : tw_rc_str(rc));
         s_line(p, "poll", "%s", p->reason);
-        int code = resp.status >= 400 && resp.status < 500 ? TW_EXIT_REFUSED
-                                                            : TW_EXIT_TEMP;
+        int code = s_http_exit(resp.status);
         tw_http_resp_clear(&resp);
         return code;
     }
@@ -233,6 +240,7 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
     bool replay = in->chat_is_replay;
     char *token = strdup(in->chat_continuation);
     if (!token) {
+        snprintf(p->reason, sizeof p->reason, "out of memory");
         tw_ytpage_destroy(&page);
         return TW_EXIT_TEMP;
     }
@@ -251,6 +259,7 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
         char *cpath = malloc(n);
         tw_ytpage_t *cp = tw_ytpage_new();
         if (!esc || !cpath || !cp) {
+            snprintf(p->reason, sizeof p->reason, "out of memory");
             code = TW_EXIT_TEMP;
         } else {
             snprintf(cpath, n, "%s?continuation=%s", what, esc);
@@ -260,8 +269,12 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
                 strcmp(ci->chat_video_id, vid) == 0) {
                 free(token);
                 token = strdup(ci->chat_continuation);
-                s_token(p, "chat_token", "chat token", token ? token : "",
-                        what);
+                if (!token) {
+                    snprintf(p->reason, sizeof p->reason, "out of memory");
+                    code = TW_EXIT_TEMP;
+                } else {
+                    s_token(p, "chat_token", "chat token", token, what);
+                }
             } else if (code == 0) {
                 s_line(p, "chat token", "%s page has no all-messages token "
                                         "for %s: Top chat only",

@@ -94,6 +94,9 @@ struct sup_child {
     char note[160];      /* last lifecycle report, for status */
     char drift[240];     /* last drift report ("" = none), for status */
     int64_t drift_at_us; /* wall time of that report */
+    char drift_source[48]; /* source last published */
+    int64_t drift_pub_us;  /* when: a source alerts at most once a window,
+                              across restarts of the worker */
 };
 
 /* Transition function: returns the new state. */

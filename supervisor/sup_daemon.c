@@ -1013,16 +1013,29 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
         sup_child_t *dc = s_find(s, ident);
         tw_log_warn("drift from %s: %s: %" PRIu32 " in %" PRIu64 " s: %s",
                     ident, d->source, d->count, d->window_ms / 1000, d->what);
+        bool publish = true;
         if (dc) {
+            int64_t now_us = sup_time_real_us();
+            /* a worker restarted for the same reason reports it again:
+             * one alert per source and window */
+            if (strcmp(dc->drift_source, d->source) == 0 &&
+                now_us - dc->drift_pub_us < (int64_t)d->window_ms * 1000)
+                publish = false;
             snprintf(dc->drift, sizeof dc->drift,
                      "%s: %" PRIu32 " answers not understood in %" PRIu64
                      " s; latest: %s",
                      d->source, d->count, d->window_ms / 1000, d->what);
-            dc->drift_at_us = sup_time_real_us();
+            dc->drift_at_us = now_us;
+            if (publish) {
+                snprintf(dc->drift_source, sizeof dc->drift_source, "%s",
+                         d->source);
+                dc->drift_pub_us = now_us;
+            }
             if (dc->log)
                 sup_log_note(dc->log, "drift: %s", dc->drift);
         }
-        s_publish_raw(s, "drift", raw, rawlen);
+        if (publish)
+            s_publish_raw(s, "drift", raw, rawlen);
         return;
     }
     if (m->id == TW_MSG_SPAWN_REQUEST) {

@@ -179,13 +179,20 @@ START_TEST(test_loaded_secrets_registered)
     char pr[2048];
     s_write("key", "AIzaFromAFile0123456789\n", 0600);
     tw_cfg_t *cfg = s_load("[youtube]\napi_key_file = \"key\"\n"
+                           "user_agent = \"Agent Smith\"\n"
                            "[telegram]\nbot_token = \"987:InlineBotTok\"\n"
-                           "chat_ids = [42]\n",
+                           "chat_ids = [42]\n"
+                           "[drive]\nfolder_name = \"tubewatch demo\"\n",
                            pr, sizeof pr);
     ck_assert_msg(cfg != NULL, "%s", pr);
     char buf[200] = "k AIzaFromAFile0123456789 t 987:InlineBotTok.";
     tw_log_redact(buf, sizeof buf);
     ck_assert_str_eq(buf, "k *** t ***.");
+    /* plain strings are not secrets: a Drive folder name stays readable */
+    char plain[200] = "created Drive folder 'tubewatch demo' as Agent Smith";
+    tw_log_redact(plain, sizeof plain);
+    ck_assert_str_eq(plain,
+                     "created Drive folder 'tubewatch demo' as Agent Smith");
     tw_cfg_destroy(&cfg);
     tw_log_clear_secrets();
 }

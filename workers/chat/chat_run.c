@@ -142,6 +142,28 @@ static tw_rc_t s_send_batch(chat_t *c, tw_chat_item_t *items, size_t n)
     return rc;
 }
 
+/* FNV-1a of a field, then a separator, into h. */
+static uint64_t s_fnv(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    h ^= 0x1f;
+    return h * 1099511628211ull;
+}
+
+/* A hash of what a replacement says (kind, author, amount, text). */
+static uint64_t s_content_hash(const tw_chat_item_t *o)
+{
+    uint64_t h = 1469598103934665603ull;
+    h = s_fnv(h, tw_proto_chat_kind_str(o->kind));
+    h = s_fnv(h, o->author_channel_id);
+    h = s_fnv(h, o->author_name);
+    h = s_fnv(h, o->amount);
+    return s_fnv(h, o->text);
+}
+
 tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
 {
     size_t total = tw_ytchat_count(c->chat);
@@ -174,11 +196,16 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
         bool is_del = o->kind == TW_CHAT_KIND_DELETED;
         const char *id = o->id;
         /* reloads and the replay overlap what was sent: skip it here
-         * (the writer's dedup would drop it anyway). A replacement has a
-         * key of its own: its id is the placeholder's. */
+         * (the writer's dedup would drop it anyway). A replacement shares
+         * the placeholder's id: its key adds its content, as the writer's
+         * content key does (docs/writer-store.md). */
         if (!is_del) {
             char key[300];
-            snprintf(key, sizeof key, "%s%s", it->replaces ? "rep " : "", id);
+            if (it->replaces)
+                snprintf(key, sizeof key, "rep %016" PRIx64 " %s",
+                         s_content_hash(o), id);
+            else
+                snprintf(key, sizeof key, "%s", id);
             if (!chat_seen_add(c->seen, key))
                 continue;
         }
@@ -233,6 +260,14 @@ void chat_log_unknown(chat_t *c)
     size_t n = tw_ytchat_unknown_count(c->chat);
     for (size_t i = 0; i < n; i++) {
         const tw_ytchat_unknown_t *u = tw_ytchat_unknown(c->chat, i);
+        /* every answer counts towards the drift alarm; the log line is
+         * written once per name */
+        if (c->w) {
+            char what[160];
+            snprintf(what, sizeof what, "unknown renderer or action %s",
+                     u->name);
+            tw_worker_drift(c->w, "chat.actions", what, u->count);
+        }
         bool known = false;
         for (size_t k = 0; k < c->nunknown && !known; k++)
             known =
@@ -243,12 +278,6 @@ void chat_log_unknown(chat_t *c)
                      "unknown chat renderer or action '%s' at %s (%" PRIu32
                      " in this answer): YouTube's format may have changed",
                      u->name, u->path, u->count);
-        if (c->w) {
-            char what[160];
-            snprintf(what, sizeof what, "unknown renderer or action %s",
-                     u->name);
-            tw_worker_drift(c->w, "chat.actions", what, u->count);
-        }
         if (c->nunknown < sizeof c->unknown / sizeof c->unknown[0]) {
             snprintf(c->unknown[c->nunknown], sizeof c->unknown[0], "%s",
                      u->name);

@@ -88,6 +88,8 @@ typedef struct {
     int64_t next_files_ms;   /* next check of both files */
     int64_t next_viewers_ms; /* next viewers poll */
     int64_t next_stats_ms;   /* next counts poll */
+    uint64_t used_iv[2];     /* interval last used: viewers, counts (0 =
+                                none yet), logged when it changes */
     int64_t last_us;         /* last sampled_at (kept increasing) */
     uint64_t samples;        /* samples sent */
     uint64_t skipped;        /* polls skipped (no credit) */
@@ -652,6 +654,25 @@ static void s_open_out(s_stats_t *S, s_out_t *o, const char *name)
         tw_log_warn("no stats.sample to the %s: %s", name, err.msg);
 }
 
+/* Logs the interval really used for what (0 viewers, 1 counts) when it
+ * changes: the quota governor stretches the configured one to fit the
+ * day's budget. */
+static void s_note_interval(s_stats_t *S, int what, uint64_t used,
+                            uint64_t configured)
+{
+    if (S->used_iv[what] == used)
+        return;
+    S->used_iv[what] = used;
+    const char *name = what == 0 ? "viewers" : "counts";
+    if (used == configured)
+        tw_log_info("%s every %" PRIu64 " ms (as configured)", name, used);
+    else
+        tw_log_info("%s every %" PRIu64 " ms: the quota governor stretched "
+                    "the configured %" PRIu64 " ms to fit the day's Data API "
+                    "budget",
+                    name, used, configured);
+}
+
 int main(void)
 {
     tw_log_init("tw-stats");
@@ -710,7 +731,8 @@ int main(void)
     tw_worker_ready(S->w);
     uint64_t viv = S->cfg->stats.viewers_interval_ms;
     uint64_t siv = S->cfg->stats.stats_interval_ms;
-    tw_log_info("viewers every %" PRIu64 " ms, counts every %" PRIu64 " ms, %s",
+    tw_log_info("configured: viewers every %" PRIu64 " ms, counts every %" PRIu64
+                " ms, %s (the intervals used are logged as they change)",
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
     S->next_viewers_ms = s_mono();
     S->next_stats_ms = s_mono();
@@ -747,8 +769,10 @@ int main(void)
                                               S_SHARE_VIEWERS)
                        : viv;
             S->next_viewers_ms = now + (int64_t)iv;
-            if (nlive)
+            if (nlive) {
+                s_note_interval(S, 0, iv, viv);
                 s_poll(S, true);
+            }
         }
         if (now >= S->next_stats_ms) {
             size_t nw = 0;
@@ -762,6 +786,8 @@ int main(void)
                                                         S_SHARE_STATS)
                                  : siv;
             S->next_stats_ms = now + (int64_t)iv;
+            if (nw)
+                s_note_interval(S, 1, iv, siv);
             s_uploads_due(S, iv);
             s_poll(S, false);
         }

@@ -1199,6 +1199,10 @@ tw_rc_t writer_store_add_comment(writer_store_t *self,
     /* A chat row also indexes its content key; a replacement is looked up
      * by that key alone, since its id is the placeholder's. */
     uint64_t content = 0;
+    if (b->nomem || b->len == 0) {
+        tw_err_set(err, "out of memory");
+        return TW_ERR_NOMEM;
+    }
     if (!del) {
         content =
             s_content_key(self, c->video_id, strlen(c->video_id), c->message_id,
