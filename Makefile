@@ -12,6 +12,8 @@
 #   tests/tools/X.c              -> $(BUILD)/tests/X
 #   bench/X.c                    -> $(BUILD)/bench/X
 #   fuzz/fuzz_X.c                -> $(BUILD)/fuzz/fuzz_X (clang, libFuzzer)
+#   docs/man/X.N.scd             -> $(BUILD)/man/X.N (when scdoc is installed)
+# `make deb` builds $(BUILD)/tubewatch_VERSION_amd64.deb (packaging/deb/mkdeb).
 
 BUILD  ?= build
 SAN    ?=
@@ -52,6 +54,8 @@ E2E_SUITES := $(wildcard tests/e2e/check_e2e_*.c)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+MAN_SRC   := $(wildcard docs/man/*.scd)
+SCDOC     ?= $(shell command -v scdoc 2>/dev/null)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB     = $(BUILD)/lib/libtw.a
@@ -62,14 +66,25 @@ WORKER_BIN = $(addprefix $(BUILD)/libexec/tubewatch/tw-,$(WORKERS))
 TOOL_BIN  = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
 BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BIN  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+MAN       = $(if $(SCDOC),$(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC)))
+PROGS     = $(BUILD)/bin/tubewatchd $(BUILD)/bin/tubewatch $(WORKER_BIN)
 TEST_BIN  = $(BUILD)/tests/unit-tests \
             $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN)
 
 .PHONY: all deps check check-unit check-e2e bench fuzz demo chaos install \
-        clean format format-check
+        clean format format-check man progs deb
 .DEFAULT_GOAL := all
 
-all: $(BIN) $(WORKER_BIN) $(TEST_BIN) $(BENCH_BIN)
+all: $(BIN) $(WORKER_BIN) $(TEST_BIN) $(BENCH_BIN) $(MAN)
+
+# What an installation needs (no simulator, tests or benchmarks).
+progs: $(PROGS) $(MAN)
+
+man: $(MAN)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 deps:
 	@scripts/deps
@@ -185,14 +200,25 @@ demo: deps
 chaos: all
 	@BUILD=$(BUILD) TW_CHAOS_LONG=1 tests/chaos/run
 
-install: $(BIN) $(WORKER_BIN)
+install: $(BIN) $(WORKER_BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/tubewatch \
 	    $(DESTDIR)$(PREFIX)/share/tubewatch
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(WORKER_BIN),install -m 0755 $(WORKER_BIN) $(DESTDIR)$(PREFIX)/libexec/tubewatch/)
 	install -m 0644 supervisor.toml $(DESTDIR)$(PREFIX)/share/tubewatch/supervisor.toml.example
-	install -m 0644 packaging/tubewatch.service docs/*.md $(DESTDIR)$(PREFIX)/share/tubewatch/
+	sed 's|/usr/local/|$(PREFIX)/|g' packaging/tubewatch.service \
+	    >$(DESTDIR)$(PREFIX)/share/tubewatch/tubewatch.service
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/tubewatch/
+	for m in $(MAN); do \
+	    install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$${m##*/}; \
+	done
+	install -D -m 0644 packaging/bash-completion/tubewatch \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tubewatch
 	if [ -d data ] && [ -n "$$(ls data)" ]; then cp -r data/. $(DESTDIR)$(PREFIX)/share/tubewatch/; fi
+
+# The Debian package: built with PREFIX=/usr in its own build directory.
+deb:
+	@BUILD=$(BUILD) MAKE="$(MAKE)" JOBS=$(JOBS) packaging/deb/mkdeb
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
@@ -204,4 +230,4 @@ format-check:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

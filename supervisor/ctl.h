@@ -52,6 +52,8 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
       "zip closed days and upload them to Drive now")                          \
     X("drive-auth", ctl_drive_auth_main, "",                                   \
       "authorise Google Drive uploads (device code)")                          \
+    X("help", ctl_help_main, "[COMMAND]",                                      \
+      "print the usage and summary of COMMAND (of every command without)")     \
     X("version", ctl_version_main, "", "print the version")
 
 #define CTL_DECLARE(name, fn, args, summary)                                   \
