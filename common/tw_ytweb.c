@@ -58,9 +58,9 @@ tw_rc_t tw_ytweb_innertube(tw_http_t *http, const char *client_version,
     tw_buf_t *b = tw_buf_new();
     if (!b)
         return TW_ERR_NOMEM;
-    tw_rc_t rc = tw_buf_append_str(
-        b, "{\"context\":{\"client\":{\"clientName\":\"WEB\","
-           "\"clientVersion\":\"");
+    tw_rc_t rc =
+        tw_buf_append_str(b, "{\"context\":{\"client\":{\"clientName\":\"WEB\","
+                             "\"clientVersion\":\"");
     if (rc == TW_OK)
         rc = s_json_esc(b, client_version);
     if (rc == TW_OK)

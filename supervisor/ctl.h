@@ -44,7 +44,7 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
       "print the chat items of saved YouTube chat responses as TSV")           \
     X("parse-page", ctl_parse_page_main, "FILE...",                            \
       "print what saved YouTube pages say, one JSON object per file")          \
-    X("probe", ctl_probe_main, "VIDEO|URL",                                   \
+    X("probe", ctl_probe_main, "VIDEO|URL",                                    \
       "self-test: can chat of VIDEO be read from YouTube as it is today?")     \
     X("import", ctl_import_main, "FILE... --video ID [--channel UC...]",       \
       "store saved chat files in DATA/comments via the running pipeline")      \

@@ -22,8 +22,8 @@
 
 /* What one probe found; printed as text or JSON. */
 typedef struct {
-    json_t *out;      /* the JSON report */
-    bool text;        /* print text lines as it goes */
+    json_t *out;       /* the JSON report */
+    bool text;         /* print text lines as it goes */
     char reason[1024]; /* why chat cannot be read, "" when it can */
 } s_probe_t;
 
@@ -85,8 +85,8 @@ static int s_get_page(s_probe_t *p, tw_http_t *http, const char *path,
     tw_err_t err = {0};
     tw_rc_t rc = tw_ytweb_page(http, path, &resp, &err);
     if (rc != TW_OK) {
-        snprintf(p->reason, sizeof p->reason, "GET %.120s: %s (HTTP %ld)",
-                 path, err.msg[0] ? err.msg : tw_rc_str(rc), resp.status);
+        snprintf(p->reason, sizeof p->reason, "GET %.120s: %s (HTTP %ld)", path,
+                 err.msg[0] ? err.msg : tw_rc_str(rc), resp.status);
         int code = s_http_exit(resp.status);
         tw_http_resp_clear(&resp);
         return code;
@@ -139,8 +139,7 @@ static int s_poll(s_probe_t *p, tw_http_t *http, const char *version,
         snprintf(p->reason, sizeof p->reason, "out of memory");
         return TW_EXIT_TEMP;
     }
-    rc = tw_ytchat_parse(chat, resp.body ? resp.body : "", resp.body_len,
-                         &err);
+    rc = tw_ytchat_parse(chat, resp.body ? resp.body : "", resp.body_len, &err);
     int code = 0;
     if (rc != TW_OK) {
         snprintf(p->reason, sizeof p->reason, "%s answer: %s", endpoint,
@@ -159,7 +158,8 @@ static int s_poll(s_probe_t *p, tw_http_t *http, const char *version,
             if (!counts[k])
                 continue;
             const char *name = tw_ytchat_kind_str((tw_ytchat_kind_t)k);
-            json_object_set_new(kinds, name, json_integer((json_int_t)counts[k]));
+            json_object_set_new(kinds, name,
+                                json_integer((json_int_t)counts[k]));
             int w = snprintf(summary + used, sizeof summary - used, "%s%zu %s",
                              used ? ", " : "", counts[k], name);
             if (w > 0 && (size_t)w < sizeof summary - used)
@@ -181,8 +181,8 @@ static int s_poll(s_probe_t *p, tw_http_t *http, const char *version,
             json_array_append_new(unk, e);
         }
         json_object_set_new(o, "unknown", unk);
-        s_line(p, "poll", "HTTP %ld, %zu items%s%s%s, next: %s", resp.status,
-               n, n ? " (" : "", summary, n ? ")" : "",
+        s_line(p, "poll", "HTTP %ld, %zu items%s%s%s, next: %s", resp.status, n,
+               n ? " (" : "", summary, n ? ")" : "",
                tw_ytchat_cont_str(cont->kind));
         for (size_t i = 0; i < nu; i++) {
             const tw_ytchat_unknown_t *u = tw_ytchat_unknown(chat, i);
@@ -190,8 +190,7 @@ static int s_poll(s_probe_t *p, tw_http_t *http, const char *version,
         }
         if (cont->kind == TW_YTCHAT_CONT_NONE && n == 0) {
             snprintf(p->reason, sizeof p->reason,
-                     "%s answered neither items nor a continuation",
-                     endpoint);
+                     "%s answered neither items nor a continuation", endpoint);
             code = TW_EXIT_REFUSED;
         }
     }
@@ -219,8 +218,8 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
         return code;
     }
     const tw_ytpage_info_t *in = tw_ytpage_info(page);
-    const char *state = in->members_only ? "members_only"
-                                         : tw_ytpage_state_str(in->state);
+    const char *state =
+        in->members_only ? "members_only" : tw_ytpage_state_str(in->state);
     json_object_set_new(p->out, "state", json_string(state));
     json_object_set_new(p->out, "playability", json_string(in->play_status));
     json_object_set_new(p->out, "channel_id", json_string(in->channel_id));
@@ -244,8 +243,8 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
         tw_ytpage_destroy(&page);
         return TW_EXIT_TEMP;
     }
-    tw_ytpage_token_t t = s_token(p, "page_token", "page token", token,
-                                  "liveChatRenderer");
+    tw_ytpage_token_t t =
+        s_token(p, "page_token", "page token", token, "liveChatRenderer");
     if (strcmp(t.video_id, vid) != 0) {
         snprintf(p->reason, sizeof p->reason,
                  "the page's chat token names %s, not %s",
@@ -276,8 +275,9 @@ static int s_run(s_probe_t *p, tw_http_t *http, const char *vid)
                     s_token(p, "chat_token", "chat token", token, what);
                 }
             } else if (code == 0) {
-                s_line(p, "chat token", "%s page has no all-messages token "
-                                        "for %s: Top chat only",
+                s_line(p, "chat token",
+                       "%s page has no all-messages token "
+                       "for %s: Top chat only",
                        what, vid);
             } else {
                 s_line(p, "chat page", "%s", p->reason);

@@ -86,14 +86,14 @@ struct sup_child {
     int64_t history[SUP_CHILD_HISTORY]; /* monotonic restart times (ring) */
     uint32_t nhistory;                  /* entries used in history */
     uint32_t hhead;                     /* next slot of the ring */
-    uint64_t msgs;       /* msgs_in + msgs_out of the last beat */
-    double msgs_per_s;   /* rate between the last two beats */
-    void *log;           /* its sup_log_t (owned by supervisor) */
-    bool remove;         /* drop from the table once stopped */
-    bool retired_cfg;    /* cfg belongs to a replaced config */
-    char note[160];      /* last lifecycle report, for status */
-    char drift[240];     /* last drift report ("" = none), for status */
-    int64_t drift_at_us; /* wall time of that report */
+    uint64_t msgs;         /* msgs_in + msgs_out of the last beat */
+    double msgs_per_s;     /* rate between the last two beats */
+    void *log;             /* its sup_log_t (owned by supervisor) */
+    bool remove;           /* drop from the table once stopped */
+    bool retired_cfg;      /* cfg belongs to a replaced config */
+    char note[160];        /* last lifecycle report, for status */
+    char drift[240];       /* last drift report ("" = none), for status */
+    int64_t drift_at_us;   /* wall time of that report */
     char drift_source[48]; /* source last published */
     int64_t drift_pub_us;  /* when: a source alerts at most once a window,
                               across restarts of the worker */

@@ -106,11 +106,11 @@ typedef struct {
 
 /* A channel. */
 typedef struct {
-    char id[25];     /* UC + 22 chars */
-    char handle[64]; /* without the @ */
-    char *title;     /* display name (owned) */
-    uint64_t subs;   /* subscriber count */
-    char hl[4];      /* page language: "en" or "de" (localized titles) */
+    char id[25];      /* UC + 22 chars */
+    char handle[64];  /* without the @ */
+    char *title;      /* display name (owned) */
+    uint64_t subs;    /* subscriber count */
+    char hl[4];       /* page language: "en" or "de" (localized titles) */
     int streams_form; /* /streams tab: 0 = by hash (era 2026), 1 =
                          lockupViewModel, 2 = videoRenderer */
 } ytsim_channel_t;
@@ -363,10 +363,10 @@ uint32_t ytsim_chat_count(const ytsim_scn_t *scn, const ytsim_stream_t *s,
 uint32_t ytsim_chat_total(const ytsim_stream_t *s);
 /* A decoded continuation token. */
 typedef struct {
-    char vid[12];  /* video id */
-    char mode;     /* 'L' live, 'T' top chat, 'R' replay */
-    uint32_t pos;  /* position; UINT32_MAX = where a new client starts */
-    bool first;    /* issued by a page or a header (not a follow-up) */
+    char vid[12]; /* video id */
+    char mode;    /* 'L' live, 'T' top chat, 'R' replay */
+    uint32_t pos; /* position; UINT32_MAX = where a new client starts */
+    bool first;   /* issued by a page or a header (not a follow-up) */
 } ytsim_tok_t;
 
 /* Writes a continuation token: mode 'L' live, 'T' top chat, 'R' replay,
@@ -410,7 +410,7 @@ bool ytsim_chat_api_token(const char *tok, uint32_t *pos);
 void ytsim_response_context(ytsim_buf_t *b, uint64_t h);
 /* Answers a get_live_chat request of a live stream with the chat fault kind
  * (NOCONT, RELOAD); false when it does not apply (ytsim_chatfault.c). */
-bool ytsim_chatfault_apply(ytsim_srv_t *srv, ytsim_req_t *rq,
-                           ytsim_resp_t *rs, ytsim_fault_kind_t kind);
+bool ytsim_chatfault_apply(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
+                           ytsim_fault_kind_t kind);
 
 #endif

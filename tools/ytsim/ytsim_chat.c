@@ -839,10 +839,9 @@ static int s_action(ytsim_buf_t *b, const ytsim_scn_t *scn,
 
 static const char *s_kind_name(const s_msg_t *m)
 {
-    static const char *names[] = {"text",  "superchat", "sticker", "membership",
-                                  "gift",  "deleted",   "ban",     "other",
-                                  "other", "banner",    "replace",
-                                  "text",  "jewels"};
+    static const char *names[] = {
+        "text",  "superchat", "sticker", "membership", "gift", "deleted", "ban",
+        "other", "other",     "banner",  "replace",    "text", "jewels"};
     return names[m->kind];
 }
 
@@ -945,7 +944,8 @@ static void s_truth_served(ytsim_srv_t *srv, ytsim_stream_t *s,
     }
     ytsim_buf_t row = {0};
     s_msg_t t;
-    bool pair = s->era >= 2026 && (m->kind == K_REPLACE || m->kind == K_PENDING);
+    bool pair =
+        s->era >= 2026 && (m->kind == K_REPLACE || m->kind == K_PENDING);
     if (pair) {
         if (m->kind == K_REPLACE) {
             s_gen(s, m->target, ytsim_wall_usec(srv, 0), &t);
@@ -1128,8 +1128,8 @@ static void s_token2026(ytsim_buf_t *b, const char *chan, const char *vid,
     in[n++] = 0x0b;
     memcpy(in + n, vid, 11);
     n += 11;
-    static const unsigned char h2[] = {0x1a, 0x13, 0xea, 0xa8, 0xdd, 0xb9,
-                                       0x01, 0x0d, 0x0a, 0x0b};
+    static const unsigned char h2[] = {0x1a, 0x13, 0xea, 0xa8, 0xdd,
+                                       0xb9, 0x01, 0x0d, 0x0a, 0x0b};
     memcpy(in + n, h2, sizeof h2);
     n += sizeof h2;
     memcpy(in + n, vid, 11);
@@ -1161,8 +1161,8 @@ static void s_token2026(ytsim_buf_t *b, const char *chan, const char *vid,
         memcpy(msg + m, t, sizeof t);
         m += sizeof t;
         msg[m++] = type;
-        static const unsigned char u[] = {0x18, 0x02, 0x20, 0x00, 0x28,
-                                          0x00, 0x88, 0x01, 0x01, 0xa0, 0x01};
+        static const unsigned char u[] = {0x18, 0x02, 0x20, 0x00, 0x28, 0x00,
+                                          0x88, 0x01, 0x01, 0xa0, 0x01};
         memcpy(msg + m, u, sizeof u);
         m += sizeof u;
         m += s_varint(msg + m, usec);
@@ -1215,9 +1215,8 @@ void ytsim_chat_token_relative(ytsim_buf_t *b, bool replay, bool top)
                               : "0ofMyAMSGgAwAYIBCAgBGAAgACgBqAEB");
         return;
     }
-    unsigned char p[] = {0xa2, 0x9d, 0xb0, 0xd3, 0x04, 0x0b, 0x1a,
-                         0x00, 0x40, 0x01, 0x72, 0x02, 0x08, 0x01,
-                         0x78, 0x01};
+    unsigned char p[] = {0xa2, 0x9d, 0xb0, 0xd3, 0x04, 0x0b, 0x1a, 0x00,
+                         0x40, 0x01, 0x72, 0x02, 0x08, 0x01, 0x78, 0x01};
     p[13] = top ? 4 : 1;
     s_b64_pct(b, p, sizeof p);
 }
@@ -1301,8 +1300,7 @@ static const unsigned char *s_pb_field(const unsigned char *p, size_t n,
 }
 
 /* Decodes base64url text with "%3D" or "=" padding. */
-static long s_b64_text(const char *s, size_t n, unsigned char *out,
-                       size_t cap)
+static long s_b64_text(const char *s, size_t n, unsigned char *out, size_t cap)
 {
     char tmp[1024];
     size_t k = 0;
@@ -1352,8 +1350,7 @@ static bool s_token2026_parse(const unsigned char *p, long n, ytsim_tok_t *o)
     }
     memcpy(o->vid, v, 11);
     o->vid[11] = '\0';
-    const unsigned char *ct =
-        s_pb_field(msg, mn, replay ? 14 : 16, &cn);
+    const unsigned char *ct = s_pb_field(msg, mn, replay ? 14 : 16, &cn);
     unsigned char type = 1;
     if (ct && cn >= 2 && ct[0] == 0x08) {
         type = ct[1];
@@ -1800,8 +1797,7 @@ static int s_replay(ytsim_srv_t *srv, ytsim_stream_t *s, uint32_t pos,
 }
 
 int ytsim_chat_response(ytsim_srv_t *srv, ytsim_stream_t *s, char mode,
-                        uint32_t pos, bool initial, bool header,
-                        ytsim_buf_t *b)
+                        uint32_t pos, bool initial, bool header, ytsim_buf_t *b)
 {
     double now = ytsim_now(srv);
     ytsim_state_t st = ytsim_stream_state(s, now);

@@ -910,10 +910,9 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     }
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
-    static const char *kinds[] = {"5xx",   "429",       "slow",
-                                  "truncate", "reset", "malformed",
-                                  "outage", "quota", "nocont",
-                                  "reload", "feed_outage"};
+    static const char *kinds[] = {
+        "5xx",    "429",   "slow",   "truncate", "reset",      "malformed",
+        "outage", "quota", "nocont", "reload",   "feed_outage"};
     int k = -1;
     for (int i = 0; i < 11; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
@@ -945,21 +944,22 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
 
 static void s_usage(FILE *f)
 {
-    fputs("usage: ytsim --scenario FILE|builtin --listen 127.0.0.1:PORT "
-          "--out DIR\n"
-          "       ytsim --check --scenario FILE   (validate and exit)\n"
-          "             [--speed X] [--seed N] [--time T] [--threads N]\n"
-          "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
-          "             [--quota UNITS] [--token-ttl SECONDS] [--era 2022|2026]\n"
-          "             [--fault ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]]...\n"
-          "Simulates YouTube (RSS, web client, Data API), Telegram, Google\n"
-          "OAuth and Drive for tests. PORT 0 picks a free port; the first\n"
-          "stdout line is \"ytsim: listening on 127.0.0.1:PORT\" and DIR/port\n"
-          "holds the port. --time starts the simulated clock at T seconds;\n"
-          "--speed 0 freezes it. SIGTERM/SIGINT complete the truth files.\n"
-          "Exit codes: 0 ok, 100 usage/config error, 101 bug, 111 "
-          "temporary failure (port in use, I/O).\n",
-          f);
+    fputs(
+        "usage: ytsim --scenario FILE|builtin --listen 127.0.0.1:PORT "
+        "--out DIR\n"
+        "       ytsim --check --scenario FILE   (validate and exit)\n"
+        "             [--speed X] [--seed N] [--time T] [--threads N]\n"
+        "             [--load-streams N] [--load-rate R] [--epoch UNIX]\n"
+        "             [--quota UNITS] [--token-ttl SECONDS] [--era 2022|2026]\n"
+        "             [--fault ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]]...\n"
+        "Simulates YouTube (RSS, web client, Data API), Telegram, Google\n"
+        "OAuth and Drive for tests. PORT 0 picks a free port; the first\n"
+        "stdout line is \"ytsim: listening on 127.0.0.1:PORT\" and DIR/port\n"
+        "holds the port. --time starts the simulated clock at T seconds;\n"
+        "--speed 0 freezes it. SIGTERM/SIGINT complete the truth files.\n"
+        "Exit codes: 0 ok, 100 usage/config error, 101 bug, 111 "
+        "temporary failure (port in use, I/O).\n",
+        f);
 }
 
 static int s_mkdirs(const char *out)

@@ -301,9 +301,8 @@ static void s_lockup_start(ytsim_buf_t *b, bool de, int64_t unix_s)
 /* A /streams entry in the lockupViewModel form (2026, part of the
  * audience): the badge is a duration for past streams, a localized word
  * for upcoming ones, "LIVE" while live; the start only as text. */
-static void s_lockup(ytsim_srv_t *srv, ytsim_buf_t *b,
-                     const ytsim_channel_t *c, const ytsim_stream_t *s,
-                     double now)
+static void s_lockup(ytsim_srv_t *srv, ytsim_buf_t *b, const ytsim_channel_t *c,
+                     const ytsim_stream_t *s, double now)
 {
     bool de = strcmp(c->hl, "de") == 0;
     ytsim_state_t st = ytsim_stream_state(s, now);
@@ -389,7 +388,8 @@ static const ytsim_stream_t *s_channel_live(const ytsim_scn_t *scn, int ci,
         if (st == YTSIM_ST_LIVE) {
             return s;
         }
-        if (!best || ytsim_stream_sched(s, now) < ytsim_stream_sched(best, now)) {
+        if (!best ||
+            ytsim_stream_sched(s, now) < ytsim_stream_sched(best, now)) {
             best = s;
         }
     }
@@ -753,8 +753,8 @@ static void s_initial_data(ytsim_srv_t *srv, ytsim_buf_t *b, ytsim_stream_t *s,
         YB(b, "\",\"clickTrackingParams\":\"CDQQxqYCIhMI0PnT9ofQ8QIVZET1BR1e"
               "JAnz\"}}],");
         /* era 2026: the menu holds the relative tokens (UINT32_MAX) */
-        ytsim_chat_header(b, scn, s, replay,
-                          s->era >= 2026 ? UINT32_MAX : pos, true);
+        ytsim_chat_header(b, scn, s, replay, s->era >= 2026 ? UINT32_MAX : pos,
+                          true);
         YB(b,
            ",\"trackingParams\":\"CDMQxqYCIhMI0PnT9ofQ8QIV\",\"clientMessages"
            "\":{\"reconnectMessage\":{\"runs\":[{\"text\":\"Chat disconnected"
@@ -865,10 +865,11 @@ static ytsim_stream_t *s_token_stream(ytsim_srv_t *srv, const char *tok,
 static bool s_player_offset(ytsim_req_t *rq, int64_t *ms)
 {
     json_t *j = ytsim_body_json(rq);
-    json_t *ps = j && json_is_object(j) ? json_object_get(j, "currentPlayerState")
-                                        : NULL;
-    json_t *v = ps && json_is_object(ps) ? json_object_get(ps, "playerOffsetMs")
-                                         : NULL;
+    json_t *ps = j && json_is_object(j)
+                     ? json_object_get(j, "currentPlayerState")
+                     : NULL;
+    json_t *v =
+        ps && json_is_object(ps) ? json_object_get(ps, "playerOffsetMs") : NULL;
     if (v && json_is_string(v)) {
         char *end = NULL;
         long long x = strtoll(json_string_value(v), &end, 10);
@@ -902,8 +903,8 @@ static void s_get_live_chat(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
         tk.pos = ytsim_chat_replay_seek(s, off < 0 ? 0 : off);
     }
     ytsim_buf_t *b = ytsim_resp_json(rs, 200);
-    rs->status = ytsim_chat_response(srv, s, tk.mode, tk.pos, false,
-                                     tk.first, b);
+    rs->status =
+        ytsim_chat_response(srv, s, tk.mode, tk.pos, false, tk.first, b);
 }
 
 static void s_live_chat_page(ytsim_srv_t *srv, ytsim_req_t *rq,
@@ -931,8 +932,7 @@ static void s_live_chat_page(ytsim_srv_t *srv, ytsim_req_t *rq,
         tk.mode = tk.mode == 'r' ? 'T' : 'L';
     }
     ytsim_buf_t json = {0};
-    int code =
-        ytsim_chat_response(srv, s, tk.mode, tk.pos, true, true, &json);
+    int code = ytsim_chat_response(srv, s, tk.mode, tk.pos, true, true, &json);
     if (code != 200) {
         rs->status = code;
         rs->body = json;

@@ -475,8 +475,7 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
         tw_log_warn("watch page of %s: %s", vid,
                     err.msg[0] ? err.msg : tw_rc_str(rc));
     if (fetched && rc != TW_OK)
-        tw_worker_drift(S->w, "watch page", "a watch page without its data",
-                        1);
+        tw_worker_drift(S->w, "watch page", "a watch page without its data", 1);
     tw_http_resp_clear(&resp);
     return rc;
 }
@@ -745,8 +744,8 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
         tw_log_debug("%s page of %s: %s", tab, c->id,
                      err.msg[0] ? err.msg : tw_rc_str(rc));
         if (fetched)
-            tw_worker_drift(S->w, "channel page", "a channel page without its data",
-                            1);
+            tw_worker_drift(S->w, "channel page",
+                            "a channel page without its data", 1);
         return false;
     }
     const char *ids[128];

@@ -731,7 +731,8 @@ int main(void)
     tw_worker_ready(S->w);
     uint64_t viv = S->cfg->stats.viewers_interval_ms;
     uint64_t siv = S->cfg->stats.stats_interval_ms;
-    tw_log_info("configured: viewers every %" PRIu64 " ms, counts every %" PRIu64
+    tw_log_info("configured: viewers every %" PRIu64
+                " ms, counts every %" PRIu64
                 " ms, %s (the intervals used are logged as they change)",
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
     S->next_viewers_ms = s_mono();
