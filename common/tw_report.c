@@ -20,13 +20,13 @@ enum { K_OTHER, K_SUPERCHAT, K_STICKER, K_JEWELS, K_DELETED };
 
 /* One message id and its current content. */
 typedef struct {
-    char *id;        /* message id (owned) */
-    char *amount;    /* amount text of the content row (owned) */
-    int64_t t_us;    /* published_at, else received_at */
-    int64_t jewels;  /* Jewels of a Jewels gift, -1 if unreadable */
-    int kind;        /* K_* of the content row */
-    bool content;    /* a non-deleted row was seen */
-    bool deleted;    /* a deleted row was seen */
+    char *id;       /* message id (owned) */
+    char *amount;   /* amount text of the content row (owned) */
+    int64_t t_us;   /* published_at, else received_at */
+    int64_t jewels; /* Jewels of a Jewels gift, -1 if unreadable */
+    int kind;       /* K_* of the content row */
+    bool content;   /* a non-deleted row was seen */
+    bool deleted;   /* a deleted row was seen */
 } s_msg_t;
 
 struct tw_report {
@@ -182,10 +182,10 @@ static int s_kind(const tw_tsv_field_t *f)
     static const struct {
         const char *name; /* column value */
         int kind;         /* K_* */
-    } kinds[] = {{"text", K_OTHER},       {"superchat", K_SUPERCHAT},
-                 {"sticker", K_STICKER},  {"membership", K_OTHER},
-                 {"gift", K_OTHER},       {"jewels", K_JEWELS},
-                 {"deleted", K_DELETED},  {"other", K_OTHER}};
+    } kinds[] = {{"text", K_OTHER},      {"superchat", K_SUPERCHAT},
+                 {"sticker", K_STICKER}, {"membership", K_OTHER},
+                 {"gift", K_OTHER},      {"jewels", K_JEWELS},
+                 {"deleted", K_DELETED}, {"other", K_OTHER}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (s_eq(f, kinds[i].name))
             return kinds[i].kind;
@@ -202,8 +202,7 @@ static void s_channel(tw_report_t *self, const tw_tsv_field_t *f)
 }
 
 /* One comments row; *ok false when damaged or of another video. */
-static tw_rc_t s_comment(tw_report_t *self, const tw_tsv_field_t *f,
-                         bool *ok)
+static tw_rc_t s_comment(tw_report_t *self, const tw_tsv_field_t *f, bool *ok)
 {
     char id[FIELD_MAX], amount[FIELD_MAX], text[FIELD_MAX];
     *ok = false;
@@ -346,8 +345,8 @@ tw_rc_t tw_report_add_stats(tw_report_t *self, const char *buf, size_t len)
 }
 
 /* Bin widths in minutes, tried in order. */
-static const int64_t s_bin_minutes[] = {1,   2,   5,   10,  15,  30,
-                                        60,  120, 180, 360, 720, 1440};
+static const int64_t s_bin_minutes[] = {1,  2,   5,   10,  15,  30,
+                                        60, 120, 180, 360, 720, 1440};
 
 static int s_money_cmp(const void *a, const void *b)
 {

@@ -25,22 +25,22 @@ typedef struct {
 
 /* What a report shows; arrays are owned by the report. */
 typedef struct {
-    char channel_id[TW_ID_MAX];        /* from the rows, "" if none */
-    char title[TW_REPORT_TITLE_SIZE];  /* latest stats title, "" if none */
-    uint64_t messages;     /* distinct messages (deleted ones included) */
-    uint64_t deleted;      /* of those, later deleted */
-    uint64_t skipped;      /* damaged lines and rows of other videos */
-    int64_t first_us;      /* earliest message time (0 without messages) */
-    int64_t last_us;       /* latest message time */
-    int64_t bin0_us;       /* start of the first bin */
-    int64_t bin_us;        /* bin width: 60 s, or more for long spans */
-    size_t nbins;          /* bins (0 without messages) */
-    const uint32_t *bins;  /* messages per bin */
-    size_t nviewers;       /* viewer samples, by time, one per instant */
-    const int64_t *viewer_us;  /* sample times */
-    const uint64_t *viewers;   /* concurrent viewers at viewer_us[i] */
-    uint64_t peak_viewers;     /* largest sample */
-    size_t nmoney;             /* money rows, by kind then currency */
+    char channel_id[TW_ID_MAX];       /* from the rows, "" if none */
+    char title[TW_REPORT_TITLE_SIZE]; /* latest stats title, "" if none */
+    uint64_t messages;        /* distinct messages (deleted ones included) */
+    uint64_t deleted;         /* of those, later deleted */
+    uint64_t skipped;         /* damaged lines and rows of other videos */
+    int64_t first_us;         /* earliest message time (0 without messages) */
+    int64_t last_us;          /* latest message time */
+    int64_t bin0_us;          /* start of the first bin */
+    int64_t bin_us;           /* bin width: 60 s, or more for long spans */
+    size_t nbins;             /* bins (0 without messages) */
+    const uint32_t *bins;     /* messages per bin */
+    size_t nviewers;          /* viewer samples, by time, one per instant */
+    const int64_t *viewer_us; /* sample times */
+    const uint64_t *viewers;  /* concurrent viewers at viewer_us[i] */
+    uint64_t peak_viewers;    /* largest sample */
+    size_t nmoney;            /* money rows, by kind then currency */
     const tw_report_money_t *money; /* totals */
 } tw_report_result_t;
 

@@ -21,15 +21,14 @@
 #define ID_MAX     32 /* longest element id prefix */
 
 struct tw_svgplot {
-    int width;     /* page width */
-    double y;      /* where the next panel starts */
+    int width;      /* page width */
+    double y;       /* where the next panel starts */
     tw_buf_t *body; /* panels so far */
     char *title;    /* page title (raw) */
     char *subtitle; /* page subtitle (raw), may be NULL */
 };
 
-tw_svgplot_t *tw_svgplot_new(int width, const char *title,
-                             const char *subtitle)
+tw_svgplot_t *tw_svgplot_new(int width, const char *title, const char *subtitle)
 {
     assert(title);
     tw_svgplot_t *self = calloc(1, sizeof *self);
@@ -162,8 +161,8 @@ tw_rc_t tw_svgplot_escape(tw_buf_t *out, const char *s, size_t max_bytes)
             rc = tw_buf_append_str(out, "&apos;");
             break;
         default:
-            rc = tw_buf_append_byte(out, (c < 0x20 || c == 0x7f) ? ' '
-                                                                 : (char)c);
+            rc = tw_buf_append_byte(out,
+                                    (c < 0x20 || c == 0x7f) ? ' ' : (char)c);
         }
         i++;
     }
@@ -245,9 +244,9 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
             rc = tw_buf_append_str(b, "</text>\n");
     }
     if (rc == TW_OK)
-        rc = tw_buf_printf(b,
-                           "<path class=\"axis\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n",
-                           a->x, a->y, a->y + a->h, a->x + a->w);
+        rc = tw_buf_printf(
+            b, "<path class=\"axis\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", a->x,
+            a->y, a->y + a->h, a->x + a->w);
     return rc;
 }
 
@@ -405,14 +404,16 @@ char *tw_svgplot_finish(tw_svgplot_t *self, size_t *len)
     if (rc == TW_OK)
         rc = tw_svgplot_escape(b, self->title, 300);
     if (rc == TW_OK)
-        rc = tw_buf_printf(b, "</title>\n<text id=\"title\" class=\"t\" "
-                              "x=\"%.1f\" y=\"26\">",
+        rc = tw_buf_printf(b,
+                           "</title>\n<text id=\"title\" class=\"t\" "
+                           "x=\"%.1f\" y=\"26\">",
                            MARGIN_L);
     if (rc == TW_OK)
         rc = tw_svgplot_escape(b, self->title, 300);
     if (rc == TW_OK)
-        rc = tw_buf_printf(b, "</text>\n<text id=\"subtitle\" x=\"%.1f\" "
-                              "y=\"48\">",
+        rc = tw_buf_printf(b,
+                           "</text>\n<text id=\"subtitle\" x=\"%.1f\" "
+                           "y=\"48\">",
                            MARGIN_L);
     if (rc == TW_OK && self->subtitle)
         rc = tw_svgplot_escape(b, self->subtitle, 300);

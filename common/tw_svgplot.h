@@ -22,24 +22,24 @@ typedef struct {
 
 /* A tick of the x axis. */
 typedef struct {
-    double x;                           /* position in data units */
-    char label[TW_SVGPLOT_LABEL_SIZE];  /* text under the tick ("14:30") */
+    double x;                          /* position in data units */
+    char label[TW_SVGPLOT_LABEL_SIZE]; /* text under the tick ("14:30") */
 } tw_svgplot_tick_t;
 
 /* A time series panel: n points (x[i], v[i]) with x increasing, drawn over
  * the data range [x_lo, x_hi]; the y axis runs from 0 to a round maximum
  * above the largest value (values are counts: its step is at least 1). */
 typedef struct {
-    const char *id;                /* element id prefix ("chat"); [a-z0-9-] */
-    const char *heading;           /* panel heading (escaped here) */
-    const double *x;               /* x of each point (bars: bin start) */
-    const double *v;               /* value of each point, >= 0 */
-    size_t n;                      /* points */
-    double x_lo;                   /* left end of the x axis */
-    double x_hi;                   /* right end of the x axis (> x_lo) */
-    double bar_w;                  /* bars: width of one bin in x units */
+    const char *id;                 /* element id prefix ("chat"); [a-z0-9-] */
+    const char *heading;            /* panel heading (escaped here) */
+    const double *x;                /* x of each point (bars: bin start) */
+    const double *v;                /* value of each point, >= 0 */
+    size_t n;                       /* points */
+    double x_lo;                    /* left end of the x axis */
+    double x_hi;                    /* right end of the x axis (> x_lo) */
+    double bar_w;                   /* bars: width of one bin in x units */
     const tw_svgplot_tick_t *ticks; /* x ticks (outside [x_lo, x_hi] ignored) */
-    size_t nticks;                 /* number of ticks */
+    size_t nticks;                  /* number of ticks */
 } tw_svgplot_series_t;
 
 /* An SVG page under construction. */

@@ -139,8 +139,8 @@ static int s_load(const char *data, const char *video, tw_report_t *r,
                     return TW_EXIT_TEMP;
                 }
                 /* the title lives in that channel's stats file of the day */
-                snprintf(path, sizeof path, "%s/stats/%s/%s.tsv", data,
-                         days[d], chs[c]);
+                snprintf(path, sizeof path, "%s/stats/%s/%s.tsv", data, days[d],
+                         chs[c]);
                 unsigned ignored = 0;
                 if (k == 1 && !s_feed(r, path, tw_report_add_stats, &ignored,
                                       unreadable)) {
@@ -176,9 +176,9 @@ static void s_local_label(const char *zone, int64_t us, bool with_day,
 static size_t s_ticks(const char *zone, double lo, double hi,
                       tw_svgplot_tick_t *t)
 {
-    static const int64_t steps[] = {60,    120,   300,   600,   900,  1800,
-                                    3600,  7200,  10800, 21600, 43200,
-                                    86400, 172800, 604800};
+    static const int64_t steps[] = {60,    120,   300,    600,   900,
+                                    1800,  3600,  7200,   10800, 21600,
+                                    43200, 86400, 172800, 604800};
     int64_t step = 0;
     for (size_t i = 0; i < sizeof steps / sizeof *steps && !step; i++)
         if ((hi - lo) / (double)steps[i] <= MAX_TICKS - 1)
@@ -271,17 +271,26 @@ static char *s_svg(const char *video, const char *zone,
     else
         snprintf(heading, sizeof heading, "Chat messages per %lld minutes",
                  (long long)bin_min);
-    tw_svgplot_series_t s = {"chat", heading, x, v, nb, lo, hi,
-                             (double)(res->bin_us / 1000000), ticks, nticks};
+    tw_svgplot_series_t s = {
+        "chat", heading, x, v, nb, lo, hi, (double)(res->bin_us / 1000000),
+        ticks,  nticks};
     if (tw_svgplot_bars(p, &s, NULL) != TW_OK)
         goto done;
     for (size_t i = 0; i < nv; i++) {
         x[i] = (double)(res->viewer_us[i] / 1000000);
         v[i] = (double)res->viewers[i];
     }
-    tw_svgplot_series_t sv = {"viewers", nv ? "Concurrent viewers"
-                                            : "Concurrent viewers (no samples)",
-                              x, v, nv, lo, hi, 0, ticks, nticks};
+    tw_svgplot_series_t sv = {
+        "viewers",
+        nv ? "Concurrent viewers" : "Concurrent viewers (no samples)",
+        x,
+        v,
+        nv,
+        lo,
+        hi,
+        0,
+        ticks,
+        nticks};
     if (tw_svgplot_line(p, &sv, NULL) != TW_OK)
         goto done;
     size_t nm = res->nmoney;
@@ -300,9 +309,8 @@ static char *s_svg(const char *video, const char *zone,
         }
         static const char *const header[] = {"kind", "currency", "items",
                                              "total"};
-        if (tw_svgplot_table(p, "money", "Super Chats, stickers and Jewels",
-                             4, header, cells, nm,
-                             "no paid messages") == TW_OK)
+        if (tw_svgplot_table(p, "money", "Super Chats, stickers and Jewels", 4,
+                             header, cells, nm, "no paid messages") == TW_OK)
             out = tw_svgplot_finish(p, len);
     }
     free(num);
@@ -386,8 +394,8 @@ static int s_day(const tw_cfg_t *cfg, const char *day, const char *dir)
         size_t nch;
         char **chs = s_list(path, s_is_dir_name, &nch);
         for (size_t c = 0; c < nch; c++) {
-            snprintf(path, sizeof path, "%s/%s/%s/%s",
-                     cfg->supervisor.data_dir, kinds[k], day, chs[c]);
+            snprintf(path, sizeof path, "%s/%s/%s/%s", cfg->supervisor.data_dir,
+                     kinds[k], day, chs[c]);
             size_t nf;
             char **fs = s_list(path, s_is_video_tsv, &nf);
             for (size_t f = 0; f < nf; f++) {
@@ -442,8 +450,7 @@ static int s_day(const tw_cfg_t *cfg, const char *day, const char *dir)
             break;
         }
         done++;
-        tw_buf_printf(html, "<li><a href=\"%s.svg\">%s</a> ", vids[i],
-                      vids[i]);
+        tw_buf_printf(html, "<li><a href=\"%s.svg\">%s</a> ", vids[i], vids[i]);
         tw_svgplot_escape(html, title ? title : "", 200);
         tw_buf_append_str(html, "</li>\n");
         free(title);
@@ -454,8 +461,8 @@ static int s_day(const tw_cfg_t *cfg, const char *day, const char *dir)
         snprintf(path, sizeof path, "%s/index.html", dir);
         if (tw_file_write_atomic(path, tw_buf_data(html), tw_buf_len(html),
                                  0644, &err) != TW_OK) {
-            fprintf(stderr, "tubewatch: report: unable to write %s: %s\n",
-                    path, err.msg);
+            fprintf(stderr, "tubewatch: report: unable to write %s: %s\n", path,
+                    err.msg);
             code = TW_EXIT_TEMP;
         } else {
             printf("%s\n", path);
@@ -481,13 +488,11 @@ int ctl_report_main(ctl_t *ctl, int argc, char **argv)
         else
             return ctl_usage_of(argv[0]);
     }
-    if ((!video && !day) || (video && day) || (day && !out) ||
-        (out && !*out))
+    if ((!video && !day) || (video && day) || (day && !out) || (out && !*out))
         return ctl_usage_of(argv[0]);
     if (video && !tw_id_is_video(video)) {
-        fprintf(stderr,
-                "tubewatch: report: invalid video id (want 11 of "
-                "[A-Za-z0-9_-])\n");
+        fprintf(stderr, "tubewatch: report: invalid video id (want 11 of "
+                        "[A-Za-z0-9_-])\n");
         return TW_EXIT_USAGE;
     }
     if (day && !s_is_day(day)) {
