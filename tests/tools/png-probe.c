@@ -106,17 +106,22 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[2], "size") == 0) {
         printf("%u %u\n", w, h);
+        free(px);
         return 0;
     }
-    if (strcmp(argv[2], "top") != 0 || argc != 8 || strlen(argv[3]) != 6)
+    if (strcmp(argv[2], "top") != 0 || argc != 8 || strlen(argv[3]) != 6) {
+        free(px);
         return 100;
+    }
     unsigned long rgb = strtoul(argv[3], NULL, 16);
     int want[3] = {(int)(rgb >> 16 & 255), (int)(rgb >> 8 & 255),
                    (int)(rgb & 255)};
     long x0 = atol(argv[4]), x1 = atol(argv[5]), y0 = atol(argv[6]),
          y1 = atol(argv[7]);
-    if (x0 < 0 || y0 < 0 || x1 > (long)w || y1 > (long)h)
+    if (x0 < 0 || y0 < 0 || x1 > (long)w || y1 > (long)h) {
+        free(px);
         return 100;
+    }
     long best_x = -1, best_y = y1;
     for (long x = x0; x < x1; x++)
         for (long y = y0; y < best_y; y++) {
