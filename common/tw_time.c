@@ -549,6 +549,27 @@ tw_rc_t tw_time_local_date(const char *zone, int64_t us, char *buf,
     return TW_OK;
 }
 
+tw_rc_t tw_time_local_offset(const char *zone, int64_t us, int32_t *offset_s,
+                             tw_err_t *err)
+{
+    assert(zone);
+    assert(offset_s);
+    s_saved_tz_t saved;
+    tw_rc_t rc = s_zone_enter(zone, &saved, err);
+    if (rc != TW_OK)
+        return rc;
+    time_t t = (time_t)s_floor_div(us, US_PER_S);
+    struct tm tm;
+    bool ok = localtime_r(&t, &tm) != NULL;
+    s_zone_leave(&saved);
+    if (!ok) {
+        tw_err_set(err, "time out of range");
+        return TW_ERR_INVALID;
+    }
+    *offset_s = (int32_t)tm.tm_gmtoff;
+    return TW_OK;
+}
+
 tw_rc_t tw_time_next_local(const char *zone, int64_t us, int hour, int minute,
                            int64_t *next_us, tw_err_t *err)
 {

@@ -72,6 +72,11 @@ tw_rc_t tw_time_zone_check(const char *zone, tw_err_t *err);
  * this per item is cheap. Errors as tw_time_zone_check. */
 tw_rc_t tw_time_local_date(const char *zone, int64_t us, char *buf,
                            tw_err_t *err);
+/* Stores in *offset_s the offset of local time in zone from UTC at us, in
+ * seconds (+3600 for Europe/Berlin in winter). Errors as
+ * tw_time_zone_check, TW_ERR_INVALID for a time out of range. */
+tw_rc_t tw_time_local_offset(const char *zone, int64_t us, int32_t *offset_s,
+                             tw_err_t *err);
 /* Stores in *next_us the first instant strictly after us at which the
  * local clock of zone shows hour:minute (a time skipped by a DST change
  * maps to the instant mktime gives, usually an hour later). Errors as

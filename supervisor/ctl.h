@@ -48,6 +48,8 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
       "self-test: can chat of VIDEO be read from YouTube as it is today?")     \
     X("import", ctl_import_main, "FILE... --video ID [--channel UC...]",       \
       "store saved chat files in DATA/comments via the running pipeline")      \
+    X("report", ctl_report_main, "VIDEO [-o FILE.svg] | --day DAY -o DIR",     \
+      "SVG of a stream's chat, viewers and Super Chats (offline, DATA)")       \
     X("archive", ctl_archive_main, "[--date D] [--now] [--no-upload]",         \
       "zip closed days and upload them to Drive now")                          \
     X("drive-auth", ctl_drive_auth_main, "",                                   \
