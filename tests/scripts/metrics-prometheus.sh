@@ -183,4 +183,14 @@ drift_alert() {
                .labels.worker == "drifter")' "$T/alerts.json" >/dev/null
 }
 until_ok 15 drift_alert || fail "TubewatchDrift not raised: $(cat "$T/alerts.json")"
+# tubewatchd stops cleanly with the endpoint open (and, in sanitizer
+# builds, reports nothing).
+kill "$DPID"
+dgone() { ! kill -0 "$DPID" 2>/dev/null; }
+until_ok 15 dgone || fail "tubewatchd did not stop"
+wait "$DPID"
+drc=$?
+DPID=""
+[ "$drc" = 0 ] || fail "tubewatchd exited $drc"
+! grep -q 'Sanitizer\|runtime error' "$T/daemon.err" || fail "sanitizer report"
 echo "metrics-prometheus: ok"
