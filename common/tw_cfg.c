@@ -5,6 +5,7 @@
  * unknown keys, wrong types and ranges are found in one place. */
 #include "tw_cfg.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +89,7 @@ static const s_field_t s_supervisor_fields[] = {
     {"log_keep", F_U32, SUP(log_keep), "5", 0, 1000, NULL},
     {"status_interval", F_DUR, SUP(status_interval_ms), "5s", 100, 3600000,
      NULL},
+    {"metrics_listen", F_STR, SUP(metrics_listen), "", 0, 0, NULL},
     END};
 
 #define YT(f) offsetof(tw_cfg_youtube_t, f)
@@ -1010,8 +1014,64 @@ static void s_resolve_libexec(tw_cfg_t *cfg)
     cfg->supervisor.libexec_dir = dir ? dir : s_strdup(TW_LIBEXECDIR);
 }
 
+tw_rc_t tw_cfg_parse_listen(const char *listen, void *addr, tw_err_t *err)
+{
+    assert(listen);
+    assert(addr);
+    struct sockaddr_storage *ss = addr;
+    memset(ss, 0, sizeof *ss);
+    char host[64];
+    const char *port;
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+        if (!end || end[1] != ':' || (size_t)(end - listen - 1) >= sizeof host)
+            goto bad;
+        memcpy(host, listen + 1, (size_t)(end - listen - 1));
+        host[end - listen - 1] = '\0';
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof host)
+            goto bad;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port = colon + 1;
+    }
+    if (!*port || strlen(port) > 5 ||
+        strspn(port, "0123456789") != strlen(port))
+        goto bad;
+    unsigned long p = strtoul(port, NULL, 10);
+    if (p > 65535)
+        goto bad;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (listen[0] != '[' && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)p);
+        return TW_OK;
+    }
+    if (listen[0] == '[' && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)p);
+        return TW_OK;
+    }
+bad:
+    tw_err_set(err,
+               "metrics_listen '%.80s' is not ADDRESS:PORT (IPv4, or IPv6 "
+               "in brackets, port 0-65535)",
+               listen);
+    return TW_ERR_INVALID;
+}
+
 static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)
 {
+    if (*cfg->supervisor.metrics_listen) {
+        struct sockaddr_storage sa;
+        tw_err_t lerr;
+        if (tw_cfg_parse_listen(cfg->supervisor.metrics_listen, &sa, &lerr) !=
+            TW_OK)
+            s_problem(ctx, 0, 0, "[supervisor] %s", lerr.msg);
+    }
     if (*cfg->telegram.bot_token && cfg->telegram.chat_ids.len == 0) {
         bool rule_has_chats = false;
         for (size_t i = 0; i < cfg->notify.nrules; i++)

@@ -58,6 +58,7 @@ typedef struct {
     uint64_t log_max_size;       /* rotate a worker log above this many bytes */
     uint32_t log_keep;           /* rotated files kept */
     uint64_t status_interval_ms; /* status.json refresh period */
+    char *metrics_listen;        /* "ADDR:PORT" of GET /metrics; "" = off */
 } tw_cfg_supervisor_t;
 
 /* [youtube] */
@@ -197,6 +198,10 @@ void tw_cfg_print_problems(FILE *out, const char *path,
                            const tw_cfg_problem_t *problems, size_t n);
 /* Returns the worker section called name (borrowed) or NULL. */
 const tw_cfg_worker_t *tw_cfg_worker(const tw_cfg_t *cfg, const char *name);
+/* Parses a listen address "HOST:PORT" (IPv4 address, or IPv6 in
+ * brackets; port 0-65535, 0 = any free port) into the struct
+ * sockaddr_storage at addr. TW_ERR_INVALID with err set when malformed. */
+tw_rc_t tw_cfg_parse_listen(const char *listen, void *addr, tw_err_t *err);
 /* True when the two worker sections would run the same way (reload). */
 bool tw_cfg_worker_equal(const tw_cfg_worker_t *a, const tw_cfg_worker_t *b);
 /* Parses "90s", "5m", "1h30m", "250ms" into ms; TW_ERR_INVALID if bad. */

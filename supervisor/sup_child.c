@@ -63,6 +63,95 @@ const char *sup_child_exit_str(const sup_child_t *c, char *buf, size_t cap)
     return buf;
 }
 
+sup_exit_cause_t sup_child_exit_cause(int status)
+{
+    if (WIFEXITED(status)) {
+        switch (WEXITSTATUS(status)) {
+        case 0:
+            return SUP_EXIT_CLEAN;
+        case 100:
+            return SUP_EXIT_USAGE;
+        case 101:
+            return SUP_EXIT_BUG;
+        case 111:
+            return SUP_EXIT_TEMPORARY;
+        default:
+            return SUP_EXIT_OTHER;
+        }
+    }
+    if (!WIFSIGNALED(status))
+        return SUP_EXIT_OTHER;
+    switch (WTERMSIG(status)) {
+    case SIGKILL:
+        return SUP_EXIT_KILLED;
+    case SIGTERM:
+    case SIGINT:
+    case SIGHUP:
+    case SIGQUIT:
+        return SUP_EXIT_TERMINATED;
+    case SIGSEGV:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+        return SUP_EXIT_CRASHED;
+    default:
+        return SUP_EXIT_SIGNAL;
+    }
+}
+
+const char *sup_child_exit_cause_name(sup_exit_cause_t cause)
+{
+    static const char *const names[SUP_EXIT__COUNT] = {
+        "exit_0", "exit_100",   "exit_101", "exit_111", "exit_other",
+        "killed", "terminated", "crashed",  "signal"};
+    return (size_t)cause < SUP_EXIT__COUNT ? names[cause] : "?";
+}
+
+/* A counter of one incarnation: a value below the last one means the
+ * process restarted its count, so all of it is new. */
+static uint64_t s_delta(uint64_t now, uint64_t last)
+{
+    return now >= last ? now - last : now;
+}
+
+void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
+                         uint64_t msgs_out, uint64_t errors)
+{
+    assert(c);
+    if (epoch != c->hb_epoch) {
+        c->hb_epoch = epoch;
+        c->hb_in = c->hb_out = c->hb_errors = 0;
+    }
+    c->total_in += s_delta(msgs_in, c->hb_in);
+    c->total_out += s_delta(msgs_out, c->hb_out);
+    c->total_errors += s_delta(errors, c->hb_errors);
+    c->hb_in = msgs_in;
+    c->hb_out = msgs_out;
+    c->hb_errors = errors;
+}
+
+void sup_child_drift(sup_child_t *c, const char *source)
+{
+    assert(c);
+    assert(source);
+    for (uint32_t i = 0; i < c->ndrifts; i++) {
+        if (strcmp(c->drifts[i].source, source) == 0) {
+            c->drifts[i].reports++;
+            return;
+        }
+    }
+    if (c->ndrifts == SUP_CHILD_DRIFT_SOURCES) {
+        sup_drift_count_t *last = &c->drifts[SUP_CHILD_DRIFT_SOURCES - 1];
+        snprintf(last->source, sizeof last->source, "%s", "other");
+        last->reports++;
+        return;
+    }
+    sup_drift_count_t *d = &c->drifts[c->ndrifts++];
+    snprintf(d->source, sizeof d->source, "%s", source);
+    d->reports = 1;
+}
+
 static void s_history_clear(sup_child_t *c)
 {
     c->nhistory = 0;
@@ -362,6 +451,7 @@ void sup_child_exited(const sup_ops_t *ops, sup_child_t *c, int status)
     c->pid = 0;
     c->last_status = status;
     c->has_exited = true;
+    c->exits[sup_child_exit_cause(status)]++;
     c->exited_ms = ops->now(ops->ctx);
     sup_child_dispatch(ops, c, SUP_EV_EXIT);
 }

@@ -41,6 +41,30 @@ typedef enum {
     SUP_EV__COUNT
 } sup_event_t;
 
+/* Why a process ended, for the exit counters. */
+typedef enum {
+    SUP_EXIT_CLEAN = 0,      /* exit 0 */
+    SUP_EXIT_USAGE = 1,      /* exit 100: config or usage error */
+    SUP_EXIT_BUG = 2,        /* exit 101: internal bug */
+    SUP_EXIT_TEMPORARY = 3,  /* exit 111: temporary failure */
+    SUP_EXIT_OTHER = 4,      /* any other exit code */
+    SUP_EXIT_KILLED = 5,     /* SIGKILL */
+    SUP_EXIT_TERMINATED = 6, /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
+    SUP_EXIT_CRASHED = 7,    /* SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL */
+    SUP_EXIT_SIGNAL = 8,     /* any other signal */
+    SUP_EXIT__COUNT
+} sup_exit_cause_t;
+
+/* Drift sources counted per worker (further sources share the last slot). */
+#define SUP_CHILD_DRIFT_SOURCES 4
+
+/* Drift reports received from one source. */
+typedef struct {
+    char source[32];  /* "youtubei", "rss", ... ("other" when the table is full)
+                       */
+    uint64_t reports; /* DRIFT messages received */
+} sup_drift_count_t;
+
 typedef struct sup_child sup_child_t;
 
 /* Side effects the state machine needs from the supervisor. */
@@ -97,6 +121,16 @@ struct sup_child {
     char drift_source[48]; /* source last published */
     int64_t drift_pub_us;  /* when: a source alerts at most once a window,
                               across restarts of the worker */
+    uint64_t exits[SUP_EXIT__COUNT]; /* exits so far, by cause */
+    uint64_t hb_epoch;     /* incarnation of the last heartbeat counters */
+    uint64_t hb_in;        /* msgs_in of that incarnation's last beat */
+    uint64_t hb_out;       /* msgs_out of that incarnation's last beat */
+    uint64_t hb_errors;    /* errors of that incarnation's last beat */
+    uint64_t total_in;     /* msgs_in summed over every incarnation */
+    uint64_t total_out;    /* msgs_out summed over every incarnation */
+    uint64_t total_errors; /* errors summed over every incarnation */
+    sup_drift_count_t drifts[SUP_CHILD_DRIFT_SOURCES]; /* by source */
+    uint32_t ndrifts;                                  /* slots used */
 };
 
 /* Transition function: returns the new state. */
@@ -117,6 +151,16 @@ const char *sup_child_state_name(sup_state_t st);
 const char *sup_child_event_name(sup_event_t ev);
 /* True while a process exists for c. */
 bool sup_child_alive(const sup_child_t *c);
+/* Classifies a wait status. */
+sup_exit_cause_t sup_child_exit_cause(int status);
+/* Label of a cause ("exit_0", "killed", ...). */
+const char *sup_child_exit_cause_name(sup_exit_cause_t cause);
+/* Adds one heartbeat's counters (msgs_in, msgs_out, errors as sent by the
+ * incarnation epoch, which restart from 0) to c's running totals. */
+void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
+                         uint64_t msgs_out, uint64_t errors);
+/* Counts one drift report from source. */
+void sup_child_drift(sup_child_t *c, const char *source);
 /* Formats the last exit ("exit 1", "signal 9", "" if none) into buf. */
 const char *sup_child_exit_str(const sup_child_t *c, char *buf, size_t cap);
 

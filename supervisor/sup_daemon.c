@@ -26,6 +26,7 @@
 #include "sup_child.h"
 #include "sup_ctl.h"
 #include "sup_log.h"
+#include "sup_metrics.h"
 #include "sup_proc.h"
 #include "sup_state.h"
 #include "sup_time.h"
@@ -76,6 +77,9 @@ typedef struct {
     int64_t next_wd_ms;               /* next WATCHDOG=1 */
     uint64_t wd_interval_ms;          /* systemd watchdog period / 3; 0 off */
     uint64_t bad_msgs;                /* undecodable worker frames */
+    uint64_t reloads;                 /* config reloads accepted */
+    int64_t started_us;               /* wall time tubewatchd started */
+    sup_metrics_http_t *metrics;      /* GET /metrics, or NULL when off */
 } sup_t;
 
 /* ---- small helpers ---- */
@@ -661,6 +665,9 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
         strcmp(a->state_dir, b->state_dir) != 0)
         tw_log_warn("reload: runtime_dir, log_dir and state_dir changes "
                     "take effect at the next start of tubewatchd");
+    if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
+        tw_log_warn("reload: metrics_listen changes take effect at the next "
+                    "start of tubewatchd");
     sup_logger_set_limits(s->logger, b->log_max_size, b->log_keep);
     size_t added = 0, removed = 0, changed = 0;
     size_t nold = s->nkids;
@@ -724,6 +731,7 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
     else
         tw_cfg_destroy(&s->cfg);
     s->cfg = nc;
+    s->reloads++;
     tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", s->cfg_path,
                 added, removed, changed);
     tw_err_set(err, "%zu added, %zu removed, %zu changed", added, removed,
@@ -732,6 +740,42 @@ static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
 }
 
 /* ---- status ---- */
+
+/* Renders GET /metrics from the child table (called inside the loop). */
+static tw_rc_t s_metrics_page(void *ctx, tw_buf_t *out)
+{
+    sup_t *s = ctx;
+    sup_metrics_worker_t *w = calloc(s->nkids ? s->nkids : 1, sizeof *w);
+    if (!w)
+        return TW_ERR_NOMEM;
+    int64_t now = sup_time_mono_ms();
+    for (size_t i = 0; i < s->nkids; i++) {
+        const sup_child_t *c = s->kids[i];
+        w[i] = (sup_metrics_worker_t){
+            .name = c->name,
+            .kind = c->cfg->kind,
+            .state = c->state,
+            .up = c->state == SUP_ST_RUNNING,
+            .restarts = c->restarts,
+            .exits = c->exits,
+            .msgs_in = c->total_in,
+            .msgs_out = c->total_out,
+            .errors = c->total_errors,
+            .heartbeat_age_s = sup_child_alive(c) && c->last_hb_ms > 0
+                                   ? (double)(now - c->last_hb_ms) / 1000.0
+                                   : -1.0,
+            .log_dropped = c->log ? sup_log_dropped(c->log) : 0,
+            .drifts = c->drifts,
+            .ndrifts = c->ndrifts};
+    }
+    sup_metrics_global_t g = {.version = TW_VERSION,
+                              .start_time_s = (double)s->started_us / 1e6,
+                              .bad_msgs = s->bad_msgs,
+                              .reloads = s->reloads};
+    tw_rc_t rc = sup_metrics_render(out, &g, w, s->nkids);
+    free(w);
+    return rc;
+}
 
 static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
 {
@@ -1026,6 +1070,7 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
                      " s; latest: %s",
                      d->source, d->count, d->window_ms / 1000, d->what);
             dc->drift_at_us = now_us;
+            sup_child_drift(dc, d->source);
             if (publish) {
                 snprintf(dc->drift_source, sizeof dc->drift_source, "%s",
                          d->source);
@@ -1065,6 +1110,7 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
             c->msgs_per_s = (double)(msgs - c->msgs) * 1000.0 /
                             (double)(now - c->last_hb_ms);
         c->msgs = msgs;
+        sup_child_heartbeat(c, c->epoch, h->msgs_in, h->msgs_out, h->errors);
         c->speaks = true;
         c->last_hb_ms = now;
         if (c->state == SUP_ST_RUNNING && !c->watchdog_fired &&
@@ -1248,6 +1294,11 @@ static int s_poll_timeout(sup_t *s)
         int64_t d = s->kids[i]->deadline_ms;
         if (d > 0 && d - now < t)
             t = d - now;
+    }
+    if (s->metrics) {
+        int64_t m = sup_metrics_http_timeout_ms(s->metrics);
+        if (m >= 0 && m < t)
+            t = m;
     }
     return t < 0 ? 0 : (int)t;
 }
@@ -1471,8 +1522,19 @@ static int s_setup(sup_t *s, const char *config_path)
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
     s->started_ms = sup_time_mono_ms();
+    s->started_us = sup_time_real_us();
     if (s_reserve(s, 16) != TW_OK)
         return TW_EXIT_TEMP;
+    if (*sv->metrics_listen) {
+        s->metrics =
+            sup_metrics_http_new(sv->metrics_listen, s_metrics_page, s, &err);
+        if (!s->metrics) {
+            tw_log_error("%s", err.msg);
+            return TW_EXIT_TEMP;
+        }
+        tw_log_info("serving GET /metrics on %s (port %u)", sv->metrics_listen,
+                    (unsigned)sup_metrics_http_port(s->metrics));
+    }
     return 0;
 }
 
@@ -1487,6 +1549,7 @@ static void s_teardown(sup_t *s)
         free(c);
     }
     s->nkids = 0;
+    sup_metrics_http_destroy(&s->metrics);
     sup_logger_destroy(&s->logger, 5000);
     if (s->ctl)
         zmq_close(s->ctl);
@@ -1587,6 +1650,9 @@ int sup_daemon_run(const char *config_path)
         for (size_t i = 0; i < s.nkids; i++)
             s.items[ni++] = (zmq_pollitem_t){NULL, sup_log_fd(s.kids[i]->log),
                                              ZMQ_POLLIN, 0};
+        if (s.metrics)
+            s.items[ni++] = (zmq_pollitem_t){
+                NULL, sup_metrics_http_fd(s.metrics), ZMQ_POLLIN, 0};
         int n = zmq_poll(s.items, (int)ni, s_poll_timeout(&s));
         if (n < 0) {
             if (zmq_errno() == EINTR)
@@ -1596,7 +1662,7 @@ int sup_daemon_run(const char *config_path)
             break;
         }
         /* Logs first, so a worker's last words precede its exit note. */
-        size_t nlogs = ni - 3;
+        size_t nlogs = ni - 3 - (s.metrics ? 1 : 0);
         for (size_t i = 0; i < nlogs && i < s.nkids; i++) {
             if (s.items[3 + i].revents & ZMQ_POLLIN)
                 sup_log_drain(s.kids[i]->log, LOG_DRAIN_BYTES);
@@ -1607,6 +1673,9 @@ int sup_daemon_run(const char *config_path)
             s_on_workers(&s);
         if (s.items[1].revents & ZMQ_POLLIN)
             s_on_control(&s);
+        /* Cheap when idle; also handles connection time-outs. */
+        if (s.metrics)
+            sup_metrics_http_run(s.metrics);
     }
     s_write_status_file(&s);
     sd_notify(0, "STOPPING=1");
