@@ -73,6 +73,10 @@ int ctl_request(ctl_t *ctl, json_t *req, json_t **reply);
 /* Sends {"cmd": cmd} plus name=value when name is not NULL, prints the
  * reply's message (or the JSON) and returns the exit code. */
 int ctl_simple(ctl_t *ctl, const char *cmd, const char *key, const char *value);
+/* 0 when something accepts connections on the unix socket path, else the
+ * errno of a plain connect: tells "not running" apart from "not
+ * answering". */
+int ctl_socket_probe(const char *path);
 /* Prints a JSON value on one line to stdout. */
 void ctl_print_json(json_t *v);
 /* Prints "tubewatch: usage: tubewatch NAME ARGS" and returns 100. */

@@ -50,8 +50,7 @@ const tw_cfg_t *ctl_cfg(ctl_t *ctl)
     return ctl->cfg;
 }
 
-/* A plain connect tells "not running" apart from "not answering". */
-static int s_probe(const char *path)
+int ctl_socket_probe(const char *path)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
@@ -98,7 +97,7 @@ int ctl_request(ctl_t *ctl, json_t *req, json_t **reply)
     json_decref(req);
     if (!text)
         return TW_EXIT_BUG;
-    int e = s_probe(path);
+    int e = ctl_socket_probe(path);
     if (e != 0) {
         free(text);
         s_unreachable(ctl, path,

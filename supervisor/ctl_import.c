@@ -86,29 +86,11 @@ static bool s_channel_from_streams(const tw_cfg_t *cfg, const char *video,
     return found;
 }
 
-/* 0 when something accepts connections on the unix socket path, else the
- * errno of the connect. */
-static int s_probe(const char *path)
-{
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path)
-        return ENAMETOOLONG;
-    memcpy(sa.sun_path, path, strlen(path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
-}
-
 /* Checks that the tokenizer listens on path; returns 0, or 111 after
  * saying whether tubewatchd or only the tokenizer is missing. */
 static int s_check_pipeline(s_import_t *im, const char *path)
 {
-    int e = s_probe(path);
+    int e = ctl_socket_probe(path);
     if (e == 0)
         return TW_EXIT_OK;
     json_t *reply = NULL;

@@ -505,6 +505,43 @@ static void s_classify_page(s_scan_t *S, scan_stream_t *s)
             in->title, in->channel_id, why);
 }
 
+/* A parser of tw_ytapi for one Data API answer. */
+typedef tw_rc_t (*s_api_parse_fn)(tw_ytapi_t *yt, const char *buf, size_t len,
+                                  tw_err_t *err);
+
+/* GETs a Data API url (what = the method, for the quota and logs) and
+ * parses the answer into S->yt. A 2xx spends one unit; quotaExceeded marks
+ * the quota exhausted and a refused key drops the API client (both logged
+ * here). *http_rc receives the request's rc; returns the parse's rc
+ * (TW_ERR_AGAIN when the request failed before an answer). */
+static tw_rc_t s_api_get(s_scan_t *S, const char *what, const char *url,
+                         s_api_parse_fn parse, tw_rc_t *http_rc, tw_err_t *err)
+{
+    tw_http_resp_t resp = {0};
+    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, err);
+    *http_rc = rc;
+    if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
+        tw_http_resp_clear(&resp);
+        return TW_ERR_AGAIN;
+    }
+    tw_err_t perr = {{0}, 0, 0};
+    tw_rc_t prc =
+        parse(S->yt, resp.body ? resp.body : "", resp.body_len, &perr);
+    if (prc != TW_OK)
+        *err = perr;
+    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
+        tw_quota_spend(S->quota, what, 1, NULL);
+    tw_http_resp_clear(&resp);
+    if (prc == TW_ERR_QUOTA)
+        s_quota_exhausted(S);
+    if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
+        tw_log_error("%s refused (%s): using quota-free sources", what,
+                     err->msg);
+        tw_http_destroy(&S->api);
+    }
+    return prc;
+}
+
 /* Classifies up to S_BATCH streams with one videos.list call. Returns
  * TW_OK when the API answered; otherwise the caller falls back. */
 static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
@@ -520,29 +557,16 @@ static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
         return TW_ERR_NOMEM;
     snprintf(url + off, sizeof url - off, "&maxResults=50&key=%s", key);
     free(key);
-    tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, &err);
     S->api_calls++;
+    tw_rc_t rc;
+    tw_rc_t prc =
+        s_api_get(S, "videos.list", url, tw_ytapi_parse_videos, &rc, &err);
+    if (prc == TW_ERR_QUOTA || prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH)
+        return prc;
     if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
         tw_log_warn("videos.list: %s", err.msg);
-        tw_http_resp_clear(&resp);
         return rc;
-    }
-    tw_rc_t prc = tw_ytapi_parse_videos(S->yt, resp.body ? resp.body : "",
-                                        resp.body_len, &err);
-    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
-        tw_quota_spend(S->quota, "videos.list", 1, NULL);
-    tw_http_resp_clear(&resp);
-    if (prc == TW_ERR_QUOTA) {
-        s_quota_exhausted(S);
-        return prc;
-    }
-    if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
-        tw_log_error("videos.list refused (%s): using quota-free sources",
-                     err.msg);
-        tw_http_destroy(&S->api);
-        return prc;
     }
     if (prc != TW_OK) {
         tw_log_warn("videos.list: %s", err.msg[0] ? err.msg : tw_rc_str(prc));
@@ -808,30 +832,13 @@ static bool s_step_playlist(s_scan_t *S, s_chan_t *c)
                              tw_quota_interval_ms(S->quota, S->scan_ms,
                                                   nfb < 1 ? 1 : nfb,
                                                   S_PLAYLIST_SHARE));
-    tw_http_resp_t resp = {0};
     tw_err_t err = {{0}, 0, 0};
     S->playlist_calls++;
-    tw_rc_t rc = tw_http_get(S->api, url, NULL, &resp, &err);
-    if (rc != TW_OK && rc != TW_ERR_HTTP && rc != TW_ERR_AGAIN) {
-        tw_log_debug("playlistItems of %s: %s", c->id, err.msg);
-        tw_http_resp_clear(&resp);
+    tw_rc_t rc;
+    tw_rc_t prc = s_api_get(S, "playlistItems.list", url,
+                            tw_ytapi_parse_entries, &rc, &err);
+    if (prc == TW_ERR_QUOTA || prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH)
         return false;
-    }
-    tw_rc_t prc = tw_ytapi_parse_entries(S->yt, resp.body ? resp.body : "",
-                                         resp.body_len, &err);
-    if (rc == TW_OK && resp.status >= 200 && resp.status < 300)
-        tw_quota_spend(S->quota, "playlistItems.list", 1, NULL);
-    tw_http_resp_clear(&resp);
-    if (prc == TW_ERR_QUOTA) {
-        s_quota_exhausted(S);
-        return false;
-    }
-    if (prc == TW_ERR_CONFIG || prc == TW_ERR_AUTH) {
-        tw_log_error("playlistItems refused (%s): using quota-free sources",
-                     err.msg);
-        tw_http_destroy(&S->api);
-        return false;
-    }
     if (prc != TW_OK || rc != TW_OK) {
         tw_log_debug("playlistItems of %s: %s", c->id,
                      err.msg[0] ? err.msg : tw_rc_str(prc));
