@@ -66,7 +66,7 @@ expect() {
     grep -qx "$1" "$T/got" || { cat "$T/got" >&2; fail "expected '$1'"; }
 }
 expect 'st: start status stop streams '
-expect 'opt: reload restart '
+expect 'opt: reload report restart '
 expect 'stop: scanner stats '
 expect 'logs: chat@dQw4w9WgXcQ '
 expect 'spawn: -abcdefghij dQw4w9WgXcQ '
