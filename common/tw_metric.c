@@ -62,8 +62,7 @@ const tw_metric_info_t *tw_metric_known(size_t *n)
     return s_known;
 }
 
-tw_rc_t tw_metric_set_put(tw_metric_set_t *set, const char *name,
-                          int64_t value)
+tw_rc_t tw_metric_set_put(tw_metric_set_t *set, const char *name, int64_t value)
 {
     assert(set);
     assert(name);

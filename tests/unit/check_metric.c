@@ -67,8 +67,7 @@ START_TEST(test_set_put_get_refuses)
     ck_assert(!tw_metric_set_get(&s, "uploads_failed_total", &v));
     /* malformed and unknown names change nothing */
     ck_assert_int_eq(tw_metric_set_put(&s, "bad name", 1), TW_ERR_INVALID);
-    ck_assert_int_eq(tw_metric_set_put(&s, "no_such_value", 1),
-                     TW_ERR_INVALID);
+    ck_assert_int_eq(tw_metric_set_put(&s, "no_such_value", 1), TW_ERR_INVALID);
     ck_assert_uint_eq(s.n, 2);
 }
 END_TEST

@@ -363,8 +363,7 @@ START_TEST(test_render_heartbeat_values)
         TW_OK);
     ck_assert_int_eq(tw_metric_set_put(&chat, "writer_lag_seconds", 1234),
                      TW_OK);
-    ck_assert_int_eq(tw_metric_set_put(&scan, "quota_used_units", 9000),
-                     TW_OK);
+    ck_assert_int_eq(tw_metric_set_put(&scan, "quota_used_units", 9000), TW_OK);
     ck_assert_int_eq(tw_metric_set_put(&scan, "writer_lag_seconds", -2500),
                      TW_OK);
     uint64_t exits[SUP_EXIT__COUNT] = {0};
@@ -374,7 +373,9 @@ START_TEST(test_render_heartbeat_values)
          .instance = "abc",
          .exits = exits,
          .metrics = &chat},
-        {.name = "scanner", .kind = "scanner", .exits = exits,
+        {.name = "scanner",
+         .kind = "scanner",
+         .exits = exits,
          .metrics = &scan},
         {.name = "writer", .kind = "writer", .exits = exits, .metrics = &none},
         {.name = "old", .kind = "stats", .exits = exits}};
@@ -433,8 +434,8 @@ START_TEST(test_child_metrics_from_heartbeat)
     int64_t v = 0;
     ck_assert(tw_metric_set_get(&c->metrics, "chat_items_total", &v));
     ck_assert_int_eq(v, 8);
-    ck_assert(!tw_metric_set_get(&c->metrics, "chat_last_poll_unix_seconds",
-                                 NULL));
+    ck_assert(
+        !tw_metric_set_get(&c->metrics, "chat_last_poll_unix_seconds", NULL));
     free(c);
 }
 END_TEST

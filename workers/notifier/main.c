@@ -424,8 +424,7 @@ int main(int argc, char **argv)
             notifier_outbox_stats(n.outbox, &st);
             n.errors += st.retried + st.dropped - n.failed_seen;
             n.failed_seen = st.retried + st.dropped;
-            tw_worker_gauge(n.w, "notifications_sent_total",
-                            (int64_t)st.sent);
+            tw_worker_gauge(n.w, "notifications_sent_total", (int64_t)st.sent);
             tw_worker_gauge(n.w, "notifications_failed_total",
                             (int64_t)st.dropped);
         }
