@@ -17,6 +17,7 @@
 
 #include "tw_drift.h"
 #include "tw_log.h"
+#include "tw_metric.h"
 
 struct tw_worker {
     tw_cfg_t *cfg;                         /* loaded config (owned) */
@@ -36,6 +37,7 @@ struct tw_worker {
     int64_t hb_interval_ms;                /* heartbeat period */
     int64_t next_hb_ms;                    /* monotonic time of next one */
     tw_drift_t *drift;                     /* drift counters (lazy) */
+    tw_metric_set_t metrics;               /* named values for heartbeats */
 };
 
 static int64_t s_now_ms(void)
@@ -354,7 +356,16 @@ tw_rc_t tw_worker_heartbeat(tw_worker_t *self)
     msg.u.heartbeat.msgs_in = self->msgs_in;
     msg.u.heartbeat.msgs_out = self->msgs_out;
     msg.u.heartbeat.errors = self->errors;
+    tw_gauge_t gauges[TW_METRIC_MAX];
+    tw_metric_set_to_list(&self->metrics, gauges, &msg.u.heartbeat.gauges);
     return s_send(self, &msg);
+}
+
+tw_rc_t tw_worker_gauge(tw_worker_t *self, const char *name, int64_t value)
+{
+    assert(self);
+    assert(name);
+    return tw_metric_set_put(&self->metrics, name, value);
 }
 
 tw_rc_t tw_worker_spawn_request(tw_worker_t *self, const char *tmpl,

@@ -86,6 +86,11 @@ tw_rc_t tw_worker_ready(tw_worker_t *self);
 /* Adds to the counters carried by heartbeats. */
 void tw_worker_count(tw_worker_t *self, uint64_t in, uint64_t out,
                      uint64_t errors);
+/* Sets the named value name (a name known to tw_metric.h, e.g.
+ * "chat_items_total") to value; every later heartbeat carries it and
+ * tubewatchd serves it as tubewatch_<name> on /metrics. TW_ERR_INVALID for
+ * an unknown or malformed name, TW_ERR_TOOBIG past TW_METRIC_MAX names. */
+tw_rc_t tw_worker_gauge(tw_worker_t *self, const char *name, int64_t value);
 /* Sends a heartbeat now (normally tw_worker_handle does it). */
 tw_rc_t tw_worker_heartbeat(tw_worker_t *self);
 /* Asks tubewatchd to start tmpl@instance at not_before (Unix usec, 0 now). */

@@ -131,6 +131,13 @@ void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
     c->hb_errors = errors;
 }
 
+uint32_t sup_child_metrics(sup_child_t *c, const tw_gauge_list_t *gauges)
+{
+    assert(c);
+    assert(gauges);
+    return tw_metric_set_from_list(&c->metrics, gauges);
+}
+
 void sup_child_drift(sup_child_t *c, const char *source)
 {
     assert(c);
@@ -452,6 +459,7 @@ void sup_child_exited(const sup_ops_t *ops, sup_child_t *c, int status)
     c->last_status = status;
     c->has_exited = true;
     c->exits[sup_child_exit_cause(status)]++;
+    c->metrics.n = 0; /* they described the process that just ended */
     c->exited_ms = ops->now(ops->ctx);
     sup_child_dispatch(ops, c, SUP_EV_EXIT);
 }

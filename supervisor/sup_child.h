@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "tw_cfg.h"
+#include "tw_metric.h"
 #include "tw_rc.h"
 
 /* Restart times remembered for max_restarts (larger values are capped). */
@@ -131,6 +132,8 @@ struct sup_child {
     uint64_t total_errors; /* errors summed over every incarnation */
     sup_drift_count_t drifts[SUP_CHILD_DRIFT_SOURCES]; /* by source */
     uint32_t ndrifts;                                  /* slots used */
+    tw_metric_set_t metrics; /* named values of the running process's last
+                                heartbeat (empty once it exited) */
 };
 
 /* Transition function: returns the new state. */
@@ -159,6 +162,9 @@ const char *sup_child_exit_cause_name(sup_exit_cause_t cause);
  * incarnation epoch, which restart from 0) to c's running totals. */
 void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
                          uint64_t msgs_out, uint64_t errors);
+/* Replaces c's named values with those of a heartbeat (invalid, unknown
+ * and excess names skipped); returns how many were skipped. */
+uint32_t sup_child_metrics(sup_child_t *c, const tw_gauge_list_t *gauges);
 /* Counts one drift report from source. */
 void sup_child_drift(sup_child_t *c, const char *source);
 /* Formats the last exit ("exit 1", "signal 9", "" if none) into buf. */

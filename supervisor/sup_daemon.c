@@ -766,7 +766,9 @@ static tw_rc_t s_metrics_page(void *ctx, tw_buf_t *out)
                                    : -1.0,
             .log_dropped = c->log ? sup_log_dropped(c->log) : 0,
             .drifts = c->drifts,
-            .ndrifts = c->ndrifts};
+            .ndrifts = c->ndrifts,
+            .instance = c->instance,
+            .metrics = &c->metrics};
     }
     sup_metrics_global_t g = {.version = TW_VERSION,
                               .start_time_s = (double)s->started_us / 1e6,
@@ -1111,6 +1113,10 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
                             (double)(now - c->last_hb_ms);
         c->msgs = msgs;
         sup_child_heartbeat(c, c->epoch, h->msgs_in, h->msgs_out, h->errors);
+        uint32_t skipped = sup_child_metrics(c, &h->gauges);
+        if (skipped > 0)
+            tw_log_debug("%s: %" PRIu32 " unknown heartbeat value(s) ignored",
+                         c->name, skipped);
         c->speaks = true;
         c->last_hb_ms = now;
         if (c->state == SUP_ST_RUNNING && !c->watchdog_fired &&

@@ -139,6 +139,49 @@ static tw_rc_t s_render_global(tw_buf_t *out, const sup_metrics_global_t *g)
     return rc;
 }
 
+/* The worker's sample of one heartbeat value; a chat@VIDEO worker's
+ * carries video="VIDEO" so per-stream series join on it. */
+static tw_rc_t s_value_sample(tw_buf_t *out, const char *family,
+                              const tw_metric_info_t *mi,
+                              const sup_metrics_worker_t *w, int64_t v)
+{
+    char num[32];
+    if (mi->scale > 1)
+        snprintf(num, sizeof num, "%.3f", (double)v / (double)mi->scale);
+    else
+        snprintf(num, sizeof num, "%" PRId64, v);
+    bool video = w->instance && *w->instance;
+    return s_sample(out, family, w->name, video ? "video" : NULL,
+                    video ? w->instance : NULL, num);
+}
+
+/* One family per known heartbeat value that some worker reports. */
+static tw_rc_t s_render_values(tw_buf_t *out, const sup_metrics_worker_t *w,
+                               size_t n)
+{
+    size_t nknown = 0;
+    const tw_metric_info_t *known = tw_metric_known(&nknown);
+    tw_rc_t rc = TW_OK;
+    for (size_t k = 0; k < nknown && rc == TW_OK; k++) {
+        char family[TW_METRIC_NAME_MAX + 16];
+        snprintf(family, sizeof family, "tubewatch_%s", known[k].name);
+        bool header = false;
+        for (size_t i = 0; i < n && rc == TW_OK; i++) {
+            int64_t v = 0;
+            if (!w[i].metrics ||
+                !tw_metric_set_get(w[i].metrics, known[k].name, &v))
+                continue;
+            if (!header) {
+                rc = s_family(out, family, known[k].type, known[k].help);
+                header = true;
+            }
+            if (rc == TW_OK)
+                rc = s_value_sample(out, family, &known[k], &w[i], v);
+        }
+    }
+    return rc;
+}
+
 tw_rc_t sup_metrics_render(tw_buf_t *out, const sup_metrics_global_t *g,
                            const sup_metrics_worker_t *w, size_t n)
 {
@@ -223,6 +266,8 @@ tw_rc_t sup_metrics_render(tw_buf_t *out, const sup_metrics_global_t *g,
             rc = s_sample_u64(out, "tubewatch_drift_total", w[i].name, "source",
                               w[i].drifts[d].source, w[i].drifts[d].reports);
     }
+    if (rc == TW_OK)
+        rc = s_render_values(out, w, n);
     return rc;
 }
 

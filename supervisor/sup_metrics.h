@@ -9,6 +9,7 @@
 
 #include "sup_child.h"
 #include "tw_buf.h"
+#include "tw_metric.h"
 #include "tw_rc.h"
 
 /* What the page says about the supervisor itself. */
@@ -34,12 +35,17 @@ typedef struct {
     uint64_t log_dropped;            /* log lines dropped */
     const sup_drift_count_t *drifts; /* drift reports by source */
     uint32_t ndrifts;                /* entries in drifts */
+    const char *instance;            /* "VIDEO" of chat@VIDEO, or ""/NULL */
+    const tw_metric_set_t *metrics;  /* heartbeat values, or NULL */
 } sup_metrics_worker_t;
 
 /* Appends value to out escaped for a label value: backslash, double quote
  * and newline become \\, \" and \n. TW_ERR_NOMEM on failure. */
 tw_rc_t sup_metrics_escape(tw_buf_t *out, const char *value);
-/* Appends the whole page for g and the n workers in w to out. TW_ERR_NOMEM
+/* Appends the whole page for g and the n workers in w to out: the
+ * heartbeat values of tw_metric.h become tubewatch_<name>{worker="W"}
+ * (plus video="VIDEO" for a chat@VIDEO worker), with HELP and TYPE from
+ * tw_metric_known. TW_ERR_NOMEM
  * on failure (out then holds part of the page). */
 tw_rc_t sup_metrics_render(tw_buf_t *out, const sup_metrics_global_t *g,
                            const sup_metrics_worker_t *w, size_t n);

@@ -2,8 +2,10 @@
 # metrics-prometheus: tubewatchd serves GET /metrics in the Prometheus text
 # format (promtool check metrics accepts it); the real Prometheus server
 # scrapes it and, through its query API, sees a worker's restart and exit
-# cause after a SIGKILL, heartbeat counters and drift reports; the alert
-# rules in packaging/prometheus pass promtool and evaluate cleanly.
+# cause after a SIGKILL, heartbeat counters and drift reports; values
+# workers set with tw_worker_gauge appear (a chat@VIDEO's with its video);
+# the alert rules in packaging/prometheus pass promtool, evaluate cleanly
+# and raise the chat and quota alerts from those values.
 # Needs the prometheus package (scripts/deps); exits 77 without it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -78,6 +80,17 @@ command = ["$W", "ready"]
 
 [worker.drifter]
 command = ["$W", "drift", "5", "chat.actions"]
+
+[worker.quota]
+command = ["$W", "gauge", "quota_used_units", "9500", "quota_remaining_units", "500"]
+
+[worker.chat]
+command = ["$W", "gauge", "chat_items_total", "42", "chat_last_poll_unix_seconds", "1000", "writer_lag_seconds", "1500"]
+template = true
+restart = "transient"
+
+[worker.spawner]
+command = ["$W", "spawn", "chat", "vid1", "0"]
 TOML
 "$B/bin/tubewatchd" -c "$T/sup.toml" 2>"$T/daemon.err" &
 DPID=$!
@@ -100,6 +113,22 @@ promtool check metrics <"$T/page" >"$T/lint" 2>&1 ||
     fail "promtool check metrics: $(cat "$T/lint")"
 grep -q '^# TYPE tubewatch_worker_restarts_total counter$' "$T/page" ||
     fail "no TYPE line for the restart counter"
+# Values the workers set with tw_worker_gauge, with their HELP/TYPE; a
+# chat@VIDEO worker's carry its video; milliseconds render as seconds.
+values_seen() {
+    curl -s -o "$T/page" "$M" &&
+        grep -q '^tubewatch_chat_items_total{worker="chat@vid1",video="vid1"} 42$' "$T/page" &&
+        grep -q '^tubewatch_quota_remaining_units{worker="quota"} 500$' "$T/page"
+}
+until_ok 10 values_seen || fail "heartbeat values not on $M: $(cat "$T/page")"
+grep -q '^tubewatch_writer_lag_seconds{worker="chat@vid1",video="vid1"} 1.500$' "$T/page" ||
+    fail "writer_lag_seconds not scaled to seconds"
+grep -q '^# TYPE tubewatch_chat_items_total counter$' "$T/page" ||
+    fail "no TYPE line for chat_items_total"
+grep -q '^# TYPE tubewatch_quota_used_units gauge$' "$T/page" ||
+    fail "no TYPE line for quota_used_units"
+promtool check metrics <"$T/page" >"$T/lint" 2>&1 ||
+    fail "promtool check metrics (with values): $(cat "$T/lint")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" = 404 ] ||
     fail "/ is not 404"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$M")" = 405 ] ||
@@ -172,7 +201,7 @@ until_ok 10 at_least 'tubewatch_drift_total{worker="drifter",source="chat.action
 # Every rule evaluated without error against the real series.
 rules_ok() {
     curl -s "$P/api/v1/rules" >"$T/rules.json" &&
-        jq -e '[.data.groups[].rules[]] | length == 8 and
+        jq -e '[.data.groups[].rules[]] | length == 9 and
                all(.health == "ok")' "$T/rules.json" >/dev/null
 }
 until_ok 10 rules_ok || fail "rules unhealthy: $(cat "$T/rules.json")"
@@ -183,6 +212,18 @@ drift_alert() {
                .labels.worker == "drifter")' "$T/alerts.json" >/dev/null
 }
 until_ok 15 drift_alert || fail "TubewatchDrift not raised: $(cat "$T/alerts.json")"
+# The chat worker last polled in 1970 and the quota is 95 % spent: both
+# alerts are pending (their "for" has not passed).
+alert_for() {
+    curl -s "$P/api/v1/alerts" >"$T/alerts.json" &&
+        jq -e --arg a "$1" --arg w "$2" '.data.alerts | any(.labels.alertname == $a and
+               .labels.worker == $w)' "$T/alerts.json" >/dev/null
+}
+until_ok 15 alert_for TubewatchChatNoProgress chat@vid1 ||
+    fail "TubewatchChatNoProgress not raised: $(cat "$T/alerts.json")"
+until_ok 15 alert_for TubewatchQuotaNearlySpent quota ||
+    fail "TubewatchQuotaNearlySpent not raised: $(cat "$T/alerts.json")"
+alert_for TubewatchChatNoProgress alpha && fail "chat alert for a non-chat worker"
 # tubewatchd stops cleanly with the endpoint open (and, in sanitizer
 # builds, reports nothing).
 kill "$DPID"

@@ -12,6 +12,9 @@
  *   stream VIDEO          HELLO, one stream.event (live), then as ready
  *   drift N SOURCE        HELLO, N answers of SOURCE not understood
  *                         (tw_worker_drift), then as ready
+ *   gauge NAME VALUE...   HELLO, sets each heartbeat value NAME to VALUE
+ *                         (tw_worker_gauge; exit 100 when one is refused),
+ *                         sends a heartbeat, then as ready
  *   lines N US            HELLO, prints "line 000001" ... "line N", one
  *                         every US microseconds, then as ready (event
  *                         "printed" when done)
@@ -177,6 +180,19 @@ int main(int argc, char **argv)
         int n = atoi(argv[2]);
         for (int i = 0; i < n; i++)
             tw_worker_drift(w, argv[3], "unknown action fooBarAction", 1);
+    }
+    if (strcmp(mode, "gauge") == 0) {
+        for (int i = 2; i + 1 < argc; i += 2) {
+            tw_rc_t rc =
+                tw_worker_gauge(w, argv[i], strtoll(argv[i + 1], NULL, 10));
+            if (rc != TW_OK) {
+                fprintf(stderr, "tw-test-worker: unable to set %s: %s\n",
+                        argv[i], tw_rc_str(rc));
+                tw_worker_destroy(&w);
+                s_exit(100);
+            }
+        }
+        tw_worker_heartbeat(w);
     }
     if (strcmp(mode, "lines") == 0 && argc > 3) {
         long n = atol(argv[2]), us = atol(argv[3]);

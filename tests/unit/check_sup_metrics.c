@@ -354,6 +354,92 @@ START_TEST(test_config_key)
 }
 END_TEST
 
+START_TEST(test_render_heartbeat_values)
+{
+    tw_metric_set_t chat = {0}, scan = {0}, none = {0};
+    ck_assert_int_eq(tw_metric_set_put(&chat, "chat_items_total", 42), TW_OK);
+    ck_assert_int_eq(
+        tw_metric_set_put(&chat, "chat_last_poll_unix_seconds", 1700000000),
+        TW_OK);
+    ck_assert_int_eq(tw_metric_set_put(&chat, "writer_lag_seconds", 1234),
+                     TW_OK);
+    ck_assert_int_eq(tw_metric_set_put(&scan, "quota_used_units", 9000), TW_OK);
+    ck_assert_int_eq(tw_metric_set_put(&scan, "writer_lag_seconds", -2500),
+                     TW_OK);
+    uint64_t exits[SUP_EXIT__COUNT] = {0};
+    sup_metrics_worker_t w[4] = {
+        {.name = "chat@abc",
+         .kind = "chat",
+         .instance = "abc",
+         .exits = exits,
+         .metrics = &chat},
+        {.name = "scanner",
+         .kind = "scanner",
+         .exits = exits,
+         .metrics = &scan},
+        {.name = "writer", .kind = "writer", .exits = exits, .metrics = &none},
+        {.name = "old", .kind = "stats", .exits = exits}};
+    char *p = s_render(w, 4);
+    ck_assert_int_eq(s_count_line(p, "tubewatch_chat_items_total{worker="
+                                     "\"chat@abc\",video=\"abc\"} 42"),
+                     1);
+    ck_assert_int_eq(
+        s_count_line(p, "tubewatch_chat_last_poll_unix_seconds{worker="
+                        "\"chat@abc\",video=\"abc\"} 1700000000"),
+        1);
+    /* milliseconds on the wire, seconds on the page */
+    ck_assert_int_eq(s_count_line(p, "tubewatch_writer_lag_seconds{worker="
+                                     "\"chat@abc\",video=\"abc\"} 1.234"),
+                     1);
+    ck_assert_int_eq(
+        s_count_line(p,
+                     "tubewatch_writer_lag_seconds{worker=\"scanner\"} -2.500"),
+        1);
+    ck_assert_int_eq(
+        s_count_line(p, "tubewatch_quota_used_units{worker=\"scanner\"} 9000"),
+        1);
+    /* one HELP/TYPE per family, before its samples, whatever the number of
+     * workers reporting it */
+    ck_assert_int_eq(
+        s_count_line(p, "# TYPE tubewatch_chat_items_total counter"), 1);
+    ck_assert_int_eq(
+        s_count_line(p, "# TYPE tubewatch_writer_lag_seconds gauge"), 1);
+    const char *type = strstr(p, "# TYPE tubewatch_writer_lag_seconds gauge");
+    const char *help = strstr(p, "# HELP tubewatch_writer_lag_seconds ");
+    const char *s1 = strstr(p, "\ntubewatch_writer_lag_seconds{");
+    ck_assert(help && type && s1 && help < type && type < s1);
+    /* the samples of a family are consecutive */
+    const char *s2 = strstr(s1 + 1, "\n") + 1;
+    ck_assert(strncmp(s2, "tubewatch_writer_lag_seconds{", 29) == 0);
+    /* nobody reports uploads: no family at all */
+    ck_assert_ptr_null(strstr(p, "tubewatch_uploads_total"));
+    ck_assert_ptr_null(strstr(p, "worker=\"writer\",video"));
+    free(p);
+}
+END_TEST
+
+START_TEST(test_child_metrics_from_heartbeat)
+{
+    sup_child_t *c = s_child();
+    tw_gauge_t g[3] = {{.name = "chat_items_total", .value = 5},
+                       {.name = "bogus name", .value = 1},
+                       {.name = "chat_last_poll_unix_seconds", .value = 9}};
+    tw_gauge_list_t list = {.v = g, .n = 3};
+    ck_assert_uint_eq(sup_child_metrics(c, &list), 1);
+    ck_assert_uint_eq(c->metrics.n, 2);
+    /* the next heartbeat replaces the values: a name it lacks is gone */
+    list.n = 1;
+    g[0].value = 8;
+    ck_assert_uint_eq(sup_child_metrics(c, &list), 0);
+    int64_t v = 0;
+    ck_assert(tw_metric_set_get(&c->metrics, "chat_items_total", &v));
+    ck_assert_int_eq(v, 8);
+    ck_assert(
+        !tw_metric_set_get(&c->metrics, "chat_last_poll_unix_seconds", NULL));
+    free(c);
+}
+END_TEST
+
 Suite *sup_metrics_suite(void)
 {
     Suite *s = suite_create("sup_metrics");
@@ -367,6 +453,8 @@ Suite *sup_metrics_suite(void)
     tcase_add_test(tc, test_drift_counts_by_source);
     tcase_add_test(tc, test_parse_listen);
     tcase_add_test(tc, test_config_key);
+    tcase_add_test(tc, test_render_heartbeat_values);
+    tcase_add_test(tc, test_child_metrics_from_heartbeat);
     suite_add_tcase(s, tc);
     return s;
 }

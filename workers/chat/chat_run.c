@@ -170,6 +170,9 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
     size_t cap = total < CHAT_BATCH_MAX ? total : CHAT_BATCH_MAX;
     if (nsent)
         *nsent = 0;
+    if (!replay) /* called after every answered poll, empty or not */
+        tw_worker_gauge(c->w, "chat_last_poll_unix_seconds",
+                        tw_time_now_us() / 1000000);
     if (total == 0)
         return TW_OK;
     tw_chat_item_t *items = calloc(cap, sizeof *items);
@@ -235,6 +238,7 @@ tw_rc_t chat_send_items(chat_t *c, bool replay, size_t *nsent)
         if (nsent)
             *nsent = out + del;
         tw_worker_count(c->w, in, out + del, 0);
+        tw_worker_gauge(c->w, "chat_items_total", (int64_t)c->ck.items);
     }
     return rc;
 }

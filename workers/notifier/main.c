@@ -424,6 +424,9 @@ int main(int argc, char **argv)
             notifier_outbox_stats(n.outbox, &st);
             n.errors += st.retried + st.dropped - n.failed_seen;
             n.failed_seen = st.retried + st.dropped;
+            tw_worker_gauge(n.w, "notifications_sent_total", (int64_t)st.sent);
+            tw_worker_gauge(n.w, "notifications_failed_total",
+                            (int64_t)st.dropped);
         }
         tw_worker_count(n.w, n.in, n.out, n.errors);
         n.in = n.out = n.errors = 0;

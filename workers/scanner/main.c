@@ -308,6 +308,17 @@ static void s_event(s_scan_t *S, const scan_stream_t *s)
 
 static void s_plan(s_scan_t *S);
 
+/* The shared quota governor's day so far, for /metrics. */
+static void s_report_quota(s_scan_t *S)
+{
+    uint64_t used = tw_quota_used(S->quota);
+    uint64_t left = tw_quota_left(S->quota);
+    tw_worker_gauge(S->w, "quota_used_units",
+                    used > INT64_MAX ? INT64_MAX : (int64_t)used);
+    tw_worker_gauge(S->w, "quota_remaining_units",
+                    left > INT64_MAX ? INT64_MAX : (int64_t)left);
+}
+
 /* Reports a quotaExceeded once per block: log, tubewatchd, notifier. */
 static void s_quota_exhausted(s_scan_t *S)
 {
@@ -1155,6 +1166,8 @@ int main(void)
         }
         if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
             break;
+        if (S->quota && tw_worker_timeout_ms(S->w) <= 0)
+            s_report_quota(S); /* the heartbeat about to go carries it */
         tw_worker_handle(S->w);
         if (tw_worker_stopping(S->w))
             break;

@@ -31,6 +31,8 @@ typedef struct {
     int64_t retry_ms;     /* current retry delay */
     int64_t retry_min;    /* first retry delay */
     bool failing;         /* the last pass failed (notified) */
+    uint64_t uploads;     /* day archives uploaded by this process */
+    uint64_t failures;    /* uploads failed in this process */
 } s_up_t;
 
 static int s_tick(void *arg)
@@ -100,6 +102,10 @@ static int64_t s_pass(s_up_t *u)
                 rep.zipped, rep.uploaded, rep.deleted, rep.failed,
                 tw_time_mono_ms() - t0);
     tw_worker_count(u->w, 0, rep.uploaded, rep.failed);
+    u->uploads += rep.uploaded;
+    u->failures += rep.failed;
+    tw_worker_gauge(u->w, "uploads_total", (int64_t)u->uploads);
+    tw_worker_gauge(u->w, "uploads_failed_total", (int64_t)u->failures);
     if (rc == TW_ERR_CLOSED)
         return now;
     if (rc == TW_OK) {
@@ -189,6 +195,8 @@ int main(int argc, char **argv)
         tw_worker_destroy(&u.w);
         return TW_EXIT_TEMP;
     }
+    tw_worker_gauge(u.w, "uploads_total", 0); /* series exist from the start */
+    tw_worker_gauge(u.w, "uploads_failed_total", 0);
     tw_worker_ready(u.w);
     int64_t now = tw_time_now_us();
     int64_t next = s_missed_today(&u, now) ? now : s_next_run(&u, now);

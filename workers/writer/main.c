@@ -165,6 +165,9 @@ static tw_rc_t s_store_item(s_writer_t *self, const tw_msg_t *m,
         .replaces = it->replaces,
     };
     rc = writer_store_add_comment(self->st, &c, &dup, err);
+    if (rc == TW_OK && !dup && it->received_usec > 0)
+        tw_worker_gauge(self->w, "writer_lag_seconds",
+                        (tw_time_now_us() - it->received_usec) / 1000);
     return s_result(self, m, "chat item", rc, dup, err);
 }
 
