@@ -175,30 +175,6 @@ static bool s_has_token(const char *tokens, const char *tok)
     return false;
 }
 
-/* Stops tubewatchd cleanly and asserts that no worker log holds a
- * sanitizer report (ASan, LSan at exit, UBSan). */
-static void s_stop_and_check_logs(void)
-{
-    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&s_t, 8000)), 0);
-    char pat[600];
-    snprintf(pat, sizeof pat, "%s/logs/*.log*", s_t.dir);
-    glob_t g;
-    if (glob(pat, 0, NULL, &g) != 0)
-        return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        FILE *f = fopen(g.gl_pathv[i], "r");
-        if (!f)
-            continue;
-        char buf[4096];
-        while (fgets(buf, sizeof buf, f))
-            ck_assert_msg(!strstr(buf, "Sanitizer") &&
-                              !strstr(buf, "runtime error"),
-                          "%s: %s", g.gl_pathv[i], buf);
-        fclose(f);
-    }
-    globfree(&g);
-}
-
 START_TEST(test_import_stores_like_chat_and_twice_adds_nothing)
 {
     s_start(true);
@@ -285,7 +261,7 @@ START_TEST(test_import_stores_like_chat_and_twice_adds_nothing)
     ck_assert_uint_eq(s_comments_files(), 1);
     free(data);
     free(data2);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 
@@ -358,7 +334,7 @@ START_TEST(test_bad_input_exits_100_and_stores_nothing)
     const char *nofile[] = {"--video", S_VIDEO, NULL};
     ck_assert_int_eq(s_import(nofile), 100);
     ck_assert_uint_eq(s_comments_files(), 0);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 

@@ -245,37 +245,13 @@ static void s_wait_done(long batches, long items, int timeout_ms)
     ck_assert(tw_test_wait_until(s_has_lines, &l, 5000));
 }
 
-/* Stops tubewatchd cleanly and asserts that no worker log holds a
- * sanitizer report (ASan, LSan at exit, UBSan). */
-static void s_stop_and_check_logs(void)
-{
-    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(&s_t, 8000)), 0);
-    char pat[600];
-    snprintf(pat, sizeof pat, "%s/logs/*.log*", s_t.dir);
-    glob_t g;
-    if (glob(pat, 0, NULL, &g) != 0)
-        return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        FILE *f = fopen(g.gl_pathv[i], "r");
-        if (!f)
-            continue;
-        char buf[4096];
-        while (fgets(buf, sizeof buf, f))
-            ck_assert_msg(!strstr(buf, "Sanitizer") &&
-                              !strstr(buf, "runtime error"),
-                          "%s: %s", g.gl_pathv[i], buf);
-        fclose(f);
-    }
-    globfree(&g);
-}
-
 START_TEST(test_exactly_once)
 {
     s_start("\"--batches\", \"300\", \"--items\", \"20\"", NULL);
     s_wait_done(300, 20, 20000);
     s_assert_exactly_once(300, 20);
     /* A clean stop leaves the same file. */
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
     s_assert_exactly_once(300, 20);
 }
 END_TEST
@@ -307,7 +283,7 @@ START_TEST(test_kill9_mid_stream)
     ck_assert_int_ge(kills, 4);
     s_wait_done(600, 10, 40000);
     s_assert_exactly_once(600, 10);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 
@@ -369,7 +345,7 @@ START_TEST(test_disk_full_then_space_returns)
     s_wait_done(200, 20, 20000);
     ck_assert_int_eq(e2e_sup_pid(&s_t, "writer"), wpid); /* no restart */
     s_assert_exactly_once(200, 20);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 
@@ -454,7 +430,7 @@ START_TEST(test_stats_deletions_jsonl_interval)
     ck_assert(tw_test_wait_until(s_log_has, &l, 20000));
     ck_assert_int_eq(s_glob_lines("viewers/*/*/*.tsv"), 31);
     ck_assert_int_eq(s_glob_lines("stats/*/*.tsv"), 41);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 
@@ -472,7 +448,7 @@ START_TEST(test_hostile_ids_are_acked_not_stored)
     char esc[600];
     snprintf(esc, sizeof esc, "%s/etc", s_t.dir);
     ck_assert_int_ne(access(esc, F_OK), 0);
-    s_stop_and_check_logs();
+    e2e_sup_stop_checked(&s_t);
 }
 END_TEST
 

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "e2e_sup.h"
 
+#include <check.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -350,4 +352,26 @@ bool e2e_wait_dead(pid_t pid, int timeout_ms)
 {
     s_dead_t d = {pid};
     return tw_test_wait_until(s_is_dead, &d, timeout_ms);
+}
+
+void e2e_sup_stop_checked(e2e_sup_t *t)
+{
+    ck_assert_int_eq(WEXITSTATUS(e2e_sup_stop(t, 8000)), 0);
+    char pat[600];
+    snprintf(pat, sizeof pat, "%s/logs/*.log*", t->dir);
+    glob_t g;
+    if (glob(pat, 0, NULL, &g) != 0)
+        return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        if (!f)
+            continue;
+        char buf[4096];
+        while (fgets(buf, sizeof buf, f))
+            ck_assert_msg(!strstr(buf, "Sanitizer") &&
+                              !strstr(buf, "runtime error"),
+                          "%s: %s", g.gl_pathv[i], buf);
+        fclose(f);
+    }
+    globfree(&g);
 }

@@ -46,6 +46,9 @@ int e2e_sup_events(e2e_sup_t *t, const char *name, const char *word,
 int e2e_sup_grandchildren(e2e_sup_t *t, const char *name, pid_t *pids, int cap);
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the wait status. */
 int e2e_sup_stop(e2e_sup_t *t, int timeout_ms);
+/* Stops tubewatchd (exit 0 asserted) and asserts that no worker log holds
+ * a sanitizer report (ASan, LSan at exit, UBSan). */
+void e2e_sup_stop_checked(e2e_sup_t *t);
 /* Stops tubewatchd if running and removes the dir. */
 void e2e_sup_cleanup(e2e_sup_t *t);
 /* Runs the tubewatch CLI with args (a shell-free argv) and returns its exit
