@@ -4,9 +4,24 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tw_buf.h"
+
+tw_rc_t tw_ytweb_page_url(char *out, size_t cap, const char *path)
+{
+    assert(out || cap == 0);
+    assert(path);
+    int n = snprintf(out, cap, "%s%c" TW_YTWEB_QUERY, path,
+                     strchr(path, '?') ? '&' : '?');
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return TW_ERR_TOOBIG;
+    }
+    return TW_OK;
+}
 
 tw_rc_t tw_ytweb_page(tw_http_t *http, const char *path, tw_http_resp_t *resp,
                       tw_err_t *err)
@@ -14,17 +29,18 @@ tw_rc_t tw_ytweb_page(tw_http_t *http, const char *path, tw_http_resp_t *resp,
     assert(http);
     assert(path);
     assert(resp);
-    tw_buf_t *b = tw_buf_new();
-    if (!b)
-        return TW_ERR_NOMEM;
-    tw_rc_t rc = tw_buf_printf(b, "%s%c" TW_YTWEB_QUERY, path,
-                               strchr(path, '?') ? '&' : '?');
-    const char *headers[] = {TW_YTWEB_COOKIE, NULL};
-    if (rc == TW_OK)
-        rc = tw_http_get(http, tw_buf_data(b), headers, resp, err);
-    else
+    size_t cap = strlen(path) + sizeof TW_YTWEB_QUERY + 1;
+    char *url = malloc(cap);
+    if (!url) {
         tw_err_set(err, "out of memory");
-    tw_buf_destroy(&b);
+        return TW_ERR_NOMEM;
+    }
+    tw_rc_t rc = tw_ytweb_page_url(url, cap, path);
+    const char *headers[] = {"Accept-Language: en-US,en;q=0.9", TW_YTWEB_COOKIE,
+                             NULL};
+    if (rc == TW_OK)
+        rc = tw_http_get(http, url, headers, resp, err);
+    free(url);
     return rc;
 }
 

@@ -19,8 +19,12 @@
 /* clientVersion sent until a page tells a newer one. */
 #define TW_YTWEB_CLIENT_VERSION "2.20240101.00.00"
 
-/* GETs a page: path (relative to the web base URL, may hold a query) with
- * TW_YTWEB_QUERY appended and the consent cookie. */
+/* Writes path (relative to the web base URL, e.g. "watch?v=ID"; may hold a
+ * query) with TW_YTWEB_QUERY appended into out. TW_ERR_TOOBIG when cap is
+ * too small (out is then ""). */
+tw_rc_t tw_ytweb_page_url(char *out, size_t cap, const char *path);
+/* GETs a page: tw_ytweb_page_url of path, with the consent cookie and an
+ * English Accept-Language. */
 tw_rc_t tw_ytweb_page(tw_http_t *http, const char *path, tw_http_resp_t *resp,
                       tw_err_t *err);
 /* POSTs youtubei/v1/ENDPOINT with the WEB client context of client_version,

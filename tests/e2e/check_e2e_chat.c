@@ -1006,7 +1006,7 @@ START_TEST(test_refused_once_recovers)
     ck_assert_ptr_nonnull(http);
     tw_ytpage_t *page = tw_ytpage_new();
     ck_assert_ptr_nonnull(page);
-    const char *hdr[] = {CHAT_PAGE_COOKIE, NULL};
+    const char *hdr[] = {TW_YTWEB_COOKIE, NULL};
     int64_t end = tw_test_now_ms() + 10000;
     char bad[1024] = "";
     while (!bad[0]) {

@@ -27,11 +27,6 @@
 /* Consecutive parse failures of the web client before the Data API
  * fallback (when an API key is configured). */
 #define CHAT_FALLBACK_ERRORS 8
-/* Query every web page request carries (English, US). */
-#define CHAT_PAGE_QUERY TW_YTWEB_QUERY
-/* Consent cookie every web request carries: without it YouTube shows EU
- * addresses a consent interstitial instead of the page. */
-#define CHAT_PAGE_COOKIE TW_YTWEB_COOKIE
 
 /* ---- checkpoint (chat_ckpt.c) ---- */
 

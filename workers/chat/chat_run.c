@@ -334,13 +334,11 @@ static void s_probe(chat_t *c, chat_page_result_t *res)
 {
     memset(res, 0, sizeof *res);
     res->verdict = CHAT_PAGE_RETRY;
-    char url[128];
-    snprintf(url, sizeof url, "watch?v=%s&" CHAT_PAGE_QUERY, c->video_id);
-    const char *headers[] = {"Accept-Language: en-US,en;q=0.9",
-                             CHAT_PAGE_COOKIE, NULL};
+    char path[64];
+    snprintf(path, sizeof path, "watch?v=%s", c->video_id);
     tw_http_resp_t resp = {0};
     tw_err_t err = {0};
-    tw_rc_t rc = tw_http_get(c->http, url, headers, &resp, &err);
+    tw_rc_t rc = tw_ytweb_page(c->http, path, &resp, &err);
     if (rc == TW_OK && resp.body) {
         s_take_version(c, resp.body, resp.body_len);
         rc = tw_ytpage_parse_html(c->page, resp.body, resp.body_len, &err);

@@ -97,19 +97,17 @@ static char *s_chat_page(chat_t *c, const char *full, bool replay)
     if (!esc)
         return NULL;
     size_t n = strlen(esc) + 64;
-    char *url = malloc(n);
-    if (!url) {
+    char *path = malloc(n);
+    if (!path) {
         free(esc);
         return NULL;
     }
-    snprintf(url, n, "%s?continuation=%s&" CHAT_PAGE_QUERY, what, esc);
+    snprintf(path, n, "%s?continuation=%s", what, esc);
     free(esc);
-    const char *headers[] = {"Accept-Language: en-US,en;q=0.9",
-                             CHAT_PAGE_COOKIE, NULL};
     tw_http_resp_t resp = {0};
     tw_err_t err = {0};
-    tw_rc_t rc = tw_http_get(c->http, url, headers, &resp, &err);
-    free(url);
+    tw_rc_t rc = tw_ytweb_page(c->http, path, &resp, &err);
+    free(path);
     if (rc == TW_OK && resp.body)
         rc = tw_ytpage_parse_html(c->aux, resp.body, resp.body_len, &err);
     tw_http_resp_clear(&resp);

@@ -8,6 +8,7 @@
 #include "scan_source.h"
 #include "scan_store.h"
 #include "tw_id.h"
+#include "tw_ytweb.h"
 
 /* One transition: the next state and the action to perform. */
 typedef struct {
@@ -104,16 +105,7 @@ const char *scan_step_str(scan_step_t step)
 
 tw_rc_t scan_page_url(char *out, size_t cap, const char *path)
 {
-    assert(out);
-    assert(path);
-    int n = snprintf(out, cap, "%s%c%s", path, strchr(path, '?') ? '&' : '?',
-                     SCAN_PAGE_QUERY);
-    if (n < 0 || (size_t)n >= cap) {
-        if (cap)
-            out[0] = '\0';
-        return TW_ERR_TOOBIG;
-    }
-    return TW_OK;
+    return tw_ytweb_page_url(out, cap, path);
 }
 
 tw_rc_t scan_channel_tab_url(char *out, size_t cap, const char *ref,
@@ -162,7 +154,7 @@ tw_rc_t scan_playlist_url(char *out, size_t cap, const char *channel_id)
 
 const char *const *scan_page_headers(void)
 {
-    static const char *const hdrs[] = {"Cookie: " SCAN_CONSENT_COOKIE, NULL};
+    static const char *const hdrs[] = {TW_YTWEB_COOKIE, NULL};
     return hdrs;
 }
 

@@ -17,10 +17,6 @@
 
 /* Feed failures in a row that switch a channel to the fallback sources. */
 #define SCAN_FEED_FAILS 2
-/* Query parameters of every page request: English, United States. */
-#define SCAN_PAGE_QUERY "hl=en&gl=US"
-/* Consent cookie of every page request (no EU consent interstitial). */
-#define SCAN_CONSENT_COOKIE "SOCS=CAI"
 /* Entries asked of playlistItems.list (the feed lists 15 too). */
 #define SCAN_PLAYLIST_MAX 15
 
@@ -85,8 +81,9 @@ const char *scan_src_state_str(scan_src_state_t state);
 /* Static name of a step ("none", "streams", "live", "playlist"). */
 const char *scan_step_str(scan_step_t step);
 
-/* Writes path (relative to the web base URL, e.g. "watch?v=ID") with
- * SCAN_PAGE_QUERY appended into out. TW_ERR_TOOBIG when cap is too small. */
+/* Writes path (relative to the web base URL, e.g. "watch?v=ID") with the
+ * page query (TW_YTWEB_QUERY: English, United States) appended into out
+ * (tw_ytweb_page_url). TW_ERR_TOOBIG when cap is too small. */
 tw_rc_t scan_page_url(char *out, size_t cap, const char *path);
 /* Writes the page url of a channel tab ("streams", "live") for ref
  * ("@handle" or "UC...") into out: "@handle/TAB?hl=..." or
@@ -98,7 +95,8 @@ tw_rc_t scan_channel_tab_url(char *out, size_t cap, const char *ref,
  * (UU + the id without UC), without the key, into out. TW_ERR_INVALID when
  * channel_id is not a channel id, TW_ERR_TOOBIG when cap is too small. */
 tw_rc_t scan_playlist_url(char *out, size_t cap, const char *channel_id);
-/* The extra headers of a page request (NULL-terminated; static). */
+/* The extra headers of a page request (NULL-terminated; static): the
+ * consent cookie TW_YTWEB_COOKIE (no EU consent interstitial). */
 const char *const *scan_page_headers(void);
 
 /* Copies into out (at most cap, borrowed from page) the video ids a parsed
