@@ -250,6 +250,27 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
     return rc;
 }
 
+/* Value i of a series as plotted: non-finite and negative values are 0. */
+static double s_value(const tw_svgplot_series_t *s, size_t i)
+{
+    return isfinite(s->v[i]) && s->v[i] > 0 ? s->v[i] : 0;
+}
+
+/* Ends a panel: on failure drops what it wrote (from mark), else moves
+ * below it and tells its plotting area. */
+static tw_rc_t s_panel_end(tw_svgplot_t *self, tw_rc_t rc, size_t mark,
+                           const tw_svgplot_area_t *a, tw_svgplot_area_t *area)
+{
+    if (rc != TW_OK) {
+        tw_buf_truncate(self->body, mark);
+        return rc;
+    }
+    self->y = a->y + a->h + FOOT_H;
+    if (area)
+        *area = *a;
+    return TW_OK;
+}
+
 tw_rc_t tw_svgplot_bars(tw_svgplot_t *self, const tw_svgplot_series_t *s,
                         tw_svgplot_area_t *area)
 {
@@ -260,7 +281,7 @@ tw_rc_t tw_svgplot_bars(tw_svgplot_t *self, const tw_svgplot_series_t *s,
     size_t mark = tw_buf_len(self->body);
     tw_rc_t rc = s_frame(self, s, &a, &ymax);
     for (size_t i = 0; rc == TW_OK && i < s->n; i++) {
-        double v = isfinite(s->v[i]) && s->v[i] > 0 ? s->v[i] : 0;
+        double v = s_value(s, i);
         double x0 = tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w);
         double x1 = tw_svgplot_map(s->x[i] + s->bar_w, s->x_lo, s->x_hi, a.x,
                                    a.x + a.w);
@@ -276,14 +297,7 @@ tw_rc_t tw_svgplot_bars(tw_svgplot_t *self, const tw_svgplot_series_t *s,
                            "y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>\n",
                            s->id, i, s->x[i], v, x0, a.y + a.h - h, w, h);
     }
-    if (rc != TW_OK) {
-        tw_buf_truncate(self->body, mark);
-        return rc;
-    }
-    self->y = a.y + a.h + FOOT_H;
-    if (area)
-        *area = a;
-    return TW_OK;
+    return s_panel_end(self, rc, mark, &a, area);
 }
 
 tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
@@ -301,7 +315,7 @@ tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
                            "points=\"",
                            s->id);
     for (size_t i = 0; rc == TW_OK && s->n > 1 && i < s->n; i++) {
-        double v = isfinite(s->v[i]) && s->v[i] > 0 ? s->v[i] : 0;
+        double v = s_value(s, i);
         rc = tw_buf_printf(
             self->body, "%s%.2f,%.2f", i ? " " : "",
             tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
@@ -310,7 +324,7 @@ tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
     if (rc == TW_OK && s->n > 1)
         rc = tw_buf_append_str(self->body, "\"/>\n");
     for (size_t i = 0; rc == TW_OK && i < s->n; i++) {
-        double v = isfinite(s->v[i]) && s->v[i] > 0 ? s->v[i] : 0;
+        double v = s_value(s, i);
         rc = tw_buf_printf(
             self->body,
             "<circle id=\"%s-pt-%zu\" class=\"pt\" data-x=\"%.0f\" "
@@ -319,14 +333,7 @@ tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
             tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
             tw_svgplot_map(v, 0, ymax, a.y + a.h, a.y));
     }
-    if (rc != TW_OK) {
-        tw_buf_truncate(self->body, mark);
-        return rc;
-    }
-    self->y = a.y + a.h + FOOT_H;
-    if (area)
-        *area = a;
-    return TW_OK;
+    return s_panel_end(self, rc, mark, &a, area);
 }
 
 tw_rc_t tw_svgplot_table(tw_svgplot_t *self, const char *id,

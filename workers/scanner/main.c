@@ -918,21 +918,13 @@ static bool s_check_feed(s_scan_t *S, s_chan_t *c, char *why, size_t cap)
     tw_err_t err = {{0}, 0, 0};
     S->rss_checks++;
     tw_rc_t rc = tw_http_request(S->web, &req, &resp, &err);
-    if (rc != TW_OK) {
-        snprintf(why, cap, "%.200s", err.msg[0] ? err.msg : tw_rc_str(rc));
-        if (probe)
-            tw_log_debug("feed of %s: %s", c->id, why);
-        else
-            tw_log_warn("feed of %s: %s", c->id, why);
-        tw_worker_count(S->w, 0, 0, 1);
-        tw_http_resp_clear(&resp);
-        return false;
-    }
-    if (resp.status == 304) {
+    if (rc == TW_OK && resp.status == 304) {
         tw_http_resp_clear(&resp);
         return true;
     }
-    rc = tw_rss_parse(S->rss, resp.body ? resp.body : "", resp.body_len, &err);
+    if (rc == TW_OK)
+        rc = tw_rss_parse(S->rss, resp.body ? resp.body : "", resp.body_len,
+                          &err);
     if (rc != TW_OK) {
         tw_http_resp_clear(&resp);
         snprintf(why, cap, "%.200s", err.msg[0] ? err.msg : tw_rc_str(rc));
