@@ -1,18 +1,26 @@
 # tubewatch - plain Makefile (STYLE section 9). Sources are found by
 # wildcard, so a new module, worker, test, fuzz target or benchmark needs no
-# edit here:
-#   common/*.c proto/*.c         -> $(BUILD)/lib/libtw.a
-#   supervisor/*.c, workers/*/*.c (not main.c) -> $(BUILD)/lib/libtwint.a
-#   supervisor/main.c            -> $(BUILD)/bin/tubewatchd
-#   supervisor/ctl_main.c        -> $(BUILD)/bin/tubewatch
-#   workers/KIND/main.c          -> $(BUILD)/libexec/tubewatch/tw-KIND
-#   tools/ytsim/*.c              -> $(BUILD)/bin/ytsim
-#   tests/unit/check_X.c         -> $(BUILD)/tests/unit-tests (suite X_suite)
-#   tests/e2e/check_e2e_X.c      -> $(BUILD)/tests/e2e-tests (suite e2e_X_suite)
-#   tests/tools/X.c              -> $(BUILD)/tests/X
-#   bench/X.c                    -> $(BUILD)/bench/X
-#   fuzz/fuzz_X.c                -> $(BUILD)/fuzz/fuzz_X (clang, libFuzzer)
-#   docs/man/X.N.scd             -> $(BUILD)/man/X.N (when scdoc is installed)
+# edit here. One static library per layer (docs/ARCHITECTURE.md draws them);
+# each binary links only the layers it may use, and tests/scripts/layers.sh
+# (in `make check`) fails when a file includes a header of a layer it may not
+# use:
+#   common/base/*.c   -> $(BUILD)/lib/libtw_base.a   (rc, log, buf, time, ...)
+#   proto/*.c         -> $(BUILD)/lib/libtw_proto.a  (the wire messages)
+#   common/bus/*.c    -> $(BUILD)/lib/libtw_bus.a    (delivery, worker, loop)
+#   common/net/*.c    -> $(BUILD)/lib/libtw_net.a    (http and its clients)
+#   common/store/*.c  -> $(BUILD)/lib/libtw_store.a  (files several read)
+#   supervisor/daemon/*.c -> $(BUILD)/bin/tubewatchd
+#   supervisor/cli/*.c    -> $(BUILD)/bin/tubewatch
+#   workers/KIND/*.c      -> $(BUILD)/libexec/tubewatch/tw-KIND
+#   tools/ytsim/*.c       -> $(BUILD)/bin/ytsim
+#   tests/unit/check_X.c  -> $(BUILD)/tests/unit-tests (suite X_suite)
+#   tests/e2e/check_e2e_X.c -> $(BUILD)/tests/e2e-tests (suite e2e_X_suite)
+#   tests/tools/X.c       -> $(BUILD)/tests/X
+#   bench/X.c             -> $(BUILD)/bench/X
+#   fuzz/fuzz_X.c         -> $(BUILD)/fuzz/fuzz_X (clang, libFuzzer)
+#   docs/man/X.N.scd      -> $(BUILD)/man/X.N (when scdoc is installed)
+# Tests, tools, benchmarks and fuzz targets link every layer and every
+# worker's modules ($(BUILD)/lib/libtw_workers.a).
 # `make deb` builds $(BUILD)/tubewatch_VERSION_amd64.deb (packaging/deb/mkdeb).
 
 BUILD  ?= build
@@ -36,16 +44,28 @@ PKGS    = libzmq libczmq msgpack libzip libcurl jansson expat libutf8proc \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-INCLUDES = -Icommon -Iproto -I$(BUILD)/gen
+INCLUDES = -Icommon/base -Iproto -Icommon/bus -Icommon/net -Icommon/store \
+           -I$(BUILD)/gen
 XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
           $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) \
           -DTW_LIBEXECDIR='"$(PREFIX)/libexec/tubewatch"' $(CFLAGS)
 XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC   := $(wildcard common/*.c proto/*.c)
-INT_SRC   := $(filter-out %/main.c supervisor/ctl_main.c, \
-               $(wildcard supervisor/*.c workers/*/*.c))
+LAYERS    := base proto bus net store
+base_SRC  := $(wildcard common/base/*.c)
+proto_SRC := $(wildcard proto/*.c)
+bus_SRC   := $(wildcard common/bus/*.c)
+net_SRC   := $(wildcard common/net/*.c)
+store_SRC := $(wildcard common/store/*.c)
+DAEMON_SRC := $(wildcard supervisor/daemon/*.c)
+CLI_SRC   := $(wildcard supervisor/cli/*.c)
 WORKERS   := $(patsubst workers/%/main.c,%,$(wildcard workers/*/main.c))
+WORKER_MODS := $(filter-out %/main.c,$(wildcard workers/*/*.c))
+LAYER_SRC := $(foreach l,$(LAYERS),$($(l)_SRC))
+# Everything but the binaries' entry points: what tests and fuzz targets use.
+ALL_SRC   := $(LAYER_SRC) $(WORKER_MODS) \
+             $(filter-out %/main.c,$(DAEMON_SRC)) \
+             $(filter-out %/ctl_main.c,$(CLI_SRC))
 YTSIM_SRC := $(wildcard tools/ytsim/*.c)
 UNIT_SUITES := $(wildcard tests/unit/check_*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -58,8 +78,13 @@ MAN_SRC   := $(wildcard docs/man/*.scd)
 SCDOC     ?= $(shell command -v scdoc 2>/dev/null)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB     = $(BUILD)/lib/libtw.a
-INTLIB  = $(BUILD)/lib/libtwint.a
+lib = $(BUILD)/lib/libtw_$(1).a
+# Link order: higher layers first.
+BASE_LIBS  = $(call lib,proto) $(call lib,base)
+DAEMON_LIBS = $(call lib,bus) $(BASE_LIBS)
+CLI_LIBS   = $(call lib,store) $(call lib,bus) $(call lib,net) $(BASE_LIBS)
+WORKER_LIBS = $(CLI_LIBS)
+TEST_LIBS  = $(call lib,workers) $(call lib,cli) $(call lib,daemon) $(CLI_LIBS)
 BIN     = $(BUILD)/bin/tubewatchd $(BUILD)/bin/tubewatch \
           $(if $(YTSIM_SRC),$(BUILD)/bin/ytsim)
 WORKER_BIN = $(addprefix $(BUILD)/libexec/tubewatch/tw-,$(WORKERS))
@@ -93,37 +118,45 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(call obj,$(LIB_SRC))
+$(BUILD)/lib/libtw_%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(INTLIB): $(call obj,$(INT_SRC)) $(LIB)
-	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $(call obj,$(INT_SRC))
+$(foreach l,$(LAYERS),$(eval $(call lib,$(l)): $(call obj,$($(l)_SRC))))
+$(call lib,daemon): $(call obj,$(filter-out %/main.c,$(DAEMON_SRC)))
+$(call lib,cli): $(call obj,$(filter-out %/ctl_main.c,$(CLI_SRC)))
+$(call lib,workers): $(call obj,$(WORKER_MODS))
 
-LINK = $(CC) $(XLDFLAGS) -o $@ $(filter %.o,$^) $(INTLIB) $(LIB) $(PKG_LIBS)
+LINK = $(CC) $(XLDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
-$(BUILD)/bin/tubewatchd: $(call obj,supervisor/main.c) $(INTLIB) $(LIB)
-	@mkdir -p $(dir $@)
-	$(LINK)
-
-$(BUILD)/bin/tubewatch: $(call obj,supervisor/ctl_main.c) $(INTLIB) $(LIB)
+$(BUILD)/bin/tubewatchd: $(call obj,supervisor/daemon/main.c) \
+                         $(call lib,daemon) $(DAEMON_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK)
 
-$(BUILD)/bin/ytsim: $(call obj,$(YTSIM_SRC)) $(INTLIB) $(LIB)
+$(BUILD)/bin/tubewatch: $(call obj,supervisor/cli/ctl_main.c) \
+                        $(call lib,cli) $(CLI_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK)
 
-$(BUILD)/libexec/tubewatch/tw-%: $(BUILD)/obj/workers/%/main.o $(INTLIB) $(LIB)
+$(BUILD)/bin/ytsim: $(call obj,$(YTSIM_SRC)) $(call lib,base)
 	@mkdir -p $(dir $@)
 	$(LINK)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(INTLIB) $(LIB)
+# A worker links its own modules and the common layers, nothing else.
+define WORKER_RULE
+$(BUILD)/libexec/tubewatch/tw-$(1): $(call obj,$(wildcard workers/$(1)/*.c)) \
+                                    $(WORKER_LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(LINK)
+endef
+$(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(INTLIB) $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK)
 
@@ -153,12 +186,12 @@ $(BUILD)/obj/tests/e2e/runner.o: tests/runner.c $(TEST_GEN)
 	$(CC) $(XCFLAGS) $(TEST_CFLAGS) -DTW_SUITES='"e2e_suites.h"' -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/unit-tests: $(BUILD)/obj/tests/unit/runner.o \
-                           $(call obj,$(UNIT_SRC)) $(INTLIB) $(LIB)
+                           $(call obj,$(UNIT_SRC)) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK) $(CHECK_LIBS)
 
 $(BUILD)/tests/e2e-tests: $(BUILD)/obj/tests/e2e/runner.o \
-                          $(call obj,$(E2E_SRC)) $(INTLIB) $(LIB)
+                          $(call obj,$(E2E_SRC)) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK) $(CHECK_LIBS)
 
@@ -171,7 +204,7 @@ $(BUILD)/fuzzobj/%.o: %.c
 	$(FUZZCC) $(FUZZFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/fuzz/%.o \
-                 $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC) $(INT_SRC))
+                 $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(ALL_SRC))
 	@mkdir -p $(dir $@)
 	$(FUZZCC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 

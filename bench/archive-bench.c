@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workers/uploader/uploader.h"
+#include "tw_archive.h"
 #include "tw_drive.h"
 #include "tw_file.h"
 #include "tw_gauth.h"
@@ -63,13 +63,13 @@ int main(void)
     }
     fclose(f);
     double t0 = s_now();
-    uploader_entries_t e;
+    tw_archive_entries_t e;
     char zip[4300];
     snprintf(zip, sizeof zip, "%s/" DAY ".zip", dir);
-    if (uploader_collect(data, DAY, &e, NULL) != TW_OK)
+    if (tw_archive_collect(data, DAY, &e, NULL) != TW_OK)
         return 111;
-    char *m = uploader_manifest_json(DAY, &e);
-    if (uploader_zip_write(zip, DAY, &e, m, NULL, NULL, NULL) != TW_OK)
+    char *m = tw_archive_manifest_json(DAY, &e);
+    if (tw_archive_zip_write(zip, DAY, &e, m, NULL, NULL, NULL) != TW_OK)
         return 111;
     double t1 = s_now();
     char md5[33];
@@ -77,7 +77,7 @@ int main(void)
     tw_drive_md5_file(zip, md5, &zsize, NULL);
     double t2 = s_now();
     free(m);
-    uploader_entries_free(&e);
+    tw_archive_entries_free(&e);
     printf("archive: zip+manifest of a %zu MB day|%.1f MB/s|>= 20 MB/s\n",
            bytes >> 20, (double)bytes / (t1 - t0) / 1e6);
     printf("archive: zip size / data size|%.1f %%|\n",

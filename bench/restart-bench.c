@@ -19,7 +19,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "../supervisor/sup_time.h"
+#include "tw_rc.h"
+#include "tw_time.h"
 
 #define MAXN 512
 
@@ -148,7 +149,7 @@ static int s_spawn_notes(const char *name, int64_t *v, int cap)
             continue;
         *sp = '\0';
         int64_t us;
-        if (sup_time_parse(line, 0, &us, NULL) == TW_OK)
+        if (tw_time_when_parse(line, 0, &us, NULL) == TW_OK)
             v[n++] = us;
     }
     fclose(f);
@@ -309,10 +310,10 @@ static void s_rss_and_idle(void)
     s_sleep_ms(300);
     long rss = s_rss_kib(s_pid);
     double c0 = s_cpu_s(s_pid);
-    int64_t t0 = sup_time_mono_ms();
+    int64_t t0 = tw_time_mono_ms();
     s_sleep_ms(3000);
     double c1 = s_cpu_s(s_pid);
-    double secs = (double)(sup_time_mono_ms() - t0) / 1000.0;
+    double secs = (double)(tw_time_mono_ms() - t0) / 1000.0;
     s_stop();
     printf("tubewatchd RSS, no workers|%.1f MiB|\n", (double)before / 1024);
     printf("tubewatchd RSS, %d chat@ instances running|%.1f MiB|<= 16 MiB\n",

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../supervisor/sup_ctl.h"
+#include "../supervisor/daemon/sup_ctl.h"
 #include "tw_worker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

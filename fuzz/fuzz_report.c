@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tw_report.h"
-#include "tw_svgplot.h"
+#include "../supervisor/cli/ctl_svgplot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,28 +34,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(sum == res->messages);
         double *x = calloc(res->nviewers + 1, sizeof *x);
         double *v = calloc(res->nviewers + 1, sizeof *v);
-        tw_svgplot_t *p = tw_svgplot_new(600, res->title, res->channel_id);
+        ctl_svgplot_t *p = ctl_svgplot_new(600, res->title, res->channel_id);
         if (x && v && p && res->nviewers) {
             for (size_t i = 0; i < res->nviewers; i++) {
                 x[i] = (double)(res->viewer_us[i] / 1000000);
                 v[i] = (double)res->viewers[i];
             }
-            tw_svgplot_series_t s = {"viewers",
-                                     res->title,
-                                     x,
-                                     v,
-                                     res->nviewers,
-                                     x[0],
-                                     x[res->nviewers - 1] + 1,
-                                     0,
-                                     NULL,
-                                     0};
-            tw_svgplot_line(p, &s, NULL);
-            char *svg = tw_svgplot_finish(p, NULL);
+            ctl_svgplot_series_t s = {"viewers",
+                                      res->title,
+                                      x,
+                                      v,
+                                      res->nviewers,
+                                      x[0],
+                                      x[res->nviewers - 1] + 1,
+                                      0,
+                                      NULL,
+                                      0};
+            ctl_svgplot_line(p, &s, NULL);
+            char *svg = ctl_svgplot_finish(p, NULL);
             assert(!svg || !strstr(svg, "<script"));
             free(svg);
         }
-        tw_svgplot_destroy(&p);
+        ctl_svgplot_destroy(&p);
         free(x);
         free(v);
     }

@@ -4,26 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../workers/scanner/scan_store.h"
+#include "tw_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
-    scan_chan_ref_t *refs = NULL;
+    tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0, bad = 0;
-    if (scan_channels_parse(buf, size, &refs, &n, &bad, NULL) == TW_OK) {
+    if (tw_scan_channels_parse(buf, size, &refs, &n, &bad, NULL) == TW_OK) {
         for (size_t i = 0; i < n; i++)
             if (!tw_id_is_channel(refs[i].ref) && !tw_id_is_handle(refs[i].ref))
                 abort();
     }
     free(refs);
-    scan_stream_t *v = NULL;
-    if (scan_streams_parse(buf, size, &v, &n, NULL) == TW_OK) {
+    tw_scan_stream_t *v = NULL;
+    if (tw_scan_streams_parse(buf, size, &v, &n, NULL) == TW_OK) {
         for (size_t i = 0; i < n; i++) {
             if (!tw_id_is_video(v[i].video_id) ||
-                strlen(scan_state_str(v[i].state)) == 0)
+                strlen(tw_scan_state_str(v[i].state)) == 0)
                 abort();
             volatile size_t k = strlen(v[i].title) + strlen(v[i].reason);
             (void)k;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(v);
     char id[TW_ID_MAX];
-    if (scan_channel_page_id(buf, size, id, sizeof id) == TW_OK &&
+    if (tw_scan_channel_page_id(buf, size, id, sizeof id) == TW_OK &&
         !tw_id_is_channel(id))
         abort();
     return 0;

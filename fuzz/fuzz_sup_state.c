@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../supervisor/sup_state.h"
+#include "../supervisor/daemon/sup_state.h"
 #include "tw_log.h"
 #include "tw_worker.h"
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../workers/uploader/uploader.h"
+#include "tw_archive.h"
 #include "tw_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,32 +35,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data, 1, size, f);
     fclose(f);
-    uploader_state_t *st = NULL;
-    if (uploader_state_load(s_path, &st, NULL) != TW_OK)
+    tw_archive_state_t *st = NULL;
+    if (tw_archive_state_load(s_path, &st, NULL) != TW_OK)
         return 0;
-    size_t n = uploader_state_count(st);
+    size_t n = tw_archive_state_count(st);
     for (size_t i = 0; i < n; i++) {
-        uploader_day_t *d = uploader_state_at(st, i);
-        if (!uploader_valid_date(d->date) || d->phase > UPLOADER_DELETED)
+        tw_archive_day_t *d = tw_archive_state_at(st, i);
+        if (!tw_archive_valid_date(d->date) || d->phase > TW_ARCHIVE_DELETED)
             abort();
     }
-    if (uploader_state_save(st, NULL) == TW_OK) {
-        uploader_state_t *again = NULL;
-        if (uploader_state_load(s_path, &again, NULL) == TW_OK) {
-            if (uploader_state_count(again) != n)
+    if (tw_archive_state_save(st, NULL) == TW_OK) {
+        tw_archive_state_t *again = NULL;
+        if (tw_archive_state_load(s_path, &again, NULL) == TW_OK) {
+            if (tw_archive_state_count(again) != n)
                 abort();
             for (size_t i = 0; i < n; i++) {
-                uploader_day_t *a = uploader_state_at(st, i);
-                uploader_day_t *b = uploader_state_at(again, i);
+                tw_archive_day_t *a = tw_archive_state_at(st, i);
+                tw_archive_day_t *b = tw_archive_state_at(again, i);
                 if (strcmp(a->date, b->date) || a->phase != b->phase ||
                     a->size != b->size || strcmp(a->md5, b->md5) ||
                     strcmp(a->session, b->session) ||
                     strcmp(a->file_id, b->file_id))
                     abort();
             }
-            uploader_state_destroy(&again);
+            tw_archive_state_destroy(&again);
         }
     }
-    uploader_state_destroy(&st);
+    tw_archive_state_destroy(&st);
     return 0;
 }

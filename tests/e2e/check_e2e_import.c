@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../workers/scanner/scan_store.h"
+#include "tw_scan.h"
 #include "e2e_sup.h"
 #include "tw_file.h"
 #include "tw_time.h"
@@ -245,10 +245,10 @@ START_TEST(test_import_stores_like_chat_and_twice_adds_nothing)
     snprintf(dir, sizeof dir, "%s/state/scanner", s_t.dir);
     ck_assert_int_eq(tw_file_mkdirs(dir, 0700, NULL), TW_OK);
     snprintf(path, sizeof path, "%s/streams.tsv", dir);
-    scan_stream_t st = {.state = SCAN_ST_VIDEO};
+    tw_scan_stream_t st = {.state = TW_SCAN_ST_VIDEO};
     snprintf(st.video_id, sizeof st.video_id, "%s", S_VIDEO);
     snprintf(st.channel_id, sizeof st.channel_id, "%s", S_CHANNEL);
-    ck_assert_int_eq(scan_streams_save(path, &st, 1, NULL), TW_OK);
+    ck_assert_int_eq(tw_scan_streams_save(path, &st, 1, NULL), TW_OK);
     const char *again[] = {"--video", S_VIDEO, S_FIXTURE, NULL};
     code = s_import(again);
     out = s_cli_out();

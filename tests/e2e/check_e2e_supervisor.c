@@ -13,9 +13,9 @@
 
 #include <zmq.h>
 
-#include "../../supervisor/sup_time.h"
 #include "e2e_sup.h"
 #include "tw_proto.h"
+#include "tw_time.h"
 
 static e2e_sup_t s_t;
 
@@ -126,7 +126,7 @@ START_TEST(test_crash_backoff_then_failed)
         ck_assert_ptr_nonnull(sp);
         *sp = '\0';
         int64_t us;
-        ck_assert_int_eq(sup_time_parse(line, 0, &us, NULL), TW_OK);
+        ck_assert_int_eq(tw_time_when_parse(line, 0, &us, NULL), TW_OK);
         const char *in = strstr(sp + 1, "restarting in ");
         if (in && ne < 8) {
             exited[ne] = us;

@@ -17,7 +17,7 @@ grep -q '^usage: tubewatch \[OPTIONS\] spawn TEMPLATE INSTANCE \[--at TIME\]$' \
     "$T/out" || fail "help spawn: $(cat "$T/out")"
 "$TW" help >"$T/all" || fail "help exit $?"
 n=$(grep -c '^usage: ' "$T/all")
-rows=$(grep -c '^    X("' supervisor/ctl.h)
+rows=$(grep -c '^    X("' supervisor/cli/ctl.h)
 [ "$n" = "$rows" ] || fail "help lists $n commands, the table has $rows"
 "$TW" help no-such-command 2>"$T/err"
 [ $? = 100 ] || fail "help of an unknown command must exit 100"

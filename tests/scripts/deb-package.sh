@@ -14,7 +14,7 @@ done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-VERSION=$(sed -n 's/^#define TW_VERSION "\(.*\)"$/\1/p' common/tw_version.h)
+VERSION=$(sed -n 's/^#define TW_VERSION "\(.*\)"$/\1/p' common/base/tw_version.h)
 DEB=$BUILD/tubewatch_${VERSION}_$(dpkg --print-architecture).deb
 rm -f "$DEB"
 make --no-print-directory BUILD="$BUILD" deb >"$T/make.log" 2>&1 ||

@@ -1,6 +1,6 @@
 #!/bin/sh
 # man-pages: docs/man/*.scd document every command of the CLI (CTL_COMMANDS
-# in supervisor/ctl.h) and every config key of common/tw_cfg.c's field
+# in supervisor/cli/ctl.h) and every config key of common/base/tw_cfg.c's field
 # tables with its default, and `man -l` renders each page without warnings.
 # The lists come from the sources, so a new command or key without
 # documentation fails here. Needs scdoc and man (exit 77 without them).
@@ -14,7 +14,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 # Commands: X("name", fn, args, summary) rows of CTL_COMMANDS.
-awk '/^#define CTL_COMMANDS/ {on = 1} on && /^$/ {on = 0} on' supervisor/ctl.h |
+awk '/^#define CTL_COMMANDS/ {on = 1} on && /^$/ {on = 0} on' supervisor/cli/ctl.h |
     grep -o 'X("[a-z-]*"' | sed 's/^X("//; s/"$//' >"$T/commands"
 [ "$(wc -l <"$T/commands")" -ge 18 ] || fail "command table not found"
 grep -qx status "$T/commands" && grep -qx help "$T/commands" ||
@@ -24,7 +24,7 @@ grep -qx status "$T/commands" && grep -qx help "$T/commands" ||
 # of the s_field_t tables, rows joined across line breaks. One line each:
 # key<TAB>default (NULL when none).
 awk '/s_field_t [a-z_]+\[\] = \{/ {on = 1} on {buf = buf " " $0} /END\};/ {on = 0}
-     END {print buf}' common/tw_cfg.c | tr -s ' \t' ' ' |
+     END {print buf}' common/base/tw_cfg.c | tr -s ' \t' ' ' |
     grep -o '{"[a-z_0-9]*", F_[A-Z0-9]*, [A-Z]*([a-z_0-9]*), \("[^"]*"\|NULL\)' |
     sed 's/^{"\([a-z_0-9]*\)", F_[A-Z0-9]*, [A-Z]*([a-z_0-9]*), "\{0,1\}\([^"]*\)"\{0,1\}$/\1\t\2/' |
     sort -u >"$T/keys"

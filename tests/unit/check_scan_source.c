@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../workers/scanner/scan_source.h"
-#include "../workers/scanner/scan_store.h"
+#include "../../workers/scanner/scan_source.h"
+#include "tw_scan.h"
 #include "tw_quota.h"
 
 static scan_src_act_t s_ev(scan_src_t *src, bool ok)
@@ -294,7 +294,7 @@ START_TEST(test_page_state)
     in = s_info(TW_YTPAGE_PLAY_OK, "", TW_YTPAGE_STATE_ENDED);
     ck_assert_int_eq(scan_page_state(&in, &why), TW_STREAM_STATE_ENDED);
     in = s_info(TW_YTPAGE_PLAY_OK, "", TW_YTPAGE_STATE_VOD);
-    ck_assert_int_eq(scan_page_state(&in, &why), SCAN_ST_VIDEO);
+    ck_assert_int_eq(scan_page_state(&in, &why), TW_SCAN_ST_VIDEO);
     in = s_info(TW_YTPAGE_PLAY_NONE, "", TW_YTPAGE_STATE_UNKNOWN);
     ck_assert_int_eq(scan_page_state(&in, &why), -1);
     /* 2026: UNPLAYABLE with a membership offer, isLive still true */

@@ -12,12 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../supervisor/sup_child.h"
-#include "../../supervisor/sup_ctl.h"
-#include "../../supervisor/sup_log.h"
-#include "../../supervisor/sup_state.h"
-#include "../../supervisor/sup_time.h"
+#include "../../supervisor/daemon/sup_child.h"
+#include "../../supervisor/daemon/sup_ctl.h"
+#include "../../supervisor/daemon/sup_log.h"
+#include "../../supervisor/daemon/sup_state.h"
 #include "tw_worker.h"
+#include "tw_time.h"
 
 /* ---- fake side effects ---- */
 
@@ -342,31 +342,6 @@ START_TEST(test_ctl_parse_strict)
 }
 END_TEST
 
-/* ---- time ---- */
-
-START_TEST(test_time_parse)
-{
-    int64_t us;
-    ck_assert_int_eq(sup_time_parse("1970-01-01T00:00:00Z", 0, &us, NULL),
-                     TW_OK);
-    ck_assert_int_eq(us, 0);
-    ck_assert_int_eq(
-        sup_time_parse("2026-11-23T16:00:00.5+01:00", 0, &us, NULL), TW_OK);
-    char buf[40];
-    ck_assert_str_eq(sup_time_format(us, buf, sizeof buf),
-                     "2026-11-23T15:00:00.500000Z");
-    ck_assert_int_eq(sup_time_parse("+5m", 1000, &us, NULL), TW_OK);
-    ck_assert_int_eq(us, 1000 + 300000000LL);
-    ck_assert_int_eq(sup_time_parse("+1h30m", 0, &us, NULL), TW_OK);
-    ck_assert_int_eq(us, 5400000000LL);
-    ck_assert_int_eq(sup_time_parse("2026-02-30T00:00:00Z", 0, &us, NULL),
-                     TW_ERR_INVALID);
-    ck_assert_int_eq(sup_time_parse("+5x", 0, &us, NULL), TW_ERR_INVALID);
-    ck_assert_int_eq(sup_time_parse("2026-11-23 10:00", 0, &us, NULL),
-                     TW_ERR_INVALID);
-}
-END_TEST
-
 /* ---- state files ---- */
 
 START_TEST(test_state_epoch_and_spawns)
@@ -551,7 +526,6 @@ Suite *sup_suite(void)
     tc = tcase_create("parts");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_ctl_parse_strict);
-    tcase_add_test(tc, test_time_parse);
     tcase_add_test(tc, test_state_epoch_and_spawns);
     tcase_add_test(tc, test_log_lines_and_rotation);
     tcase_add_test(tc, test_valid_instance);

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../supervisor/sup_child.h"
-#include "../../supervisor/sup_metrics.h"
+#include "../../supervisor/daemon/sup_child.h"
+#include "../../supervisor/daemon/sup_metrics.h"
 #include "tw_cfg.h"
 
 static char *s_escaped(const char *in)

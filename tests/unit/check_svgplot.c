@@ -1,4 +1,4 @@
-/* Unit tests of tw_svgplot and tw_report: values -> coordinates, escaping,
+/* Unit tests of ctl_svgplot and tw_report: values -> coordinates, escaping,
  * and the reduction of writer rows (one message per id, damaged lines). */
 #include <check.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tw_report.h"
-#include "tw_svgplot.h"
+#include "../../supervisor/cli/ctl_svgplot.h"
 
 /* The value of attribute name of the element whose id is id, or -1. */
 static double s_attr(const char *svg, const char *id, const char *name)
@@ -26,17 +26,17 @@ static double s_attr(const char *svg, const char *id, const char *name)
 
 START_TEST(test_map_and_nice_max)
 {
-    ck_assert_double_eq_tol(tw_svgplot_map(5, 0, 10, 100, 200), 150, 1e-9);
-    ck_assert_double_eq_tol(tw_svgplot_map(0, 0, 10, 300, 100), 300, 1e-9);
-    ck_assert_double_eq_tol(tw_svgplot_map(3, 1, 1, 7, 9), 7, 1e-9);
+    ck_assert_double_eq_tol(ctl_svgplot_map(5, 0, 10, 100, 200), 150, 1e-9);
+    ck_assert_double_eq_tol(ctl_svgplot_map(0, 0, 10, 300, 100), 300, 1e-9);
+    ck_assert_double_eq_tol(ctl_svgplot_map(3, 1, 1, 7, 9), 7, 1e-9);
     double step;
-    ck_assert_double_eq(tw_svgplot_nice_max(25, 5, &step), 25);
+    ck_assert_double_eq(ctl_svgplot_nice_max(25, 5, &step), 25);
     ck_assert_double_eq(step, 5);
-    ck_assert_double_eq(tw_svgplot_nice_max(26, 5, &step), 30);
-    ck_assert_double_eq(tw_svgplot_nice_max(900, 5, &step), 1000);
+    ck_assert_double_eq(ctl_svgplot_nice_max(26, 5, &step), 30);
+    ck_assert_double_eq(ctl_svgplot_nice_max(900, 5, &step), 1000);
     ck_assert_double_eq(step, 200);
-    ck_assert_double_eq(tw_svgplot_nice_max(0, 5, &step), 1);
-    ck_assert_double_eq(tw_svgplot_nice_max(3, 5, &step), 3);
+    ck_assert_double_eq(ctl_svgplot_nice_max(0, 5, &step), 1);
+    ck_assert_double_eq(ctl_svgplot_nice_max(3, 5, &step), 3);
     ck_assert_double_eq(step, 1);
 }
 END_TEST
@@ -45,13 +45,13 @@ START_TEST(test_bars_coordinates)
 {
     double x[] = {0, 60, 120, 180};
     double v[] = {5, 20, 0, 10};
-    tw_svgplot_tick_t t[] = {{60, "12:01"}, {9999, "outside"}};
-    tw_svgplot_series_t s = {"chat", "Chat", x, v, 4, 0, 240, 60, t, 2};
-    tw_svgplot_t *p = tw_svgplot_new(600, "t", NULL);
+    ctl_svgplot_tick_t t[] = {{60, "12:01"}, {9999, "outside"}};
+    ctl_svgplot_series_t s = {"chat", "Chat", x, v, 4, 0, 240, 60, t, 2};
+    ctl_svgplot_t *p = ctl_svgplot_new(600, "t", NULL);
     ck_assert_ptr_nonnull(p);
-    tw_svgplot_area_t a;
-    ck_assert_int_eq(tw_svgplot_bars(p, &s, &a), TW_OK);
-    char *svg = tw_svgplot_finish(p, NULL);
+    ctl_svgplot_area_t a;
+    ck_assert_int_eq(ctl_svgplot_bars(p, &s, &a), TW_OK);
+    char *svg = ctl_svgplot_finish(p, NULL);
     ck_assert_ptr_nonnull(svg);
     /* y axis 0..20: the 20 bar fills the area, 5 a quarter, 0 nothing */
     ck_assert_double_eq_tol(s_attr(svg, "chat-bar-1", "height"), a.h, 0.01);
@@ -71,15 +71,15 @@ START_TEST(test_bars_coordinates)
     ck_assert_ptr_nonnull(strstr(svg, ">12:01</text>"));
     ck_assert_ptr_null(strstr(svg, "outside"));
     free(svg);
-    tw_svgplot_series_t bad = s;
+    ctl_svgplot_series_t bad = s;
     bad.id = "Bad\"id";
-    ck_assert_int_eq(tw_svgplot_bars(p, &bad, NULL), TW_ERR_INVALID);
+    ck_assert_int_eq(ctl_svgplot_bars(p, &bad, NULL), TW_ERR_INVALID);
     bad = s;
     bad.x_hi = bad.x_lo;
-    ck_assert_int_eq(tw_svgplot_line(p, &bad, NULL), TW_ERR_INVALID);
-    tw_svgplot_destroy(&p);
+    ck_assert_int_eq(ctl_svgplot_line(p, &bad, NULL), TW_ERR_INVALID);
+    ctl_svgplot_destroy(&p);
     ck_assert_ptr_null(p);
-    tw_svgplot_destroy(&p);
+    ctl_svgplot_destroy(&p);
 }
 END_TEST
 
@@ -87,11 +87,11 @@ START_TEST(test_line_points)
 {
     double x[] = {100, 200, 300};
     double v[] = {0, 100, 50};
-    tw_svgplot_series_t s = {"viewers", "V", x, v, 3, 100, 300, 0, NULL, 0};
-    tw_svgplot_t *p = tw_svgplot_new(500, "t", "sub");
-    tw_svgplot_area_t a;
-    ck_assert_int_eq(tw_svgplot_line(p, &s, &a), TW_OK);
-    char *svg = tw_svgplot_finish(p, NULL);
+    ctl_svgplot_series_t s = {"viewers", "V", x, v, 3, 100, 300, 0, NULL, 0};
+    ctl_svgplot_t *p = ctl_svgplot_new(500, "t", "sub");
+    ctl_svgplot_area_t a;
+    ck_assert_int_eq(ctl_svgplot_line(p, &s, &a), TW_OK);
+    char *svg = ctl_svgplot_finish(p, NULL);
     ck_assert_double_eq_tol(s_attr(svg, "viewers-pt-0", "cx"), a.x, 0.01);
     ck_assert_double_eq_tol(s_attr(svg, "viewers-pt-0", "cy"), a.y + a.h, 0.01);
     ck_assert_double_eq_tol(s_attr(svg, "viewers-pt-1", "cx"), a.x + a.w / 2,
@@ -101,34 +101,34 @@ START_TEST(test_line_points)
                             0.01);
     ck_assert_ptr_nonnull(strstr(svg, "<polyline id=\"viewers-line\""));
     free(svg);
-    tw_svgplot_destroy(&p);
+    ctl_svgplot_destroy(&p);
 }
 END_TEST
 
 START_TEST(test_escape)
 {
     tw_buf_t *b = tw_buf_new();
-    ck_assert_int_eq(tw_svgplot_escape(b, "<a href='x'>&\"\x01\xff", 100),
+    ck_assert_int_eq(ctl_svgplot_escape(b, "<a href='x'>&\"\x01\xff", 100),
                      TW_OK);
     ck_assert_str_eq(tw_buf_data(b), "&lt;a href=&apos;x&apos;&gt;&amp;"
                                      "&quot; \xef\xbf\xbd");
     tw_buf_clear(b);
     /* a cut never splits a character: "é" is 2 bytes */
-    ck_assert_int_eq(tw_svgplot_escape(b, "ab\xc3\xa9", 3), TW_OK);
+    ck_assert_int_eq(ctl_svgplot_escape(b, "ab\xc3\xa9", 3), TW_OK);
     ck_assert_str_eq(tw_buf_data(b), "ab...");
     tw_buf_destroy(&b);
-    tw_svgplot_t *p = tw_svgplot_new(400, "<script>x</script>", "a&b");
+    ctl_svgplot_t *p = ctl_svgplot_new(400, "<script>x</script>", "a&b");
     const char *hdr[] = {"k", "v"};
     const char *cells[] = {"<i>", "1"};
-    ck_assert_int_eq(tw_svgplot_table(p, "money", "M", 2, hdr, cells, 1, NULL),
+    ck_assert_int_eq(ctl_svgplot_table(p, "money", "M", 2, hdr, cells, 1, NULL),
                      TW_OK);
-    char *svg = tw_svgplot_finish(p, NULL);
+    char *svg = ctl_svgplot_finish(p, NULL);
     ck_assert_ptr_null(strstr(svg, "<script>"));
     ck_assert_ptr_null(strstr(svg, "<i>"));
     ck_assert_ptr_nonnull(strstr(svg, "&lt;script&gt;x&lt;/script&gt;"));
     ck_assert_ptr_nonnull(strstr(svg, "id=\"money-row-0\""));
     free(svg);
-    tw_svgplot_destroy(&p);
+    ctl_svgplot_destroy(&p);
 }
 END_TEST
 

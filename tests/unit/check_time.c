@@ -351,6 +351,32 @@ START_TEST(test_tz_restored)
 }
 END_TEST
 
+START_TEST(test_when_parse)
+{
+    int64_t us;
+    ck_assert_int_eq(tw_time_when_parse("1970-01-01T00:00:00Z", 0, &us, NULL),
+                     TW_OK);
+    ck_assert_int_eq(us, 0);
+    ck_assert_int_eq(
+        tw_time_when_parse("2026-11-23T16:00:00.5+01:00", 0, &us, NULL), TW_OK);
+    char buf[TW_TIME_STR_SIZE];
+    ck_assert_str_eq(tw_time_format(us, buf), "2026-11-23T15:00:00.500000Z");
+    ck_assert_int_eq(tw_time_when_parse("+5m", 1000, &us, NULL), TW_OK);
+    ck_assert_int_eq(us, 1000 + 300000000LL);
+    ck_assert_int_eq(tw_time_when_parse("+1h30m", 0, &us, NULL), TW_OK);
+    ck_assert_int_eq(us, 5400000000LL);
+    ck_assert_int_eq(tw_time_when_parse("2026-02-30T00:00:00Z", 0, &us, NULL),
+                     TW_ERR_PARSE);
+    ck_assert_int_eq(tw_time_when_parse("+5x", 0, &us, NULL), TW_ERR_PARSE);
+    ck_assert_int_eq(tw_time_when_parse("2026-11-23 10:00", 0, &us, NULL),
+                     TW_ERR_PARSE);
+    ck_assert_int_eq(tw_time_when_parse("now", 77, &us, NULL), TW_OK);
+    ck_assert_int_eq(us, 77);
+    ck_assert_int_eq(tw_time_when_parse("+367d", 0, &us, NULL), TW_ERR_PARSE);
+    ck_assert_int_eq(tw_time_when_parse("+", 0, &us, NULL), TW_ERR_PARSE);
+}
+END_TEST
+
 Suite *time_suite(void)
 {
     Suite *s = suite_create("time");
@@ -372,6 +398,7 @@ Suite *time_suite(void)
     tcase_add_test(tc, test_local_date_changes_at_midnights);
     tcase_add_test(tc, test_next_local_hhmm);
     tcase_add_test(tc, test_tz_restored);
+    tcase_add_test(tc, test_when_parse);
     suite_add_tcase(s, tc);
     return s;
 }

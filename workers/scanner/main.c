@@ -1,11 +1,11 @@
-/* tw-scanner - finds the streams of the listed channels (DESIGN section 4,
- * docs/capture.md): channel RSS feeds (no quota, conditional GET) spread
- * over scan_interval, batched videos.list (<= 50 ids, 1 unit) or the watch
- * page without a key, a stream state table in STATE/scanner/streams.tsv,
- * spawn.request of chat@VIDEO at scheduled start - lead_time, stream.event
- * to tubewatchd and the notifier. A channel whose feed fails twice in a row
- * is discovered from its /streams tab, its /live page and its uploads
- * playlist until the feed works again (scan_source). */
+/* tw-scanner - finds the streams of the listed channels (docs/capture.md):
+ * channel RSS feeds (no quota, conditional GET) spread over scan_interval,
+ * batched videos.list (<= 50 ids, 1 unit) or the watch page without a key, a
+ * stream state table in STATE/scanner/streams.tsv, spawn.request of chat@VIDEO
+ * at scheduled start - lead_time, stream.event to tubewatchd and the notifier.
+ * A channel whose feed fails twice in a row is discovered from its /streams
+ * tab, its /live page and its uploads playlist until the feed works again
+ * (scan_source). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +21,7 @@
 #include <zmq.h>
 
 #include "scan_source.h"
-#include "scan_store.h"
+#include "tw_scan.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
 #include "tw_file.h"
@@ -34,6 +34,7 @@
 #include "tw_worker.h"
 #include "tw_ytapi.h"
 #include "tw_ytpage.h"
+#include "tw_ytweb.h"
 
 /* Ids per videos.list call. */
 #define S_BATCH 50
@@ -63,40 +64,40 @@ typedef struct {
 
 /* The scanner. */
 typedef struct {
-    tw_worker_t *w;          /* supervisor link */
-    const tw_cfg_t *cfg;     /* config (borrowed) */
-    char dir[2048];          /* STATE/scanner */
-    char streams_path[4200]; /* STATE/scanner/streams.tsv */
-    char handles_path[4200]; /* STATE/scanner/handles.tsv */
-    char feeds_path[4200];   /* STATE/scanner/feeds.tsv */
-    tw_http_t *web;          /* www.youtube.com client */
-    tw_http_t *api;          /* Data API client, NULL without a key */
-    tw_quota_t *quota;       /* shared quota governor */
-    tw_deliver_t *notify;    /* sender to notifier.sock, or NULL */
-    tw_rss_t *rss;           /* feed parser */
-    tw_ytapi_t *yt;          /* Data API parser */
-    tw_ytpage_t *page;       /* watch page parser */
-    s_chan_t *chans;         /* channels */
-    size_t nchans;           /* count */
-    scan_handle_t *handles;  /* handle cache */
-    size_t nhandles;         /* count */
-    scan_stream_t *streams;  /* stream table */
-    size_t nstreams;         /* count */
-    size_t cap;              /* allocated */
-    struct stat chan_st;     /* channels file identity */
-    bool chan_exists;        /* the file existed at the last load */
-    int64_t next_stat_ms;    /* next check of the channels file */
-    bool dirty;              /* streams.tsv needs saving */
-    bool feeds_dirty;        /* feeds.tsv needs saving */
-    int64_t next_save_ms;    /* next save of dirty files */
-    int64_t quota_noted;     /* blocked_until already reported */
-    uint64_t scan_ms;        /* scan_interval */
-    uint64_t track_ms;       /* re-check interval of tracked streams */
-    int hupfd;               /* SIGHUP signalfd */
-    uint64_t rss_checks;     /* feed requests made */
-    uint64_t api_calls;      /* videos.list calls made */
-    uint64_t page_checks;    /* /streams and /live requests made */
-    uint64_t playlist_calls; /* playlistItems.list calls made */
+    tw_worker_t *w;            /* supervisor link */
+    const tw_cfg_t *cfg;       /* config (borrowed) */
+    char dir[2048];            /* STATE/scanner */
+    char streams_path[4200];   /* STATE/scanner/streams.tsv */
+    char handles_path[4200];   /* STATE/scanner/handles.tsv */
+    char feeds_path[4200];     /* STATE/scanner/feeds.tsv */
+    tw_http_t *web;            /* www.youtube.com client */
+    tw_http_t *api;            /* Data API client, NULL without a key */
+    tw_quota_t *quota;         /* shared quota governor */
+    tw_deliver_t *notify;      /* sender to notifier.sock, or NULL */
+    tw_rss_t *rss;             /* feed parser */
+    tw_ytapi_t *yt;            /* Data API parser */
+    tw_ytpage_t *page;         /* watch page parser */
+    s_chan_t *chans;           /* channels */
+    size_t nchans;             /* count */
+    tw_scan_handle_t *handles; /* handle cache */
+    size_t nhandles;           /* count */
+    tw_scan_stream_t *streams; /* stream table */
+    size_t nstreams;           /* count */
+    size_t cap;                /* allocated */
+    struct stat chan_st;       /* channels file identity */
+    bool chan_exists;          /* the file existed at the last load */
+    int64_t next_stat_ms;      /* next check of the channels file */
+    bool dirty;                /* streams.tsv needs saving */
+    bool feeds_dirty;          /* feeds.tsv needs saving */
+    int64_t next_save_ms;      /* next save of dirty files */
+    int64_t quota_noted;       /* blocked_until already reported */
+    uint64_t scan_ms;          /* scan_interval */
+    uint64_t track_ms;         /* re-check interval of tracked streams */
+    int hupfd;                 /* SIGHUP signalfd */
+    uint64_t rss_checks;       /* feed requests made */
+    uint64_t api_calls;        /* videos.list calls made */
+    uint64_t page_checks;      /* /streams and /live requests made */
+    uint64_t playlist_calls;   /* playlistItems.list calls made */
 } s_scan_t;
 
 static int64_t s_mono(void)
@@ -113,8 +114,8 @@ static void s_save(s_scan_t *S, bool force)
     S->next_save_ms = s_mono() + 1000;
     tw_err_t err = {{0}, 0, 0};
     if (S->dirty) {
-        if (scan_streams_save(S->streams_path, S->streams, S->nstreams, &err) ==
-            TW_OK)
+        if (tw_scan_streams_save(S->streams_path, S->streams, S->nstreams,
+                                 &err) == TW_OK)
             S->dirty = false;
         else
             tw_log_error("unable to save %s: %s", S->streams_path, err.msg);
@@ -144,8 +145,8 @@ static void s_load_feed(s_scan_t *S, s_chan_t *c)
 {
     char *data = NULL;
     size_t len = 0;
-    if (!c->id[0] || tw_file_read_all(S->feeds_path, SCAN_FILE_MAX, &data, &len,
-                                      NULL) != TW_OK)
+    if (!c->id[0] || tw_file_read_all(S->feeds_path, TW_SCAN_FILE_MAX, &data,
+                                      &len, NULL) != TW_OK)
         return;
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line;
@@ -168,7 +169,7 @@ static void s_load_feed(s_scan_t *S, s_chan_t *c)
 static void s_load_channels(s_scan_t *S)
 {
     const char *path = S->cfg->scanner.channels_file;
-    scan_chan_ref_t *refs = NULL;
+    tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0, nbad = 0;
     tw_err_t err = {{0}, 0, 0};
     if (stat(path, &S->chan_st) == 0) {
@@ -177,7 +178,7 @@ static void s_load_channels(s_scan_t *S)
         S->chan_exists = false;
         memset(&S->chan_st, 0, sizeof S->chan_st);
     }
-    if (scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
+    if (tw_scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
         tw_log_error("unable to read %s: %s", path, err.msg);
         return;
     }
@@ -203,7 +204,7 @@ static void s_load_channels(s_scan_t *S)
             snprintf(v[i].id, sizeof v[i].id, "%s", refs[i].ref);
         } else {
             const char *id =
-                scan_handles_find(S->handles, S->nhandles, refs[i].ref);
+                tw_scan_handles_find(S->handles, S->nhandles, refs[i].ref);
             if (id)
                 snprintf(v[i].id, sizeof v[i].id, "%s", id);
         }
@@ -239,7 +240,7 @@ static void s_check_channels(s_scan_t *S, bool force)
 
 /* ---- stream table ---- */
 
-static scan_stream_t *s_find(s_scan_t *S, const char *vid)
+static tw_scan_stream_t *s_find(s_scan_t *S, const char *vid)
 {
     for (size_t i = 0; i < S->nstreams; i++)
         if (strcmp(S->streams[i].video_id, vid) == 0)
@@ -247,18 +248,18 @@ static scan_stream_t *s_find(s_scan_t *S, const char *vid)
     return NULL;
 }
 
-static scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
-                            const char *title)
+static tw_scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
+                               const char *title)
 {
     if (S->nstreams == S->cap) {
         size_t ncap = S->cap ? S->cap * 2 : 64;
-        scan_stream_t *v = realloc(S->streams, ncap * sizeof *v);
+        tw_scan_stream_t *v = realloc(S->streams, ncap * sizeof *v);
         if (!v)
             return NULL;
         S->streams = v;
         S->cap = ncap;
     }
-    scan_stream_t *s = &S->streams[S->nstreams++];
+    tw_scan_stream_t *s = &S->streams[S->nstreams++];
     memset(s, 0, sizeof *s);
     snprintf(s->video_id, sizeof s->video_id, "%s", vid);
     if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
@@ -285,10 +286,11 @@ static void s_notify(s_scan_t *S, tw_msg_t *m)
                     err.msg[0] ? err.msg : tw_rc_str(rc));
 }
 
-static void s_event(s_scan_t *S, const scan_stream_t *s)
+static void s_event(s_scan_t *S, const tw_scan_stream_t *s)
 {
     tw_log_info("stream %s (%s): %s%s%s", s->video_id, s->channel_id,
-                scan_state_str(s->state), s->reason[0] ? " - " : "", s->reason);
+                tw_scan_state_str(s->state), s->reason[0] ? " - " : "",
+                s->reason);
     tw_msg_t m;
     memset(&m, 0, sizeof m);
     m.id = TW_MSG_STREAM_EVENT;
@@ -333,7 +335,7 @@ static void s_quota_exhausted(s_scan_t *S)
     s_plan(S);
     int64_t soon = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
     for (size_t i = 0; i < S->nstreams; i++)
-        if (!scan_state_final(S->streams[i].state) &&
+        if (!tw_scan_state_final(S->streams[i].state) &&
             S->streams[i].next_us > soon)
             S->streams[i].next_us = soon;
     char ts[TW_TIME_STR_SIZE], title[128];
@@ -363,7 +365,7 @@ static bool s_tracked(int st)
 }
 
 /* Applies a classification to s: events, spawn requests, next check. */
-static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
+static void s_apply(s_scan_t *S, tw_scan_stream_t *s, int st, int64_t sched,
                     int64_t start, int64_t end, const char *title,
                     const char *chan, const char *reason)
 {
@@ -444,7 +446,7 @@ static void s_apply(s_scan_t *S, scan_stream_t *s, int st, int64_t sched,
     int64_t iv = (int64_t)S->track_ms * 1000;
     if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us - now > S_FAR_US)
         s->next_us = now + iv * S_FAR_ROUNDS;
-    else if (scan_state_final(s->state))
+    else if (tw_scan_state_final(s->state))
         s->next_us = INT64_MAX;
     else
         s->next_us = now + iv;
@@ -492,7 +494,7 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
 }
 
 /* Classifies s from its watch page (no quota). */
-static void s_classify_page(s_scan_t *S, scan_stream_t *s)
+static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
 {
     tw_worker_handle(S->w); /* heartbeat between requests */
     tw_rc_t rc = s_fetch_page(S, s->video_id);
@@ -555,7 +557,7 @@ static tw_rc_t s_api_get(s_scan_t *S, const char *what, const char *url,
 
 /* Classifies up to S_BATCH streams with one videos.list call. Returns
  * TW_OK when the API answered; otherwise the caller falls back. */
-static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
+static tw_rc_t s_classify_api(s_scan_t *S, tw_scan_stream_t **v, size_t n)
 {
     char url[S_BATCH * 13 + 512];
     size_t off = (size_t)snprintf(
@@ -588,7 +590,7 @@ static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
     /* copy what we need: page fetches below reuse nothing of S->yt, but be
      * safe against reentrancy */
     for (size_t i = 0; i < n; i++) {
-        scan_stream_t *s = v[i];
+        tw_scan_stream_t *s = v[i];
         const tw_ytapi_video_t *it = NULL;
         for (size_t k = 0; k < nv && !it; k++)
             if (strcmp(tw_ytapi_video(S->yt, k)->id, s->video_id) == 0)
@@ -614,7 +616,7 @@ static tw_rc_t s_classify_api(s_scan_t *S, scan_stream_t **v, size_t n)
                      ? (it->actual_end_usec     ? TW_STREAM_STATE_ENDED
                         : it->actual_start_usec ? TW_STREAM_STATE_LIVE
                                                 : TW_STREAM_STATE_SCHEDULED)
-                     : SCAN_ST_VIDEO;
+                     : TW_SCAN_ST_VIDEO;
             break;
         }
         int64_t sched = it->scheduled_start_usec, start = it->actual_start_usec,
@@ -645,8 +647,8 @@ static void s_classify_due(s_scan_t *S)
     size_t due = 0;
     int64_t oldest = INT64_MAX;
     for (size_t i = 0; i < S->nstreams; i++) {
-        const scan_stream_t *s = &S->streams[i];
-        if (!scan_state_final(s->state) && s->next_us <= now) {
+        const tw_scan_stream_t *s = &S->streams[i];
+        if (!tw_scan_state_final(s->state) && s->next_us <= now) {
             due++;
             if (s->next_us < oldest)
                 oldest = s->next_us;
@@ -664,18 +666,18 @@ static void s_classify_due(s_scan_t *S)
     /* due ones first; with the API, those due within half a round ride
      * along in the last batch's free places */
     int64_t horizon = now + (int64_t)S->track_ms * 500;
-    scan_stream_t **cand = malloc((S->nstreams + 1) * sizeof *cand);
+    tw_scan_stream_t **cand = malloc((S->nstreams + 1) * sizeof *cand);
     if (!cand)
         return;
     size_t nc = 0;
     for (size_t i = 0; i < S->nstreams; i++)
-        if (!scan_state_final(S->streams[i].state) &&
+        if (!tw_scan_state_final(S->streams[i].state) &&
             S->streams[i].next_us <= now)
             cand[nc++] = &S->streams[i];
     size_t room = (S_BATCH - nc % S_BATCH) % S_BATCH;
     for (size_t i = 0; i < S->nstreams && S->api && room; i++) {
-        scan_stream_t *s = &S->streams[i];
-        if (!scan_state_final(s->state) && s->next_us > now &&
+        tw_scan_stream_t *s = &S->streams[i];
+        if (!tw_scan_state_final(s->state) && s->next_us > now &&
             s->next_us <= horizon) {
             cand[nc++] = s;
             room--;
@@ -697,7 +699,7 @@ static void s_classify_due(s_scan_t *S)
  * it made a request. */
 static bool s_resolve(s_scan_t *S, s_chan_t *c)
 {
-    const char *id = scan_handles_find(S->handles, S->nhandles, c->ref);
+    const char *id = tw_scan_handles_find(S->handles, S->nhandles, c->ref);
     if (id) {
         snprintf(c->id, sizeof c->id, "%s", id);
         s_load_feed(S, c);
@@ -716,9 +718,9 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
         rc = s_page_get(S, url, true, &resp, &err);
     char cid[TW_ID_MAX];
     if (rc == TW_OK && resp.body &&
-        scan_channel_page_id(resp.body, resp.body_len, cid, sizeof cid) ==
+        tw_scan_channel_page_id(resp.body, resp.body_len, cid, sizeof cid) ==
             TW_OK) {
-        scan_handle_t *v =
+        tw_scan_handle_t *v =
             realloc(S->handles, (S->nhandles + 1) * sizeof *S->handles);
         if (v) {
             S->handles = v;
@@ -726,7 +728,8 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
             snprintf(v[S->nhandles].channel_id, sizeof v->channel_id, "%s",
                      cid);
             S->nhandles++;
-            scan_handles_save(S->handles_path, S->handles, S->nhandles, NULL);
+            tw_scan_handles_save(S->handles_path, S->handles, S->nhandles,
+                                 NULL);
         }
         snprintf(c->id, sizeof c->id, "%s", cid);
         s_load_feed(S, c);
@@ -741,13 +744,13 @@ static bool s_resolve(s_scan_t *S, s_chan_t *c)
 
 /* Adds vid of channel c found by a fallback source to the table, unless
  * known. Returns the new row, or NULL. */
-static scan_stream_t *s_add_found(s_scan_t *S, const s_chan_t *c,
-                                  const char *vid, const char *title,
-                                  const char *source)
+static tw_scan_stream_t *s_add_found(s_scan_t *S, const s_chan_t *c,
+                                     const char *vid, const char *title,
+                                     const char *source)
 {
     if (!tw_id_is_video(vid) || s_find(S, vid))
         return NULL;
-    scan_stream_t *s = s_add(S, vid, c->id, title ? title : "");
+    tw_scan_stream_t *s = s_add(S, vid, c->id, title ? title : "");
     if (s)
         tw_log_debug("new video %s on the %s of %s", vid, source, c->id);
     return s;
@@ -788,7 +791,7 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
     const tw_ytpage_info_t *in = tw_ytpage_info(S->page);
     for (size_t i = 0; i < n; i++) {
         bool shown = strcmp(ids[i], in->video_id) == 0;
-        scan_stream_t *s =
+        tw_scan_stream_t *s =
             s_add_found(S, c, ids[i], shown ? in->title : NULL, tab);
         const char *why = "";
         int st = s && shown ? scan_page_state(in, &why) : -1;
@@ -1017,10 +1020,10 @@ static void s_prune(s_scan_t *S)
     int64_t cut = tw_time_now_us() - S_KEEP_US;
     size_t k = 0;
     for (size_t i = 0; i < S->nstreams; i++) {
-        const scan_stream_t *s = &S->streams[i];
+        const tw_scan_stream_t *s = &S->streams[i];
         int64_t last =
             s->checked_us > s->updated_us ? s->checked_us : s->updated_us;
-        if (scan_state_final(s->state) && last && last < cut)
+        if (tw_scan_state_final(s->state) && last && last < cut)
             continue;
         S->streams[k++] = *s;
     }
@@ -1039,7 +1042,7 @@ static void s_plan(s_scan_t *S)
         return; /* watch pages cost no quota */
     size_t tracked = 0;
     for (size_t i = 0; i < S->nstreams; i++)
-        if (!scan_state_final(S->streams[i].state))
+        if (!tw_scan_state_final(S->streams[i].state))
             tracked++;
     double units = ceil((double)tracked / S_BATCH);
     uint64_t iv =
@@ -1094,7 +1097,8 @@ int main(void)
         return TW_EXIT_TEMP;
     }
     const tw_cfg_youtube_t *yt = &S->cfg->youtube;
-    tw_worker_youtube_http(S->w, yt, &S->web, &S->api);
+    tw_ytweb_clients(yt, tw_worker_http_timeout_ms(S->w, yt->http_timeout_ms),
+                     &S->web, &S->api);
     S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
     S->rss = tw_rss_new();
     S->yt = tw_ytapi_new();
@@ -1122,16 +1126,16 @@ int main(void)
             TW_OK)
             tw_log_warn("no stream.events to the notifier: %s", err.msg);
     }
-    if (scan_handles_load(S->handles_path, &S->handles, &S->nhandles, &err) !=
-            TW_OK ||
-        scan_streams_load(S->streams_path, &S->streams, &S->nstreams, &err) !=
-            TW_OK)
+    if (tw_scan_handles_load(S->handles_path, &S->handles, &S->nhandles,
+                             &err) != TW_OK ||
+        tw_scan_streams_load(S->streams_path, &S->streams, &S->nstreams,
+                             &err) != TW_OK)
         tw_log_warn("state: %s", err.msg);
     S->cap = S->nstreams;
     int64_t now = tw_time_now_us();
     for (size_t i = 0; i < S->nstreams; i++)
         S->streams[i].next_us =
-            scan_state_final(S->streams[i].state) ? INT64_MAX : now;
+            tw_scan_state_final(S->streams[i].state) ? INT64_MAX : now;
     s_check_channels(S, true);
     tw_worker_ready(S->w);
     tw_log_info("scanning %zu channel(s) every %" PRIu64 " ms, %s", S->nchans,

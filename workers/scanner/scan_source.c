@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "scan_source.h"
-#include "scan_store.h"
+#include "tw_scan.h"
 #include "tw_id.h"
 #include "tw_ytweb.h"
 
@@ -214,7 +214,7 @@ int scan_page_state(const tw_ytpage_info_t *in, const char **why)
     case TW_YTPAGE_STATE_ENDED:
         return TW_STREAM_STATE_ENDED;
     case TW_YTPAGE_STATE_VOD:
-        return SCAN_ST_VIDEO;
+        return TW_SCAN_ST_VIDEO;
     default:
         return -1;
     }

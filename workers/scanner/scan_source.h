@@ -108,7 +108,7 @@ const char *const *scan_page_headers(void);
 size_t scan_page_candidates(const tw_ytpage_t *page, const char *channel_id,
                             const char **out, size_t cap);
 
-/* Maps a parsed watch page to a tw_stream_state_t or SCAN_ST_VIDEO; -1 when
+/* Maps a parsed watch page to a tw_stream_state_t or TW_SCAN_ST_VIDEO; -1 when
  * it does not say: members-only (LOGIN_REQUIRED, or UNPLAYABLE with a
  * membership offer: in->members_only) first. *why gets the page's reason
  * for a members-only, private, deleted or unavailable video, else ""

@@ -1,6 +1,6 @@
 /* tw-stats - samples concurrent viewers of live streams every
  * viewers_interval and views/likes/favorites/comments of watched videos
- * every stats_interval (DESIGN section 4, docs/capture.md), and sends
+ * every stats_interval (docs/capture.md), and sends
  * stats.sample to the writer and the notifier. The live set comes from the
  * scanner's STATE/scanner/streams.tsv; watched videos are the uploads of the
  * listed channels (channels.list -> uploads playlist -> playlistItems with a
@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "../scanner/scan_store.h"
+#include "tw_scan.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
 #include "tw_file.h"
@@ -31,6 +31,7 @@
 #include "tw_worker.h"
 #include "tw_ytapi.h"
 #include "tw_ytpage.h"
+#include "tw_ytweb.h"
 
 #define S_BATCH 50
 /* Shares of the daily quota: viewers polls and count polls (+ uploads). */
@@ -140,20 +141,20 @@ static bool s_listed(const s_stats_t *S, const char *chan)
 
 static void s_load_channels(s_stats_t *S)
 {
-    scan_chan_ref_t *refs = NULL;
+    tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0;
-    scan_handle_t *hs = NULL;
+    tw_scan_handle_t *hs = NULL;
     size_t nh = 0;
-    if (scan_channels_load(S->cfg->scanner.channels_file, &refs, &n, NULL,
-                           NULL) != TW_OK)
+    if (tw_scan_channels_load(S->cfg->scanner.channels_file, &refs, &n, NULL,
+                              NULL) != TW_OK)
         return;
-    scan_handles_load(S->handles_path, &hs, &nh, NULL);
+    tw_scan_handles_load(S->handles_path, &hs, &nh, NULL);
     s_chan_t *v = calloc(n ? n : 1, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; v && i < n; i++) {
         const char *id = refs[i].kind == TW_ID_CHANNEL
                              ? refs[i].ref
-                             : scan_handles_find(hs, nh, refs[i].ref);
+                             : tw_scan_handles_find(hs, nh, refs[i].ref);
         if (!id)
             continue; /* the scanner has not resolved it yet */
         snprintf(v[k].id, sizeof v[k].id, "%s", id);
@@ -175,9 +176,9 @@ static void s_load_channels(s_stats_t *S)
  * channels (the feed's recent uploads) as watched uploads. */
 static void s_load_streams(s_stats_t *S)
 {
-    scan_stream_t *v = NULL;
+    tw_scan_stream_t *v = NULL;
     size_t n = 0;
-    if (scan_streams_load(S->streams_path, &v, &n, NULL) != TW_OK)
+    if (tw_scan_streams_load(S->streams_path, &v, &n, NULL) != TW_OK)
         return;
     for (size_t i = 0; i < S->nvids; i++)
         S->vids[i].live = false;
@@ -186,7 +187,7 @@ static void s_load_streams(s_stats_t *S)
         bool live = v[i].state == TW_STREAM_STATE_LIVE;
         bool upload = S->cfg->stats.watch_uploads &&
                       s_listed(S, v[i].channel_id) &&
-                      (v[i].state == SCAN_ST_VIDEO ||
+                      (v[i].state == TW_SCAN_ST_VIDEO ||
                        v[i].state == TW_STREAM_STATE_LIVE ||
                        v[i].state == TW_STREAM_STATE_ENDED);
         if (!live && !upload && !s_vid(S, v[i].video_id, false))
@@ -506,8 +507,8 @@ static void s_save_uploads(s_stats_t *S)
 static void s_load_uploads(s_stats_t *S)
 {
     char *data = NULL;
-    if (tw_file_read_all(S->uploads_path, SCAN_FILE_MAX, &data, NULL, NULL) !=
-        TW_OK)
+    if (tw_file_read_all(S->uploads_path, TW_SCAN_FILE_MAX, &data, NULL,
+                         NULL) != TW_OK)
         return;
     char *save = NULL;
     for (char *l = strtok_r(data, "\n", &save); l;
@@ -705,7 +706,8 @@ int main(void)
         tw_worker_destroy(&S->w);
         return TW_EXIT_TEMP;
     }
-    tw_worker_youtube_http(S->w, yt, &S->web, &S->api);
+    tw_ytweb_clients(yt, tw_worker_http_timeout_ms(S->w, yt->http_timeout_ms),
+                     &S->web, &S->api);
     S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
     S->yt = tw_ytapi_new();
     S->page = tw_ytpage_new();

@@ -1,14 +1,14 @@
-/* tw-tokenizer - the stateless middle of the chat pipeline (DESIGN 2,
- * docs/pipeline.md): a tw_deliver receiver on ipc://RUNTIME/tokenizer.sock
- * taking chat.batch frames, tokenizing each item's text (tw_tokenize with
- * [worker.tokenizer]) and forwarding chat.tokenized through a tw_deliver
- * sender to ipc://RUNTIME/writer.sock. An upstream frame is acked only once
- * the writer acked everything forwarded for it: forwarded seq -> upstream
- * (src, epoch, seq) is kept in memory only; if the tokenizer dies its
- * senders resend and the writer drops what it already stored. Without
- * credit toward the writer nothing is read upstream (back-pressure).
- * chat.tokenized and stats.sample frames are forwarded unchanged.
- * Exit codes: 0 stopped, 100 bad config, 111 temporary failure. */
+/* tw-tokenizer - the stateless middle of the chat pipeline (docs/pipeline.md):
+ * a tw_deliver receiver on ipc://RUNTIME/tokenizer.sock taking chat.batch
+ * frames, tokenizing each item's text (tw_tokenize with [worker.tokenizer]) and
+ * forwarding chat.tokenized through a tw_deliver sender to
+ * ipc://RUNTIME/writer.sock. An upstream frame is acked only once the writer
+ * acked everything forwarded for it: forwarded seq -> upstream (src, epoch,
+ * seq) is kept in memory only; if the tokenizer dies its senders resend and the
+ * writer drops what it already stored. Without credit toward the writer nothing
+ * is read upstream (back-pressure). chat.tokenized and stats.sample frames are
+ * forwarded unchanged. Exit codes: 0 stopped, 100 bad config, 111 temporary
+ * failure. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -16,7 +16,7 @@
 #include "tw_log.h"
 #include "tw_time.h"
 #include "tw_worker.h"
-#include "uploader.h"
+#include "tw_archive.h"
 
 #define RETRY_MIN_MS 60000LL   /* first retry after a failed pass */
 #define RETRY_MAX_MS 3600000LL /* retry cap */
@@ -88,14 +88,14 @@ static bool s_missed_today(s_up_t *u, int64_t now_us)
 static int64_t s_pass(s_up_t *u)
 {
     const tw_cfg_t *cfg = tw_worker_cfg(u->w);
-    uploader_opts_t o = {.cfg = cfg,
-                         .data_dir = getenv(TW_ENV_DATA_DIR),
-                         .tick = s_tick,
-                         .tick_arg = u};
-    uploader_report_t rep;
+    tw_archive_opts_t o = {.cfg = cfg,
+                           .data_dir = getenv(TW_ENV_DATA_DIR),
+                           .tick = s_tick,
+                           .tick_arg = u};
+    tw_archive_report_t rep;
     tw_err_t err = {0};
     int64_t t0 = tw_time_mono_ms();
-    tw_rc_t rc = uploader_run(&o, &rep, &err);
+    tw_rc_t rc = tw_archive_run(&o, &rep, &err);
     int64_t now = tw_time_now_us();
     tw_log_info("archive pass: %u zipped, %u uploaded, %u deleted, %u failed "
                 "in %" PRId64 " ms",

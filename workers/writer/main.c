@@ -1,4 +1,4 @@
-/* tw-writer - the pipeline's sink (DESIGN 2-3, docs/pipeline.md): a
+/* tw-writer - the pipeline's sink (docs/pipeline.md, docs/writer-store.md): a
  * tw_deliver receiver on ipc://RUNTIME/writer.sock taking chat.tokenized
  * (from the tokenizer), chat.batch (untokenized, accepted too) and
  * stats.sample (from stats). Rows go through writer_store (dedup, torn-line

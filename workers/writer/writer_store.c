@@ -1,5 +1,5 @@
 /* writer_store - durable, deduplicating TSV (and JSON Lines) files of the
- * writer worker (see writer_store.h, DESIGN 3). */
+ * writer worker (see writer_store.h, docs/writer-store.md). */
 #include "writer_store.h"
 
 #include <assert.h>

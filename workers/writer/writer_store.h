@@ -1,7 +1,7 @@
-/* writer_store - the writer's durable, deduplicating TSV files (DESIGN 3):
- * DATA/comments/DAY/CHANNEL/VIDEO.tsv, DATA/viewers/DAY/CHANNEL/VIDEO.tsv and
- * DATA/stats/DAY/CHANNEL.tsv, optionally with .jsonl twins. DAY is the
- * write date in the configured time zone. */
+/* writer_store - the writer's durable, deduplicating TSV files
+ * (docs/writer-store.md): DATA/comments/DAY/CHANNEL/VIDEO.tsv,
+ * DATA/viewers/DAY/CHANNEL/VIDEO.tsv and DATA/stats/DAY/CHANNEL.tsv, optionally
+ * with .jsonl twins. DAY is the write date in the configured time zone. */
 #ifndef WRITER_STORE_H
 #define WRITER_STORE_H
 

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "sup_time.h"
 #include "tw_rc.h"
 #include "tw_worker.h"
+#include "tw_time.h"
 
 int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
 {
@@ -40,7 +40,7 @@ int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
     int64_t not_before = 0;
     if (at) {
         tw_err_t err;
-        if (sup_time_parse(at, sup_time_real_us(), &not_before, &err) !=
+        if (tw_time_when_parse(at, tw_time_now_us(), &not_before, &err) !=
             TW_OK) {
             fprintf(stderr, "tubewatch: %s\n", err.msg);
             return TW_EXIT_USAGE;
@@ -58,9 +58,9 @@ int ctl_spawn_main(ctl_t *ctl, int argc, char **argv)
     if (ctl->json) {
         ctl_print_json(reply);
     } else if (at) {
-        char ts[40];
+        char ts[TW_TIME_STR_SIZE];
         printf("%s@%s scheduled for %s\n", pos[0], pos[1],
-               sup_time_format(not_before, ts, sizeof ts));
+               tw_time_format(not_before, ts));
     } else {
         printf("%s@%s started\n", pos[0], pos[1]);
     }

@@ -200,31 +200,6 @@ uint32_t tw_worker_http_timeout_ms(const tw_worker_t *self, uint64_t cfg_ms)
     return (uint32_t)ms;
 }
 
-void tw_worker_youtube_http(const tw_worker_t *self, const tw_cfg_youtube_t *yt,
-                            tw_http_t **web, tw_http_t **api)
-{
-    assert(self);
-    assert(yt);
-    assert(web && api);
-    bool has_key = yt->api_key && *yt->api_key;
-    if (has_key)
-        tw_log_add_secret(yt->api_key);
-    tw_http_opts_t wo = {
-        .base_url = yt->web_base_url,
-        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
-        .timeout_ms = tw_worker_http_timeout_ms(self, yt->http_timeout_ms),
-        .max_retries = 2,
-        .follow_redirects = 1};
-    *web = tw_http_new(&wo);
-    *api = NULL;
-    if (has_key) {
-        tw_http_opts_t ao = wo;
-        ao.base_url = yt->api_base_url;
-        ao.follow_redirects = 0;
-        *api = tw_http_new(&ao);
-    }
-}
-
 const char *tw_worker_name(const tw_worker_t *self)
 {
     assert(self);

@@ -627,3 +627,36 @@ tw_rc_t tw_time_next_pacific_midnight(int64_t us, int64_t *next_us,
 {
     return tw_time_next_midnight(TW_TIME_PACIFIC, us, next_us, err);
 }
+
+tw_rc_t tw_time_when_parse(const char *s, int64_t now_us, int64_t *us,
+                           tw_err_t *err)
+{
+    assert(s);
+    assert(us);
+    if (strcmp(s, "now") == 0) {
+        *us = now_us;
+        return TW_OK;
+    }
+    if (s[0] == '+') {
+        int64_t ms = 0;
+        tw_rc_t rc = tw_time_duration_parse(s + 1, &ms, NULL);
+        if (rc != TW_OK || ms > (int64_t)366 * 86400 * 1000) {
+            tw_err_set(err,
+                       "bad relative time '%.64s' (want e.g. +5m, +90s, "
+                       "+1h30m, at most 366 days)",
+                       s);
+            return TW_ERR_PARSE;
+        }
+        *us = now_us + ms * 1000;
+        return TW_OK;
+    }
+    tw_rc_t rc = tw_time_parse(s, us, NULL);
+    if (rc != TW_OK) {
+        tw_err_set(err,
+                   "bad time '%.64s' (want RFC 3339 like 2026-11-23T15:00:00Z, "
+                   "now, or +5m)",
+                   s);
+        return TW_ERR_PARSE;
+    }
+    return TW_OK;
+}

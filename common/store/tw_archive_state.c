@@ -1,6 +1,6 @@
 /* uploader_state - the uploader's journal STATE/uploader/uploaded.tsv: one
  * line per day with its phase, rewritten atomically on every change. */
-#include "uploader.h"
+#include "tw_archive.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,17 +15,17 @@
 #define HEADER    "date\tphase\tsize\tmd5\tsession\tfile_id\tupdated_at\n"
 #define MAX_STATE (64u * 1024 * 1024)
 
-struct uploader_state {
-    char *path;        /* the journal file */
-    uploader_day_t *v; /* days, sorted by date */
-    size_t n;          /* how many */
-    size_t cap;        /* allocated */
+struct tw_archive_state {
+    char *path;          /* the journal file */
+    tw_archive_day_t *v; /* days, sorted by date */
+    size_t n;            /* how many */
+    size_t cap;          /* allocated */
 };
 
 static const char *const s_phases[] = {"none", "zipped", "session", "uploaded",
                                        "deleted"};
 
-const char *uploader_phase_name(uploader_phase_t p)
+const char *tw_archive_phase_name(tw_archive_phase_t p)
 {
     return (unsigned)p < sizeof s_phases / sizeof s_phases[0] ? s_phases[p]
                                                               : "?";
@@ -63,11 +63,11 @@ static bool s_clean(const char *s, size_t cap)
     return true;
 }
 
-tw_rc_t uploader_state_load(const char *path, uploader_state_t **self_p,
-                            tw_err_t *err)
+tw_rc_t tw_archive_state_load(const char *path, tw_archive_state_t **self_p,
+                              tw_err_t *err)
 {
     *self_p = NULL;
-    uploader_state_t *self = calloc(1, sizeof *self);
+    tw_archive_state_t *self = calloc(1, sizeof *self);
     if (!self)
         return TW_ERR_NOMEM;
     self->path = strdup(path);
@@ -84,7 +84,7 @@ tw_rc_t uploader_state_load(const char *path, uploader_state_t **self_p,
         return TW_OK;
     }
     if (rc != TW_OK) {
-        uploader_state_destroy(&self);
+        tw_archive_state_destroy(&self);
         return rc;
     }
     size_t lineno = 0;
@@ -97,18 +97,18 @@ tw_rc_t uploader_state_load(const char *path, uploader_state_t **self_p,
         char *f[8];
         size_t nf = s_split(line, f, 7);
         int ph = nf == 7 ? s_phase(f[1]) : -1;
-        if (ph < 0 || !uploader_valid_date(f[0]) || !s_clean(f[3], 33) ||
+        if (ph < 0 || !tw_archive_valid_date(f[0]) || !s_clean(f[3], 33) ||
             !s_clean(f[4], 2048) || !s_clean(f[5], 128)) {
             tw_log_warn("%s:%zu: skipping a malformed line", path, lineno);
             continue;
         }
-        uploader_day_t *d = uploader_state_get(self, f[0], true);
+        tw_archive_day_t *d = tw_archive_state_get(self, f[0], true);
         if (!d) {
             free(data);
-            uploader_state_destroy(&self);
+            tw_archive_state_destroy(&self);
             return TW_ERR_NOMEM;
         }
-        d->phase = (uploader_phase_t)ph;
+        d->phase = (tw_archive_phase_t)ph;
         d->size = strtoull(f[2], NULL, 10);
         snprintf(d->md5, sizeof d->md5, "%s", f[3]);
         snprintf(d->session, sizeof d->session, "%s", f[4]);
@@ -122,9 +122,9 @@ tw_rc_t uploader_state_load(const char *path, uploader_state_t **self_p,
     return TW_OK;
 }
 
-void uploader_state_destroy(uploader_state_t **self_p)
+void tw_archive_state_destroy(tw_archive_state_t **self_p)
 {
-    uploader_state_t *self = *self_p;
+    tw_archive_state_t *self = *self_p;
     if (!self)
         return;
     free(self->v);
@@ -133,8 +133,8 @@ void uploader_state_destroy(uploader_state_t **self_p)
     *self_p = NULL;
 }
 
-uploader_day_t *uploader_state_get(uploader_state_t *self, const char *date,
-                                   bool create)
+tw_archive_day_t *tw_archive_state_get(tw_archive_state_t *self,
+                                       const char *date, bool create)
 {
     size_t i = 0;
     for (; i < self->n; i++) {
@@ -144,11 +144,11 @@ uploader_day_t *uploader_state_get(uploader_state_t *self, const char *date,
         if (c > 0)
             break;
     }
-    if (!create || !uploader_valid_date(date))
+    if (!create || !tw_archive_valid_date(date))
         return NULL;
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 16;
-        uploader_day_t *v = realloc(self->v, cap * sizeof *v);
+        tw_archive_day_t *v = realloc(self->v, cap * sizeof *v);
         if (!v)
             return NULL;
         self->v = v;
@@ -156,33 +156,33 @@ uploader_day_t *uploader_state_get(uploader_state_t *self, const char *date,
     }
     memmove(&self->v[i + 1], &self->v[i], (self->n - i) * sizeof *self->v);
     self->n++;
-    uploader_day_t *d = &self->v[i];
+    tw_archive_day_t *d = &self->v[i];
     memset(d, 0, sizeof *d);
     snprintf(d->date, sizeof d->date, "%s", date);
     return d;
 }
 
-size_t uploader_state_count(const uploader_state_t *self)
+size_t tw_archive_state_count(const tw_archive_state_t *self)
 {
     return self->n;
 }
 
-uploader_day_t *uploader_state_at(uploader_state_t *self, size_t i)
+tw_archive_day_t *tw_archive_state_at(tw_archive_state_t *self, size_t i)
 {
     return i < self->n ? &self->v[i] : NULL;
 }
 
-tw_rc_t uploader_state_save(uploader_state_t *self, tw_err_t *err)
+tw_rc_t tw_archive_state_save(tw_archive_state_t *self, tw_err_t *err)
 {
     tw_buf_t *b = tw_buf_new();
     if (!b)
         return TW_ERR_NOMEM;
     tw_rc_t rc = tw_buf_append_str(b, HEADER);
     for (size_t i = 0; rc == TW_OK && i < self->n; i++) {
-        const uploader_day_t *d = &self->v[i];
+        const tw_archive_day_t *d = &self->v[i];
         char ts[TW_TIME_STR_SIZE];
         rc = tw_buf_printf(b, "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\n", d->date,
-                           uploader_phase_name(d->phase), d->size, d->md5,
+                           tw_archive_phase_name(d->phase), d->size, d->md5,
                            d->session, d->file_id,
                            tw_time_format(d->updated_us, ts));
     }

@@ -1,7 +1,7 @@
-/* uploader_run - one archive pass: find the closed days, zip them, upload
+/* tw_archive_run - one archive pass: find the closed days, zip them, upload
  * them resumably, verify, journal each step, delete old local days. */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "uploader.h"
+#include "tw_archive.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 
 /* State of one pass. */
 typedef struct {
-    const uploader_opts_t *o;      /* options */
+    const tw_archive_opts_t *o;    /* options */
     const tw_cfg_t *cfg;           /* configuration */
     char data[4096];               /* DATA */
     char state_dir[4096];          /* STATE/uploader */
@@ -36,11 +36,11 @@ typedef struct {
     int64_t now_us;                /* the pass's "now" */
     bool upload;                   /* Drive enabled and wanted */
     bool blocked;                  /* uploads stopped (credentials, quota) */
-    uploader_state_t *st;          /* the journal */
+    tw_archive_state_t *st;        /* the journal */
     tw_gauth_t *auth;              /* token source, made on first need */
     tw_drive_t *drive;             /* Drive client, made on first need */
     char folder[256];              /* target folder id, "" until resolved */
-    uploader_report_t *rep;        /* what happened */
+    tw_archive_report_t *rep;      /* what happened */
 } s_pass_t;
 
 /* Test hook: TUBEWATCH_UPLOADER_CRASH_AT=point kills the process with
@@ -65,10 +65,10 @@ static void s_fail(s_pass_t *p, const char *date, tw_rc_t rc, const tw_err_t *e)
     }
 }
 
-static tw_rc_t s_save(s_pass_t *p, uploader_day_t *d, tw_err_t *err)
+static tw_rc_t s_save(s_pass_t *p, tw_archive_day_t *d, tw_err_t *err)
 {
     d->updated_us = tw_time_now_us();
-    return uploader_state_save(p->st, err);
+    return tw_archive_state_save(p->st, err);
 }
 
 /* Adds the YYYY-MM-DD subdirectories of DATA/tree to the journal as
@@ -83,9 +83,9 @@ static tw_rc_t s_scan_tree(s_pass_t *p, const char *tree)
     struct dirent *de;
     tw_rc_t rc = TW_OK;
     while ((de = readdir(d)) != NULL) {
-        if (!uploader_valid_date(de->d_name))
+        if (!tw_archive_valid_date(de->d_name))
             continue;
-        if (!uploader_state_get(p->st, de->d_name, true)) {
+        if (!tw_archive_state_get(p->st, de->d_name, true)) {
             rc = TW_ERR_NOMEM;
             break;
         }
@@ -124,26 +124,26 @@ static bool s_exists(const char *path, uint64_t *size)
 static tw_rc_t s_zip(s_pass_t *p, const char *date, const char *zip,
                      tw_err_t *err)
 {
-    uploader_entries_t e;
-    tw_rc_t rc = uploader_collect(p->data, date, &e, err);
+    tw_archive_entries_t e;
+    tw_rc_t rc = tw_archive_collect(p->data, date, &e, err);
     if (rc != TW_OK)
         return rc;
     if (e.n == 0) {
-        uploader_entries_free(&e);
+        tw_archive_entries_free(&e);
         return TW_ERR_NOTFOUND;
     }
-    char *manifest = uploader_manifest_json(date, &e);
+    char *manifest = tw_archive_manifest_json(date, &e);
     if (!manifest) {
-        uploader_entries_free(&e);
+        tw_archive_entries_free(&e);
         return TW_ERR_NOMEM;
     }
     rc = tw_file_mkdirs(p->archive, 0755, err);
     if (rc == TW_OK)
-        rc = uploader_zip_write(zip, date, &e, manifest, p->o->tick,
-                                p->o->tick_arg, err);
+        rc = tw_archive_zip_write(zip, date, &e, manifest, p->o->tick,
+                                  p->o->tick_arg, err);
     size_t nfiles = e.n;
     free(manifest);
-    uploader_entries_free(&e);
+    tw_archive_entries_free(&e);
     if (rc != TW_OK)
         return rc;
     s_crash_point("zip");
@@ -152,10 +152,10 @@ static tw_rc_t s_zip(s_pass_t *p, const char *date, const char *zip,
     rc = tw_drive_md5_file(zip, md5, &size, err);
     if (rc != TW_OK)
         return rc;
-    uploader_day_t *d = uploader_state_get(p->st, date, true);
+    tw_archive_day_t *d = tw_archive_state_get(p->st, date, true);
     if (!d)
         return TW_ERR_NOMEM;
-    d->phase = UPLOADER_ZIPPED;
+    d->phase = TW_ARCHIVE_ZIPPED;
     d->size = size;
     snprintf(d->md5, sizeof d->md5, "%s", md5);
     d->session[0] = '\0';
@@ -174,8 +174,8 @@ static tw_rc_t s_mark_uploaded(s_pass_t *p, const char *date,
                                const tw_drive_file_t *f, const char *how,
                                tw_err_t *err)
 {
-    uploader_day_t *d = uploader_state_get(p->st, date, false);
-    d->phase = UPLOADER_UPLOADED;
+    tw_archive_day_t *d = tw_archive_state_get(p->st, date, false);
+    d->phase = TW_ARCHIVE_UPLOADED;
     snprintf(d->file_id, sizeof d->file_id, "%s", f->id);
     d->session[0] = '\0';
     tw_rc_t rc = s_save(p, d, err);
@@ -197,11 +197,11 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
     char name[32];
     snprintf(name, sizeof name, "%s.zip", date);
     for (int restarts = 0;; restarts++) {
-        uploader_day_t *d = uploader_state_get(p->st, date, false);
+        tw_archive_day_t *d = tw_archive_state_get(p->st, date, false);
         char md5[33];
         snprintf(md5, sizeof md5, "%s", d->md5);
         uint64_t size = d->size;
-        if (d->phase == UPLOADER_ZIPPED) {
+        if (d->phase == TW_ARCHIVE_ZIPPED) {
             /* a crash may have come after Drive stored the file */
             tw_drive_file_t f = {0};
             rc = tw_drive_find(p->drive, p->folder, name, md5, &f, err);
@@ -218,14 +218,14 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
                                 &session, err);
             if (rc != TW_OK)
                 return rc;
-            d = uploader_state_get(p->st, date, false);
+            d = tw_archive_state_get(p->st, date, false);
             if (strlen(session) >= sizeof d->session ||
                 strpbrk(session, "\t\r\n")) {
                 free(session);
                 tw_err_set(err, "unusable upload session URI from Drive");
                 return TW_ERR_PROTO;
             }
-            d->phase = UPLOADER_SESSION;
+            d->phase = TW_ARCHIVE_SESSION;
             snprintf(d->session, sizeof d->session, "%s", session);
             free(session);
             /* journaled before the first byte leaves */
@@ -260,8 +260,8 @@ static tw_rc_t s_upload(s_pass_t *p, const char *date, const char *zip,
          * (the lookup first, in case the file is complete after all) */
         tw_log_warn("restarting the upload of %s: %s", name,
                     err ? err->msg : tw_rc_str(rc));
-        d = uploader_state_get(p->st, date, false);
-        d->phase = UPLOADER_ZIPPED;
+        d = tw_archive_state_get(p->st, date, false);
+        d->phase = TW_ARCHIVE_ZIPPED;
         d->session[0] = '\0';
         tw_rc_t src = s_save(p, d, err);
         if (src != TW_OK)
@@ -285,7 +285,7 @@ static int s_rm(const char *path, const struct stat *sb, int flag,
 /* Deletes DATA/{comments,viewers,stats}/DATE. */
 static tw_rc_t s_delete_day(s_pass_t *p, const char *date, tw_err_t *err)
 {
-    static const char *const trees[] = UPLOADER_TREES;
+    static const char *const trees[] = TW_ARCHIVE_TREES;
     for (size_t t = 0; t < sizeof trees / sizeof trees[0]; t++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s/%s", p->data, trees[t], date);
@@ -315,16 +315,16 @@ static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
 {
     char zip[4300];
     snprintf(zip, sizeof zip, "%s/%s.zip", p->archive, date);
-    uploader_day_t *d = uploader_state_get(p->st, date, true);
+    tw_archive_day_t *d = tw_archive_state_get(p->st, date, true);
     if (!d)
         return TW_ERR_NOMEM;
     tw_rc_t rc = TW_OK;
-    if (d->phase < UPLOADER_UPLOADED) {
+    if (d->phase < TW_ARCHIVE_UPLOADED) {
         uint64_t have = 0;
-        bool ok = d->phase >= UPLOADER_ZIPPED && s_exists(zip, &have) &&
+        bool ok = d->phase >= TW_ARCHIVE_ZIPPED && s_exists(zip, &have) &&
                   have == d->size;
         if (!ok) {
-            if (d->phase >= UPLOADER_ZIPPED)
+            if (d->phase >= TW_ARCHIVE_ZIPPED)
                 tw_log_warn("%s is missing or changed; archiving %s again", zip,
                             date);
             rc = s_zip(p, date, zip, err);
@@ -347,15 +347,15 @@ static tw_rc_t s_day(s_pass_t *p, const char *date, tw_err_t *err)
             return rc;
         }
     }
-    d = uploader_state_get(p->st, date, false);
+    d = tw_archive_state_get(p->st, date, false);
     uint32_t keep = p->cfg->uploader.keep_days;
-    if (d->phase == UPLOADER_UPLOADED && keep > 0 &&
+    if (d->phase == TW_ARCHIVE_UPLOADED && keep > 0 &&
         s_old_enough(p, date, keep)) {
         rc = s_delete_day(p, date, err);
         if (rc != TW_OK)
             return rc;
         s_crash_point("deleting");
-        d->phase = UPLOADER_DELETED;
+        d->phase = TW_ARCHIVE_DELETED;
         rc = s_save(p, d, err);
         if (rc == TW_OK) {
             p->rep->deleted++;
@@ -391,8 +391,8 @@ static int s_lock(const char *dir, bool no_wait, tw_err_t *err)
     return -2;
 }
 
-tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
-                     tw_err_t *err)
+tw_rc_t tw_archive_run(const tw_archive_opts_t *o, tw_archive_report_t *rep,
+                       tw_err_t *err)
 {
     memset(rep, 0, sizeof *rep);
     s_pass_t p = {.o = o, .cfg = o->cfg, .rep = rep};
@@ -409,7 +409,7 @@ tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
     tw_rc_t rc = tw_time_local_date(sv->timezone, p.now_us, p.today, err);
     if (rc != TW_OK)
         return rc;
-    if (o->only_date && !uploader_valid_date(o->only_date)) {
+    if (o->only_date && !tw_archive_valid_date(o->only_date)) {
         tw_err_set(err, "invalid date '%s' (want YYYY-MM-DD)", o->only_date);
         return TW_ERR_INVALID;
     }
@@ -426,35 +426,35 @@ tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
         return lock == -2 ? TW_ERR_AGAIN : TW_ERR_IO;
     char jpath[4300];
     snprintf(jpath, sizeof jpath, "%s/uploaded.tsv", p.state_dir);
-    rc = uploader_state_load(jpath, &p.st, err);
+    rc = tw_archive_state_load(jpath, &p.st, err);
     if (rc != TW_OK) {
         close(lock);
         return rc;
     }
     if (o->only_date) {
-        if (!uploader_state_get(p.st, o->only_date, true))
+        if (!tw_archive_state_get(p.st, o->only_date, true))
             rc = TW_ERR_NOMEM;
     } else {
-        static const char *const trees[] = UPLOADER_TREES;
+        static const char *const trees[] = TW_ARCHIVE_TREES;
         for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0];
              t++)
             rc = s_scan_tree(&p, trees[t]);
     }
     /* dates first: s_day may add to the journal and move entries */
-    size_t n = uploader_state_count(p.st);
+    size_t n = tw_archive_state_count(p.st);
     char(*dates)[TW_TIME_DATE_SIZE] = calloc(n ? n : 1, sizeof *dates);
     if (!dates)
         rc = TW_ERR_NOMEM;
     for (size_t i = 0; rc == TW_OK && i < n; i++)
         snprintf(dates[i], sizeof dates[i], "%s",
-                 uploader_state_at(p.st, i)->date);
+                 tw_archive_state_at(p.st, i)->date);
     for (size_t i = 0; rc == TW_OK && i < n; i++) {
         if (o->only_date && strcmp(dates[i], o->only_date) != 0)
             continue;
         if (strcmp(dates[i], p.today) >= 0)
             continue; /* not closed yet */
-        uploader_day_t *d = uploader_state_get(p.st, dates[i], false);
-        if (d->phase == UPLOADER_DELETED)
+        tw_archive_day_t *d = tw_archive_state_get(p.st, dates[i], false);
+        if (d->phase == TW_ARCHIVE_DELETED)
             continue;
         tw_err_t e = {0};
         tw_rc_t drc = s_day(&p, dates[i], &e);
@@ -475,7 +475,7 @@ tw_rc_t uploader_run(const uploader_opts_t *o, uploader_report_t *rep,
     free(dates);
     tw_drive_destroy(&p.drive);
     tw_gauth_destroy(&p.auth);
-    uploader_state_destroy(&p.st);
+    tw_archive_state_destroy(&p.st);
     close(lock);
     if (rc != TW_OK)
         return rc;

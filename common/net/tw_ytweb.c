@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tw_buf.h"
+#include "tw_log.h"
 
 tw_rc_t tw_ytweb_page_url(char *out, size_t cap, const char *path)
 {
@@ -128,4 +129,28 @@ bool tw_ytweb_client_version(const char *html, size_t len, char *out,
     memcpy(out, p, n);
     out[n] = '\0';
     return true;
+}
+
+void tw_ytweb_clients(const tw_cfg_youtube_t *yt, uint32_t timeout_ms,
+                      tw_http_t **web, tw_http_t **api)
+{
+    assert(yt);
+    assert(web && api);
+    bool has_key = yt->api_key && *yt->api_key;
+    if (has_key)
+        tw_log_add_secret(yt->api_key);
+    tw_http_opts_t wo = {
+        .base_url = yt->web_base_url,
+        .user_agent = yt->user_agent && *yt->user_agent ? yt->user_agent : NULL,
+        .timeout_ms = timeout_ms,
+        .max_retries = 2,
+        .follow_redirects = 1};
+    *web = tw_http_new(&wo);
+    *api = NULL;
+    if (has_key) {
+        tw_http_opts_t ao = wo;
+        ao.base_url = yt->api_base_url;
+        ao.follow_redirects = 0;
+        *api = tw_http_new(&ao);
+    }
 }

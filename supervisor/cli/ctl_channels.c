@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../workers/scanner/scan_store.h"
+#include "tw_scan.h"
 #include "ctl.h"
 #include "tw_buf.h"
 #include "tw_file.h"
@@ -20,9 +20,9 @@
 static void s_line_ref(const char *line, size_t len, char *out, size_t cap)
 {
     out[0] = '\0';
-    scan_chan_ref_t *refs = NULL;
+    tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0;
-    if (scan_channels_parse(line, len, &refs, &n, NULL, NULL) == TW_OK &&
+    if (tw_scan_channels_parse(line, len, &refs, &n, NULL, NULL) == TW_OK &&
         n == 1)
         snprintf(out, cap, "%s", refs[0].ref);
     free(refs);
@@ -30,27 +30,27 @@ static void s_line_ref(const char *line, size_t len, char *out, size_t cap)
 
 static int s_ls(ctl_t *ctl, const char *path)
 {
-    scan_chan_ref_t *refs = NULL;
+    tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0, nbad = 0;
     tw_err_t err = {{0}, 0, 0};
-    if (scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
+    if (tw_scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
         fprintf(stderr, "tubewatch: %s: %s\n", path, err.msg);
         return TW_EXIT_TEMP;
     }
     const tw_cfg_t *cfg = ctl_cfg(ctl);
     char hpath[4200];
-    scan_handle_t *hs = NULL;
+    tw_scan_handle_t *hs = NULL;
     size_t nh = 0;
     if ((size_t)snprintf(hpath, sizeof hpath, "%s/scanner/handles.tsv",
                          cfg->supervisor.state_dir) < sizeof hpath)
-        scan_handles_load(hpath, &hs, &nh, NULL);
+        tw_scan_handles_load(hpath, &hs, &nh, NULL);
     json_t *arr = ctl->json ? json_array() : NULL;
     if (!ctl->json)
         printf("%-32s %s\n", "CHANNEL", "ID");
     for (size_t i = 0; i < n; i++) {
         const char *id = refs[i].kind == TW_ID_CHANNEL
                              ? refs[i].ref
-                             : scan_handles_find(hs, nh, refs[i].ref);
+                             : tw_scan_handles_find(hs, nh, refs[i].ref);
         if (arr)
             json_array_append_new(arr, json_pack("{s:s,s:s?,s:i}", "ref",
                                                  refs[i].ref, "channel_id", id,
@@ -94,7 +94,7 @@ static int s_edit(ctl_t *ctl, const char *path, bool add, int argc, char **argv)
     char *data = NULL;
     size_t len = 0;
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, &err);
+    tw_rc_t rc = tw_file_read_all(path, TW_SCAN_FILE_MAX, &data, &len, &err);
     if (rc != TW_OK && rc != TW_ERR_NOTFOUND) {
         fprintf(stderr, "tubewatch: %s: %s\n", path, err.msg);
         return TW_EXIT_TEMP;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../workers/scanner/scan_store.h"
+#include "tw_scan.h"
 #include "ctl.h"
 #include "tw_rc.h"
 #include "tw_time.h"
@@ -43,10 +43,10 @@ int ctl_streams_main(ctl_t *ctl, int argc, char **argv)
     if ((size_t)snprintf(path, sizeof path, "%s/scanner/streams.tsv",
                          cfg->supervisor.state_dir) >= sizeof path)
         return TW_EXIT_USAGE;
-    scan_stream_t *v = NULL;
+    tw_scan_stream_t *v = NULL;
     size_t n = 0;
     tw_err_t err = {{0}, 0, 0};
-    if (scan_streams_load(path, &v, &n, &err) != TW_OK) {
+    if (tw_scan_streams_load(path, &v, &n, &err) != TW_OK) {
         fprintf(stderr, "tubewatch: %s: %s\n", path, err.msg);
         return TW_EXIT_TEMP;
     }
@@ -55,13 +55,13 @@ int ctl_streams_main(ctl_t *ctl, int argc, char **argv)
         printf("%-11s %-12s %-17s %-17s %-17s %-24s %s\n", "VIDEO", "STATE",
                "SCHEDULED", "STARTED", "ENDED", "CHANNEL", "TITLE");
     for (size_t i = 0; i < n; i++) {
-        const scan_stream_t *s = &v[i];
-        if (!all && s->state == SCAN_ST_VIDEO)
+        const tw_scan_stream_t *s = &v[i];
+        if (!all && s->state == TW_SCAN_ST_VIDEO)
             continue;
         if (arr) {
             json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "video_id",
                                   s->video_id, "channel_id", s->channel_id,
-                                  "state", scan_state_str(s->state), "title",
+                                  "state", tw_scan_state_str(s->state), "title",
                                   s->title, "reason", s->reason);
             json_object_set_new(o, "scheduled_start",
                                 s_time_json(s->scheduled_us));
@@ -82,7 +82,7 @@ int ctl_streams_main(ctl_t *ctl, int argc, char **argv)
             if ((*p > 0 && *p < 0x20) || *p == 0x7f)
                 *p = ' ';
         printf("%-11s %-12s %-17s %-17s %-17s %-24s %s\n", s->video_id,
-               scan_state_str(s->state), s_short(s->scheduled_us, a),
+               tw_scan_state_str(s->state), s_short(s->scheduled_us, a),
                s_short(s->start_us, b), s_short(s->end_us, c), s->channel_id,
                title);
     }

@@ -1,5 +1,6 @@
-/* tw_tsv - escaping and splitting of the project's TSV lines (DESIGN 3):
- * a field's backslash, tab, newline and carriage return are written as
+/* tw_tsv - escaping and splitting of the project's TSV lines
+ * (docs/writer-store.md): a field's backslash, tab, newline and carriage return
+ * are written as
  * \\, \t, \n and \r; every other byte is written as is. */
 #ifndef TW_TSV_H
 #define TW_TSV_H

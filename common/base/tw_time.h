@@ -41,6 +41,13 @@ char *tw_time_format_date(int64_t us, char *buf);
 tw_rc_t tw_time_parse(const char *s, int64_t *us, tw_err_t *err);
 /* Like tw_time_parse for len bytes at s (no NUL needed). */
 tw_rc_t tw_time_parse_n(const char *s, size_t len, int64_t *us, tw_err_t *err);
+/* Parses a point in time as operators write it: "now" (now_us), "+" and a
+ * duration as tw_time_duration_parse reads it, at most 366 days ("+5m",
+ * "+1h30m"), or an RFC 3339 date-time as tw_time_parse reads it. Stores
+ * microseconds since the epoch in *us; TW_ERR_PARSE with the reason in err
+ * otherwise. */
+tw_rc_t tw_time_when_parse(const char *s, int64_t now_us, int64_t *us,
+                           tw_err_t *err);
 /* Parses a calendar date "YYYY-MM-DD" and stores its UTC midnight in *us.
  * Returns TW_ERR_PARSE on anything else. */
 tw_rc_t tw_time_parse_date(const char *s, int64_t *us, tw_err_t *err);

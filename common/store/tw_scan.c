@@ -1,6 +1,6 @@
 /* scan_store - the scanner's files (see scan_store.h). */
 #define _GNU_SOURCE
-#include "scan_store.h"
+#include "tw_scan.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -24,8 +24,9 @@ static const char *s_trim(const char *p, size_t *len)
     return p;
 }
 
-tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
-                            size_t *n, size_t *nbad, tw_err_t *err)
+tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
+                               tw_scan_chan_ref_t **out, size_t *n,
+                               size_t *nbad, tw_err_t *err)
 {
     assert(out && n);
     *out = NULL;
@@ -43,7 +44,7 @@ tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
         if (ll == 0)
             continue;
         char tmp[512];
-        scan_chan_ref_t r = {.line = lineno};
+        tw_scan_chan_ref_t r = {.line = lineno};
         tw_err_t e = {{0}, 0, 0};
         if (ll >= sizeof tmp) {
             tw_err_set(&e, "line too long");
@@ -64,7 +65,7 @@ tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
             continue;
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
-            scan_chan_ref_t *v = realloc(*out, ncap * sizeof *v);
+            tw_scan_chan_ref_t *v = realloc(*out, ncap * sizeof *v);
             if (!v) {
                 free(*out);
                 *out = NULL;
@@ -82,12 +83,12 @@ tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
     return TW_OK;
 }
 
-tw_rc_t scan_channels_load(const char *path, scan_chan_ref_t **out, size_t *n,
-                           size_t *nbad, tw_err_t *err)
+tw_rc_t tw_scan_channels_load(const char *path, tw_scan_chan_ref_t **out,
+                              size_t *n, size_t *nbad, tw_err_t *err)
 {
     char *data = NULL;
     size_t len = 0;
-    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    tw_rc_t rc = tw_file_read_all(path, TW_SCAN_FILE_MAX, &data, &len, err);
     if (rc == TW_ERR_NOTFOUND) {
         *out = NULL;
         *n = 0;
@@ -97,7 +98,7 @@ tw_rc_t scan_channels_load(const char *path, scan_chan_ref_t **out, size_t *n,
     }
     if (rc != TW_OK)
         return rc;
-    rc = scan_channels_parse(data, len, out, n, nbad, err);
+    rc = tw_scan_channels_parse(data, len, out, n, nbad, err);
     free(data);
     return rc;
 }
@@ -114,14 +115,14 @@ static bool s_field(const tw_tsv_field_t *f, char *out, size_t cap)
     return tw_tsv_unescape_inplace(out, f->len, &n, NULL) == TW_OK;
 }
 
-tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
-                          tw_err_t *err)
+tw_rc_t tw_scan_handles_load(const char *path, tw_scan_handle_t **out,
+                             size_t *n, tw_err_t *err)
 {
     *out = NULL;
     *n = 0;
     char *data = NULL;
     size_t len = 0;
-    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    tw_rc_t rc = tw_file_read_all(path, TW_SCAN_FILE_MAX, &data, &len, err);
     if (rc == TW_ERR_NOTFOUND)
         return TW_OK;
     if (rc != TW_OK)
@@ -130,7 +131,7 @@ tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
     const char *line;
     while (tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
         tw_tsv_field_t f[2];
-        scan_handle_t h;
+        tw_scan_handle_t h;
         if (tw_tsv_split(line, ll, f, 2) != 2 ||
             !s_field(&f[0], h.handle, sizeof h.handle) ||
             !s_field(&f[1], h.channel_id, sizeof h.channel_id) ||
@@ -138,7 +139,7 @@ tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
             continue;
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
-            scan_handle_t *v = realloc(*out, ncap * sizeof *v);
+            tw_scan_handle_t *v = realloc(*out, ncap * sizeof *v);
             if (!v)
                 break;
             *out = v;
@@ -150,8 +151,8 @@ tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
     return TW_OK;
 }
 
-tw_rc_t scan_handles_save(const char *path, const scan_handle_t *v, size_t n,
-                          tw_err_t *err)
+tw_rc_t tw_scan_handles_save(const char *path, const tw_scan_handle_t *v,
+                             size_t n, tw_err_t *err)
 {
     tw_buf_t *b = tw_buf_new();
     if (!b)
@@ -164,8 +165,8 @@ tw_rc_t scan_handles_save(const char *path, const scan_handle_t *v, size_t n,
     return rc;
 }
 
-const char *scan_handles_find(const scan_handle_t *v, size_t n,
-                              const char *handle)
+const char *tw_scan_handles_find(const tw_scan_handle_t *v, size_t n,
+                                 const char *handle)
 {
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(v[i].handle, handle) == 0)
@@ -193,8 +194,8 @@ static bool s_take_id(const char *p, const char *end, char *out, size_t cap)
     return true;
 }
 
-tw_rc_t scan_channel_page_id(const char *html, size_t len, char *out,
-                             size_t cap)
+tw_rc_t tw_scan_channel_page_id(const char *html, size_t len, char *out,
+                                size_t cap)
 {
     static const char *const keys[] = {
         "\"externalId\":\"", "<link rel=\"canonical\" href=\"",
@@ -228,26 +229,26 @@ static const char *const s_states[] = {
     "members_only", "private",   "deleted", "unavailable",
 };
 
-const char *scan_state_str(int state)
+const char *tw_scan_state_str(int state)
 {
-    if (state == SCAN_ST_VIDEO)
+    if (state == TW_SCAN_ST_VIDEO)
         return "video";
     if (state < 0 || (size_t)state >= sizeof s_states / sizeof s_states[0])
         return "unknown";
     return s_states[state];
 }
 
-int scan_state_parse(const char *s, size_t len)
+int tw_scan_state_parse(const char *s, size_t len)
 {
     if (len == 5 && memcmp(s, "video", 5) == 0)
-        return SCAN_ST_VIDEO;
+        return TW_SCAN_ST_VIDEO;
     for (size_t i = 0; i < sizeof s_states / sizeof s_states[0]; i++)
         if (strlen(s_states[i]) == len && memcmp(s_states[i], s, len) == 0)
             return (int)i;
     return -1;
 }
 
-bool scan_state_final(int state)
+bool tw_scan_state_final(int state)
 {
     return state != TW_STREAM_STATE_UNKNOWN &&
            state != TW_STREAM_STATE_SCHEDULED && state != TW_STREAM_STATE_LIVE;
@@ -267,8 +268,8 @@ static int64_t s_time_field(const tw_tsv_field_t *f)
     "spawn_not_before\tupdated_at\tchecked_at\treason\ttitle\n"
 #define S_NCOLS 11
 
-tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
-                           size_t *n, tw_err_t *err)
+tw_rc_t tw_scan_streams_parse(const char *data, size_t len,
+                              tw_scan_stream_t **out, size_t *n, tw_err_t *err)
 {
     *out = NULL;
     *n = 0;
@@ -282,7 +283,7 @@ tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
                 continue;
         }
         tw_tsv_field_t f[S_NCOLS];
-        scan_stream_t s;
+        tw_scan_stream_t s;
         memset(&s, 0, sizeof s);
         if (tw_tsv_split(line, ll, f, S_NCOLS) != S_NCOLS ||
             !s_field(&f[0], s.video_id, sizeof s.video_id) ||
@@ -290,7 +291,7 @@ tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
             !s_field(&f[1], s.channel_id, sizeof s.channel_id) ||
             !s_field(&f[9], s.reason, sizeof s.reason))
             continue;
-        s.state = scan_state_parse(f[2].ptr, f[2].len);
+        s.state = tw_scan_state_parse(f[2].ptr, f[2].len);
         if (s.state < 0)
             continue;
         s.scheduled_us = s_time_field(&f[3]);
@@ -303,7 +304,7 @@ tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
             s.title[0] = '\0';
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
-            scan_stream_t *v = realloc(*out, ncap * sizeof *v);
+            tw_scan_stream_t *v = realloc(*out, ncap * sizeof *v);
             if (!v) {
                 free(*out);
                 *out = NULL;
@@ -319,19 +320,19 @@ tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
     return TW_OK;
 }
 
-tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
-                          tw_err_t *err)
+tw_rc_t tw_scan_streams_load(const char *path, tw_scan_stream_t **out,
+                             size_t *n, tw_err_t *err)
 {
     *out = NULL;
     *n = 0;
     char *data = NULL;
     size_t len = 0;
-    tw_rc_t rc = tw_file_read_all(path, SCAN_FILE_MAX, &data, &len, err);
+    tw_rc_t rc = tw_file_read_all(path, TW_SCAN_FILE_MAX, &data, &len, err);
     if (rc == TW_ERR_NOTFOUND)
         return TW_OK;
     if (rc != TW_OK)
         return rc;
-    rc = scan_streams_parse(data, len, out, n, err);
+    rc = tw_scan_streams_parse(data, len, out, n, err);
     free(data);
     return rc;
 }
@@ -344,8 +345,8 @@ static void s_put_time(tw_buf_t *b, int64_t us)
     tw_buf_append_byte(b, '\t');
 }
 
-tw_rc_t scan_streams_save(const char *path, const scan_stream_t *v, size_t n,
-                          tw_err_t *err)
+tw_rc_t tw_scan_streams_save(const char *path, const tw_scan_stream_t *v,
+                             size_t n, tw_err_t *err)
 {
     tw_buf_t *b = tw_buf_new();
     if (!b) {
@@ -354,9 +355,9 @@ tw_rc_t scan_streams_save(const char *path, const scan_stream_t *v, size_t n,
     }
     tw_buf_append_str(b, S_HEADER);
     for (size_t i = 0; i < n; i++) {
-        const scan_stream_t *s = &v[i];
+        const tw_scan_stream_t *s = &v[i];
         tw_buf_printf(b, "%s\t%s\t%s\t", s->video_id, s->channel_id,
-                      scan_state_str(s->state));
+                      tw_scan_state_str(s->state));
         s_put_time(b, s->scheduled_us);
         s_put_time(b, s->start_us);
         s_put_time(b, s->end_us);

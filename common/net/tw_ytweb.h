@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "tw_cfg.h"
 #include "tw_http.h"
 #include "tw_rc.h"
 
@@ -38,5 +40,12 @@ tw_rc_t tw_ytweb_innertube(tw_http_t *http, const char *client_version,
  * when the page has none (out untouched). */
 bool tw_ytweb_client_version(const char *html, size_t len, char *out,
                              size_t cap);
+
+/* Registers yt's API key as a log secret and creates the YouTube web client
+ * (redirects followed, 2 retries, timeout_ms per request) into *web and, when
+ * an API key is set, the Data API client (no redirects) into *api (else
+ * NULL). *web is NULL when out of memory. */
+void tw_ytweb_clients(const tw_cfg_youtube_t *yt, uint32_t timeout_ms,
+                      tw_http_t **web, tw_http_t **api);
 
 #endif

@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "tw_cfg.h"
-#include "tw_http.h"
 #include "tw_proto.h"
 #include "tw_rc.h"
 
@@ -52,12 +51,6 @@ const tw_cfg_worker_t *tw_worker_section(const tw_worker_t *self);
  * its watchdog timeout so a hung request cannot starve heartbeats, at least
  * 1 s. */
 uint32_t tw_worker_http_timeout_ms(const tw_worker_t *self, uint64_t cfg_ms);
-/* Registers yt's API key as a log secret and creates the YouTube web client
- * (redirects followed, 2 retries, tw_worker_http_timeout_ms) into *web and,
- * when an API key is set, the Data API client (no redirects) into *api (else
- * NULL). *web is NULL when out of memory. */
-void tw_worker_youtube_http(const tw_worker_t *self, const tw_cfg_youtube_t *yt,
-                            tw_http_t **web, tw_http_t **api);
 /* Worker name, e.g. "chat@VIDEO" (borrowed). */
 const char *tw_worker_name(const tw_worker_t *self);
 /* Instance id ("" for a non-template worker) (borrowed). */

@@ -1,6 +1,6 @@
 /* uploader_zip - collects a day's files, builds its manifest and writes a
  * deterministic zip of both. */
-#include "uploader.h"
+#include "tw_archive.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include "tw_time.h"
 #include "tw_version.h"
 
-bool uploader_valid_date(const char *s)
+bool tw_archive_valid_date(const char *s)
 {
     if (!s || strlen(s) != 10)
         return false;
@@ -35,11 +35,11 @@ bool uploader_valid_date(const char *s)
 
 /* Growable entry list. */
 typedef struct {
-    uploader_entries_t *e; /* the list */
-    size_t cap;            /* allocated entries */
+    tw_archive_entries_t *e; /* the list */
+    size_t cap;              /* allocated entries */
 } s_list_t;
 
-static tw_rc_t s_hash(uploader_entry_t *en, tw_err_t *err)
+static tw_rc_t s_hash(tw_archive_entry_t *en, tw_err_t *err)
 {
     int fd = open(en->abs, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -88,13 +88,13 @@ static tw_rc_t s_add(s_list_t *l, const char *abs, const char *rel,
 {
     if (l->e->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        uploader_entry_t *v = realloc(l->e->v, cap * sizeof *v);
+        tw_archive_entry_t *v = realloc(l->e->v, cap * sizeof *v);
         if (!v)
             return TW_ERR_NOMEM;
         l->e->v = v;
         l->cap = cap;
     }
-    uploader_entry_t *en = &l->e->v[l->e->n];
+    tw_archive_entry_t *en = &l->e->v[l->e->n];
     memset(en, 0, sizeof *en);
     en->abs = strdup(abs);
     en->rel = strdup(rel);
@@ -146,19 +146,19 @@ static tw_rc_t s_walk(s_list_t *l, const char *abs, const char *rel, int depth,
 
 static int s_cmp(const void *a, const void *b)
 {
-    const uploader_entry_t *x = a, *y = b;
+    const tw_archive_entry_t *x = a, *y = b;
     return strcmp(x->rel, y->rel);
 }
 
-tw_rc_t uploader_collect(const char *data_dir, const char *date,
-                         uploader_entries_t *out, tw_err_t *err)
+tw_rc_t tw_archive_collect(const char *data_dir, const char *date,
+                           tw_archive_entries_t *out, tw_err_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (!uploader_valid_date(date)) {
+    if (!tw_archive_valid_date(date)) {
         tw_err_set(err, "invalid date '%s' (want YYYY-MM-DD)", date);
         return TW_ERR_INVALID;
     }
-    static const char *const trees[] = UPLOADER_TREES;
+    static const char *const trees[] = TW_ARCHIVE_TREES;
     s_list_t l = {out, 0};
     tw_rc_t rc = TW_OK;
     for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0]; t++) {
@@ -172,11 +172,11 @@ tw_rc_t uploader_collect(const char *data_dir, const char *date,
     for (size_t i = 0; rc == TW_OK && i < out->n; i++)
         rc = s_hash(&out->v[i], err);
     if (rc != TW_OK)
-        uploader_entries_free(out);
+        tw_archive_entries_free(out);
     return rc;
 }
 
-void uploader_entries_free(uploader_entries_t *e)
+void tw_archive_entries_free(tw_archive_entries_t *e)
 {
     if (!e)
         return;
@@ -188,12 +188,12 @@ void uploader_entries_free(uploader_entries_t *e)
     memset(e, 0, sizeof *e);
 }
 
-char *uploader_manifest_json(const char *date, const uploader_entries_t *e)
+char *tw_archive_manifest_json(const char *date, const tw_archive_entries_t *e)
 {
     json_t *files = json_array();
     uint64_t lines = 0, bytes = 0;
     for (size_t i = 0; files && i < e->n; i++) {
-        const uploader_entry_t *en = &e->v[i];
+        const tw_archive_entry_t *en = &e->v[i];
         json_t *f = json_pack("{s:s, s:I, s:I, s:s}", "path", en->rel, "size",
                               (json_int_t)en->size, "lines",
                               (json_int_t)en->lines, "sha256", en->sha256);
@@ -230,8 +230,8 @@ char *uploader_manifest_json(const char *date, const uploader_entries_t *e)
 
 /* libzip callbacks: keep heartbeats going and allow an abort. */
 typedef struct {
-    uploader_tick_fn *tick; /* caller's tick */
-    void *arg;              /* its argument */
+    tw_archive_tick_fn *tick; /* caller's tick */
+    void *arg;                /* its argument */
 } s_tick_t;
 
 static void s_progress(zip_t *za, double done, void *ud)
@@ -289,10 +289,10 @@ static void s_remove_stale(const char *zip_path)
     closedir(d);
 }
 
-tw_rc_t uploader_zip_write(const char *zip_path, const char *date,
-                           const uploader_entries_t *e, const char *manifest,
-                           uploader_tick_fn *tick, void *tick_arg,
-                           tw_err_t *err)
+tw_rc_t tw_archive_zip_write(const char *zip_path, const char *date,
+                             const tw_archive_entries_t *e,
+                             const char *manifest, tw_archive_tick_fn *tick,
+                             void *tick_arg, tw_err_t *err)
 {
     s_remove_stale(zip_path);
     char tmp[4200];
@@ -316,7 +316,7 @@ tw_rc_t uploader_zip_write(const char *zip_path, const char *date,
     time_t fixed = (time_t)(day_us / 1000000);
     tw_rc_t rc = TW_OK;
     for (size_t i = 0; rc == TW_OK && i < e->n; i++) {
-        const uploader_entry_t *en = &e->v[i];
+        const tw_archive_entry_t *en = &e->v[i];
         zip_source_t *src = zip_source_file(za, en->abs, 0, 0);
         zip_int64_t idx =
             src ? zip_file_add(za, en->rel, src, ZIP_FL_ENC_UTF_8) : -1;
@@ -333,7 +333,7 @@ tw_rc_t uploader_zip_write(const char *zip_path, const char *date,
         zip_source_t *src =
             zip_source_buffer(za, manifest, strlen(manifest), 0);
         zip_int64_t idx =
-            src ? zip_file_add(za, UPLOADER_MANIFEST, src, ZIP_FL_ENC_UTF_8)
+            src ? zip_file_add(za, TW_ARCHIVE_MANIFEST, src, ZIP_FL_ENC_UTF_8)
                 : -1;
         if (idx < 0) {
             if (src)

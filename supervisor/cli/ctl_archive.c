@@ -6,7 +6,7 @@
 #include "ctl.h"
 #include "tw_log.h"
 #include "tw_rc.h"
-#include "../workers/uploader/uploader.h"
+#include "tw_archive.h"
 
 static int s_exit_of(tw_rc_t rc)
 {
@@ -27,7 +27,7 @@ static int s_exit_of(tw_rc_t rc)
 
 int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
 {
-    uploader_opts_t o = {0};
+    tw_archive_opts_t o = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
             o.only_date = argv[++i];
@@ -40,7 +40,7 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
         else
             return ctl_usage_of(argv[0]);
     }
-    if (o.only_date && !uploader_valid_date(o.only_date)) {
+    if (o.only_date && !tw_archive_valid_date(o.only_date)) {
         fprintf(stderr,
                 "tubewatch: archive: invalid date '%s' (want "
                 "YYYY-MM-DD)\n",
@@ -51,9 +51,9 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
     if (!o.cfg)
         return TW_EXIT_USAGE;
     tw_log_init("tubewatch");
-    uploader_report_t rep;
+    tw_archive_report_t rep;
     tw_err_t err = {0};
-    tw_rc_t rc = uploader_run(&o, &rep, &err);
+    tw_rc_t rc = tw_archive_run(&o, &rep, &err);
     if (ctl->json) {
         json_t *j = json_pack(
             "{s:b, s:i, s:i, s:i, s:i, s:i, s:s}", "ok", rc == TW_OK, "zipped",

@@ -29,11 +29,11 @@
 #include "sup_metrics.h"
 #include "sup_proc.h"
 #include "sup_state.h"
-#include "sup_time.h"
 #include "tw_cfg.h"
 #include "tw_log.h"
 #include "tw_version.h"
 #include "tw_worker.h"
+#include "tw_time.h"
 
 extern char **environ;
 
@@ -217,7 +217,7 @@ static void s_publish_raw(sup_t *s, const char *topic, const void *buf,
 static int64_t s_ops_now(void *ctx)
 {
     (void)ctx;
-    return sup_time_mono_ms();
+    return tw_time_mono_ms();
 }
 
 static void s_ops_report(void *ctx, sup_child_t *c, const char *what,
@@ -523,10 +523,10 @@ static size_t s_count_instances(sup_t *s, const char *tmpl)
 /* Arms a SCHEDULED child's deadline from its wall-clock not_before. */
 static void s_arm_schedule(sup_child_t *c)
 {
-    int64_t wait_ms = (c->not_before_us - sup_time_real_us()) / 1000;
+    int64_t wait_ms = (c->not_before_us - tw_time_now_us()) / 1000;
     if (wait_ms < 0)
         wait_ms = 0;
-    c->deadline_ms = sup_time_mono_ms() + wait_ms + (wait_ms > 0 ? 1 : 0);
+    c->deadline_ms = tw_time_mono_ms() + wait_ms + (wait_ms > 0 ? 1 : 0);
 }
 
 /* Schedules TMPL@INSTANCE at not_before (Unix usec). */
@@ -580,14 +580,14 @@ static tw_rc_t s_spawn_instance(sup_t *s, const char *tmpl,
     c->not_before_us = not_before;
     c->want = true;
     s->spawns_dirty = true;
-    if (not_before <= sup_time_real_us()) {
+    if (not_before <= tw_time_now_us()) {
         sup_child_dispatch(&s->ops, c, SUP_EV_START);
     } else {
-        char ts[40];
+        char ts[TW_TIME_STR_SIZE];
         c->state = SUP_ST_SCHEDULED;
         s_arm_schedule(c);
         sup_log_note(c->log, "scheduled for %s",
-                     sup_time_format(not_before, ts, sizeof ts));
+                     tw_time_format(not_before, ts));
         tw_log_info("%s: scheduled for %s", name, ts);
     }
     return TW_OK;
@@ -748,7 +748,7 @@ static tw_rc_t s_metrics_page(void *ctx, tw_buf_t *out)
     sup_metrics_worker_t *w = calloc(s->nkids ? s->nkids : 1, sizeof *w);
     if (!w)
         return TW_ERR_NOMEM;
-    int64_t now = sup_time_mono_ms();
+    int64_t now = tw_time_mono_ms();
     for (size_t i = 0; i < s->nkids; i++) {
         const sup_child_t *c = s->kids[i];
         w[i] = (sup_metrics_worker_t){
@@ -798,11 +798,10 @@ static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
     json_object_set_new(o, "wanted", json_boolean(c->want));
     json_object_set_new(o, "note", json_string(c->note));
     if (c->drift[0]) {
-        char ts[40];
+        char ts[TW_TIME_STR_SIZE];
         json_object_set_new(o, "drift", json_string(c->drift));
-        json_object_set_new(
-            o, "drift_at",
-            json_string(sup_time_format(c->drift_at_us, ts, sizeof ts)));
+        json_object_set_new(o, "drift_at",
+                            json_string(tw_time_format(c->drift_at_us, ts)));
     }
     if (c->deadline_ms > 0 &&
         (c->state == SUP_ST_BACKOFF || c->state == SUP_ST_FAILED ||
@@ -811,10 +810,9 @@ static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
             o, "next_start_ms",
             json_integer(c->deadline_ms > now ? c->deadline_ms - now : 0));
     if (c->state == SUP_ST_SCHEDULED) {
-        char ts[40];
-        json_object_set_new(
-            o, "not_before",
-            json_string(sup_time_format(c->not_before_us, ts, sizeof ts)));
+        char ts[TW_TIME_STR_SIZE];
+        json_object_set_new(o, "not_before",
+                            json_string(tw_time_format(c->not_before_us, ts)));
     }
     json_object_set_new(o, "log_dropped",
                         json_integer((json_int_t)sup_log_dropped(c->log)));
@@ -832,7 +830,7 @@ static json_t *s_child_json(sup_t *s, const sup_child_t *c, int64_t now)
 
 static json_t *s_status_json(sup_t *s)
 {
-    int64_t now = sup_time_mono_ms();
+    int64_t now = tw_time_mono_ms();
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_true());
     json_object_set_new(o, "pid", json_integer(getpid()));
@@ -850,7 +848,7 @@ static json_t *s_status_json(sup_t *s)
 static void s_write_status_file(sup_t *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "time", json_integer(sup_time_real_us() / 1000000));
+    json_object_set_new(o, "time", json_integer(tw_time_now_us() / 1000000));
     json_object_set_new(o, "pid", json_integer(getpid()));
     json_object_set_new(o, "shutting_down", json_boolean(s->shutting_down));
     json_t *ws = json_object();
@@ -1061,7 +1059,7 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
                     ident, d->source, d->count, d->window_ms / 1000, d->what);
         bool publish = true;
         if (dc) {
-            int64_t now_us = sup_time_real_us();
+            int64_t now_us = tw_time_now_us();
             /* a worker restarted for the same reason reports it again:
              * one alert per source and window */
             if (strcmp(dc->drift_source, d->source) == 0 &&
@@ -1100,7 +1098,7 @@ static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
                      tw_proto_name(m->id), ident);
         return;
     }
-    int64_t now = sup_time_mono_ms();
+    int64_t now = tw_time_mono_ms();
     if (m->id == TW_MSG_HELLO) {
         c->speaks = true;
         c->last_hb_ms = now;
@@ -1246,14 +1244,14 @@ static bool s_has_live_dependents(sup_t *s, const sup_child_t *c)
 /* One pass of everything that depends on time or on other children. */
 static void s_tick(sup_t *s)
 {
-    int64_t now = sup_time_mono_ms();
+    int64_t now = tw_time_mono_ms();
     for (size_t i = 0; i < s->nkids; i++) {
         sup_child_t *c = s->kids[i];
         if (c->deadline_ms == 0 || now < c->deadline_ms)
             continue;
         c->deadline_ms = 0;
         if (c->state == SUP_ST_SCHEDULED &&
-            sup_time_real_us() < c->not_before_us) {
+            tw_time_now_us() < c->not_before_us) {
             s_arm_schedule(c); /* the wall clock moved */
             continue;
         }
@@ -1290,7 +1288,7 @@ static bool s_all_down(sup_t *s)
 
 static int s_poll_timeout(sup_t *s)
 {
-    int64_t now = sup_time_mono_ms();
+    int64_t now = tw_time_mono_ms();
     int64_t t = 1000;
     if (s->next_status_ms - now < t)
         t = s->next_status_ms - now;
@@ -1527,8 +1525,8 @@ static int s_setup(sup_t *s, const char *config_path)
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
-    s->started_ms = sup_time_mono_ms();
-    s->started_us = sup_time_real_us();
+    s->started_ms = tw_time_mono_ms();
+    s->started_us = tw_time_now_us();
     if (s_reserve(s, 16) != TW_OK)
         return TW_EXIT_TEMP;
     if (*sv->metrics_listen) {
@@ -1638,7 +1636,7 @@ int sup_daemon_run(const char *config_path)
         s_sweep(&s);
         if (s.spawns_dirty && !s.shutting_down)
             s_save_spawns(&s);
-        int64_t now = sup_time_mono_ms();
+        int64_t now = tw_time_mono_ms();
         if (now >= s.next_status_ms) {
             s_write_status_file(&s);
             s_notify_status(&s);

@@ -1,5 +1,5 @@
 /* tw_quota - the YouTube Data API quota governor shared by every worker
- * that calls the Data API (DESIGN section 4): units spent per Pacific day,
+ * that calls the Data API (docs/capture.md): units spent per Pacific day,
  * persisted in STATE/quota.tsv (atomic replace; a read-modify-write holds
  * flock on STATE/quota.tsv.lock so several processes share one budget), a
  * block until the next Pacific midnight after quotaExceeded, and interval

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sup_time.h"
 #include "tw_log.h"
+#include "tw_time.h"
 
 /* Room for one timestamped line. */
 #define STAMPED_MAX (SUP_LOG_LINE_MAX + 64)
@@ -169,8 +169,8 @@ static void *s_writer(void *arg)
                 memcpy(lg->out, l->buf, n);
                 l->len = 0;
                 if (l->dropped > 0) {
-                    char ts[40];
-                    sup_time_format(sup_time_real_us(), ts, sizeof ts);
+                    char ts[TW_TIME_STR_SIZE];
+                    tw_time_format(tw_time_now_us(), ts);
                     n += (size_t)snprintf(lg->out + n, sizeof lg->out - n,
                                           "%s tubewatchd: %" PRIu64
                                           " lines dropped (log buffer full)\n",
@@ -459,7 +459,7 @@ size_t sup_log_drain(sup_log_t *self, size_t max_bytes)
     char in[16384];
     char staged[sizeof in + 2 * STAMPED_MAX];
     size_t total = 0;
-    char ts[40];
+    char ts[TW_TIME_STR_SIZE];
     ts[0] = '\0';
     while (total < max_bytes) {
         size_t want = sizeof in;
@@ -471,7 +471,7 @@ size_t sup_log_drain(sup_log_t *self, size_t max_bytes)
         if (r <= 0)
             break;
         if (!ts[0])
-            sup_time_format(sup_time_real_us(), ts, sizeof ts);
+            tw_time_format(tw_time_now_us(), ts);
         total += (size_t)r;
         size_t slen = 0;
         for (ssize_t i = 0; i < r; i++) {
@@ -504,8 +504,8 @@ void sup_log_note(sup_log_t *self, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
-    char ts[40];
-    sup_time_format(sup_time_real_us(), ts, sizeof ts);
+    char ts[TW_TIME_STR_SIZE];
+    tw_time_format(tw_time_now_us(), ts);
     char staged[sizeof line + 64];
     size_t len = s_stamp(staged, sizeof staged, ts, line, strlen(line));
     s_queue(self, staged, len);

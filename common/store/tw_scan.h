@@ -2,8 +2,8 @@
  * CLI: the channels file (ids, @handles, URLs, # comments), the @handle
  * cache STATE/scanner/handles.tsv and the stream table
  * STATE/scanner/streams.tsv (docs/capture.md). */
-#ifndef SCAN_STORE_H
-#define SCAN_STORE_H
+#ifndef TW_SCAN_H
+#define TW_SCAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,53 +14,54 @@
 #include "tw_rc.h"
 
 /* Largest channels file or state table read. */
-#define SCAN_FILE_MAX (16u * 1024 * 1024)
+#define TW_SCAN_FILE_MAX (16u * 1024 * 1024)
 /* A stream state beyond tw_stream_state_t: an ordinary video (no live). */
-#define SCAN_ST_VIDEO 100
+#define TW_SCAN_ST_VIDEO 100
 
 /* One usable line of the channels file. */
 typedef struct {
     char ref[TW_ID_MAX]; /* "UC..." or "@handle" */
     tw_id_kind_t kind;   /* TW_ID_CHANNEL or TW_ID_HANDLE */
     int line;            /* 1-based line in the file */
-} scan_chan_ref_t;
+} tw_scan_chan_ref_t;
 
 /* Parses a channels file: one reference per line (channel id, @handle or
  * channel URL), blank lines and '#' comments (also after a reference)
  * ignored, duplicates dropped. Bad lines are skipped; *nbad counts them
  * and the first one is described in err. *out is malloc'd (free it). */
-tw_rc_t scan_channels_parse(const char *buf, size_t len, scan_chan_ref_t **out,
-                            size_t *n, size_t *nbad, tw_err_t *err);
+tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
+                               tw_scan_chan_ref_t **out, size_t *n,
+                               size_t *nbad, tw_err_t *err);
 /* Reads and parses the file at path (a missing file is an empty list). */
-tw_rc_t scan_channels_load(const char *path, scan_chan_ref_t **out, size_t *n,
-                           size_t *nbad, tw_err_t *err);
+tw_rc_t tw_scan_channels_load(const char *path, tw_scan_chan_ref_t **out,
+                              size_t *n, size_t *nbad, tw_err_t *err);
 
 /* One resolved handle. */
 typedef struct {
     char handle[TW_ID_MAX];     /* "@name" */
     char channel_id[TW_ID_MAX]; /* "UC..." */
-} scan_handle_t;
+} tw_scan_handle_t;
 
 /* Loads STATE/scanner/handles.tsv (handle TAB channel id); a missing file
  * is empty. *out is malloc'd. */
-tw_rc_t scan_handles_load(const char *path, scan_handle_t **out, size_t *n,
-                          tw_err_t *err);
+tw_rc_t tw_scan_handles_load(const char *path, tw_scan_handle_t **out,
+                             size_t *n, tw_err_t *err);
 /* Writes the handle cache atomically. */
-tw_rc_t scan_handles_save(const char *path, const scan_handle_t *v, size_t n,
-                          tw_err_t *err);
+tw_rc_t tw_scan_handles_save(const char *path, const tw_scan_handle_t *v,
+                             size_t n, tw_err_t *err);
 /* Returns the channel id cached for handle, or NULL. */
-const char *scan_handles_find(const scan_handle_t *v, size_t n,
-                              const char *handle);
+const char *tw_scan_handles_find(const tw_scan_handle_t *v, size_t n,
+                                 const char *handle);
 /* Finds the channel id in a channel page (externalId, canonical link or
  * og:url). Returns TW_ERR_NOTFOUND when there is none. */
-tw_rc_t scan_channel_page_id(const char *html, size_t len, char *out,
-                             size_t cap);
+tw_rc_t tw_scan_channel_page_id(const char *html, size_t len, char *out,
+                                size_t cap);
 
 /* One row of the stream table. Times are Unix usec, 0 = unknown. */
 typedef struct {
     char video_id[16];    /* video id */
     char channel_id[32];  /* channel id */
-    int state;            /* tw_stream_state_t or SCAN_ST_VIDEO */
+    int state;            /* tw_stream_state_t or TW_SCAN_ST_VIDEO */
     int64_t scheduled_us; /* scheduled start */
     int64_t start_us;     /* actual start */
     int64_t end_us;       /* actual end */
@@ -71,25 +72,25 @@ typedef struct {
     int64_t seen_us;      /* first time seen (not persisted) */
     char reason[64];      /* why (rescheduled, deleted text), or "" */
     char title[256];      /* title (UTF-8) */
-} scan_stream_t;
+} tw_scan_stream_t;
 
 /* Wire name of a state ("scheduled", ..., "video"). */
-const char *scan_state_str(int state);
+const char *tw_scan_state_str(int state);
 /* State of a name; -1 when unknown. */
-int scan_state_parse(const char *s, size_t len);
+int tw_scan_state_parse(const char *s, size_t len);
 /* True for states that will not change any more (ended, video, deleted,
  * cancelled, private, members_only, unavailable). */
-bool scan_state_final(int state);
+bool tw_scan_state_final(int state);
 
 /* Loads streams.tsv (header line first; bad lines skipped). A missing file
  * is an empty table. *out is malloc'd. */
-tw_rc_t scan_streams_load(const char *path, scan_stream_t **out, size_t *n,
-                          tw_err_t *err);
-/* Parses the text of streams.tsv (what scan_streams_load reads). */
-tw_rc_t scan_streams_parse(const char *data, size_t len, scan_stream_t **out,
-                           size_t *n, tw_err_t *err);
+tw_rc_t tw_scan_streams_load(const char *path, tw_scan_stream_t **out,
+                             size_t *n, tw_err_t *err);
+/* Parses the text of streams.tsv (what tw_scan_streams_load reads). */
+tw_rc_t tw_scan_streams_parse(const char *data, size_t len,
+                              tw_scan_stream_t **out, size_t *n, tw_err_t *err);
 /* Writes the stream table atomically (0644). */
-tw_rc_t scan_streams_save(const char *path, const scan_stream_t *v, size_t n,
-                          tw_err_t *err);
+tw_rc_t tw_scan_streams_save(const char *path, const tw_scan_stream_t *v,
+                             size_t n, tw_err_t *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* tw_deliver - at-least-once delivery of proto messages between processes
  * over ZeroMQ DEALER -> ROUTER on ipc://, with application acks, credits,
- * resends and receiver-side dedup (DESIGN section 2, docs/protocol.md).
+ * resends and receiver-side dedup (docs/protocol.md).
  *
  * Sender: a DEALER whose routing id is its stable name (src). Every message
  * gets (src, epoch, seq); unacked frames are kept (optionally in a

@@ -1,5 +1,5 @@
-/* tw_svgplot - a small SVG chart writer (see tw_svgplot.h). */
-#include "tw_svgplot.h"
+/* ctl_svgplot - a small SVG chart writer (see ctl_svgplot.h). */
+#include "ctl_svgplot.h"
 
 #include <assert.h>
 #include <math.h>
@@ -20,7 +20,7 @@
 #define LINE_COLOR "#d9480f"
 #define ID_MAX     32 /* longest element id prefix */
 
-struct tw_svgplot {
+struct ctl_svgplot {
     int width;      /* page width */
     double y;       /* where the next panel starts */
     tw_buf_t *body; /* panels so far */
@@ -28,10 +28,11 @@ struct tw_svgplot {
     char *subtitle; /* page subtitle (raw), may be NULL */
 };
 
-tw_svgplot_t *tw_svgplot_new(int width, const char *title, const char *subtitle)
+ctl_svgplot_t *ctl_svgplot_new(int width, const char *title,
+                               const char *subtitle)
 {
     assert(title);
-    tw_svgplot_t *self = calloc(1, sizeof *self);
+    ctl_svgplot_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->width = width < 200 ? 200 : width;
@@ -40,14 +41,14 @@ tw_svgplot_t *tw_svgplot_new(int width, const char *title, const char *subtitle)
     self->title = strdup(title);
     self->subtitle = subtitle ? strdup(subtitle) : NULL;
     if (!self->body || !self->title || (subtitle && !self->subtitle))
-        tw_svgplot_destroy(&self);
+        ctl_svgplot_destroy(&self);
     return self;
 }
 
-void tw_svgplot_destroy(tw_svgplot_t **self_p)
+void ctl_svgplot_destroy(ctl_svgplot_t **self_p)
 {
     assert(self_p);
-    tw_svgplot_t *self = *self_p;
+    ctl_svgplot_t *self = *self_p;
     if (!self)
         return;
     tw_buf_destroy(&self->body);
@@ -57,14 +58,14 @@ void tw_svgplot_destroy(tw_svgplot_t **self_p)
     *self_p = NULL;
 }
 
-double tw_svgplot_map(double v, double lo, double hi, double a, double b)
+double ctl_svgplot_map(double v, double lo, double hi, double a, double b)
 {
     if (!(hi > lo))
         return a;
     return a + (v - lo) * (b - a) / (hi - lo);
 }
 
-double tw_svgplot_nice_max(double max, int ticks, double *step)
+double ctl_svgplot_nice_max(double max, int ticks, double *step)
 {
     if (ticks < 1)
         ticks = 1;
@@ -118,7 +119,7 @@ static size_t s_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-tw_rc_t tw_svgplot_escape(tw_buf_t *out, const char *s, size_t max_bytes)
+tw_rc_t ctl_svgplot_escape(tw_buf_t *out, const char *s, size_t max_bytes)
 {
     assert(out);
     assert(s);
@@ -184,7 +185,7 @@ static bool s_id_ok(const char *id)
 }
 
 /* Heading text at the current position. */
-static tw_rc_t s_heading(tw_svgplot_t *self, const char *id,
+static tw_rc_t s_heading(ctl_svgplot_t *self, const char *id,
                          const char *heading)
 {
     tw_rc_t rc = tw_buf_printf(self->body,
@@ -192,7 +193,7 @@ static tw_rc_t s_heading(tw_svgplot_t *self, const char *id,
                                "class=\"h\">",
                                id, MARGIN_L, self->y + 18);
     if (rc == TW_OK)
-        rc = tw_svgplot_escape(self->body, heading ? heading : "", 200);
+        rc = ctl_svgplot_escape(self->body, heading ? heading : "", 200);
     if (rc == TW_OK)
         rc = tw_buf_append_str(self->body, "</text>\n");
     return rc;
@@ -200,8 +201,8 @@ static tw_rc_t s_heading(tw_svgplot_t *self, const char *id,
 
 /* Axes, grid, y labels and x ticks of a time series panel; stores the
  * plotting area and the y maximum. */
-static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
-                       tw_svgplot_area_t *a, double *ymax)
+static tw_rc_t s_frame(ctl_svgplot_t *self, const ctl_svgplot_series_t *s,
+                       ctl_svgplot_area_t *a, double *ymax)
 {
     if (!s_id_ok(s->id) || !(s->x_hi > s->x_lo) || !isfinite(s->x_lo) ||
         !isfinite(s->x_hi) || (s->n && (!s->x || !s->v)))
@@ -216,10 +217,10 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
         if (isfinite(s->v[i]) && s->v[i] > max)
             max = s->v[i];
     double step;
-    *ymax = tw_svgplot_nice_max(max, Y_TICKS, &step);
+    *ymax = ctl_svgplot_nice_max(max, Y_TICKS, &step);
     tw_buf_t *b = self->body;
     for (double t = 0; rc == TW_OK && t <= *ymax + step / 2; t += step) {
-        double y = tw_svgplot_map(t, 0, *ymax, a->y + a->h, a->y);
+        double y = ctl_svgplot_map(t, 0, *ymax, a->y + a->h, a->y);
         rc = tw_buf_printf(b,
                            "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
                            "x2=\"%.1f\" y2=\"%.1f\"/><text class=\"yl\" "
@@ -230,7 +231,7 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
         double tx = s->ticks[i].x;
         if (!(tx >= s->x_lo && tx <= s->x_hi))
             continue;
-        double x = tw_svgplot_map(tx, s->x_lo, s->x_hi, a->x, a->x + a->w);
+        double x = ctl_svgplot_map(tx, s->x_lo, s->x_hi, a->x, a->x + a->w);
         rc = tw_buf_printf(b,
                            "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
                            "x2=\"%.1f\" y2=\"%.1f\"/><text class=\"xl\" "
@@ -238,8 +239,8 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
                            x, a->y + a->h, x, a->y + a->h + 5, x,
                            a->y + a->h + 18);
         if (rc == TW_OK)
-            rc = tw_svgplot_escape(b, s->ticks[i].label,
-                                   TW_SVGPLOT_LABEL_SIZE - 1);
+            rc = ctl_svgplot_escape(b, s->ticks[i].label,
+                                    CTL_SVGPLOT_LABEL_SIZE - 1);
         if (rc == TW_OK)
             rc = tw_buf_append_str(b, "</text>\n");
     }
@@ -251,15 +252,16 @@ static tw_rc_t s_frame(tw_svgplot_t *self, const tw_svgplot_series_t *s,
 }
 
 /* Value i of a series as plotted: non-finite and negative values are 0. */
-static double s_value(const tw_svgplot_series_t *s, size_t i)
+static double s_value(const ctl_svgplot_series_t *s, size_t i)
 {
     return isfinite(s->v[i]) && s->v[i] > 0 ? s->v[i] : 0;
 }
 
 /* Ends a panel: on failure drops what it wrote (from mark), else moves
  * below it and tells its plotting area. */
-static tw_rc_t s_panel_end(tw_svgplot_t *self, tw_rc_t rc, size_t mark,
-                           const tw_svgplot_area_t *a, tw_svgplot_area_t *area)
+static tw_rc_t s_panel_end(ctl_svgplot_t *self, tw_rc_t rc, size_t mark,
+                           const ctl_svgplot_area_t *a,
+                           ctl_svgplot_area_t *area)
 {
     if (rc != TW_OK) {
         tw_buf_truncate(self->body, mark);
@@ -271,26 +273,26 @@ static tw_rc_t s_panel_end(tw_svgplot_t *self, tw_rc_t rc, size_t mark,
     return TW_OK;
 }
 
-tw_rc_t tw_svgplot_bars(tw_svgplot_t *self, const tw_svgplot_series_t *s,
-                        tw_svgplot_area_t *area)
+tw_rc_t ctl_svgplot_bars(ctl_svgplot_t *self, const ctl_svgplot_series_t *s,
+                         ctl_svgplot_area_t *area)
 {
     assert(self);
     assert(s);
-    tw_svgplot_area_t a;
+    ctl_svgplot_area_t a;
     double ymax;
     size_t mark = tw_buf_len(self->body);
     tw_rc_t rc = s_frame(self, s, &a, &ymax);
     for (size_t i = 0; rc == TW_OK && i < s->n; i++) {
         double v = s_value(s, i);
-        double x0 = tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w);
-        double x1 = tw_svgplot_map(s->x[i] + s->bar_w, s->x_lo, s->x_hi, a.x,
-                                   a.x + a.w);
+        double x0 = ctl_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w);
+        double x1 = ctl_svgplot_map(s->x[i] + s->bar_w, s->x_lo, s->x_hi, a.x,
+                                    a.x + a.w);
         double w = x1 - x0;
         if (w > 3)
             w -= 1; /* a gap between neighbours */
         if (w < 0.5)
             w = 0.5;
-        double h = tw_svgplot_map(v, 0, ymax, 0, a.h);
+        double h = ctl_svgplot_map(v, 0, ymax, 0, a.h);
         rc = tw_buf_printf(self->body,
                            "<rect id=\"%s-bar-%zu\" class=\"bar\" "
                            "data-x=\"%.0f\" data-v=\"%.0f\" x=\"%.2f\" "
@@ -300,12 +302,12 @@ tw_rc_t tw_svgplot_bars(tw_svgplot_t *self, const tw_svgplot_series_t *s,
     return s_panel_end(self, rc, mark, &a, area);
 }
 
-tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
-                        tw_svgplot_area_t *area)
+tw_rc_t ctl_svgplot_line(ctl_svgplot_t *self, const ctl_svgplot_series_t *s,
+                         ctl_svgplot_area_t *area)
 {
     assert(self);
     assert(s);
-    tw_svgplot_area_t a;
+    ctl_svgplot_area_t a;
     double ymax;
     size_t mark = tw_buf_len(self->body);
     tw_rc_t rc = s_frame(self, s, &a, &ymax);
@@ -318,8 +320,8 @@ tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
         double v = s_value(s, i);
         rc = tw_buf_printf(
             self->body, "%s%.2f,%.2f", i ? " " : "",
-            tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
-            tw_svgplot_map(v, 0, ymax, a.y + a.h, a.y));
+            ctl_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
+            ctl_svgplot_map(v, 0, ymax, a.y + a.h, a.y));
     }
     if (rc == TW_OK && s->n > 1)
         rc = tw_buf_append_str(self->body, "\"/>\n");
@@ -330,16 +332,16 @@ tw_rc_t tw_svgplot_line(tw_svgplot_t *self, const tw_svgplot_series_t *s,
             "<circle id=\"%s-pt-%zu\" class=\"pt\" data-x=\"%.0f\" "
             "data-v=\"%.0f\" cx=\"%.2f\" cy=\"%.2f\" r=\"2\"/>\n",
             s->id, i, s->x[i], v,
-            tw_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
-            tw_svgplot_map(v, 0, ymax, a.y + a.h, a.y));
+            ctl_svgplot_map(s->x[i], s->x_lo, s->x_hi, a.x, a.x + a.w),
+            ctl_svgplot_map(v, 0, ymax, a.y + a.h, a.y));
     }
     return s_panel_end(self, rc, mark, &a, area);
 }
 
-tw_rc_t tw_svgplot_table(tw_svgplot_t *self, const char *id,
-                         const char *heading, size_t ncols,
-                         const char *const *header, const char *const *cells,
-                         size_t nrows, const char *empty)
+tw_rc_t ctl_svgplot_table(ctl_svgplot_t *self, const char *id,
+                          const char *heading, size_t ncols,
+                          const char *const *header, const char *const *cells,
+                          size_t nrows, const char *empty)
 {
     assert(self);
     if (!s_id_ok(id) || ncols == 0 || !header || (nrows && !cells))
@@ -359,7 +361,7 @@ tw_rc_t tw_svgplot_table(tw_svgplot_t *self, const char *id,
             rc = tw_buf_printf(self->body, "<text x=\"%.1f\" y=\"%.1f\">",
                                MARGIN_L + c * col_w, y);
             if (rc == TW_OK)
-                rc = tw_svgplot_escape(self->body, row[c] ? row[c] : "", 80);
+                rc = ctl_svgplot_escape(self->body, row[c] ? row[c] : "", 80);
             if (rc == TW_OK)
                 rc = tw_buf_append_str(self->body, "</text>");
         }
@@ -372,7 +374,7 @@ tw_rc_t tw_svgplot_table(tw_svgplot_t *self, const char *id,
                            "<text id=\"%s-empty\" x=\"%.1f\" y=\"%.1f\">", id,
                            MARGIN_L, y);
         if (rc == TW_OK)
-            rc = tw_svgplot_escape(self->body, empty, 200);
+            rc = ctl_svgplot_escape(self->body, empty, 200);
         if (rc == TW_OK)
             rc = tw_buf_append_str(self->body, "</text>\n");
         y += ROW_H;
@@ -385,7 +387,7 @@ tw_rc_t tw_svgplot_table(tw_svgplot_t *self, const char *id,
     return TW_OK;
 }
 
-char *tw_svgplot_finish(tw_svgplot_t *self, size_t *len)
+char *ctl_svgplot_finish(ctl_svgplot_t *self, size_t *len)
 {
     assert(self);
     tw_buf_t *b = tw_buf_new();
@@ -409,21 +411,21 @@ char *tw_svgplot_finish(tw_svgplot_t *self, size_t *len)
         "<title>",
         self->width, h, self->width, h);
     if (rc == TW_OK)
-        rc = tw_svgplot_escape(b, self->title, 300);
+        rc = ctl_svgplot_escape(b, self->title, 300);
     if (rc == TW_OK)
         rc = tw_buf_printf(b,
                            "</title>\n<text id=\"title\" class=\"t\" "
                            "x=\"%.1f\" y=\"26\">",
                            MARGIN_L);
     if (rc == TW_OK)
-        rc = tw_svgplot_escape(b, self->title, 300);
+        rc = ctl_svgplot_escape(b, self->title, 300);
     if (rc == TW_OK)
         rc = tw_buf_printf(b,
                            "</text>\n<text id=\"subtitle\" x=\"%.1f\" "
                            "y=\"48\">",
                            MARGIN_L);
     if (rc == TW_OK && self->subtitle)
-        rc = tw_svgplot_escape(b, self->subtitle, 300);
+        rc = ctl_svgplot_escape(b, self->subtitle, 300);
     if (rc == TW_OK)
         rc = tw_buf_append_str(b, "</text>\n");
     if (rc == TW_OK)

@@ -15,7 +15,7 @@
 #include "tw_id.h"
 #include "tw_rc.h"
 #include "tw_report.h"
-#include "tw_svgplot.h"
+#include "ctl_svgplot.h"
 #include "tw_time.h"
 
 #define FILE_MAX  ((size_t)1 << 30) /* larger TSV files are refused */
@@ -174,7 +174,7 @@ static void s_local_label(const char *zone, int64_t us, bool with_day,
 /* X ticks every 1, 2, 5, 10, 15, 30 minutes or 1, 2, 3, 6, 12, 24 hours
  * of local time, at most MAX_TICKS of them. */
 static size_t s_ticks(const char *zone, double lo, double hi,
-                      tw_svgplot_tick_t *t)
+                      ctl_svgplot_tick_t *t)
 {
     static const int64_t steps[] = {60,    120,   300,    600,   900,
                                     1800,  3600,  7200,   10800, 21600,
@@ -249,10 +249,10 @@ static char *s_svg(const char *video, const char *zone,
              (unsigned long long)res->deleted,
              (unsigned long long)res->peak_viewers,
              res->skipped ? " | damaged lines skipped" : "");
-    tw_svgplot_t *p = tw_svgplot_new(PAGE_W, title, sub);
+    ctl_svgplot_t *p = ctl_svgplot_new(PAGE_W, title, sub);
     if (!p)
         return NULL;
-    tw_svgplot_tick_t ticks[MAX_TICKS + 1];
+    ctl_svgplot_tick_t ticks[MAX_TICKS + 1];
     size_t nticks = s_ticks(zone, lo, hi, ticks);
     size_t nb = res->nbins, nv = res->nviewers;
     double *x = calloc(nb + nv + 1, sizeof *x);
@@ -271,16 +271,16 @@ static char *s_svg(const char *video, const char *zone,
     else
         snprintf(heading, sizeof heading, "Chat messages per %lld minutes",
                  (long long)bin_min);
-    tw_svgplot_series_t s = {
+    ctl_svgplot_series_t s = {
         "chat", heading, x, v, nb, lo, hi, (double)(res->bin_us / 1000000),
         ticks,  nticks};
-    if (tw_svgplot_bars(p, &s, NULL) != TW_OK)
+    if (ctl_svgplot_bars(p, &s, NULL) != TW_OK)
         goto done;
     for (size_t i = 0; i < nv; i++) {
         x[i] = (double)(res->viewer_us[i] / 1000000);
         v[i] = (double)res->viewers[i];
     }
-    tw_svgplot_series_t sv = {
+    ctl_svgplot_series_t sv = {
         "viewers",
         nv ? "Concurrent viewers" : "Concurrent viewers (no samples)",
         x,
@@ -291,7 +291,7 @@ static char *s_svg(const char *video, const char *zone,
         0,
         ticks,
         nticks};
-    if (tw_svgplot_line(p, &sv, NULL) != TW_OK)
+    if (ctl_svgplot_line(p, &sv, NULL) != TW_OK)
         goto done;
     size_t nm = res->nmoney;
     char(*num)[2][48] = calloc(nm + 1, sizeof *num);
@@ -309,16 +309,16 @@ static char *s_svg(const char *video, const char *zone,
         }
         static const char *const header[] = {"kind", "currency", "items",
                                              "total"};
-        if (tw_svgplot_table(p, "money", "Super Chats, stickers and Jewels", 4,
-                             header, cells, nm, "no paid messages") == TW_OK)
-            out = tw_svgplot_finish(p, len);
+        if (ctl_svgplot_table(p, "money", "Super Chats, stickers and Jewels", 4,
+                              header, cells, nm, "no paid messages") == TW_OK)
+            out = ctl_svgplot_finish(p, len);
     }
     free(num);
     free(cells);
 done:
     free(x);
     free(v);
-    tw_svgplot_destroy(&p);
+    ctl_svgplot_destroy(&p);
     return out;
 }
 
@@ -451,7 +451,7 @@ static int s_day(const tw_cfg_t *cfg, const char *day, const char *dir)
         }
         done++;
         tw_buf_printf(html, "<li><a href=\"%s.svg\">%s</a> ", vids[i], vids[i]);
-        tw_svgplot_escape(html, title ? title : "", 200);
+        ctl_svgplot_escape(html, title ? title : "", 200);
         tw_buf_append_str(html, "</li>\n");
         free(title);
         printf("%s\n", path);

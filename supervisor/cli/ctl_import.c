@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../workers/scanner/scan_store.h"
+#include "tw_scan.h"
 #include "ctl.h"
 #include "tw_chatmap.h"
 #include "tw_deliver.h"
@@ -69,11 +69,11 @@ static bool s_channel_from_streams(const tw_cfg_t *cfg, const char *video,
     if ((size_t)snprintf(path, sizeof path, "%s/scanner/streams.tsv",
                          cfg->supervisor.state_dir) >= sizeof path)
         return false;
-    scan_stream_t *v = NULL;
+    tw_scan_stream_t *v = NULL;
     size_t n = 0;
     tw_err_t err = {0};
     bool found = false;
-    if (scan_streams_load(path, &v, &n, &err) == TW_OK) {
+    if (tw_scan_streams_load(path, &v, &n, &err) == TW_OK) {
         for (size_t i = 0; i < n && !found; i++) {
             if (strcmp(v[i].video_id, video) == 0 &&
                 tw_id_is_channel(v[i].channel_id)) {

@@ -1,4 +1,4 @@
-/* Unit tests of the uploader's pieces: base64url and RS256 JWTs
+/* Unit tests of the archive pass and its pieces: base64url and RS256 JWTs
  * (tw_gauth), md5 and query escaping (tw_drive), credential loading, the
  * manifest, deterministic zips and the uploaded.tsv journal. */
 #include <check.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "../../workers/uploader/uploader.h"
+#include "tw_archive.h"
 #include "tw_drive.h"
 #include "tw_gauth.h"
 #include "tw_rc.h"
@@ -283,9 +283,9 @@ START_TEST(test_manifest)
     s_day_tree();
     char data[128];
     snprintf(data, sizeof data, "%s/data", s_dir);
-    uploader_entries_t e;
+    tw_archive_entries_t e;
     tw_err_t err = {0};
-    ck_assert_int_eq(uploader_collect(data, "2026-11-20", &e, &err), TW_OK);
+    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", &e, &err), TW_OK);
     ck_assert_uint_eq(e.n, 4);
     ck_assert_str_eq(e.v[0].rel, "comments/2026-11-20/UCa/v1.tsv");
     ck_assert_str_eq(e.v[1].rel, "comments/2026-11-20/UCb/v2.tsv");
@@ -297,22 +297,22 @@ START_TEST(test_manifest)
         e.v[0].sha256,
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     ck_assert_uint_eq(e.v[1].lines, 3);
-    char *m = uploader_manifest_json("2026-11-20", &e);
+    char *m = tw_archive_manifest_json("2026-11-20", &e);
     ck_assert_ptr_nonnull(m);
     ck_assert_ptr_nonnull(strstr(m, "\"date\": \"2026-11-20\""));
     ck_assert_ptr_nonnull(strstr(m, "\"total_files\": 4"));
     ck_assert_ptr_nonnull(strstr(m, "\"total_lines\": 6"));
     ck_assert_ptr_null(strstr(m, "tmp"));
     free(m);
-    uploader_entries_free(&e);
-    ck_assert_int_eq(uploader_collect(data, "2026-11-19", &e, &err), TW_OK);
+    tw_archive_entries_free(&e);
+    ck_assert_int_eq(tw_archive_collect(data, "2026-11-19", &e, &err), TW_OK);
     ck_assert_uint_eq(e.n, 0);
-    uploader_entries_free(&e);
-    ck_assert_int_eq(uploader_collect(data, "../etc", &e, &err),
+    tw_archive_entries_free(&e);
+    ck_assert_int_eq(tw_archive_collect(data, "../etc", &e, &err),
                      TW_ERR_INVALID);
-    ck_assert(!uploader_valid_date("2026-13-01"));
-    ck_assert(!uploader_valid_date("2026-1-01"));
-    ck_assert(uploader_valid_date("2024-02-29"));
+    ck_assert(!tw_archive_valid_date("2026-13-01"));
+    ck_assert(!tw_archive_valid_date("2026-1-01"));
+    ck_assert(tw_archive_valid_date("2024-02-29"));
 }
 END_TEST
 
@@ -323,14 +323,14 @@ START_TEST(test_zip_deterministic)
     snprintf(data, sizeof data, "%s/data", s_dir);
     snprintf(z1, sizeof z1, "%s/a.zip", s_dir);
     snprintf(z2, sizeof z2, "%s/b.zip", s_dir);
-    uploader_entries_t e;
+    tw_archive_entries_t e;
     tw_err_t err = {0};
-    ck_assert_int_eq(uploader_collect(data, "2026-11-20", &e, &err), TW_OK);
-    char *m = uploader_manifest_json("2026-11-20", &e);
+    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", &e, &err), TW_OK);
+    char *m = tw_archive_manifest_json("2026-11-20", &e);
     ck_assert_int_eq(
-        uploader_zip_write(z1, "2026-11-20", &e, m, NULL, NULL, &err), TW_OK);
+        tw_archive_zip_write(z1, "2026-11-20", &e, m, NULL, NULL, &err), TW_OK);
     ck_assert_int_eq(
-        uploader_zip_write(z2, "2026-11-20", &e, m, NULL, NULL, &err), TW_OK);
+        tw_archive_zip_write(z2, "2026-11-20", &e, m, NULL, NULL, &err), TW_OK);
     char h1[33], h2[33];
     ck_assert_int_eq(tw_drive_md5_file(z1, h1, NULL, &err), TW_OK);
     ck_assert_int_eq(tw_drive_md5_file(z2, h2, NULL, &err), TW_OK);
@@ -340,9 +340,9 @@ START_TEST(test_zip_deterministic)
     ck_assert_ptr_nonnull(za);
     ck_assert_int_eq(zip_get_num_entries(za, 0), 5);
     zip_stat_t st;
-    ck_assert_int_eq(zip_stat(za, UPLOADER_MANIFEST, 0, &st), 0);
+    ck_assert_int_eq(zip_stat(za, TW_ARCHIVE_MANIFEST, 0, &st), 0);
     ck_assert_uint_eq(st.size, strlen(m));
-    zip_file_t *zf = zip_fopen(za, UPLOADER_MANIFEST, 0);
+    zip_file_t *zf = zip_fopen(za, TW_ARCHIVE_MANIFEST, 0);
     char *buf = calloc(1, st.size + 1);
     ck_assert_int_eq(zip_fread(zf, buf, st.size), (zip_int64_t)st.size);
     ck_assert_str_eq(buf, m);
@@ -359,7 +359,7 @@ START_TEST(test_zip_deterministic)
         ck_assert_ptr_null(strstr(de->d_name, ".tmp."));
     closedir(d);
     free(m);
-    uploader_entries_free(&e);
+    tw_archive_entries_free(&e);
 }
 END_TEST
 
@@ -369,23 +369,23 @@ START_TEST(test_state_roundtrip)
 {
     char path[160];
     snprintf(path, sizeof path, "%s/uploaded.tsv", s_dir);
-    uploader_state_t *st = NULL;
+    tw_archive_state_t *st = NULL;
     tw_err_t err = {0};
-    ck_assert_int_eq(uploader_state_load(path, &st, &err), TW_OK);
-    ck_assert_uint_eq(uploader_state_count(st), 0);
-    uploader_day_t *d = uploader_state_get(st, "2026-11-20", true);
-    d->phase = UPLOADER_SESSION;
+    ck_assert_int_eq(tw_archive_state_load(path, &st, &err), TW_OK);
+    ck_assert_uint_eq(tw_archive_state_count(st), 0);
+    tw_archive_day_t *d = tw_archive_state_get(st, "2026-11-20", true);
+    d->phase = TW_ARCHIVE_SESSION;
     d->size = 1234;
     snprintf(d->md5, sizeof d->md5, "%s", "900150983cd24fb0d6963f7d28e17f72");
     snprintf(d->session, sizeof d->session, "%s",
              "http://h/upload?upload_id=xyz");
-    d = uploader_state_get(st, "2026-11-18", true);
-    d->phase = UPLOADER_UPLOADED;
+    d = tw_archive_state_get(st, "2026-11-18", true);
+    d->phase = TW_ARCHIVE_UPLOADED;
     snprintf(d->file_id, sizeof d->file_id, "%s", "1abc");
-    ck_assert_ptr_null(uploader_state_get(st, "2026-11-19", false));
-    ck_assert_ptr_null(uploader_state_get(st, "bad", true));
-    ck_assert_int_eq(uploader_state_save(st, &err), TW_OK);
-    uploader_state_destroy(&st);
+    ck_assert_ptr_null(tw_archive_state_get(st, "2026-11-19", false));
+    ck_assert_ptr_null(tw_archive_state_get(st, "bad", true));
+    ck_assert_int_eq(tw_archive_state_save(st, &err), TW_OK);
+    tw_archive_state_destroy(&st);
     struct stat sb;
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(sb.st_mode & 0777, 0600);
@@ -393,25 +393,25 @@ START_TEST(test_state_roundtrip)
     FILE *f = fopen(path, "a");
     fputs("2026-11-21\tbogus\t1\t\t\t\t\nnot a line\n", f);
     fclose(f);
-    ck_assert_int_eq(uploader_state_load(path, &st, &err), TW_OK);
-    ck_assert_uint_eq(uploader_state_count(st), 2);
-    ck_assert_str_eq(uploader_state_at(st, 0)->date, "2026-11-18");
-    d = uploader_state_get(st, "2026-11-20", false);
+    ck_assert_int_eq(tw_archive_state_load(path, &st, &err), TW_OK);
+    ck_assert_uint_eq(tw_archive_state_count(st), 2);
+    ck_assert_str_eq(tw_archive_state_at(st, 0)->date, "2026-11-18");
+    d = tw_archive_state_get(st, "2026-11-20", false);
     ck_assert_ptr_nonnull(d);
-    ck_assert_int_eq(d->phase, UPLOADER_SESSION);
+    ck_assert_int_eq(d->phase, TW_ARCHIVE_SESSION);
     ck_assert_uint_eq(d->size, 1234);
     ck_assert_str_eq(d->session, "http://h/upload?upload_id=xyz");
-    ck_assert_str_eq(uploader_state_get(st, "2026-11-18", false)->file_id,
+    ck_assert_str_eq(tw_archive_state_get(st, "2026-11-18", false)->file_id,
                      "1abc");
-    ck_assert_str_eq(uploader_phase_name(UPLOADER_DELETED), "deleted");
-    uploader_state_destroy(&st);
-    uploader_state_destroy(&st);
+    ck_assert_str_eq(tw_archive_phase_name(TW_ARCHIVE_DELETED), "deleted");
+    tw_archive_state_destroy(&st);
+    tw_archive_state_destroy(&st);
 }
 END_TEST
 
-Suite *uploader_suite(void)
+Suite *archive_suite(void)
 {
-    Suite *s = suite_create("uploader");
+    Suite *s = suite_create("archive");
     TCase *tc = tcase_create("gauth");
     tcase_set_timeout(tc, 20);
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
