@@ -38,9 +38,17 @@ static inline bool tw_test_wait_until(bool (*cond)(void *), void *arg,
     }
 }
 
+/* Records that the calling check leaves out work it cannot do here (why):
+ * the runner counts and prints every skip, and tests/run adds them to its
+ * "skipped" total. Under TW_NO_SKIP=1 (set by .ci/run) or CI=true the check
+ * fails instead. The caller returns after it. */
+void tw_test_skip_at(const char *file, int line, const char *why);
+#define tw_test_skip(why) tw_test_skip_at(__FILE__, __LINE__, (why))
 /* The shared fixtures folder (TW_SHARED, default ../shared), or NULL when it
- * is absent: suites on shared data then report themselves skipped. */
-const char *tw_test_shared_dir(void);
+ * is absent; NULL is recorded as a skip (tw_test_skip), so a caller returns
+ * on NULL and the run still says what it did not test. */
+const char *tw_test_shared_dir_at(const char *file, int line);
+#define tw_test_shared_dir() tw_test_shared_dir_at(__FILE__, __LINE__)
 /* Reads a whole file into a NUL-terminated malloc'd buffer (length in *len),
  * or NULL when it cannot be read. */
 char *tw_test_slurp(const char *path, size_t *len);

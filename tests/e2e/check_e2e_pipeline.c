@@ -321,8 +321,7 @@ static bool s_log_has(void *arg)
 START_TEST(test_disk_full_then_space_returns)
 {
     if (geteuid() != 0) {
-        printf("e2e_pipeline: disk-full test skipped (needs root to mount "
-               "a small tmpfs)\n");
+        tw_test_skip("the disk-full test needs root to mount a small tmpfs");
         return;
     }
     /* 4000 rows of ~250 bytes do not fit in 256 KiB. */

@@ -122,8 +122,10 @@ END_TEST
 START_TEST(test_append_enospc)
 {
     int fd = open("/dev/full", O_WRONLY | O_APPEND);
-    if (fd < 0)
-        return; /* no /dev/full in this sandbox */
+    if (fd < 0) {
+        tw_test_skip("no /dev/full here");
+        return;
+    }
     tw_err_t err;
     ck_assert_int_eq(tw_file_append(fd, "data", 4, &err), TW_ERR_NOSPACE);
     ck_assert_ptr_nonnull(strstr(err.msg, "No space"));

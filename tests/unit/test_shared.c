@@ -1,19 +1,61 @@
-/* Helpers shared by the Check suites (unit and e2e runners): the shared
- * fixtures folder, whole-file reads and recursive removal of temp dirs. */
+/* Helpers shared by the Check suites (unit and e2e runners): recorded skips,
+ * the shared fixtures folder, whole-file reads and recursive removal of temp
+ * dirs. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-const char *tw_test_shared_dir(void)
+/* True when skips are failures: .ci/run sets TW_NO_SKIP=1, and CI has every
+ * input beside the checkout. */
+static bool s_no_skip(void)
+{
+    const char *ns = getenv("TW_NO_SKIP");
+    const char *ci = getenv("CI");
+    return (ns && strcmp(ns, "1") == 0) || (ci && strcmp(ci, "true") == 0);
+}
+
+void tw_test_skip_at(const char *file, int line, const char *why)
+{
+    if (s_no_skip())
+        ck_abort_msg("%s:%d: would skip (%s), and skips are failures here "
+                     "(TW_NO_SKIP=1 or CI=true)",
+                     file, line, why);
+    fprintf(stderr, "%s:%d: skipped: %s\n", file, line, why);
+    const char *log = getenv("TW_SKIP_FILE");
+    if (!log || !*log)
+        return;
+    char rec[512];
+    int n = snprintf(rec, sizeof rec, "%s:%d: %s\n", file, line, why);
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof rec)
+        n = (int)sizeof rec - 1;
+    int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    /* one short O_APPEND write: lines of forked checks never interleave */
+    ssize_t w = write(fd, rec, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
+const char *tw_test_shared_dir_at(const char *file, int line)
 {
     const char *dir = getenv("TW_SHARED");
     if (!dir || !*dir)
         dir = "../shared";
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        char why[300];
+        snprintf(why, sizeof why, "no shared fixtures at %.200s", dir);
+        tw_test_skip_at(file, line, why);
         return NULL;
+    }
     return dir;
 }
 
