@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kafka_registry_parse_latest(buf, size, &id, &schema, NULL) != TW_OK)
         return 0;
     for (int t = 0; t < KAFKA_TOPIC_COUNT; t++) {
-        kafka_avro_t *enc = kafka_avro_new((kafka_topic_t)t, schema,
-                                           strlen(schema), id, NULL);
+        kafka_avro_t *enc =
+            kafka_avro_new((kafka_topic_t)t, schema, strlen(schema), id, NULL);
         if (!enc)
             continue;
         kafka_record_t r;

@@ -20,18 +20,18 @@
 
 /* The stub's state. */
 typedef struct {
-    struct MHD_Daemon *mhd;   /* the server */
-    char base[64];            /* "http://127.0.0.1:PORT" */
-    pthread_mutex_t lock;     /* guards what follows */
-    char *subject[KRS_MAX];   /* registered subjects */
-    char *schema[KRS_MAX];    /* their schema text */
-    int id[KRS_MAX];          /* their ids */
-    int n;                    /* how many */
-    int next_id;              /* id of the next registration */
-    const char *auth;         /* required "Basic ..." value, or NULL */
-    int gets;                 /* GET requests answered */
-    int posts;                /* POST requests answered */
-    int unauthorized;         /* requests refused with 401 */
+    struct MHD_Daemon *mhd; /* the server */
+    char base[64];          /* "http://127.0.0.1:PORT" */
+    pthread_mutex_t lock;   /* guards what follows */
+    char *subject[KRS_MAX]; /* registered subjects */
+    char *schema[KRS_MAX];  /* their schema text */
+    int id[KRS_MAX];        /* their ids */
+    int n;                  /* how many */
+    int next_id;            /* id of the next registration */
+    const char *auth;       /* required "Basic ..." value, or NULL */
+    int gets;               /* GET requests answered */
+    int posts;              /* POST requests answered */
+    int unauthorized;       /* requests refused with 401 */
 } krs_t;
 
 /* Upload buffer of one request. */
@@ -40,8 +40,8 @@ typedef struct {
     size_t len;       /* bytes */
 } krs_up_t;
 
-static inline enum MHD_Result krs_reply(struct MHD_Connection *c, unsigned status,
-                                 const char *body)
+static inline enum MHD_Result krs_reply(struct MHD_Connection *c,
+                                        unsigned status, const char *body)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -90,9 +90,10 @@ static inline int krs_add(krs_t *k, const char *subject, const char *schema)
 }
 
 static inline enum MHD_Result krs_handler(void *cls, struct MHD_Connection *c,
-                                   const char *url, const char *method,
-                                   const char *version, const char *upload,
-                                   size_t *upload_size, void **con_cls)
+                                          const char *url, const char *method,
+                                          const char *version,
+                                          const char *upload,
+                                          size_t *upload_size, void **con_cls)
 {
     (void)version;
     krs_t *k = cls;
@@ -111,14 +112,14 @@ static inline enum MHD_Result krs_handler(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
     if (k->auth) {
-        const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                    "Authorization");
+        const char *a =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         if (!a || strcmp(a, k->auth) != 0) {
             pthread_mutex_lock(&k->lock);
             k->unauthorized++;
             pthread_mutex_unlock(&k->lock);
-            return krs_reply(c, 401,
-                             "{\"error_code\":401,\"message\":\"Unauthorized\"}");
+            return krs_reply(
+                c, 401, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
         }
     }
     char subject[256];
@@ -165,8 +166,9 @@ static inline enum MHD_Result krs_handler(void *cls, struct MHD_Connection *c,
     return krs_reply(c, 404, "{\"error_code\":404,\"message\":\"HTTP 404\"}");
 }
 
-static inline void krs_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                          enum MHD_RequestTerminationCode toe)
+static inline void krs_completed(void *cls, struct MHD_Connection *c,
+                                 void **con_cls,
+                                 enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
     (void)c;
@@ -230,15 +232,15 @@ static inline char *krs_schema(krs_t *k, const char *subject)
  * (VARCHAR -> optional string, INTEGER -> optional int). */
 #define KRS_SEED_SCHEMA                                                        \
     "{\"type\":\"record\",\"name\":\"KsqlDataSourceSchema\","                  \
-    "\"namespace\":\"io.confluent.ksql.avro_schemas\",\"fields\":["           \
-    "{\"name\":\"VIDEO_TIMESTAMP\",\"type\":[\"null\",\"string\"],"           \
+    "\"namespace\":\"io.confluent.ksql.avro_schemas\",\"fields\":["            \
+    "{\"name\":\"VIDEO_TIMESTAMP\",\"type\":[\"null\",\"string\"],"            \
     "\"default\":null},"                                                       \
-    "{\"name\":\"TITLE\",\"type\":[\"null\",\"string\"],\"default\":null},"   \
-    "{\"name\":\"DESCRIPTION\",\"type\":[\"null\",\"string\"],"               \
+    "{\"name\":\"TITLE\",\"type\":[\"null\",\"string\"],\"default\":null},"    \
+    "{\"name\":\"DESCRIPTION\",\"type\":[\"null\",\"string\"],"                \
     "\"default\":null},"                                                       \
-    "{\"name\":\"VIEWS\",\"type\":[\"null\",\"int\"],\"default\":null},"      \
-    "{\"name\":\"LIKES\",\"type\":[\"null\",\"int\"],\"default\":null},"      \
-    "{\"name\":\"FAVORITES\",\"type\":[\"null\",\"int\"],\"default\":null},"  \
+    "{\"name\":\"VIEWS\",\"type\":[\"null\",\"int\"],\"default\":null},"       \
+    "{\"name\":\"LIKES\",\"type\":[\"null\",\"int\"],\"default\":null},"       \
+    "{\"name\":\"FAVORITES\",\"type\":[\"null\",\"int\"],\"default\":null},"   \
     "{\"name\":\"COMMENTS\",\"type\":[\"null\",\"int\"],\"default\":null}]}"
 
 #endif

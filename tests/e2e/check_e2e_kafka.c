@@ -33,27 +33,27 @@
 
 /* One consumed record. */
 typedef struct {
-    char topic[32];  /* topic */
-    char key[32];    /* key */
-    char *value;     /* value bytes (owned) */
-    size_t len;      /* their count */
+    char topic[32]; /* topic */
+    char key[32];   /* key */
+    char *value;    /* value bytes (owned) */
+    size_t len;     /* their count */
 } s_rec_t;
 
 /* One test's world. */
 typedef struct {
-    char dir[256];                /* scratch dir */
-    char cfg[300];                /* DIR/sup.toml */
-    rd_kafka_t *mrk;              /* handle owning the mock cluster */
-    rd_kafka_mock_cluster_t *mc;  /* the mock cluster */
-    char brokers[256];            /* its bootstrap servers */
-    pid_t worker;                 /* tw-kafka */
-    void *zctx;                   /* ZeroMQ context of the senders */
-    tw_deliver_t *stats;          /* "stats" sender */
-    tw_deliver_t *tok;            /* "tokenizer" sender */
-    krs_t reg;                    /* Schema Registry, when avro */
-    bool have_reg;                /* reg runs */
-    s_rec_t recs[S_MAX];          /* consumed */
-    int nrecs;                    /* how many */
+    char dir[256];               /* scratch dir */
+    char cfg[300];               /* DIR/sup.toml */
+    rd_kafka_t *mrk;             /* handle owning the mock cluster */
+    rd_kafka_mock_cluster_t *mc; /* the mock cluster */
+    char brokers[256];           /* its bootstrap servers */
+    pid_t worker;                /* tw-kafka */
+    void *zctx;                  /* ZeroMQ context of the senders */
+    tw_deliver_t *stats;         /* "stats" sender */
+    tw_deliver_t *tok;           /* "tokenizer" sender */
+    krs_t reg;                   /* Schema Registry, when avro */
+    bool have_reg;               /* reg runs */
+    s_rec_t recs[S_MAX];         /* consumed */
+    int nrecs;                   /* how many */
 } s_world_t;
 
 static const char *const s_topics[] = {"yt_videos", "yt_chat", "yt_viewers",
@@ -258,8 +258,7 @@ static void s_consume(s_world_t *w, int want)
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     ck_assert_ptr_nonnull(c);
-    rd_kafka_topic_partition_list_t *tp =
-        rd_kafka_topic_partition_list_new(4);
+    rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(4);
     for (size_t i = 0; i < 4; i++)
         rd_kafka_topic_partition_list_add(tp, s_topics[i], 0)->offset =
             RD_KAFKA_OFFSET_BEGINNING;
@@ -420,8 +419,7 @@ START_TEST(test_avro_seed_schema_and_registered)
         avro_value_t f, br;
         if (strcmp(r->topic, "yt_videos") == 0) {
             ck_assert_int_eq(r->value[4], 1); /* the seed schema's id */
-            avro_value_t v =
-                s_avro(&w, r, "yt_videos-value", &iface, &sc);
+            avro_value_t v = s_avro(&w, r, "yt_videos-value", &iface, &sc);
             int32_t n;
             ck_assert_int_eq(avro_value_get_by_name(&v, "VIEWS", &f, NULL), 0);
             ck_assert_int_eq(avro_value_get_current_branch(&f, &br), 0);
@@ -443,8 +441,8 @@ START_TEST(test_avro_seed_schema_and_registered)
             avro_value_t v = s_avro(&w, r, "yt_chat-value", &iface, &sc);
             const char *s;
             size_t sl;
-            ck_assert_int_eq(
-                avro_value_get_by_name(&v, "message_id", &f, NULL), 0);
+            ck_assert_int_eq(avro_value_get_by_name(&v, "message_id", &f, NULL),
+                             0);
             ck_assert_int_eq(avro_value_get_string(&f, &s, &sl), 0);
             ck_assert_int_eq(strncmp(s, r->key, strlen(r->key)), 0);
             avro_value_decref(&v);

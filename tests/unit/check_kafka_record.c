@@ -46,11 +46,10 @@ START_TEST(test_sample_makes_videos_and_viewers)
     char *json = NULL;
     size_t len = 0;
     ck_assert_int_eq(kafka_record_json(&r, &json, &len, NULL), TW_OK);
-    ck_assert_str_eq(json,
-                     "{\"VIDEO_TIMESTAMP\":\"2024-05-01T12:00:00Z\","
-                     "\"TITLE\":\"Launch \\\"day\\\"\","
-                     "\"DESCRIPTION\":\"line1\\nline2\",\"VIEWS\":42,"
-                     "\"LIKES\":null,\"FAVORITES\":null,\"COMMENTS\":0}");
+    ck_assert_str_eq(json, "{\"VIDEO_TIMESTAMP\":\"2024-05-01T12:00:00Z\","
+                           "\"TITLE\":\"Launch \\\"day\\\"\","
+                           "\"DESCRIPTION\":\"line1\\nline2\",\"VIEWS\":42,"
+                           "\"LIKES\":null,\"FAVORITES\":null,\"COMMENTS\":0}");
     free(json);
     kafka_record_clear(&r);
     kafka_record_make(&m, 1, &r);
@@ -323,8 +322,8 @@ START_TEST(test_every_own_schema_parses_and_encodes)
         char *schema = kafka_avro_schema_json((kafka_topic_t)t);
         ck_assert_ptr_nonnull(schema);
         tw_err_t err = {0};
-        kafka_avro_t *enc = kafka_avro_new((kafka_topic_t)t, schema,
-                                           strlen(schema), 1, &err);
+        kafka_avro_t *enc =
+            kafka_avro_new((kafka_topic_t)t, schema, strlen(schema), 1, &err);
         ck_assert_msg(enc != NULL, "%s: %s", schema, err.msg);
         kafka_record_t r;
         memset(&r, 0, sizeof r);

@@ -47,8 +47,8 @@ START_TEST(test_parse_latest)
         tw_err_t err = {0};
         schema = (char *)"untouched";
         ck_assert_msg(kafka_registry_parse_latest(bad[i], strlen(bad[i]), &id,
-                                                  &schema, &err) ==
-                          TW_ERR_PARSE,
+                                                  &schema,
+                                                  &err) == TW_ERR_PARSE,
                       "accepted %s", bad[i]);
         ck_assert_ptr_null(schema);
         ck_assert(err.msg[0] != '\0');

@@ -21,15 +21,15 @@ typedef struct {
 } s_slot_t;
 
 struct kafka_avro {
-    kafka_topic_t topic;        /* records it takes */
-    uint32_t id;                /* schema id in the frame */
-    avro_schema_t schema;       /* the writer schema */
-    avro_value_iface_t *iface;  /* its generic class */
-    avro_value_t value;         /* reused value */
-    s_slot_t *slots;            /* one per schema field */
-    size_t nslots;              /* how many */
-    char narrowed[256];         /* our longs held as int */
-    uint64_t clamped;           /* values clamped so far */
+    kafka_topic_t topic;       /* records it takes */
+    uint32_t id;               /* schema id in the frame */
+    avro_schema_t schema;      /* the writer schema */
+    avro_value_iface_t *iface; /* its generic class */
+    avro_value_t value;        /* reused value */
+    s_slot_t *slots;           /* one per schema field */
+    size_t nslots;             /* how many */
+    char narrowed[256];        /* our longs held as int */
+    uint64_t clamped;          /* values clamped so far */
 };
 
 /* Avro record names for tubewatch's own schemas. */
@@ -157,8 +157,7 @@ kafka_avro_t *kafka_avro_new(kafka_topic_t t, const char *schema_json,
         goto fail;
     }
     for (size_t i = 0; i < self->nslots; i++) {
-        const char *name =
-            avro_schema_record_field_name(self->schema, (int)i);
+        const char *name = avro_schema_record_field_name(self->schema, (int)i);
         avro_schema_t ft =
             avro_schema_record_field_get_by_index(self->schema, (int)i);
         s_slot_t *slot = &self->slots[i];
@@ -184,8 +183,9 @@ kafka_avro_t *kafka_avro_new(kafka_topic_t t, const char *schema_json,
         }
         const kafka_field_t *of = &f[slot->ours];
         if (!s_fits(of->type, slot->type)) {
-            tw_err_set(err, "field '%.100s' has a type that cannot hold "
-                            "tubewatch's value",
+            tw_err_set(err,
+                       "field '%.100s' has a type that cannot hold "
+                       "tubewatch's value",
                        name);
             goto fail;
         }
@@ -324,8 +324,8 @@ tw_rc_t kafka_avro_encode(kafka_avro_t *self, const kafka_record_t *r,
     buf[2] = (char)(self->id >> 16);
     buf[3] = (char)(self->id >> 8);
     buf[4] = (char)self->id;
-    avro_writer_t w = avro_writer_memory(buf + KAFKA_AVRO_HEADER,
-                                         (int64_t)size);
+    avro_writer_t w =
+        avro_writer_memory(buf + KAFKA_AVRO_HEADER, (int64_t)size);
     int wrc = w ? avro_value_write(w, &self->value) : -1;
     if (w)
         avro_writer_free(w);

@@ -154,9 +154,8 @@ static kafka_val_t s_published(kafka_record_t *r, int k, tw_oi64_t us)
         return (kafka_val_t){.set = false};
     time_t t = (time_t)(us.v / 1000000 - (us.v % 1000000 < 0));
     struct tm tm;
-    if (!gmtime_r(&t, &tm) ||
-        strftime(r->times[k], sizeof r->times[k], "%Y-%m-%dT%H:%M:%SZ", &tm) ==
-            0)
+    if (!gmtime_r(&t, &tm) || strftime(r->times[k], sizeof r->times[k],
+                                       "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         return (kafka_val_t){.set = false};
     return s_str(r->times[k]);
 }
@@ -273,11 +272,10 @@ void kafka_record_make(const tw_msg_t *m, size_t i, kafka_record_t *r)
         r->v[1] = s_str(e->channel_id ? e->channel_id : "");
         r->v[2] = s_str(e->title ? e->title : "");
         r->v[3] = s_str(tw_proto_stream_state_str(e->state));
-        r->v[4] = s_time(r, 0,
-                         e->scheduled_start_us.set ? e->scheduled_start_us.v
-                                                   : 0);
-        r->v[5] = s_time(r, 1,
-                         e->actual_start_us.set ? e->actual_start_us.v : 0);
+        r->v[4] = s_time(
+            r, 0, e->scheduled_start_us.set ? e->scheduled_start_us.v : 0);
+        r->v[5] =
+            s_time(r, 1, e->actual_start_us.set ? e->actual_start_us.v : 0);
         r->v[6] = s_time(r, 2, e->actual_end_us.set ? e->actual_end_us.v : 0);
         r->v[7] = s_str(e->reason ? e->reason : "");
         break;

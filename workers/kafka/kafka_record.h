@@ -51,12 +51,12 @@ typedef struct {
 /* One record to produce. Strings are borrowed from the frame it was made
  * from, or from the record's own buffers: valid while both live. */
 typedef struct {
-    kafka_topic_t topic;                   /* where it goes */
-    const char *key;                       /* video id, "" = no key */
-    int64_t sampled_at_us;                 /* yt_videos: header sampled_at */
+    kafka_topic_t topic;                    /* where it goes */
+    const char *key;                        /* video id, "" = no key */
+    int64_t sampled_at_us;                  /* yt_videos: header sampled_at */
     kafka_val_t v[KAFKA_RECORD_MAX_FIELDS]; /* values, in field order */
-    char times[4][TW_TIME_STR_SIZE];       /* formatted time fields */
-    char *tokens;                          /* joined tokens (owned) */
+    char times[4][TW_TIME_STR_SIZE];        /* formatted time fields */
+    char *tokens;                           /* joined tokens (owned) */
 } kafka_record_t;
 
 /* Returns the fields of topic t and their count in *n (static). */

@@ -69,8 +69,9 @@ tw_rc_t kafka_registry_parse_latest(const char *buf, size_t len, uint32_t *id,
                    json_is_string(type) ? json_string_value(type) : "?");
         rc = TW_ERR_PARSE;
     }
-    if (rc == TW_OK && (!json_is_string(s) || json_string_length(s) == 0 ||
-                        strlen(json_string_value(s)) != json_string_length(s))) {
+    if (rc == TW_OK &&
+        (!json_is_string(s) || json_string_length(s) == 0 ||
+         strlen(json_string_value(s)) != json_string_length(s))) {
         tw_err_set(err, "registry answer has no schema text");
         rc = TW_ERR_PARSE;
     }

@@ -52,13 +52,13 @@
 
 /* One bus frame and the delivery state of its records. */
 typedef struct {
-    tw_msg_t msg;      /* the frame (owned): records are made from it */
-    size_t nrec;       /* records it makes */
-    size_t produced;   /* records handed to the producer */
-    size_t pending;    /* produced and not yet reported */
-    size_t failed;     /* reports with an error (this round) */
-    int64_t retry_ms;  /* produce again not before (mono), 0 = now */
-    uint32_t backoff;  /* next retry delay */
+    tw_msg_t msg;     /* the frame (owned): records are made from it */
+    size_t nrec;      /* records it makes */
+    size_t produced;  /* records handed to the producer */
+    size_t pending;   /* produced and not yet reported */
+    size_t failed;    /* reports with an error (this round) */
+    int64_t retry_ms; /* produce again not before (mono), 0 = now */
+    uint32_t backoff; /* next retry delay */
 } s_frame_t;
 
 /* Highest frame of one (src, epoch) to ack. */
@@ -321,15 +321,16 @@ static tw_rc_t s_produce_one(s_kafka_t *self, s_frame_t *f, size_t i)
         kerr = rd_kafka_producev(
             self->rk, RD_KAFKA_V_TOPIC(self->topics[r.topic]),
             RD_KAFKA_V_KEY(klen ? r.key : NULL, klen),
-            RD_KAFKA_V_VALUE(val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_HEADER("sampled_at_us", at, -1),
-            RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE(val, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(f),
+            RD_KAFKA_V_HEADER("sampled_at_us", at, -1), RD_KAFKA_V_END);
     else
-        kerr = rd_kafka_producev(
-            self->rk, RD_KAFKA_V_TOPIC(self->topics[r.topic]),
-            RD_KAFKA_V_KEY(klen ? r.key : NULL, klen),
-            RD_KAFKA_V_VALUE(val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
+        kerr =
+            rd_kafka_producev(self->rk, RD_KAFKA_V_TOPIC(self->topics[r.topic]),
+                              RD_KAFKA_V_KEY(klen ? r.key : NULL, klen),
+                              RD_KAFKA_V_VALUE(val, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                              RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
     kafka_record_clear(&r);
     if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
         f->pending++;
@@ -410,9 +411,9 @@ static void s_read_round(s_kafka_t *self)
         f->backoff = S_RETRY_MS;
         f->nrec = rc == TW_OK ? kafka_record_count(&m) : 0;
         if (rc != TW_OK || f->nrec == 0) {
-            if (rc != TW_OK || (m.id != TW_MSG_STATS_SAMPLE &&
-                                m.id != TW_MSG_CHAT_BATCH &&
-                                m.id != TW_MSG_CHAT_TOKENIZED)) {
+            if (rc != TW_OK ||
+                (m.id != TW_MSG_STATS_SAMPLE && m.id != TW_MSG_CHAT_BATCH &&
+                 m.id != TW_MSG_CHAT_TOKENIZED)) {
                 tw_worker_count(self->w, 0, 0, 1);
                 tw_log_warn("ignored %s frame from %s seq %" PRIu64,
                             rc == TW_ERR_PROTO ? "an undecodable"
@@ -564,9 +565,9 @@ int main(void)
     while (!tw_worker_stopping(self.w)) {
         zmq_pollitem_t items[4];
         tw_worker_pollitems(self.w, items);
-        items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
-                                    .events =
-                                        s_want_input(&self) ? ZMQ_POLLIN : 0};
+        items[2] =
+            (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
+                             .events = s_want_input(&self) ? ZMQ_POLLIN : 0};
         items[3] = (zmq_pollitem_t){.fd = self.wake[0], .events = ZMQ_POLLIN};
         int64_t now = tw_time_mono_ms();
         int timeout = tw_worker_timeout_ms(self.w);

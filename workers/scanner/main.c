@@ -1162,8 +1162,8 @@ int main(void)
             items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->notify), 0,
                                           ZMQ_POLLIN, 0};
         if (S->kafka)
-            items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->kafka), 0,
-                                          ZMQ_POLLIN, 0};
+            items[n++] =
+                (zmq_pollitem_t){tw_deliver_socket(S->kafka), 0, ZMQ_POLLIN, 0};
         int timeout = tw_worker_timeout_ms(S->w);
         if (timeout > 250)
             timeout = 250;

@@ -112,8 +112,7 @@ static void s_ack_upstream(s_tok_t *self)
         if (self->len > 0) {
             const s_ref_t *n = &self->refs[self->head];
             if (n->out_seq <= done && n->out_seq2 <= done2 &&
-                strcmp(n->src, r->src) == 0 &&
-                n->epoch == r->epoch)
+                strcmp(n->src, r->src) == 0 && n->epoch == r->epoch)
                 continue;
         }
         tw_err_t err = {0};
@@ -452,9 +451,8 @@ int main(void)
                                     .events = ZMQ_POLLIN};
         int nitems = 4;
         if (self.tx2)
-            items[nitems++] =
-                (zmq_pollitem_t){.socket = tw_deliver_socket(self.tx2),
-                                 .events = ZMQ_POLLIN};
+            items[nitems++] = (zmq_pollitem_t){
+                .socket = tw_deliver_socket(self.tx2), .events = ZMQ_POLLIN};
         int64_t now = tw_time_mono_ms();
         int timeout = tw_worker_timeout_ms(self.w);
         int t = tw_deliver_timeout_ms(self.tx, now);
