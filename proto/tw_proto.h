@@ -16,7 +16,7 @@
 
 /* Schema version, first element of every frame; bump on any incompatible
  * change. Frames of another version are rejected. */
-#define TW_PROTO_VERSION 3
+#define TW_PROTO_VERSION 4
 /* Longest string a decoder accepts, in bytes. */
 #define TW_PROTO_MAX_STR 65536
 /* Most elements an array field (items, tokens) may hold when decoded. */

@@ -257,6 +257,60 @@ START_TEST(test_command_worker_and_syntax_error)
     ck_assert_msg(strncmp(pr, "1:", 2) == 0, "%s", pr);
 }
 END_TEST
+/* [kafka]: off adds no worker; on adds the kafka worker; its secrets come
+ * from 0600 files and are masked; sasl_ssl needs its credentials. */
+START_TEST(test_kafka_section)
+{
+    char pr[2048];
+    tw_cfg_t *cfg = s_load("[worker.writer]\n", pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_ptr_null(tw_cfg_worker(cfg, "kafka"));
+    ck_assert(!cfg->kafka.enabled);
+    ck_assert_str_eq(cfg->kafka.topic_videos, "yt_videos");
+    tw_cfg_destroy(&cfg);
+
+    s_write("kpw", "kafka-Secret-123\n", 0600);
+    s_write("rpw", "registry-Secret-456\n", 0600);
+    cfg = s_load("[defaults]\nwatchdog_timeout = \"30s\"\n"
+                 "[kafka]\nenabled = true\nbrokers = \"b1:9092\"\n"
+                 "security_protocol = \"sasl_ssl\"\n"
+                 "sasl_username = \"KEY\"\nsasl_password_file = \"kpw\"\n"
+                 "schema_registry_user = \"RKEY\"\n"
+                 "schema_registry_password_file = \"rpw\"\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    const tw_cfg_worker_t *w = tw_cfg_worker(cfg, "kafka");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_str_eq(w->kind, "kafka");
+    ck_assert(w->enabled);
+    ck_assert_uint_eq(w->watchdog_timeout_ms, 30000); /* [defaults] apply */
+    ck_assert_str_eq(cfg->kafka.sasl_password, "kafka-Secret-123");
+    char line[200] = "pw kafka-Secret-123 reg registry-Secret-456";
+    tw_log_redact(line, sizeof line);
+    ck_assert_str_eq(line, "pw *** reg ***");
+    tw_cfg_destroy(&cfg);
+    tw_log_clear_secrets();
+
+    s_write("kpw", "kafka-Secret-123\n", 0644);
+    cfg = s_load("[kafka]\nenabled = true\nsecurity_protocol = \"sasl_ssl\"\n"
+                 "sasl_username = \"KEY\"\nsasl_password_file = \"kpw\"\n",
+                 pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "readable by group or others"), "%s", pr);
+    cfg = s_load("[kafka]\nenabled = true\nsecurity_protocol = \"sasl_ssl\"\n"
+                 "topic_chat = \"bad topic\"\nformat = \"xml\"\n",
+                 pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "needs sasl_username"), "%s", pr);
+    ck_assert_msg(strstr(pr, "topic 'bad topic'"), "%s", pr);
+    ck_assert_msg(strstr(pr, "'format' may not be \"xml\""), "%s", pr);
+    /* A declared kafka worker is not started while [kafka] is off. */
+    cfg = s_load("[worker.kafka]\nkind = \"kafka\"\n", pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert(!tw_cfg_worker(cfg, "kafka")->enabled);
+    tw_cfg_destroy(&cfg);
+}
+END_TEST
 
 Suite *cfg_suite(void)
 {
@@ -274,6 +328,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_ranges_and_durations);
     tcase_add_test(tc, test_dependencies_checked);
     tcase_add_test(tc, test_command_worker_and_syntax_error);
+    tcase_add_test(tc, test_kafka_section);
     suite_add_tcase(s, tc);
     return s;
 }
