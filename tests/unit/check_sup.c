@@ -30,6 +30,7 @@ typedef struct {
     int nkills;       /* how many */
     char last[32];    /* last report */
     int failed;       /* "failed" reports */
+    int64_t wall_us;  /* fake wall clock, Unix usec */
 } fake_t;
 
 static tw_rc_t f_spawn(void *ctx, sup_child_t *c)
@@ -38,8 +39,7 @@ static tw_rc_t f_spawn(void *ctx, sup_child_t *c)
     f->spawns++;
     if (f->spawn_fails)
         return TW_ERR_AGAIN;
-    c->pid = 1000 + f->spawns;
-    c->epoch = (uint64_t)f->spawns;
+    sup_child_spawned(c, 1000 + f->spawns, (uint64_t)f->spawns);
     return TW_OK;
 }
 
@@ -73,6 +73,11 @@ static int64_t f_now(void *ctx)
     return ((fake_t *)ctx)->now;
 }
 
+static int64_t f_wall_us(void *ctx)
+{
+    return ((fake_t *)ctx)->wall_us;
+}
+
 static fake_t s_fake;
 static sup_ops_t s_ops;
 static tw_cfg_worker_t s_w;
@@ -83,7 +88,9 @@ static void s_setup(void)
     memset(&s_fake, 0, sizeof s_fake);
     s_fake.now = 1000000;
     s_fake.deps = true;
-    s_ops = (sup_ops_t){&s_fake, f_spawn, f_kill, f_deps, f_report, f_now};
+    s_fake.wall_us = 1700000000000000;
+    s_ops = (sup_ops_t){&s_fake,  f_spawn, f_kill,   f_deps,
+                        f_report, f_now,   f_wall_us};
     memset(&s_w, 0, sizeof s_w);
     s_w.name = s_wname;
     s_w.kind = s_wname;
@@ -112,178 +119,177 @@ static int64_t s_crash_young(sup_child_t *c, int code)
 {
     s_fake.now += 10;
     sup_child_exited(&s_ops, c, s_exit_status(code));
-    if (c->state != SUP_ST_BACKOFF)
+    if (sup_child_state(c) != SUP_ST_BACKOFF)
         return -1;
-    int64_t delay = c->deadline_ms - s_fake.now;
-    s_fake.now = c->deadline_ms;
+    int64_t delay = sup_child_deadline(c) - s_fake.now;
+    s_fake.now = sup_child_deadline(c);
     sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     return delay;
 }
 
 START_TEST(test_fsm_backoff_doubles_to_max)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    ck_assert_int_eq(s_crash_young(&c, 1), 100);
-    ck_assert_int_eq(s_crash_young(&c, 1), 200);
-    ck_assert_int_eq(s_crash_young(&c, 1), 400);
-    ck_assert_int_eq(s_crash_young(&c, 1), 400);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_crash_young(c, 1), 100);
+    ck_assert_int_eq(s_crash_young(c, 1), 200);
+    ck_assert_int_eq(s_crash_young(c, 1), 400);
+    ck_assert_int_eq(s_crash_young(c, 1), 400);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 5);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_old_death_restarts_at_once)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    s_crash_young(&c, 1);
-    s_crash_young(&c, 1);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    s_crash_young(c, 1);
+    s_crash_young(c, 1);
     s_fake.now += 5000; /* longer than min_uptime */
-    sup_child_exited(&s_ops, &c, s_exit_status(1));
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_exited(&s_ops, c, s_exit_status(1));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 4);
     /* The backoff starts over after a long run. */
-    ck_assert_int_eq(s_crash_young(&c, 1), 100);
+    ck_assert_int_eq(s_crash_young(c, 1), 100);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_exit_111_backs_off_even_when_old)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, s_exit_status(111));
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_exited(&s_ops, c, s_exit_status(111));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_max_restarts_fails_then_retries)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     for (int i = 0; i < 5; i++)
-        ck_assert_int_ge(s_crash_young(&c, 1), 0);
+        ck_assert_int_ge(s_crash_young(c, 1), 0);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, s_exit_status(1));
-    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+    sup_child_exited(&s_ops, c, s_exit_status(1));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_FAILED);
     ck_assert_int_eq(s_fake.failed, 1);
-    ck_assert_int_eq(c.deadline_ms, s_fake.now + 600000);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 600000);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_READY);
     ck_assert_str_eq(s_fake.last, "recovered");
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_exit_100_is_failed)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, s_exit_status(100));
-    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+    sup_child_exited(&s_ops, c, s_exit_status(100));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_FAILED);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_transient_and_temporary)
 {
-    sup_child_t c;
     s_w.restart = TW_RESTART_TRANSIENT;
-    sup_child_init(&c, &s_w, "vid");
-    ck_assert_str_eq(c.name, "w@vid");
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    ck_assert_str_eq(sup_child_name(c), "w@vid");
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, s_exit_status(0));
-    ck_assert_int_eq(c.state, SUP_ST_EXITED);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, SIGSEGV); /* killed by a signal */
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_exited(&s_ops, c, SIGSEGV); /* killed by a signal */
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
     s_w.restart = TW_RESTART_TEMPORARY;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    sup_child_exited(&s_ops, &c, s_exit_status(3));
-    ck_assert_int_eq(c.state, SUP_ST_EXITED);
+    sup_child_destroy(&c);
+    c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(3));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_stop_escalates_to_sigkill)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
-    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_STOP);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_dispatch(&s_ops, c, SUP_EV_READY);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_STOP);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPING);
     ck_assert_int_eq(s_fake.kills[0], SIGTERM);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_int_eq(s_fake.kills[1], SIGKILL);
-    sup_child_exited(&s_ops, &c, SIGKILL);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPED);
+    sup_child_exited(&s_ops, c, SIGKILL);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPED);
     ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_restart_and_watchdog)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    c.speaks = true;
-    c.last_hb_ms = s_fake.now;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
-    ck_assert_int_eq(c.deadline_ms, s_fake.now + 3000);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_hello(&s_ops, c, s_fake.now);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 3000);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_str_eq(s_fake.last, "watchdog");
     ck_assert_int_eq(s_fake.kills[0], SIGKILL);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, SIGKILL);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING); /* restarted */
-    sup_child_dispatch(&s_ops, &c, SUP_EV_RESTART);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
-    sup_child_exited(&s_ops, &c, s_exit_status(0));
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_exited(&s_ops, c, SIGKILL);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING); /* restarted */
+    sup_child_dispatch(&s_ops, c, SUP_EV_RESTART);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPING);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 3);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_waits_for_deps_and_ready_timeout)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
     s_fake.deps = false;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_WAITING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
-    ck_assert_int_eq(c.state, SUP_ST_WAITING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_WAITING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_DEPS);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_WAITING);
     s_fake.deps = true;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
-    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
-    ck_assert_int_eq(c.deadline_ms, 0); /* silent worker: no watchdog */
+    sup_child_dispatch(&s_ops, c, SUP_EV_DEPS);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    ck_assert_int_eq(sup_child_deadline(c), 0); /* silent worker: no watchdog */
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_spawn_failure_backs_off)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
     s_fake.spawn_fails = true;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
+    sup_child_destroy(&c);
 }
 END_TEST
 
