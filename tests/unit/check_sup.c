@@ -14,6 +14,7 @@
 
 #include "../../supervisor/daemon/sup_child.h"
 #include "../../supervisor/daemon/sup_ctl.h"
+#include "../../supervisor/daemon/sup_env.h"
 #include "../../supervisor/daemon/sup_log.h"
 #include "../../supervisor/daemon/sup_state.h"
 #include "tw_worker.h"
@@ -304,6 +305,192 @@ START_TEST(test_fsm_table_is_total_for_exit)
 }
 END_TEST
 
+START_TEST(test_fsm_schedule_waits_for_wall_clock)
+{
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    ck_assert(!sup_child_active(c));
+    /* 2.5 s ahead: SCHEDULED, deadline rounded up by one ms */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 2500000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 2501);
+    ck_assert(sup_child_active(c));
+    ck_assert_int_eq(s_fake.spawns, 0);
+    /* not due yet: nothing happens */
+    ck_assert(!sup_child_due(&s_ops, c, s_fake.now + 100));
+    /* moved to 10 s ahead */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 10000000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 10001);
+    /* the monotonic deadline passes but the wall clock was set back by
+     * 5 s: armed again for what is left, still no spawn */
+    s_fake.now += 10001;
+    s_fake.wall_us += 5000000;
+    ck_assert(sup_child_due(&s_ops, c, s_fake.now));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 5001);
+    ck_assert_int_eq(s_fake.spawns, 0);
+    /* due: started */
+    s_fake.now += 5001;
+    s_fake.wall_us += 5001000;
+    ck_assert(sup_child_due(&s_ops, c, s_fake.now));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 1);
+    /* SCHEDULE means nothing to a running child */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 1000000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_ptr_null(sup_fsm[SUP_ST_RUNNING][SUP_EV_SCHEDULE]);
+    ck_assert_str_eq(sup_child_event_name(SUP_EV_SCHEDULE), "schedule");
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_schedule_in_the_past_starts_now)
+{
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    sup_child_schedule(&s_ops, c, s_fake.wall_us - 1);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
+    /* a scheduled instance stopped before its time never starts */
+    c = sup_child_new(&s_w, "vid2");
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 60000000);
+    sup_child_dispatch(&s_ops, c, SUP_EV_STOP);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPED);
+    ck_assert_int_eq(sup_child_deadline(c), 0);
+    ck_assert(!sup_child_active(c));
+    ck_assert(sup_child_settled(c));
+    ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_done_and_settled)
+{
+    s_w.restart = TW_RESTART_TRANSIENT;
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert(sup_child_alive(c));
+    ck_assert(!sup_child_settled(c));
+    ck_assert(!sup_child_done(c));
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    ck_assert(sup_child_done(c));
+    ck_assert(sup_child_settled(c));
+    ck_assert(!sup_child_active(c));
+    sup_child_destroy(&c);
+    /* not an instance: never "done" */
+    c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert(!sup_child_done(c));
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_beat_rearms_watchdog)
+{
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert(!sup_child_speaks(c));
+    sup_child_hello(&s_ops, c, s_fake.now);
+    ck_assert(sup_child_speaks(c));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    tw_gauge_list_t none = {0};
+    s_fake.now += 1000;
+    ck_assert_uint_eq(sup_child_beat(c, s_fake.now, 10, 10, 0, &none), 0);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 3000);
+    s_fake.now += 1000;
+    sup_child_beat(c, s_fake.now, 30, 20, 0, &none);
+    sup_child_view_t v;
+    sup_child_view(c, &v);
+    ck_assert_uint_eq(v.total_in, 30);
+    ck_assert(v.msgs_per_s > 29.9 && v.msgs_per_s < 30.1);
+    ck_assert(!sup_child_due(&s_ops, c, s_fake.now + 2999));
+    ck_assert_int_eq(s_fake.nkills, 0);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_drift_alerts_once_per_window)
+{
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    int64_t t = 1700000000000000;
+    ck_assert(sup_child_drift_report(c, "rss", "a", 60000, t));
+    ck_assert(!sup_child_drift_report(c, "rss", "b", 60000, t + 1000000));
+    ck_assert(sup_child_drift_report(c, "youtubei", "c", 60000, t + 2000000));
+    ck_assert(sup_child_drift_report(c, "rss", "d", 60000, t + 61000000));
+    sup_child_view_t v;
+    sup_child_view(c, &v);
+    ck_assert_str_eq(v.drift, "d");
+    ck_assert_uint_eq(v.ndrifts, 2);
+    ck_assert_uint_eq(v.drifts[0].reports, 3);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+/* ---- a worker's environment ---- */
+
+static const char *s_getenv(char *const *envp, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *found = NULL;
+    for (size_t i = 0; envp[i]; i++) {
+        if (strncmp(envp[i], key, kl) == 0 && envp[i][kl] == '=') {
+            ck_assert_msg(!found, "%s set twice", key);
+            found = envp[i] + kl + 1;
+        }
+    }
+    return found;
+}
+
+START_TEST(test_env_identity_cannot_be_forged)
+{
+    char *inherited[] = {"PATH=/bin", "TUBEWATCH_WORKER=evil",
+                         "NOTIFY_SOCKET=/run/x", "LANG=C", "KEEP=1", NULL};
+    char *env[] = {"LANG=fr_FR.UTF-8", "TUBEWATCH_EPOCH=7", "EXTRA=2"};
+    s_w.env.v = env;
+    s_w.env.len = 3;
+    s_w.kind = "chat";
+    sup_env_ids_t ids = {.name = "chat@vid",
+                         .instance = "vid",
+                         .epoch = 42,
+                         .config_path = "/etc/tw.toml",
+                         .runtime_dir = "/run/tw",
+                         .sup_endpoint = "ipc:///run/tw/sup.sock",
+                         .state_dir = "/var/lib/tw",
+                         .data_dir = "/srv/tw",
+                         .libexec_dir = "/usr/libexec/tubewatch"};
+    sup_env_t *e = sup_env_new(&s_w, inherited, &ids);
+    ck_assert_ptr_nonnull(e);
+    char *const *envp = sup_env_envp(e);
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_WORKER"), "chat@vid");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_EPOCH"), "42");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_INSTANCE"), "vid");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_SUP_ENDPOINT"),
+                     "ipc:///run/tw/sup.sock");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_DATA_DIR"), "/srv/tw");
+    ck_assert_str_eq(s_getenv(envp, "LANG"), "fr_FR.UTF-8");
+    ck_assert_str_eq(s_getenv(envp, "KEEP"), "1");
+    ck_assert_str_eq(s_getenv(envp, "EXTRA"), "2");
+    ck_assert_ptr_null(s_getenv(envp, "NOTIFY_SOCKET"));
+    ck_assert_str_eq(sup_env_argv(e)[0], "/usr/libexec/tubewatch/tw-chat");
+    ck_assert_ptr_null(sup_env_argv(e)[1]);
+    sup_env_destroy(&e);
+    ck_assert_ptr_null(e);
+    /* a command replaces tw-KIND */
+    char *cmd[] = {"/bin/echo", "hi"};
+    s_w.command.v = cmd;
+    s_w.command.len = 2;
+    e = sup_env_new(&s_w, inherited, &ids);
+    ck_assert_str_eq(sup_env_argv(e)[0], "/bin/echo");
+    ck_assert_str_eq(sup_env_argv(e)[1], "hi");
+    ck_assert_ptr_null(sup_env_argv(e)[2]);
+    sup_env_destroy(&e);
+    ck_assert(sup_env_reserved("WATCHDOG_USEC=1"));
+    ck_assert(!sup_env_reserved("TUBEWATCH_OTHER=1"));
+}
+END_TEST
+
 /* ---- control requests ---- */
 
 static tw_rc_t s_parse(const char *text, sup_ctl_req_t *req)
@@ -528,6 +715,12 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_fsm_waits_for_deps_and_ready_timeout);
     tcase_add_test(tc, test_fsm_spawn_failure_backs_off);
     tcase_add_test(tc, test_fsm_table_is_total_for_exit);
+    tcase_add_test(tc, test_fsm_schedule_waits_for_wall_clock);
+    tcase_add_test(tc, test_fsm_schedule_in_the_past_starts_now);
+    tcase_add_test(tc, test_fsm_done_and_settled);
+    tcase_add_test(tc, test_fsm_beat_rearms_watchdog);
+    tcase_add_test(tc, test_drift_alerts_once_per_window);
+    tcase_add_test(tc, test_env_identity_cannot_be_forged);
     suite_add_tcase(s, tc);
     tc = tcase_create("parts");
     tcase_set_timeout(tc, 10);
