@@ -984,12 +984,16 @@ tw_rc_t tw_deliver_recv_each(tw_deliver_t *self, size_t max,
     assert(self->role == ROLE_RECEIVER);
     for (size_t i = 0; max == 0 || i < max; i++) {
         tw_msg_t m;
-        tw_rc_t rc = tw_deliver_recv(self, &m, err);
+        tw_err_t e = {0};
+        tw_rc_t rc = tw_deliver_recv(self, &m, &e);
         if (rc == TW_ERR_AGAIN)
             return TW_OK;
-        if (rc != TW_OK && rc != TW_ERR_PROTO)
+        if (rc != TW_OK && rc != TW_ERR_PROTO) {
+            if (err)
+                *err = e;
             return rc;
-        if (!fn(&m, rc, arg))
+        }
+        if (!fn(&m, rc, e.msg, arg))
             return TW_OK;
     }
     return TW_OK;

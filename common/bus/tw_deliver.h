@@ -162,8 +162,10 @@ void tw_deliver_pause(tw_deliver_t *self, bool paused);
 
 /* A frame for tw_deliver_recv_each: msg is the caller's (free it with
  * tw_proto_clear, or keep it), rc TW_OK or TW_ERR_PROTO (only the envelope
- * decoded; see tw_deliver_recv). Return false to stop reading. */
-typedef bool(tw_deliver_recv_fn)(tw_msg_t *msg, tw_rc_t rc, void *arg);
+ * decoded, see tw_deliver_recv; why says what was wrong, else ""). Return
+ * false to stop reading. */
+typedef bool(tw_deliver_recv_fn)(tw_msg_t *msg, tw_rc_t rc, const char *why,
+                                 void *arg);
 /* Receiver: hands every waiting frame, at most max (0 = no limit), to fn
  * in order. TW_OK when nothing waits any more, fn returned false or max
  * frames were handed; an rc of tw_deliver_recv (err set) when receiving

@@ -859,8 +859,9 @@ static void s_lp_fill(s_lp_t *p)
         ck_assert_int_eq(s_send(p->l, p->next++), TW_OK);
 }
 
-static bool s_lp_frame(tw_msg_t *m, tw_rc_t rc, void *arg)
+static bool s_lp_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
 {
+    ck_assert_str_eq(why, "");
     s_lp_t *p = arg;
     ck_assert_int_eq(rc, TW_OK);
     ck_assert_uint_lt(p->l->ngot, MAXGOT);
