@@ -15,10 +15,10 @@
 #define MAX_PARTS 8
 
 struct sup_control {
-    void *router;               /* ROUTER control.sock (borrowed) */
-    sup_table_t *table;         /* the child table (borrowed) */
-    const sup_ops_t *ops;       /* state machine side effects (borrowed) */
-    sup_control_hooks_t hooks;  /* what the daemon does */
+    void *router;              /* ROUTER control.sock (borrowed) */
+    sup_table_t *table;        /* the child table (borrowed) */
+    const sup_ops_t *ops;      /* state machine side effects (borrowed) */
+    sup_control_hooks_t hooks; /* what the daemon does */
 };
 
 sup_control_t *sup_control_new(void *router, sup_table_t *table,

@@ -35,6 +35,7 @@
 #include "sup_state.h"
 #include "sup_status.h"
 #include "sup_table.h"
+#include "tw_loop.h"
 #include "tw_cfg.h"
 #include "tw_file.h"
 #include "tw_log.h"
@@ -47,16 +48,16 @@ extern char **environ;
 #define LOG_DRAIN_BYTES (256 * 1024)
 /* Messages handled per socket per loop turn. */
 #define MSGS_PER_TURN 256
-/* Poll items besides the children's log pipes. */
-#define FIXED_ITEMS 4
 
 typedef struct {
     tw_cfg_t *boot_cfg;               /* config until the table takes it */
     sup_table_t *table;               /* children and their config */
     sup_control_t *control;           /* control.sock commands */
     char cfg_path[PATH_MAX];          /* absolute config path */
-    zmq_pollitem_t *items;            /* poll set */
-    size_t capitems;                  /* allocated poll items */
+    tw_loop_t *loop;                  /* the event loop */
+    int *logfds;                      /* log pipes registered on the loop */
+    size_t nlogfds;                   /* how many */
+    uint64_t logs_gen;                /* table generation they match */
     void *zctx;                       /* ZeroMQ context */
     void *ctl;                        /* ROUTER control.sock */
     void *wsock;                      /* ROUTER sup.sock */
@@ -492,20 +493,80 @@ static int s_poll_timeout(sup_t *s)
     return t < 0 ? 0 : (int)t;
 }
 
-/* Grows the poll set to hold every child's log pipe. */
-static tw_rc_t s_reserve_items(sup_t *s)
+/* ---- loop callbacks ---- */
+
+static tw_rc_t s_io_signals(tw_loop_t *loop, void *sock, int fd, short revents,
+                            void *arg)
 {
-    size_t want = sup_table_count(s->table) + FIXED_ITEMS;
-    if (want <= s->capitems)
+    (void)loop, (void)sock, (void)fd, (void)revents;
+    s_on_signals(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_io_workers(tw_loop_t *loop, void *sock, int fd, short revents,
+                            void *arg)
+{
+    (void)loop, (void)sock, (void)fd, (void)revents;
+    s_on_workers(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_io_control(tw_loop_t *loop, void *sock, int fd, short revents,
+                            void *arg)
+{
+    (void)loop, (void)sock, (void)fd, (void)revents;
+    sup_t *s = arg;
+    sup_control_run(s->control, MSGS_PER_TURN);
+    return TW_OK;
+}
+
+static tw_rc_t s_io_metrics(tw_loop_t *loop, void *sock, int fd, short revents,
+                            void *arg)
+{
+    (void)loop, (void)sock, (void)fd, (void)revents, (void)arg;
+    /* sup_metrics_http_run runs after every pass anyway */
+    return TW_OK;
+}
+
+/* A child's log pipe is readable: the child is found by its fd, since a
+ * pipe closed and a new one opened may share the number. */
+static tw_rc_t s_io_log(tw_loop_t *loop, void *sock, int fd, short revents,
+                        void *arg)
+{
+    (void)loop, (void)sock, (void)revents;
+    sup_t *s = arg;
+    for (size_t i = 0; i < sup_table_count(s->table); i++) {
+        sup_log_t *log = sup_child_log(sup_table_at(s->table, i));
+        if (sup_log_fd(log) == fd) {
+            sup_log_drain(log, LOG_DRAIN_BYTES);
+            break;
+        }
+    }
+    return TW_OK;
+}
+
+/* Registers the log pipes of the children in the table on the loop, and
+ * only those; a no-op while no child was added or dropped. */
+static tw_rc_t s_sync_logs(sup_t *s)
+{
+    if (s->logfds && s->logs_gen == sup_table_generation(s->table))
         return TW_OK;
-    size_t cap = s->capitems ? s->capitems * 2 : 16 + FIXED_ITEMS;
-    while (cap < want)
-        cap *= 2;
-    zmq_pollitem_t *it = realloc(s->items, cap * sizeof *it);
-    if (!it)
+    for (size_t i = 0; i < s->nlogfds; i++)
+        tw_loop_remove_fd(s->loop, s->logfds[i]);
+    s->nlogfds = 0;
+    size_t n = sup_table_count(s->table);
+    int *fds = realloc(s->logfds, (n ? n : 1) * sizeof *fds);
+    if (!fds)
         return TW_ERR_NOMEM;
-    s->items = it;
-    s->capitems = cap;
+    s->logfds = fds;
+    for (size_t i = 0; i < n; i++) {
+        int fd = sup_log_fd(sup_child_log(sup_table_at(s->table, i)));
+        tw_rc_t rc = tw_loop_add_fd(s->loop, fd, ZMQ_POLLIN, s_io_log, s);
+        if (rc != TW_OK)
+            return rc;
+        s->logfds[s->nlogfds++] = fd;
+    }
+    s->logs_gen = sup_table_generation(s->table);
     return TW_OK;
 }
 
@@ -757,8 +818,20 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
                                  .shutdown = s_hook_shutdown,
                                  .shutting_down = s_hook_shutting_down};
     s->control = sup_control_new(s->ctl, s->table, &s->ops, &hooks);
-    if (!s->control || s_reserve_items(s) != TW_OK)
+    s->loop = tw_loop_new();
+    if (!s->control || !s->loop)
         return TW_ERR_NOMEM;
+    /* Registration order is callback order: signals (exits) before the
+     * workers' messages, control requests last. */
+    tw_rc_t lrc =
+        tw_loop_add_fd(s->loop, s->sigfd, ZMQ_POLLIN, s_io_signals, s);
+    if (lrc == TW_OK)
+        lrc =
+            tw_loop_add_socket(s->loop, s->wsock, ZMQ_POLLIN, s_io_workers, s);
+    if (lrc == TW_OK)
+        lrc = tw_loop_add_socket(s->loop, s->ctl, ZMQ_POLLIN, s_io_control, s);
+    if (lrc != TW_OK)
+        return lrc;
     if (*sv->metrics_listen) {
         s->metrics =
             sup_metrics_http_new(sv->metrics_listen, s_metrics_page, s, &err);
@@ -768,6 +841,10 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
         }
         tw_log_info("serving GET /metrics on %s (port %u)", sv->metrics_listen,
                     (unsigned)sup_metrics_http_port(s->metrics));
+        rc = tw_loop_add_fd(s->loop, sup_metrics_http_fd(s->metrics),
+                            ZMQ_POLLIN, s_io_metrics, s);
+        if (rc != TW_OK)
+            return rc;
     }
     return TW_OK;
 }
@@ -779,6 +856,8 @@ static void s_teardown(sup_t *s)
         if (pid > 0)
             sup_proc_kill_group(pid, SIGKILL);
     }
+    tw_loop_destroy(&s->loop);
+    free(s->logfds);
     sup_control_destroy(&s->control);
     sup_table_destroy(&s->table);
     tw_cfg_destroy(&s->boot_cfg);
@@ -802,7 +881,6 @@ static void s_teardown(sup_t *s)
         }
     }
     sup_epoch_destroy(&s->epoch);
-    free(s->items);
     if (s->sigfd >= 0)
         close(s->sigfd);
     if (s->nullfd >= 0)
@@ -857,7 +935,9 @@ static void s_housekeeping(sup_t *s)
     }
 }
 
-/* Runs until every worker is down after a shutdown. */
+/* Runs until every worker is down after a shutdown. The children's
+ * deadlines are many and move at every event, so each pass computes the
+ * wait from them instead of keeping one loop timer per child. */
 static tw_rc_t s_loop(sup_t *s)
 {
     for (;;) {
@@ -866,39 +946,14 @@ static tw_rc_t s_loop(sup_t *s)
             return TW_OK;
         sup_table_sweep(s->table);
         s_housekeeping(s);
-        if (s_reserve_items(s) != TW_OK)
-            return TW_ERR_NOMEM;
-        size_t nkids = sup_table_count(s->table);
-        size_t ni = 0;
-        s->items[ni++] = (zmq_pollitem_t){NULL, s->sigfd, ZMQ_POLLIN, 0};
-        s->items[ni++] = (zmq_pollitem_t){s->ctl, -1, ZMQ_POLLIN, 0};
-        s->items[ni++] = (zmq_pollitem_t){s->wsock, -1, ZMQ_POLLIN, 0};
-        for (size_t i = 0; i < nkids; i++)
-            s->items[ni++] = (zmq_pollitem_t){
-                NULL, sup_log_fd(sup_child_log(sup_table_at(s->table, i))),
-                ZMQ_POLLIN, 0};
-        if (s->metrics)
-            s->items[ni++] = (zmq_pollitem_t){
-                NULL, sup_metrics_http_fd(s->metrics), ZMQ_POLLIN, 0};
-        int n = zmq_poll(s->items, (int)ni, s_poll_timeout(s));
-        if (n < 0) {
-            if (zmq_errno() == EINTR)
-                continue;
-            tw_log_error("unable to poll: %s", zmq_strerror(zmq_errno()));
-            return TW_ERR_IO;
+        tw_rc_t rc = s_sync_logs(s);
+        if (rc != TW_OK)
+            return rc;
+        rc = tw_loop_step(s->loop, s_poll_timeout(s));
+        if (rc != TW_OK) {
+            tw_log_error("unable to poll: %s", tw_rc_str(rc));
+            return rc;
         }
-        /* Logs first, so a worker's last words precede its exit note. */
-        for (size_t i = 0; i < nkids; i++) {
-            if (s->items[3 + i].revents & ZMQ_POLLIN)
-                sup_log_drain(sup_child_log(sup_table_at(s->table, i)),
-                              LOG_DRAIN_BYTES);
-        }
-        if (s->items[0].revents & ZMQ_POLLIN)
-            s_on_signals(s);
-        if (s->items[2].revents & ZMQ_POLLIN)
-            s_on_workers(s);
-        if (s->items[1].revents & ZMQ_POLLIN)
-            sup_control_run(s->control, MSGS_PER_TURN);
         /* Cheap when idle; also handles connection time-outs. */
         if (s->metrics)
             sup_metrics_http_run(s->metrics);

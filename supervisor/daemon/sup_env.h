@@ -12,15 +12,16 @@
 
 /* Who the worker is and where it finds the supervisor (borrowed strings). */
 typedef struct {
-    const char *name;         /* TUBEWATCH_WORKER: "scanner", "chat@VIDEO" */
-    const char *instance;     /* TUBEWATCH_INSTANCE: instance id or "" */
-    uint64_t epoch;           /* TUBEWATCH_EPOCH: incarnation */
-    const char *config_path;  /* TUBEWATCH_CONFIG: absolute config path */
-    const char *runtime_dir;  /* TUBEWATCH_RUNTIME_DIR */
-    const char *sup_endpoint; /* TUBEWATCH_SUP_ENDPOINT: ipc://RUNTIME/sup.sock */
-    const char *state_dir;    /* TUBEWATCH_STATE_DIR */
-    const char *data_dir;     /* TUBEWATCH_DATA_DIR */
-    const char *libexec_dir;  /* where tw-KIND lives */
+    const char *name;        /* TUBEWATCH_WORKER: "scanner", "chat@VIDEO" */
+    const char *instance;    /* TUBEWATCH_INSTANCE: instance id or "" */
+    uint64_t epoch;          /* TUBEWATCH_EPOCH: incarnation */
+    const char *config_path; /* TUBEWATCH_CONFIG: absolute config path */
+    const char *runtime_dir; /* TUBEWATCH_RUNTIME_DIR */
+    const char
+        *sup_endpoint;     /* TUBEWATCH_SUP_ENDPOINT: ipc://RUNTIME/sup.sock */
+    const char *state_dir; /* TUBEWATCH_STATE_DIR */
+    const char *data_dir;  /* TUBEWATCH_DATA_DIR */
+    const char *libexec_dir; /* where tw-KIND lives */
 } sup_env_ids_t;
 
 /* The argv and envp of one start. */

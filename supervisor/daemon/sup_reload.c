@@ -118,8 +118,7 @@ static void s_warn_fixed(const tw_cfg_supervisor_t *a,
 }
 
 tw_rc_t sup_reload_apply(sup_table_t *table, const sup_ops_t *ops,
-                         sup_logger_t *logger, const char *path,
-                         tw_err_t *err)
+                         sup_logger_t *logger, const char *path, tw_err_t *err)
 {
     assert(table);
     assert(ops);
@@ -198,8 +197,8 @@ tw_rc_t sup_reload_apply(sup_table_t *table, const sup_ops_t *ops,
     tw_rc_t rc = sup_table_set_cfg(table, &nc, any_retired);
     assert(rc == TW_OK);
     (void)rc;
-    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", path,
-                added, removed, changed);
+    tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", path, added,
+                removed, changed);
     tw_err_set(err, "%zu added, %zu removed, %zu changed", added, removed,
                changed);
     return TW_OK;

@@ -26,7 +26,6 @@ tw_cfg_t *sup_reload_load(const char *path, tw_err_t *err);
  * changed". TW_ERR_CONFIG (running config kept, error logged) or
  * TW_ERR_AGAIN (too many reloads in flight) with err set. */
 tw_rc_t sup_reload_apply(sup_table_t *table, const sup_ops_t *ops,
-                         sup_logger_t *logger, const char *path,
-                         tw_err_t *err);
+                         sup_logger_t *logger, const char *path, tw_err_t *err);
 
 #endif

@@ -74,8 +74,7 @@ static json_t *s_child_json(const sup_table_t *t, const sup_child_t *c,
     return o;
 }
 
-json_t *sup_status_json(const sup_status_info_t *info,
-                        const sup_table_t *table)
+json_t *sup_status_json(const sup_status_info_t *info, const sup_table_t *table)
 {
     assert(info);
     assert(table);
@@ -112,8 +111,7 @@ tw_rc_t sup_status_write(const char *path, const sup_status_info_t *info,
         json_object_set_new(
             w, "state", json_string(sup_child_state_name(sup_child_state(c))));
         json_object_set_new(w, "pid", json_integer(sup_child_pid(c)));
-        json_object_set_new(w, "restarts",
-                            json_integer(sup_child_restarts(c)));
+        json_object_set_new(w, "restarts", json_integer(sup_child_restarts(c)));
         json_object_set_new(ws, sup_child_name(c), w);
     }
     json_object_set_new(o, "workers", ws);
@@ -146,8 +144,7 @@ tw_rc_t sup_status_write(const char *path, const sup_status_info_t *info,
     return rc;
 }
 
-void sup_status_notify(const sup_status_info_t *info,
-                       const sup_table_t *table)
+void sup_status_notify(const sup_status_info_t *info, const sup_table_t *table)
 {
     assert(info);
     assert(table);

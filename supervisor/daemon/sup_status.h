@@ -33,8 +33,7 @@ json_t *sup_status_json(const sup_status_info_t *info,
 tw_rc_t sup_status_write(const char *path, const sup_status_info_t *info,
                          const sup_table_t *table, tw_err_t *err);
 /* Tells systemd "N running, N failed, N other" (a no-op outside it). */
-void sup_status_notify(const sup_status_info_t *info,
-                       const sup_table_t *table);
+void sup_status_notify(const sup_status_info_t *info, const sup_table_t *table);
 /* Renders the Prometheus page into out. TW_ERR_NOMEM on failure. */
 tw_rc_t sup_status_metrics(const sup_status_info_t *info,
                            const sup_table_t *table, tw_buf_t *out);

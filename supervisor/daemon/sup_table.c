@@ -23,6 +23,7 @@ struct sup_table {
     sup_logger_t *logger;                     /* opens children's logs */
     char spawns_path[PATH_MAX];               /* STATE/spawns.tsv */
     bool spawns_dirty;                        /* spawns.tsv is stale */
+    uint64_t generation;                      /* children added or dropped */
 };
 
 sup_table_t *sup_table_new(tw_cfg_t **cfg_p, sup_logger_t *logger,
@@ -113,6 +114,12 @@ sup_child_t *sup_table_at(const sup_table_t *self, size_t i)
     return self->kids[i];
 }
 
+uint64_t sup_table_generation(const sup_table_t *self)
+{
+    assert(self);
+    return self->generation;
+}
+
 sup_child_t *sup_table_find(const sup_table_t *self, const char *name)
 {
     assert(self);
@@ -151,6 +158,7 @@ sup_child_t *sup_table_add(sup_table_t *self, const tw_cfg_worker_t *w,
     }
     sup_child_set_log(c, log);
     self->kids[self->nkids++] = c;
+    self->generation++;
     return c;
 }
 
@@ -178,6 +186,7 @@ void sup_table_sweep(sup_table_t *self)
                 self->spawns_dirty = true;
             s_drop(&self->kids[i]);
             self->kids[i] = self->kids[--self->nkids];
+            self->generation++;
             removed = true;
             continue;
         }
@@ -352,8 +361,8 @@ void sup_table_restore_spawns(sup_table_t *self, const sup_ops_t *ops)
     for (size_t i = 0; i < n; i++) {
         if (sup_table_spawn(self, ops, v[i].tmpl, v[i].instance,
                             v[i].not_before, &err) != TW_OK)
-            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl,
-                        v[i].instance, err.msg);
+            tw_log_warn("unable to restore %s@%s: %s", v[i].tmpl, v[i].instance,
+                        err.msg);
         else
             tw_log_info("restored %s@%s", v[i].tmpl, v[i].instance);
     }

@@ -42,6 +42,8 @@ size_t sup_table_nretired(const sup_table_t *self);
 /* Number of children; sup_table_at(i) for i below it. */
 size_t sup_table_count(const sup_table_t *self);
 sup_child_t *sup_table_at(const sup_table_t *self, size_t i);
+/* Changes whenever a child is added or dropped (its log pipe with it). */
+uint64_t sup_table_generation(const sup_table_t *self);
 /* The child called name, or NULL. */
 sup_child_t *sup_table_find(const sup_table_t *self, const char *name);
 /* Adds a STOPPED child for section w (instance may be NULL) with its log.

@@ -22,7 +22,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
-poll_todo="supervisor/cli/ctl_client.c supervisor/daemon/sup_daemon.c
+poll_todo="supervisor/cli/ctl_client.c
 workers/chat/chat_run.c workers/scanner/main.c workers/stats/main.c
 workers/uploader/main.c"
 

@@ -445,8 +445,12 @@ static const char *s_getenv(char *const *envp, const char *key)
 
 START_TEST(test_env_identity_cannot_be_forged)
 {
-    char *inherited[] = {"PATH=/bin", "TUBEWATCH_WORKER=evil",
-                         "NOTIFY_SOCKET=/run/x", "LANG=C", "KEEP=1", NULL};
+    char *inherited[] = {"PATH=/bin",
+                         "TUBEWATCH_WORKER=evil",
+                         "NOTIFY_SOCKET=/run/x",
+                         "LANG=C",
+                         "KEEP=1",
+                         NULL};
     char *env[] = {"LANG=fr_FR.UTF-8", "TUBEWATCH_EPOCH=7", "EXTRA=2"};
     s_w.env.v = env;
     s_w.env.len = 3;
