@@ -76,3 +76,20 @@ void tw_err_clear(tw_err_t *err)
     err->line = 0;
     err->col = 0;
 }
+
+int tw_rc_exit(tw_rc_t rc)
+{
+    switch (rc) {
+    case TW_OK:
+        return TW_EXIT_OK;
+    case TW_ERR_CONFIG:
+    case TW_ERR_INVALID:
+    case TW_ERR_AUTH:
+    case TW_ERR_QUOTA:
+        return TW_EXIT_USAGE;
+    case TW_ERR_INTERNAL:
+        return TW_EXIT_BUG;
+    default:
+        return TW_EXIT_TEMP;
+    }
+}

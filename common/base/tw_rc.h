@@ -40,6 +40,13 @@ enum {
     TW_EXIT_TEMP = 111,  /* temporary failure: restart with backoff */
 };
 
+/* The exit code of a process whose work ended with rc, the one mapping
+ * of every main: TW_OK -> 0; TW_ERR_CONFIG, TW_ERR_INVALID, TW_ERR_AUTH,
+ * TW_ERR_QUOTA -> 100 (permanent: fix the config, do not restart);
+ * TW_ERR_INTERNAL -> 101 (a bug); anything else -> 111 (temporary: I/O,
+ * peer gone, locked; restart with backoff). */
+int tw_rc_exit(tw_rc_t rc);
+
 /* Human detail of a failure; functions take an optional tw_err_t *err. */
 typedef struct {
     char msg[512]; /* message, NUL-terminated; "" when none */

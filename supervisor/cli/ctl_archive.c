@@ -8,23 +8,6 @@
 #include "tw_rc.h"
 #include "tw_archive.h"
 
-static int s_exit_of(tw_rc_t rc)
-{
-    switch (rc) {
-    case TW_OK:
-        return TW_EXIT_OK;
-    case TW_ERR_CONFIG:
-    case TW_ERR_INVALID:
-    case TW_ERR_AUTH:
-    case TW_ERR_QUOTA:
-        return TW_EXIT_USAGE;
-    case TW_ERR_INTERNAL:
-        return TW_EXIT_BUG;
-    default:
-        return TW_EXIT_TEMP;
-    }
-}
-
 int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
 {
     tw_archive_opts_t o = {0};
@@ -75,5 +58,5 @@ int ctl_archive_main(ctl_t *ctl, int argc, char **argv)
     }
     if (rc == TW_ERR_AGAIN && !rep.failed)
         return TW_EXIT_REFUSED; /* busy with --now */
-    return s_exit_of(rc);
+    return tw_rc_exit(rc);
 }

@@ -45,5 +45,5 @@ int main(int argc, char **argv)
             return TW_EXIT_USAGE;
         }
     }
-    return sup_daemon_run(config);
+    return tw_rc_exit(sup_daemon_run(config));
 }

@@ -6,8 +6,59 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+
+/* One supervised worker. */
+struct sup_child {
+    char name[96];              /* "scanner" or "chat@VIDEO" */
+    char instance[64];          /* instance id or "" */
+    const tw_cfg_worker_t *cfg; /* its section (borrowed from the cfg) */
+    sup_state_t state;          /* current state */
+    bool want;                  /* should be running */
+    bool speaks;                /* sent HELLO or a heartbeat */
+    bool failed_reported;       /* a "failed" event was sent */
+    bool watchdog_fired;        /* killed for missing heartbeats */
+    pid_t pid;                  /* 0 when not running */
+    uint64_t epoch;             /* incarnation of the running process */
+    int64_t started_ms;         /* monotonic start of the process */
+    int64_t ready_ms;           /* when it became ready */
+    int64_t deadline_ms;        /* next SUP_EV_TIMEOUT; 0 = none */
+    int64_t last_hb_ms;         /* last HELLO/heartbeat */
+    int64_t not_before_us;      /* SCHEDULED: Unix usec to start at */
+    int64_t exited_ms;          /* monotonic time of the last exit */
+    int last_status;            /* wait status of the last exit */
+    bool has_exited;            /* last_status is valid */
+    uint32_t restarts;          /* restarts so far (status) */
+    uint64_t backoff_ms;        /* next young-death delay */
+    int64_t history[SUP_CHILD_HISTORY]; /* monotonic restart times (ring) */
+    uint32_t nhistory;                  /* entries used in history */
+    uint32_t hhead;                     /* next slot of the ring */
+    uint64_t msgs;         /* msgs_in + msgs_out of the last beat */
+    double msgs_per_s;     /* rate between the last two beats */
+    void *log;             /* its sup_log_t (owned by supervisor) */
+    bool remove;           /* drop from the table once stopped */
+    bool retired_cfg;      /* cfg belongs to a replaced config */
+    char note[160];        /* last lifecycle report, for status */
+    char drift[240];       /* last drift report ("" = none), for status */
+    int64_t drift_at_us;   /* wall time of that report */
+    char drift_source[48]; /* source last published */
+    int64_t drift_pub_us;  /* when: a source alerts at most once a window,
+                              across restarts of the worker */
+    uint64_t exits[SUP_EXIT__COUNT]; /* exits so far, by cause */
+    uint64_t hb_epoch;     /* incarnation of the last heartbeat counters */
+    uint64_t hb_in;        /* msgs_in of that incarnation's last beat */
+    uint64_t hb_out;       /* msgs_out of that incarnation's last beat */
+    uint64_t hb_errors;    /* errors of that incarnation's last beat */
+    uint64_t total_in;     /* msgs_in summed over every incarnation */
+    uint64_t total_out;    /* msgs_out summed over every incarnation */
+    uint64_t total_errors; /* errors summed over every incarnation */
+    sup_drift_count_t drifts[SUP_CHILD_DRIFT_SOURCES]; /* by source */
+    uint32_t ndrifts;                                  /* slots used */
+    tw_metric_set_t metrics; /* named values of the running process's last
+                                heartbeat (empty once it exited) */
+};
 
 /* Re-send SIGKILL this often while a killed group lingers. */
 #define KILL_REPEAT_MS 1000
@@ -16,7 +67,7 @@ static const char *const s_state_names[SUP_ST__COUNT] = {
     "stopped",  "scheduled", "waiting", "starting", "running",
     "stopping", "backoff",   "failed",  "exited"};
 static const char *const s_event_names[SUP_EV__COUNT] = {
-    "start", "stop", "restart", "ready", "exit", "timeout", "deps"};
+    "start", "stop", "restart", "ready", "exit", "timeout", "deps", "schedule"};
 
 const char *sup_child_state_name(sup_state_t st)
 {
@@ -28,12 +79,12 @@ const char *sup_child_event_name(sup_event_t ev)
     return (size_t)ev < SUP_EV__COUNT ? s_event_names[ev] : "?";
 }
 
-void sup_child_init(sup_child_t *c, const tw_cfg_worker_t *cfg,
-                    const char *instance)
+sup_child_t *sup_child_new(const tw_cfg_worker_t *cfg, const char *instance)
 {
-    assert(c);
     assert(cfg);
-    memset(c, 0, sizeof *c);
+    sup_child_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
     c->cfg = cfg;
     if (instance && *instance) {
         snprintf(c->name, sizeof c->name, "%s@%s", cfg->name, instance);
@@ -43,11 +94,241 @@ void sup_child_init(sup_child_t *c, const tw_cfg_worker_t *cfg,
     }
     c->state = SUP_ST_STOPPED;
     c->backoff_ms = cfg->restart_delay_ms;
+    return c;
+}
+
+void sup_child_destroy(sup_child_t **self_p)
+{
+    assert(self_p);
+    free(*self_p);
+    *self_p = NULL;
 }
 
 bool sup_child_alive(const sup_child_t *c)
 {
+    assert(c);
     return c->pid > 0;
+}
+
+bool sup_child_active(const sup_child_t *c)
+{
+    assert(c);
+    switch (c->state) {
+    case SUP_ST_STARTING:
+    case SUP_ST_RUNNING:
+    case SUP_ST_WAITING:
+    case SUP_ST_BACKOFF:
+    case SUP_ST_SCHEDULED:
+    case SUP_ST_FAILED:
+        return true;
+    default:
+        return c->want;
+    }
+}
+
+bool sup_child_done(const sup_child_t *c)
+{
+    assert(c);
+    return c->instance[0] && c->state == SUP_ST_EXITED && c->has_exited &&
+           WIFEXITED(c->last_status) && WEXITSTATUS(c->last_status) == 0;
+}
+
+bool sup_child_settled(const sup_child_t *c)
+{
+    assert(c);
+    return !sup_child_alive(c) &&
+           (c->state == SUP_ST_STOPPED || c->state == SUP_ST_EXITED ||
+            c->state == SUP_ST_FAILED);
+}
+
+const char *sup_child_name(const sup_child_t *c)
+{
+    assert(c);
+    return c->name;
+}
+
+const char *sup_child_instance(const sup_child_t *c)
+{
+    assert(c);
+    return c->instance;
+}
+
+const tw_cfg_worker_t *sup_child_cfg(const sup_child_t *c)
+{
+    assert(c);
+    return c->cfg;
+}
+
+void sup_child_set_cfg(sup_child_t *c, const tw_cfg_worker_t *cfg)
+{
+    assert(c);
+    assert(cfg);
+    c->cfg = cfg;
+}
+
+sup_state_t sup_child_state(const sup_child_t *c)
+{
+    assert(c);
+    return c->state;
+}
+
+pid_t sup_child_pid(const sup_child_t *c)
+{
+    assert(c);
+    return c->pid;
+}
+
+uint64_t sup_child_epoch(const sup_child_t *c)
+{
+    assert(c);
+    return c->epoch;
+}
+
+bool sup_child_speaks(const sup_child_t *c)
+{
+    assert(c);
+    return c->speaks;
+}
+
+int64_t sup_child_deadline(const sup_child_t *c)
+{
+    assert(c);
+    return c->deadline_ms;
+}
+
+uint32_t sup_child_restarts(const sup_child_t *c)
+{
+    assert(c);
+    return c->restarts;
+}
+
+void *sup_child_log(const sup_child_t *c)
+{
+    assert(c);
+    return c->log;
+}
+
+void sup_child_set_log(sup_child_t *c, void *log)
+{
+    assert(c);
+    c->log = log;
+}
+
+void sup_child_set_remove(sup_child_t *c, bool remove, bool retired_cfg)
+{
+    assert(c);
+    c->remove = remove;
+    c->retired_cfg = retired_cfg;
+}
+
+bool sup_child_removing(const sup_child_t *c)
+{
+    assert(c);
+    return c->remove;
+}
+
+bool sup_child_retired_cfg(const sup_child_t *c)
+{
+    assert(c);
+    return c->retired_cfg;
+}
+
+void sup_child_set_note(sup_child_t *c, const char *what, const char *text)
+{
+    assert(c);
+    assert(what);
+    assert(text);
+    snprintf(c->note, sizeof c->note, "%s: %s", what, text);
+}
+
+void sup_child_view(const sup_child_t *c, sup_child_view_t *v)
+{
+    assert(c);
+    assert(v);
+    *v = (sup_child_view_t){.name = c->name,
+                            .instance = c->instance,
+                            .cfg = c->cfg,
+                            .state = c->state,
+                            .want = c->want,
+                            .pid = c->pid,
+                            .epoch = c->epoch,
+                            .started_ms = c->started_ms,
+                            .deadline_ms = c->deadline_ms,
+                            .last_hb_ms = c->last_hb_ms,
+                            .not_before_us = c->not_before_us,
+                            .restarts = c->restarts,
+                            .msgs_per_s = c->msgs_per_s,
+                            .note = c->note,
+                            .drift = c->drift,
+                            .drift_at_us = c->drift_at_us,
+                            .exits = c->exits,
+                            .total_in = c->total_in,
+                            .total_out = c->total_out,
+                            .total_errors = c->total_errors,
+                            .drifts = c->drifts,
+                            .ndrifts = c->ndrifts,
+                            .metrics = &c->metrics,
+                            .log = c->log};
+}
+
+void sup_child_spawned(sup_child_t *c, pid_t pid, uint64_t epoch)
+{
+    assert(c);
+    c->pid = pid;
+    c->epoch = epoch;
+    c->msgs = 0;
+    c->msgs_per_s = 0;
+}
+
+void sup_child_hello(const sup_ops_t *ops, sup_child_t *c, int64_t now)
+{
+    assert(ops);
+    assert(c);
+    c->speaks = true;
+    c->last_hb_ms = now;
+    sup_child_dispatch(ops, c, SUP_EV_READY);
+}
+
+uint32_t sup_child_beat(sup_child_t *c, int64_t now, uint64_t msgs_in,
+                        uint64_t msgs_out, uint64_t errors,
+                        const tw_gauge_list_t *gauges)
+{
+    assert(c);
+    assert(gauges);
+    uint64_t msgs = msgs_in + msgs_out;
+    if (c->speaks && now > c->last_hb_ms && msgs >= c->msgs)
+        c->msgs_per_s =
+            (double)(msgs - c->msgs) * 1000.0 / (double)(now - c->last_hb_ms);
+    c->msgs = msgs;
+    sup_child_heartbeat(c, c->epoch, msgs_in, msgs_out, errors);
+    uint32_t skipped = sup_child_metrics(c, gauges);
+    c->speaks = true;
+    c->last_hb_ms = now;
+    if (c->state == SUP_ST_RUNNING && !c->watchdog_fired &&
+        c->cfg->watchdog_timeout_ms > 0)
+        c->deadline_ms = now + (int64_t)c->cfg->watchdog_timeout_ms;
+    return skipped;
+}
+
+bool sup_child_drift_report(sup_child_t *c, const char *source,
+                            const char *text, uint64_t window_ms,
+                            int64_t now_us)
+{
+    assert(c);
+    assert(source);
+    assert(text);
+    /* a worker restarted for the same reason reports it again: one alert
+     * per source and window */
+    bool publish = !(strcmp(c->drift_source, source) == 0 &&
+                     now_us - c->drift_pub_us < (int64_t)window_ms * 1000);
+    snprintf(c->drift, sizeof c->drift, "%s", text);
+    c->drift_at_us = now_us;
+    sup_child_drift(c, source);
+    if (publish) {
+        snprintf(c->drift_source, sizeof c->drift_source, "%s", source);
+        c->drift_pub_us = now_us;
+    }
+    return publish;
 }
 
 const char *sup_child_exit_str(const sup_child_t *c, char *buf, size_t cap)
@@ -416,8 +697,29 @@ static sup_state_t s_failed_retry(const sup_ops_t *ops, sup_child_t *c)
     return s_launch(ops, c);
 }
 
+/* Arms the deadline of a scheduled child from its wall-clock not_before
+ * (one extra ms so that it never fires a little early). */
+static sup_state_t s_arm_schedule(const sup_ops_t *ops, sup_child_t *c)
+{
+    int64_t wait_ms = (c->not_before_us - ops->wall_us(ops->ctx)) / 1000;
+    if (wait_ms < 0)
+        wait_ms = 0;
+    c->deadline_ms = ops->now(ops->ctx) + wait_ms + (wait_ms > 0 ? 1 : 0);
+    return SUP_ST_SCHEDULED;
+}
+
+static sup_state_t s_schedule(const sup_ops_t *ops, sup_child_t *c)
+{
+    c->want = true;
+    if (c->not_before_us <= ops->wall_us(ops->ctx))
+        return s_start(ops, c);
+    return s_arm_schedule(ops, c);
+}
+
 static sup_state_t s_scheduled_due(const sup_ops_t *ops, sup_child_t *c)
 {
+    if (ops->wall_us(ops->ctx) < c->not_before_us)
+        return s_arm_schedule(ops, c); /* the wall clock moved */
     return s_start(ops, c);
 }
 
@@ -428,16 +730,16 @@ static sup_state_t s_scheduled_stop(const sup_ops_t *ops, sup_child_t *c)
 
 /* clang-format off */
 const sup_fsm_fn sup_fsm[SUP_ST__COUNT][SUP_EV__COUNT] = {
-    /*                 START           STOP               RESTART            READY    EXIT              TIMEOUT             DEPS */
-    [SUP_ST_STOPPED]   = {s_start,       NULL,              s_restart_idle,    NULL,    NULL,             NULL,               NULL},
-    [SUP_ST_SCHEDULED] = {s_start,       s_scheduled_stop,  s_restart_idle,    NULL,    NULL,             s_scheduled_due,    NULL},
-    [SUP_ST_WAITING]   = {NULL,          s_idle_stop,       NULL,              NULL,    NULL,             NULL,               s_deps},
-    [SUP_ST_STARTING]  = {NULL,          s_stop_running,    s_restart_running, s_ready, s_exit,           s_ready_by_timeout, NULL},
-    [SUP_ST_RUNNING]   = {NULL,          s_stop_running,    s_restart_running, NULL,    s_exit,           s_watchdog,         NULL},
-    [SUP_ST_STOPPING]  = {s_stopping_want, s_stopping_unwant, s_stopping_want, NULL,    s_stopping_exit,  s_stop_timeout,     NULL},
-    [SUP_ST_BACKOFF]   = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_backoff_over,     NULL},
-    [SUP_ST_FAILED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_failed_retry,     NULL},
-    [SUP_ST_EXITED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             NULL,               NULL},
+    /*                 START           STOP               RESTART            READY    EXIT              TIMEOUT             DEPS    SCHEDULE */
+    [SUP_ST_STOPPED]   = {s_start,       NULL,              s_restart_idle,    NULL,    NULL,             NULL,               NULL,   s_schedule},
+    [SUP_ST_SCHEDULED] = {s_start,       s_scheduled_stop,  s_restart_idle,    NULL,    NULL,             s_scheduled_due,    NULL,   s_arm_schedule},
+    [SUP_ST_WAITING]   = {NULL,          s_idle_stop,       NULL,              NULL,    NULL,             NULL,               s_deps, NULL},
+    [SUP_ST_STARTING]  = {NULL,          s_stop_running,    s_restart_running, s_ready, s_exit,           s_ready_by_timeout, NULL,   NULL},
+    [SUP_ST_RUNNING]   = {NULL,          s_stop_running,    s_restart_running, NULL,    s_exit,           s_watchdog,         NULL,   NULL},
+    [SUP_ST_STOPPING]  = {s_stopping_want, s_stopping_unwant, s_stopping_want, NULL,    s_stopping_exit,  s_stop_timeout,     NULL,   NULL},
+    [SUP_ST_BACKOFF]   = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_backoff_over,     NULL,   NULL},
+    [SUP_ST_FAILED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             s_failed_retry,     NULL,   NULL},
+    [SUP_ST_EXITED]    = {s_start,       s_idle_stop,       s_restart_idle,    NULL,    NULL,             NULL,               NULL,   NULL},
 };
 /* clang-format on */
 
@@ -449,6 +751,26 @@ void sup_child_dispatch(const sup_ops_t *ops, sup_child_t *c, sup_event_t ev)
     sup_fsm_fn fn = sup_fsm[c->state][ev];
     if (fn)
         c->state = fn(ops, c);
+}
+
+void sup_child_schedule(const sup_ops_t *ops, sup_child_t *c,
+                        int64_t not_before_us)
+{
+    assert(ops);
+    assert(c);
+    c->not_before_us = not_before_us;
+    sup_child_dispatch(ops, c, SUP_EV_SCHEDULE);
+}
+
+bool sup_child_due(const sup_ops_t *ops, sup_child_t *c, int64_t now)
+{
+    assert(ops);
+    assert(c);
+    if (c->deadline_ms == 0 || now < c->deadline_ms)
+        return false;
+    c->deadline_ms = 0;
+    sup_child_dispatch(ops, c, SUP_EV_TIMEOUT);
+    return true;
 }
 
 void sup_child_exited(const sup_ops_t *ops, sup_child_t *c, int status)

@@ -32,13 +32,14 @@ typedef enum {
 
 /* Events. */
 typedef enum {
-    SUP_EV_START = 0,   /* operator or config wants it running */
-    SUP_EV_STOP = 1,    /* operator, reload or shutdown wants it stopped */
-    SUP_EV_RESTART = 2, /* stop (if running) and start again at once */
-    SUP_EV_READY = 3,   /* HELLO received */
-    SUP_EV_EXIT = 4,    /* the process was reaped (status in the child) */
-    SUP_EV_TIMEOUT = 5, /* the child's deadline passed */
-    SUP_EV_DEPS = 6,    /* dependencies may have become ready */
+    SUP_EV_START = 0,    /* operator or config wants it running */
+    SUP_EV_STOP = 1,     /* operator, reload or shutdown wants it stopped */
+    SUP_EV_RESTART = 2,  /* stop (if running) and start again at once */
+    SUP_EV_READY = 3,    /* HELLO received */
+    SUP_EV_EXIT = 4,     /* the process was reaped (status in the child) */
+    SUP_EV_TIMEOUT = 5,  /* the child's deadline passed */
+    SUP_EV_DEPS = 6,     /* dependencies may have become ready */
+    SUP_EV_SCHEDULE = 7, /* start at not_before (sup_child_schedule) */
     SUP_EV__COUNT
 } sup_event_t;
 
@@ -84,80 +85,127 @@ typedef struct {
                    const char *text);
     /* Monotonic milliseconds. */
     int64_t (*now)(void *ctx);
+    /* Wall clock, Unix microseconds (timed spawns). */
+    int64_t (*wall_us)(void *ctx);
 } sup_ops_t;
-
-/* One supervised worker (owned by the supervisor). */
-struct sup_child {
-    char name[96];              /* "scanner" or "chat@VIDEO" */
-    char instance[64];          /* instance id or "" */
-    const tw_cfg_worker_t *cfg; /* its section (borrowed from the cfg) */
-    sup_state_t state;          /* current state */
-    bool want;                  /* should be running */
-    bool speaks;                /* sent HELLO or a heartbeat */
-    bool failed_reported;       /* a "failed" event was sent */
-    bool watchdog_fired;        /* killed for missing heartbeats */
-    pid_t pid;                  /* 0 when not running */
-    uint64_t epoch;             /* incarnation of the running process */
-    int64_t started_ms;         /* monotonic start of the process */
-    int64_t ready_ms;           /* when it became ready */
-    int64_t deadline_ms;        /* next SUP_EV_TIMEOUT; 0 = none */
-    int64_t last_hb_ms;         /* last HELLO/heartbeat */
-    int64_t not_before_us;      /* SCHEDULED: Unix usec to start at */
-    int64_t exited_ms;          /* monotonic time of the last exit */
-    int last_status;            /* wait status of the last exit */
-    bool has_exited;            /* last_status is valid */
-    uint32_t restarts;          /* restarts so far (status) */
-    uint64_t backoff_ms;        /* next young-death delay */
-    int64_t history[SUP_CHILD_HISTORY]; /* monotonic restart times (ring) */
-    uint32_t nhistory;                  /* entries used in history */
-    uint32_t hhead;                     /* next slot of the ring */
-    uint64_t msgs;         /* msgs_in + msgs_out of the last beat */
-    double msgs_per_s;     /* rate between the last two beats */
-    void *log;             /* its sup_log_t (owned by supervisor) */
-    bool remove;           /* drop from the table once stopped */
-    bool retired_cfg;      /* cfg belongs to a replaced config */
-    char note[160];        /* last lifecycle report, for status */
-    char drift[240];       /* last drift report ("" = none), for status */
-    int64_t drift_at_us;   /* wall time of that report */
-    char drift_source[48]; /* source last published */
-    int64_t drift_pub_us;  /* when: a source alerts at most once a window,
-                              across restarts of the worker */
-    uint64_t exits[SUP_EXIT__COUNT]; /* exits so far, by cause */
-    uint64_t hb_epoch;     /* incarnation of the last heartbeat counters */
-    uint64_t hb_in;        /* msgs_in of that incarnation's last beat */
-    uint64_t hb_out;       /* msgs_out of that incarnation's last beat */
-    uint64_t hb_errors;    /* errors of that incarnation's last beat */
-    uint64_t total_in;     /* msgs_in summed over every incarnation */
-    uint64_t total_out;    /* msgs_out summed over every incarnation */
-    uint64_t total_errors; /* errors summed over every incarnation */
-    sup_drift_count_t drifts[SUP_CHILD_DRIFT_SOURCES]; /* by source */
-    uint32_t ndrifts;                                  /* slots used */
-    tw_metric_set_t metrics; /* named values of the running process's last
-                                heartbeat (empty once it exited) */
-};
 
 /* Transition function: returns the new state. */
 typedef sup_state_t (*sup_fsm_fn)(const sup_ops_t *ops, sup_child_t *c);
 /* The transition table; NULL entries ignore the event. */
 extern const sup_fsm_fn sup_fsm[SUP_ST__COUNT][SUP_EV__COUNT];
 
-/* Initialises c for the worker section cfg (state STOPPED). instance may be
- * NULL. */
-void sup_child_init(sup_child_t *c, const tw_cfg_worker_t *cfg,
-                    const char *instance);
-/* Feeds one event to the state machine. */
+/* Returns a new child for the worker section cfg (borrowed; it must
+ * outlive the child or be replaced with sup_child_set_cfg), state STOPPED.
+ * instance may be NULL. NULL when out of memory. */
+sup_child_t *sup_child_new(const tw_cfg_worker_t *cfg, const char *instance);
+/* Frees *self_p (not its log) and sets it to NULL; safe on NULL. */
+void sup_child_destroy(sup_child_t **self_p);
+
+/* Feeds one event to the state machine: the only way a state changes. */
 void sup_child_dispatch(const sup_ops_t *ops, sup_child_t *c, sup_event_t ev);
 /* Records the exit of the process (wait status) and dispatches EXIT. */
 void sup_child_exited(const sup_ops_t *ops, sup_child_t *c, int status);
+/* Sets the wall-clock start time (Unix usec) and dispatches SCHEDULE: a
+ * stopped child starts at once when the time has come, else it waits in
+ * SCHEDULED; a scheduled one moves to the new time. */
+void sup_child_schedule(const sup_ops_t *ops, sup_child_t *c,
+                        int64_t not_before_us);
+/* Dispatches TIMEOUT when c's deadline has passed at now (monotonic ms);
+ * returns true if it had. */
+bool sup_child_due(const sup_ops_t *ops, sup_child_t *c, int64_t now);
+/* The process said HELLO at now: it speaks the protocol; dispatches
+ * READY. */
+void sup_child_hello(const sup_ops_t *ops, sup_child_t *c, int64_t now);
+/* A heartbeat arrived at now with the process's counters and named
+ * values: updates the rate and the totals and re-arms the watchdog.
+ * Returns how many named values were skipped (invalid, unknown, excess). */
+uint32_t sup_child_beat(sup_child_t *c, int64_t now, uint64_t msgs_in,
+                        uint64_t msgs_out, uint64_t errors,
+                        const tw_gauge_list_t *gauges);
+/* Records that spawn started pid as incarnation epoch (for sup_ops_t's
+ * spawn callback). */
+void sup_child_spawned(sup_child_t *c, pid_t pid, uint64_t epoch);
+
 /* Name of a state ("running") or event ("exit"). */
 const char *sup_child_state_name(sup_state_t st);
 const char *sup_child_event_name(sup_event_t ev);
-/* True while a process exists for c. */
-bool sup_child_alive(const sup_child_t *c);
 /* Classifies a wait status. */
 sup_exit_cause_t sup_child_exit_cause(int status);
 /* Label of a cause ("exit_0", "killed", ...). */
 const char *sup_child_exit_cause_name(sup_exit_cause_t cause);
+
+/* True while a process exists for c. */
+bool sup_child_alive(const sup_child_t *c);
+/* True while c wants to run or holds a process, a schedule, a backoff or a
+ * FAILED retry: what a shutdown has to stop. */
+bool sup_child_active(const sup_child_t *c);
+/* True when c is a template instance that exited 0 (its job is done). */
+bool sup_child_done(const sup_child_t *c);
+/* True when no process exists and none is coming (STOPPED, EXITED or
+ * FAILED). */
+bool sup_child_settled(const sup_child_t *c);
+
+/* "scanner" or "chat@VIDEO". */
+const char *sup_child_name(const sup_child_t *c);
+/* The instance id of a template instance, "" otherwise. */
+const char *sup_child_instance(const sup_child_t *c);
+/* Its worker section (borrowed). */
+const tw_cfg_worker_t *sup_child_cfg(const sup_child_t *c);
+/* Points c at the section of a new config (reload). */
+void sup_child_set_cfg(sup_child_t *c, const tw_cfg_worker_t *cfg);
+sup_state_t sup_child_state(const sup_child_t *c);
+/* 0 when not running. */
+pid_t sup_child_pid(const sup_child_t *c);
+/* Incarnation of the running (or last) process. */
+uint64_t sup_child_epoch(const sup_child_t *c);
+/* True once the process sent HELLO or a heartbeat. */
+bool sup_child_speaks(const sup_child_t *c);
+/* Monotonic ms of the next TIMEOUT; 0 = none. */
+int64_t sup_child_deadline(const sup_child_t *c);
+/* Restarts so far. */
+uint32_t sup_child_restarts(const sup_child_t *c);
+/* Its log (a sup_log_t, owned by the supervisor), or NULL. */
+void *sup_child_log(const sup_child_t *c);
+void sup_child_set_log(sup_child_t *c, void *log);
+/* Marks c to be dropped from the table once stopped (remove), and whether
+ * its section belongs to a config replaced by a reload (retired_cfg). */
+void sup_child_set_remove(sup_child_t *c, bool remove, bool retired_cfg);
+bool sup_child_removing(const sup_child_t *c);
+bool sup_child_retired_cfg(const sup_child_t *c);
+/* Remembers the last lifecycle report, for status. */
+void sup_child_set_note(sup_child_t *c, const char *what, const char *text);
+
+/* Everything status and /metrics show about a child, read at one time
+ * (pointers borrowed from the child, valid until it changes). */
+typedef struct {
+    const char *name;                /* "scanner" or "chat@VIDEO" */
+    const char *instance;            /* instance id or "" */
+    const tw_cfg_worker_t *cfg;      /* its section */
+    sup_state_t state;               /* current state */
+    bool want;                       /* should be running */
+    pid_t pid;                       /* 0 when not running */
+    uint64_t epoch;                  /* incarnation */
+    int64_t started_ms;              /* monotonic start of the process */
+    int64_t deadline_ms;             /* next TIMEOUT; 0 = none */
+    int64_t last_hb_ms;              /* last HELLO/heartbeat */
+    int64_t not_before_us;           /* SCHEDULED: Unix usec to start at */
+    uint32_t restarts;               /* restarts so far */
+    double msgs_per_s;               /* rate between the last two beats */
+    const char *note;                /* last lifecycle report */
+    const char *drift;               /* last drift report, "" = none */
+    int64_t drift_at_us;             /* wall time of that report */
+    const uint64_t *exits;           /* SUP_EXIT__COUNT counters */
+    uint64_t total_in;               /* msgs_in over every incarnation */
+    uint64_t total_out;              /* msgs_out over every incarnation */
+    uint64_t total_errors;           /* errors over every incarnation */
+    const sup_drift_count_t *drifts; /* drift reports by source */
+    uint32_t ndrifts;                /* entries in drifts */
+    const tw_metric_set_t *metrics;  /* named values of the last beat */
+    void *log;                       /* its sup_log_t, or NULL */
+} sup_child_view_t;
+/* Fills v from c. */
+void sup_child_view(const sup_child_t *c, sup_child_view_t *v);
+
 /* Adds one heartbeat's counters (msgs_in, msgs_out, errors as sent by the
  * incarnation epoch, which restart from 0) to c's running totals. */
 void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
@@ -167,6 +215,12 @@ void sup_child_heartbeat(sup_child_t *c, uint64_t epoch, uint64_t msgs_in,
 uint32_t sup_child_metrics(sup_child_t *c, const tw_gauge_list_t *gauges);
 /* Counts one drift report from source. */
 void sup_child_drift(sup_child_t *c, const char *source);
+/* Records a drift report (text shown by status) received at now_us about
+ * source, whose window is window_ms; returns true when it should be
+ * published: one alert per source and window, across restarts. */
+bool sup_child_drift_report(sup_child_t *c, const char *source,
+                            const char *text, uint64_t window_ms,
+                            int64_t now_us);
 /* Formats the last exit ("exit 1", "signal 9", "" if none) into buf. */
 const char *sup_child_exit_str(const sup_child_t *c, char *buf, size_t cap);
 

@@ -14,6 +14,7 @@
 
 #include "../../supervisor/daemon/sup_child.h"
 #include "../../supervisor/daemon/sup_ctl.h"
+#include "../../supervisor/daemon/sup_env.h"
 #include "../../supervisor/daemon/sup_log.h"
 #include "../../supervisor/daemon/sup_state.h"
 #include "tw_worker.h"
@@ -30,6 +31,7 @@ typedef struct {
     int nkills;       /* how many */
     char last[32];    /* last report */
     int failed;       /* "failed" reports */
+    int64_t wall_us;  /* fake wall clock, Unix usec */
 } fake_t;
 
 static tw_rc_t f_spawn(void *ctx, sup_child_t *c)
@@ -38,8 +40,7 @@ static tw_rc_t f_spawn(void *ctx, sup_child_t *c)
     f->spawns++;
     if (f->spawn_fails)
         return TW_ERR_AGAIN;
-    c->pid = 1000 + f->spawns;
-    c->epoch = (uint64_t)f->spawns;
+    sup_child_spawned(c, 1000 + f->spawns, (uint64_t)f->spawns);
     return TW_OK;
 }
 
@@ -73,6 +74,11 @@ static int64_t f_now(void *ctx)
     return ((fake_t *)ctx)->now;
 }
 
+static int64_t f_wall_us(void *ctx)
+{
+    return ((fake_t *)ctx)->wall_us;
+}
+
 static fake_t s_fake;
 static sup_ops_t s_ops;
 static tw_cfg_worker_t s_w;
@@ -83,7 +89,9 @@ static void s_setup(void)
     memset(&s_fake, 0, sizeof s_fake);
     s_fake.now = 1000000;
     s_fake.deps = true;
-    s_ops = (sup_ops_t){&s_fake, f_spawn, f_kill, f_deps, f_report, f_now};
+    s_fake.wall_us = 1700000000000000;
+    s_ops = (sup_ops_t){&s_fake,  f_spawn, f_kill,   f_deps,
+                        f_report, f_now,   f_wall_us};
     memset(&s_w, 0, sizeof s_w);
     s_w.name = s_wname;
     s_w.kind = s_wname;
@@ -112,178 +120,177 @@ static int64_t s_crash_young(sup_child_t *c, int code)
 {
     s_fake.now += 10;
     sup_child_exited(&s_ops, c, s_exit_status(code));
-    if (c->state != SUP_ST_BACKOFF)
+    if (sup_child_state(c) != SUP_ST_BACKOFF)
         return -1;
-    int64_t delay = c->deadline_ms - s_fake.now;
-    s_fake.now = c->deadline_ms;
+    int64_t delay = sup_child_deadline(c) - s_fake.now;
+    s_fake.now = sup_child_deadline(c);
     sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     return delay;
 }
 
 START_TEST(test_fsm_backoff_doubles_to_max)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    ck_assert_int_eq(s_crash_young(&c, 1), 100);
-    ck_assert_int_eq(s_crash_young(&c, 1), 200);
-    ck_assert_int_eq(s_crash_young(&c, 1), 400);
-    ck_assert_int_eq(s_crash_young(&c, 1), 400);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_crash_young(c, 1), 100);
+    ck_assert_int_eq(s_crash_young(c, 1), 200);
+    ck_assert_int_eq(s_crash_young(c, 1), 400);
+    ck_assert_int_eq(s_crash_young(c, 1), 400);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 5);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_old_death_restarts_at_once)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    s_crash_young(&c, 1);
-    s_crash_young(&c, 1);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    s_crash_young(c, 1);
+    s_crash_young(c, 1);
     s_fake.now += 5000; /* longer than min_uptime */
-    sup_child_exited(&s_ops, &c, s_exit_status(1));
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_exited(&s_ops, c, s_exit_status(1));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 4);
     /* The backoff starts over after a long run. */
-    ck_assert_int_eq(s_crash_young(&c, 1), 100);
+    ck_assert_int_eq(s_crash_young(c, 1), 100);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_exit_111_backs_off_even_when_old)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, s_exit_status(111));
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_exited(&s_ops, c, s_exit_status(111));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_max_restarts_fails_then_retries)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     for (int i = 0; i < 5; i++)
-        ck_assert_int_ge(s_crash_young(&c, 1), 0);
+        ck_assert_int_ge(s_crash_young(c, 1), 0);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, s_exit_status(1));
-    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+    sup_child_exited(&s_ops, c, s_exit_status(1));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_FAILED);
     ck_assert_int_eq(s_fake.failed, 1);
-    ck_assert_int_eq(c.deadline_ms, s_fake.now + 600000);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 600000);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_READY);
     ck_assert_str_eq(s_fake.last, "recovered");
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_exit_100_is_failed)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, s_exit_status(100));
-    ck_assert_int_eq(c.state, SUP_ST_FAILED);
+    sup_child_exited(&s_ops, c, s_exit_status(100));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_FAILED);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_transient_and_temporary)
 {
-    sup_child_t c;
     s_w.restart = TW_RESTART_TRANSIENT;
-    sup_child_init(&c, &s_w, "vid");
-    ck_assert_str_eq(c.name, "w@vid");
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    ck_assert_str_eq(sup_child_name(c), "w@vid");
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, s_exit_status(0));
-    ck_assert_int_eq(c.state, SUP_ST_EXITED);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
     s_fake.now += 10;
-    sup_child_exited(&s_ops, &c, SIGSEGV); /* killed by a signal */
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_exited(&s_ops, c, SIGSEGV); /* killed by a signal */
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
     s_w.restart = TW_RESTART_TEMPORARY;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    sup_child_exited(&s_ops, &c, s_exit_status(3));
-    ck_assert_int_eq(c.state, SUP_ST_EXITED);
+    sup_child_destroy(&c);
+    c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(3));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_stop_escalates_to_sigkill)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
-    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_STOP);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_dispatch(&s_ops, c, SUP_EV_READY);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_STOP);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPING);
     ck_assert_int_eq(s_fake.kills[0], SIGTERM);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_int_eq(s_fake.kills[1], SIGKILL);
-    sup_child_exited(&s_ops, &c, SIGKILL);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPED);
+    sup_child_exited(&s_ops, c, SIGKILL);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPED);
     ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_restart_and_watchdog)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    c.speaks = true;
-    c.last_hb_ms = s_fake.now;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_READY);
-    ck_assert_int_eq(c.deadline_ms, s_fake.now + 3000);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_hello(&s_ops, c, s_fake.now);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 3000);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_str_eq(s_fake.last, "watchdog");
     ck_assert_int_eq(s_fake.kills[0], SIGKILL);
     s_fake.now += 5000;
-    sup_child_exited(&s_ops, &c, SIGKILL);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING); /* restarted */
-    sup_child_dispatch(&s_ops, &c, SUP_EV_RESTART);
-    ck_assert_int_eq(c.state, SUP_ST_STOPPING);
-    sup_child_exited(&s_ops, &c, s_exit_status(0));
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
+    sup_child_exited(&s_ops, c, SIGKILL);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING); /* restarted */
+    sup_child_dispatch(&s_ops, c, SUP_EV_RESTART);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPING);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
     ck_assert_int_eq(s_fake.spawns, 3);
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_waits_for_deps_and_ready_timeout)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
     s_fake.deps = false;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_WAITING);
-    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
-    ck_assert_int_eq(c.state, SUP_ST_WAITING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_WAITING);
+    sup_child_dispatch(&s_ops, c, SUP_EV_DEPS);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_WAITING);
     s_fake.deps = true;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_DEPS);
-    ck_assert_int_eq(c.state, SUP_ST_STARTING);
-    s_fake.now = c.deadline_ms;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_TIMEOUT);
-    ck_assert_int_eq(c.state, SUP_ST_RUNNING);
-    ck_assert_int_eq(c.deadline_ms, 0); /* silent worker: no watchdog */
+    sup_child_dispatch(&s_ops, c, SUP_EV_DEPS);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    ck_assert_int_eq(sup_child_deadline(c), 0); /* silent worker: no watchdog */
+    sup_child_destroy(&c);
 }
 END_TEST
 
 START_TEST(test_fsm_spawn_failure_backs_off)
 {
-    sup_child_t c;
-    sup_child_init(&c, &s_w, NULL);
+    sup_child_t *c = sup_child_new(&s_w, NULL);
     s_fake.spawn_fails = true;
-    sup_child_dispatch(&s_ops, &c, SUP_EV_START);
-    ck_assert_int_eq(c.state, SUP_ST_BACKOFF);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_BACKOFF);
+    sup_child_destroy(&c);
 }
 END_TEST
 
@@ -295,6 +302,196 @@ START_TEST(test_fsm_table_is_total_for_exit)
     ck_assert_ptr_nonnull(sup_fsm[SUP_ST_STOPPING][SUP_EV_EXIT]);
     for (int st = 0; st < SUP_ST__COUNT; st++)
         ck_assert_str_ne(sup_child_state_name((sup_state_t)st), "?");
+}
+END_TEST
+
+START_TEST(test_fsm_schedule_waits_for_wall_clock)
+{
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    ck_assert(!sup_child_active(c));
+    /* 2.5 s ahead: SCHEDULED, deadline rounded up by one ms */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 2500000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 2501);
+    ck_assert(sup_child_active(c));
+    ck_assert_int_eq(s_fake.spawns, 0);
+    /* not due yet: nothing happens */
+    ck_assert(!sup_child_due(&s_ops, c, s_fake.now + 100));
+    /* moved to 10 s ahead */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 10000000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 10001);
+    /* the monotonic deadline passes but the wall clock was set back by
+     * 5 s: armed again for what is left, still no spawn */
+    s_fake.now += 10001;
+    s_fake.wall_us += 5000000;
+    ck_assert(sup_child_due(&s_ops, c, s_fake.now));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_SCHEDULED);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 5001);
+    ck_assert_int_eq(s_fake.spawns, 0);
+    /* due: started */
+    s_fake.now += 5001;
+    s_fake.wall_us += 5001000;
+    ck_assert(sup_child_due(&s_ops, c, s_fake.now));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 1);
+    /* SCHEDULE means nothing to a running child */
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 1000000);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_ptr_null(sup_fsm[SUP_ST_RUNNING][SUP_EV_SCHEDULE]);
+    ck_assert_str_eq(sup_child_event_name(SUP_EV_SCHEDULE), "schedule");
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_schedule_in_the_past_starts_now)
+{
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    sup_child_schedule(&s_ops, c, s_fake.wall_us - 1);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
+    /* a scheduled instance stopped before its time never starts */
+    c = sup_child_new(&s_w, "vid2");
+    sup_child_schedule(&s_ops, c, s_fake.wall_us + 60000000);
+    sup_child_dispatch(&s_ops, c, SUP_EV_STOP);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STOPPED);
+    ck_assert_int_eq(sup_child_deadline(c), 0);
+    ck_assert(!sup_child_active(c));
+    ck_assert(sup_child_settled(c));
+    ck_assert_int_eq(s_fake.spawns, 1);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_done_and_settled)
+{
+    s_w.restart = TW_RESTART_TRANSIENT;
+    sup_child_t *c = sup_child_new(&s_w, "vid");
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert(sup_child_alive(c));
+    ck_assert(!sup_child_settled(c));
+    ck_assert(!sup_child_done(c));
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_EXITED);
+    ck_assert(sup_child_done(c));
+    ck_assert(sup_child_settled(c));
+    ck_assert(!sup_child_active(c));
+    sup_child_destroy(&c);
+    /* not an instance: never "done" */
+    c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    sup_child_exited(&s_ops, c, s_exit_status(0));
+    ck_assert(!sup_child_done(c));
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_beat_rearms_watchdog)
+{
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert(!sup_child_speaks(c));
+    sup_child_hello(&s_ops, c, s_fake.now);
+    ck_assert(sup_child_speaks(c));
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    tw_gauge_list_t none = {0};
+    s_fake.now += 1000;
+    ck_assert_uint_eq(sup_child_beat(c, s_fake.now, 10, 10, 0, &none), 0);
+    ck_assert_int_eq(sup_child_deadline(c), s_fake.now + 3000);
+    s_fake.now += 1000;
+    sup_child_beat(c, s_fake.now, 30, 20, 0, &none);
+    sup_child_view_t v;
+    sup_child_view(c, &v);
+    ck_assert_uint_eq(v.total_in, 30);
+    ck_assert(v.msgs_per_s > 29.9 && v.msgs_per_s < 30.1);
+    ck_assert(!sup_child_due(&s_ops, c, s_fake.now + 2999));
+    ck_assert_int_eq(s_fake.nkills, 0);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_drift_alerts_once_per_window)
+{
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    int64_t t = 1700000000000000;
+    ck_assert(sup_child_drift_report(c, "rss", "a", 60000, t));
+    ck_assert(!sup_child_drift_report(c, "rss", "b", 60000, t + 1000000));
+    ck_assert(sup_child_drift_report(c, "youtubei", "c", 60000, t + 2000000));
+    ck_assert(sup_child_drift_report(c, "rss", "d", 60000, t + 61000000));
+    sup_child_view_t v;
+    sup_child_view(c, &v);
+    ck_assert_str_eq(v.drift, "d");
+    ck_assert_uint_eq(v.ndrifts, 2);
+    ck_assert_uint_eq(v.drifts[0].reports, 3);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+/* ---- a worker's environment ---- */
+
+static const char *s_getenv(char *const *envp, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *found = NULL;
+    for (size_t i = 0; envp[i]; i++) {
+        if (strncmp(envp[i], key, kl) == 0 && envp[i][kl] == '=') {
+            ck_assert_msg(!found, "%s set twice", key);
+            found = envp[i] + kl + 1;
+        }
+    }
+    return found;
+}
+
+START_TEST(test_env_identity_cannot_be_forged)
+{
+    char *inherited[] = {"PATH=/bin",
+                         "TUBEWATCH_WORKER=evil",
+                         "NOTIFY_SOCKET=/run/x",
+                         "LANG=C",
+                         "KEEP=1",
+                         NULL};
+    char *env[] = {"LANG=fr_FR.UTF-8", "TUBEWATCH_EPOCH=7", "EXTRA=2"};
+    s_w.env.v = env;
+    s_w.env.len = 3;
+    s_w.kind = "chat";
+    sup_env_ids_t ids = {.name = "chat@vid",
+                         .instance = "vid",
+                         .epoch = 42,
+                         .config_path = "/etc/tw.toml",
+                         .runtime_dir = "/run/tw",
+                         .sup_endpoint = "ipc:///run/tw/sup.sock",
+                         .state_dir = "/var/lib/tw",
+                         .data_dir = "/srv/tw",
+                         .libexec_dir = "/usr/libexec/tubewatch"};
+    sup_env_t *e = sup_env_new(&s_w, inherited, &ids);
+    ck_assert_ptr_nonnull(e);
+    char *const *envp = sup_env_envp(e);
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_WORKER"), "chat@vid");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_EPOCH"), "42");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_INSTANCE"), "vid");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_SUP_ENDPOINT"),
+                     "ipc:///run/tw/sup.sock");
+    ck_assert_str_eq(s_getenv(envp, "TUBEWATCH_DATA_DIR"), "/srv/tw");
+    ck_assert_str_eq(s_getenv(envp, "LANG"), "fr_FR.UTF-8");
+    ck_assert_str_eq(s_getenv(envp, "KEEP"), "1");
+    ck_assert_str_eq(s_getenv(envp, "EXTRA"), "2");
+    ck_assert_ptr_null(s_getenv(envp, "NOTIFY_SOCKET"));
+    ck_assert_str_eq(sup_env_argv(e)[0], "/usr/libexec/tubewatch/tw-chat");
+    ck_assert_ptr_null(sup_env_argv(e)[1]);
+    sup_env_destroy(&e);
+    ck_assert_ptr_null(e);
+    /* a command replaces tw-KIND */
+    char *cmd[] = {"/bin/echo", "hi"};
+    s_w.command.v = cmd;
+    s_w.command.len = 2;
+    e = sup_env_new(&s_w, inherited, &ids);
+    ck_assert_str_eq(sup_env_argv(e)[0], "/bin/echo");
+    ck_assert_str_eq(sup_env_argv(e)[1], "hi");
+    ck_assert_ptr_null(sup_env_argv(e)[2]);
+    sup_env_destroy(&e);
+    ck_assert(sup_env_reserved("WATCHDOG_USEC=1"));
+    ck_assert(!sup_env_reserved("TUBEWATCH_OTHER=1"));
 }
 END_TEST
 
@@ -522,6 +719,12 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_fsm_waits_for_deps_and_ready_timeout);
     tcase_add_test(tc, test_fsm_spawn_failure_backs_off);
     tcase_add_test(tc, test_fsm_table_is_total_for_exit);
+    tcase_add_test(tc, test_fsm_schedule_waits_for_wall_clock);
+    tcase_add_test(tc, test_fsm_schedule_in_the_past_starts_now);
+    tcase_add_test(tc, test_fsm_done_and_settled);
+    tcase_add_test(tc, test_fsm_beat_rearms_watchdog);
+    tcase_add_test(tc, test_drift_alerts_once_per_window);
+    tcase_add_test(tc, test_env_identity_cannot_be_forged);
     suite_add_tcase(s, tc);
     tc = tcase_create("parts");
     tcase_set_timeout(tc, 10);

@@ -239,10 +239,17 @@ static sup_child_t *s_child(void)
     static tw_cfg_worker_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.name = "w";
-    sup_child_t *c = calloc(1, sizeof *c);
+    sup_child_t *c = sup_child_new(&cfg, NULL);
     ck_assert_ptr_nonnull(c);
-    sup_child_init(c, &cfg, NULL);
     return c;
+}
+
+/* What status and /metrics read from c. */
+static sup_child_view_t s_view(const sup_child_t *c)
+{
+    sup_child_view_t v;
+    sup_child_view(c, &v);
+    return v;
 }
 
 START_TEST(test_heartbeat_totals_span_restarts)
@@ -253,13 +260,14 @@ START_TEST(test_heartbeat_totals_span_restarts)
     /* A new incarnation counts from 0 again. */
     sup_child_heartbeat(c, 2, 2, 1, 0);
     sup_child_heartbeat(c, 2, 2, 1, 0);
-    ck_assert_uint_eq(c->total_in, 10);
-    ck_assert_uint_eq(c->total_out, 5);
-    ck_assert_uint_eq(c->total_errors, 1);
+    ck_assert_uint_eq(s_view(c).total_in, 10);
+    ck_assert_uint_eq(s_view(c).total_out, 5);
+    ck_assert_uint_eq(s_view(c).total_errors, 1);
     /* A counter going backwards within one incarnation is a new count. */
     sup_child_heartbeat(c, 2, 1, 1, 0);
-    ck_assert_uint_eq(c->total_in, 11);
-    free(c);
+    ck_assert_uint_eq(s_view(c).total_in, 11);
+    sup_child_destroy(&c);
+    ck_assert_ptr_null(c);
 }
 END_TEST
 
@@ -269,17 +277,19 @@ START_TEST(test_drift_counts_by_source)
     sup_child_drift(c, "youtubei");
     sup_child_drift(c, "youtubei");
     sup_child_drift(c, "rss");
-    ck_assert_uint_eq(c->ndrifts, 2);
-    ck_assert_str_eq(c->drifts[0].source, "youtubei");
-    ck_assert_uint_eq(c->drifts[0].reports, 2);
-    ck_assert_uint_eq(c->drifts[1].reports, 1);
+    ck_assert_uint_eq(s_view(c).ndrifts, 2);
+    ck_assert_str_eq(s_view(c).drifts[0].source, "youtubei");
+    ck_assert_uint_eq(s_view(c).drifts[0].reports, 2);
+    ck_assert_uint_eq(s_view(c).drifts[1].reports, 1);
     sup_child_drift(c, "a");
     sup_child_drift(c, "b");
     sup_child_drift(c, "c"); /* table full: shares the last slot */
-    ck_assert_uint_eq(c->ndrifts, SUP_CHILD_DRIFT_SOURCES);
-    ck_assert_str_eq(c->drifts[SUP_CHILD_DRIFT_SOURCES - 1].source, "other");
-    ck_assert_uint_eq(c->drifts[SUP_CHILD_DRIFT_SOURCES - 1].reports, 2);
-    free(c);
+    ck_assert_uint_eq(s_view(c).ndrifts, SUP_CHILD_DRIFT_SOURCES);
+    ck_assert_str_eq(s_view(c).drifts[SUP_CHILD_DRIFT_SOURCES - 1].source,
+                     "other");
+    ck_assert_uint_eq(s_view(c).drifts[SUP_CHILD_DRIFT_SOURCES - 1].reports, 2);
+    sup_child_destroy(&c);
+    ck_assert_ptr_null(c);
 }
 END_TEST
 
@@ -426,17 +436,18 @@ START_TEST(test_child_metrics_from_heartbeat)
                        {.name = "chat_last_poll_unix_seconds", .value = 9}};
     tw_gauge_list_t list = {.v = g, .n = 3};
     ck_assert_uint_eq(sup_child_metrics(c, &list), 1);
-    ck_assert_uint_eq(c->metrics.n, 2);
+    ck_assert_uint_eq(s_view(c).metrics->n, 2);
     /* the next heartbeat replaces the values: a name it lacks is gone */
     list.n = 1;
     g[0].value = 8;
     ck_assert_uint_eq(sup_child_metrics(c, &list), 0);
     int64_t v = 0;
-    ck_assert(tw_metric_set_get(&c->metrics, "chat_items_total", &v));
+    ck_assert(tw_metric_set_get(s_view(c).metrics, "chat_items_total", &v));
     ck_assert_int_eq(v, 8);
-    ck_assert(
-        !tw_metric_set_get(&c->metrics, "chat_last_poll_unix_seconds", NULL));
-    free(c);
+    ck_assert(!tw_metric_set_get(s_view(c).metrics,
+                                 "chat_last_poll_unix_seconds", NULL));
+    sup_child_destroy(&c);
+    ck_assert_ptr_null(c);
 }
 END_TEST
 
