@@ -32,7 +32,7 @@ DESTDIR ?=
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wvla
 PKGS    = libzmq libczmq msgpack libzip libcurl jansson expat libutf8proc \
-          libmicrohttpd libsystemd libcrypto zlib
+          libmicrohttpd libsystemd libcrypto zlib rdkafka avro-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
