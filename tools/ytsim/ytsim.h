@@ -356,8 +356,7 @@ bool ytsim_dataapi_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 bool ytsim_telegram_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 bool ytsim_google_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 /* Confluent Schema Registry (ytsim_registry.c). */
-bool ytsim_registry_handle(ytsim_srv_t *srv, ytsim_req_t *rq,
-                           ytsim_resp_t *rs);
+bool ytsim_registry_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 /* Names the endpoint of a request for faults (without handling it). */
 void ytsim_endpoint_name(const char *method, const char *path, char *out,
                          size_t cap);

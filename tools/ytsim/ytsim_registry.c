@@ -30,7 +30,7 @@ static const char s_ksql_schema[] =
     "\"connect.name\":\"io.confluent.ksql.avro_schemas."
     "KsqlDataSourceSchema\"}";
 
-#define S_CTYPE "application/vnd.schemaregistry.v1+json"
+#define S_CTYPE       "application/vnd.schemaregistry.v1+json"
 #define S_MAX_SCHEMAS 4096 /* registry size cap (a test never gets close) */
 
 /* A schema known to the registry. */
@@ -249,8 +249,9 @@ static char *s_body_schema(ytsim_req_t *rq, ytsim_resp_t *rs)
     json_t *j = ytsim_body_json(rq);
     json_t *sch = j ? json_object_get(j, "schema") : NULL;
     if (!sch || !json_is_string(sch)) {
-        s_error(rs, 422, 42201, "Invalid schema: the body needs a \"schema\" "
-                                "string");
+        s_error(rs, 422, 42201,
+                "Invalid schema: the body needs a \"schema\" "
+                "string");
         return NULL;
     }
     json_t *type = json_object_get(j, "schemaType");
@@ -451,8 +452,7 @@ static void s_subjects_route(ytsim_srv_t *srv, ytsim_req_t *rq,
 }
 
 /* /schemas/ids/N[/schema] with the lock held. */
-static void s_schemas_route(ytsim_req_t *rq, ytsim_resp_t *rs,
-                            const char *rest)
+static void s_schemas_route(ytsim_req_t *rq, ytsim_resp_t *rs, const char *rest)
 {
     if (strncmp(rest, "/ids/", 5) != 0) {
         s_error(rs, 404, 404, "HTTP 404 Not Found");

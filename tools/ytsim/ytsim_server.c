@@ -425,8 +425,8 @@ static void s_fault_body(ytsim_resp_t *rs, const char *ep, int code,
     if (strncmp(ep, "registry_", 9) == 0) {
         /* Confluent's error body; 50001 = "Error in the backend data
          * store" */
-        ytsim_buf_printf(b, "{\"error_code\":%d,\"message\":",
-                         code >= 500 ? 50001 : code);
+        ytsim_buf_printf(
+            b, "{\"error_code\":%d,\"message\":", code >= 500 ? 50001 : code);
         ytsim_buf_jstr(b, msg);
         YB(b, "}");
         return;
