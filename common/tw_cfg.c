@@ -74,7 +74,12 @@ static const char *const s_events[] = {"scheduled", "live",  "ended",
 static const char *const s_formats[] = {"tsv", "jsonl", NULL};
 static const char *const s_kinds[] = {"scanner",   "chat",   "stats",
                                       "tokenizer", "writer", "uploader",
-                                      "notifier",  NULL};
+                                      "notifier",  "kafka",  NULL};
+static const char *const s_kafka_formats[] = {"avro", "json", NULL};
+static const char *const s_kafka_protocols[] = {"plaintext", "ssl", "sasl_ssl",
+                                                NULL};
+static const char *const s_kafka_mechanisms[] = {"PLAIN", "SCRAM-SHA-256",
+                                                 "SCRAM-SHA-512", NULL};
 
 #define SUP(f) offsetof(tw_cfg_supervisor_t, f)
 static const s_field_t s_supervisor_fields[] = {
@@ -213,6 +218,32 @@ static const s_field_t s_rule_fields[] = {
      "Video: {title} | {Metric} changed: {prev} -> {curr}", 0, 0, NULL},
     END};
 
+#define KF(f) offsetof(tw_cfg_kafka_t, f)
+static const s_field_t s_kafka_fields[] = {
+    {"enabled", F_BOOL, KF(enabled), "false", 0, 0, NULL},
+    {"brokers", F_STR, KF(brokers), "localhost:9092", 0, 0, NULL},
+    {"client_id", F_STR, KF(client_id), "tubewatch", 0, 0, NULL},
+    {"format", F_CHOICE, KF(format), "avro", 0, 0, s_kafka_formats},
+    {"schema_registry_url", F_URL, KF(schema_registry_url),
+     "http://localhost:8081", 0, 0, NULL},
+    {"schema_registry_user", F_STR, KF(schema_registry_user), "", 0, 0, NULL},
+    {"schema_registry_password", F_SECRET, KF(schema_registry_password), "", 0,
+     0, NULL},
+    {"topic_videos", F_STR, KF(topic_videos), "yt_videos", 0, 0, NULL},
+    {"topic_chat", F_STR, KF(topic_chat), "yt_chat", 0, 0, NULL},
+    {"topic_viewers", F_STR, KF(topic_viewers), "yt_viewers", 0, 0, NULL},
+    {"topic_events", F_STR, KF(topic_events), "yt_stream_events", 0, 0, NULL},
+    {"security_protocol", F_CHOICE, KF(security_protocol), "plaintext", 0, 0,
+     s_kafka_protocols},
+    {"sasl_mechanism", F_CHOICE, KF(sasl_mechanism), "PLAIN", 0, 0,
+     s_kafka_mechanisms},
+    {"sasl_username", F_STR, KF(sasl_username), "", 0, 0, NULL},
+    {"sasl_password", F_SECRET, KF(sasl_password), "", 0, 0, NULL},
+    {"ssl_ca_file", F_PATH, KF(ssl_ca_file), "", 0, 0, NULL},
+    {"queue_max_messages", F_U32, KF(queue_max_messages), "100000", 100,
+     10000000, NULL},
+    END};
+
 /* Kind-specific tables, found by the worker's kind. */
 typedef struct {
     const char *kind;        /* built-in kind */
@@ -228,6 +259,7 @@ static const s_kind_t s_kind_tables[] = {
     {"writer", s_writer_fields, offsetof(tw_cfg_t, writer)},
     {"uploader", s_uploader_fields, offsetof(tw_cfg_t, uploader)},
     {"notifier", NULL, 0},
+    {"kafka", NULL, 0},
 };
 
 /* The loading context: problems found and where relative paths start. */
@@ -882,7 +914,7 @@ static void s_load_worker(s_ctx_t *ctx, tw_cfg_t *cfg, const char *name,
             !s_in(s_kinds, tw_toml_str(kind))) {
             s_problem(ctx, kl, kc,
                       "'kind' in [%s] must be one of scanner, chat, stats, "
-                      "tokenizer, writer, uploader, notifier",
+                      "tokenizer, writer, uploader, notifier, kafka",
                       where);
             w->kind = s_strdup("");
         } else {
@@ -1109,6 +1141,81 @@ static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)
     }
 }
 
+/* True when name is a Kafka topic name: 1..249 of [A-Za-z0-9._-]. */
+static bool s_kafka_topic_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 249 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == n;
+}
+
+/* [kafka]: checks the settings and, when enabled, makes sure a worker named
+ * "kafka" runs (a [worker.kafka] section may tune how); when disabled, a
+ * declared kafka worker is not started. */
+static void s_kafka_worker(s_ctx_t *ctx, tw_cfg_t *cfg,
+                           const tw_toml_t *defaults)
+{
+    tw_cfg_kafka_t *k = &cfg->kafka;
+    for (size_t i = 0; i < cfg->nworkers; i++) {
+        tw_cfg_worker_t *w = &cfg->workers[i];
+        if (strcmp(w->kind, "kafka") != 0)
+            continue;
+        if (strcmp(w->name, "kafka") != 0)
+            s_problem(ctx, 0, 0,
+                      "[worker.%s] is of kind kafka but must be named "
+                      "[worker.kafka]",
+                      w->name);
+        if (!k->enabled)
+            w->enabled = false;
+    }
+    if (!k->enabled)
+        return;
+    const char *const topics[] = {k->topic_videos, k->topic_chat,
+                                  k->topic_viewers, k->topic_events};
+    for (size_t i = 0; i < 4; i++)
+        if (!s_kafka_topic_ok(topics[i]))
+            s_problem(ctx, 0, 0,
+                      "[kafka] topic '%s' may hold only letters, digits, "
+                      "'.', '_' and '-' (1 to 249)",
+                      topics[i]);
+    if (!*k->brokers)
+        s_problem(ctx, 0, 0, "[kafka] is enabled but 'brokers' is empty");
+    if (strcmp(k->security_protocol, "sasl_ssl") == 0 &&
+        (!*k->sasl_username || !*k->sasl_password))
+        s_problem(ctx, 0, 0,
+                  "[kafka] security_protocol sasl_ssl needs sasl_username "
+                  "and sasl_password_file");
+    if (*k->schema_registry_password && !*k->schema_registry_user)
+        s_problem(ctx, 0, 0,
+                  "[kafka] has a schema_registry_password but no "
+                  "schema_registry_user");
+    const tw_cfg_worker_t *have = tw_cfg_worker(cfg, "kafka");
+    if (have) {
+        if (strcmp(have->kind, "kafka") != 0)
+            s_problem(ctx, 0, 0,
+                      "[worker.kafka] must be of kind kafka while [kafka] is "
+                      "enabled");
+        return;
+    }
+    tw_cfg_worker_t *nw =
+        realloc(cfg->workers, (cfg->nworkers + 1) * sizeof *nw);
+    if (!nw)
+        abort();
+    cfg->workers = nw;
+    tw_cfg_worker_t *w = &cfg->workers[cfg->nworkers++];
+    memset(w, 0, sizeof *w);
+    w->name = s_strdup("kafka");
+    w->kind = s_strdup("kafka");
+    s_apply_defaults(ctx, s_worker_fields, w);
+    if (defaults) {
+        static const char *const none[] = {NULL};
+        s_load_table(ctx, defaults, "defaults", s_worker_fields, w, NULL, NULL,
+                     none);
+    }
+}
+
 static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
 {
     s_apply_defaults(ctx, s_supervisor_fields, &cfg->supervisor);
@@ -1122,6 +1229,7 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
     s_apply_defaults(ctx, s_writer_fields, &cfg->writer);
     s_apply_defaults(ctx, s_uploader_fields, &cfg->uploader);
     s_apply_defaults(ctx, s_notify_fields, &cfg->notify);
+    s_apply_defaults(ctx, s_kafka_fields, &cfg->kafka);
 
     static const struct {
         const char *name;
@@ -1132,10 +1240,11 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
         {"youtube", s_youtube_fields, offsetof(tw_cfg_t, youtube)},
         {"telegram", s_telegram_fields, offsetof(tw_cfg_t, telegram)},
         {"drive", s_drive_fields, offsetof(tw_cfg_t, drive)},
+        {"kafka", s_kafka_fields, offsetof(tw_cfg_t, kafka)},
     };
     static const char *const top[] = {"supervisor", "youtube", "telegram",
                                       "drive",      "worker",  "defaults",
-                                      "notify",     NULL};
+                                      "notify",     "kafka",   NULL};
     static const s_field_t top_fields[] = {
         {"supervisor", F_STR, 0, NULL, 0, 0, NULL},
         {"youtube", F_STR, 0, NULL, 0, 0, NULL},
@@ -1144,6 +1253,7 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
         {"worker", F_STR, 0, NULL, 0, 0, NULL},
         {"defaults", F_STR, 0, NULL, 0, 0, NULL},
         {"notify", F_STR, 0, NULL, 0, 0, NULL},
+        {"kafka", F_STR, 0, NULL, 0, 0, NULL},
         END};
 
     for (size_t i = 0; i < tw_toml_len(root); i++) {
@@ -1210,6 +1320,7 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
             }
         }
     }
+    s_kafka_worker(ctx, cfg, defaults);
     s_check_deps(ctx, cfg);
     s_check_semantics(ctx, cfg);
     s_resolve_libexec(cfg);
@@ -1309,6 +1420,7 @@ void tw_cfg_destroy(tw_cfg_t **cfg_p)
                           (char *)cfg + s_kind_tables[k].off);
     }
     s_free_fields(s_notify_fields, &cfg->notify);
+    s_free_fields(s_kafka_fields, &cfg->kafka);
     for (size_t i = 0; i < cfg->notify.nrules; i++)
         s_free_fields(s_rule_fields, &cfg->notify.rules[i]);
     free(cfg->notify.rules);

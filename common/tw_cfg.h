@@ -139,6 +139,27 @@ typedef struct {
     uint32_t keep_days; /* delete uploaded days older; 0 = keep all */
 } tw_cfg_uploader_t;
 
+/* [kafka]: the kafka worker's output (docs/kafka.md). */
+typedef struct {
+    bool enabled;                   /* run the kafka worker and feed it */
+    char *brokers;                  /* bootstrap servers "host:port,..." */
+    char *client_id;                /* client.id sent to the brokers */
+    char *format;                   /* "avro" (Schema Registry) or "json" */
+    char *schema_registry_url;      /* base URL of the Schema Registry */
+    char *schema_registry_user;     /* basic auth user, "" = none */
+    char *schema_registry_password; /* basic auth password (secret) */
+    char *topic_videos;             /* stats samples: the seed's record */
+    char *topic_chat;               /* one record per chat item */
+    char *topic_viewers;            /* concurrent viewers samples */
+    char *topic_events;             /* stream events */
+    char *security_protocol;        /* plaintext | ssl | sasl_ssl */
+    char *sasl_mechanism;           /* PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 */
+    char *sasl_username;            /* SASL user (API key) */
+    char *sasl_password;            /* SASL password (secret) */
+    char *ssl_ca_file;              /* CA bundle, "" = system default */
+    uint32_t queue_max_messages;    /* records queued in the producer */
+} tw_cfg_kafka_t;
+
 /* One [[notify.rule]]. */
 typedef struct {
     tw_cfg_strv_t metrics;  /* views likes favorites comments viewers */
@@ -173,6 +194,7 @@ typedef struct {
     tw_cfg_writer_t writer;         /* [worker.writer] extras */
     tw_cfg_uploader_t uploader;     /* [worker.uploader] extras */
     tw_cfg_notify_t notify;         /* [notify] */
+    tw_cfg_kafka_t kafka;           /* [kafka] */
 } tw_cfg_t;
 
 /* One problem found while loading. */

@@ -277,6 +277,9 @@ tw_rc_t tw_ytapi_parse_videos(tw_ytapi_t *self, const char *buf, size_t len,
         tw_json_ref_t st = tw_json_get(j, e, "statistics");
         v->id = s_str(self, tw_json_get(j, e, "id"));
         v->title = s_str(self, tw_json_get(j, sn, "title"));
+        v->description = s_str(self, tw_json_get(j, sn, "description"));
+        v->published_usec =
+            tw_json_time_us(j, tw_json_get(j, sn, "publishedAt"));
         v->channel_id = s_str(self, tw_json_get(j, sn, "channelId"));
         v->broadcast_content =
             s_str(self, tw_json_get(j, sn, "liveBroadcastContent"));

@@ -70,6 +70,8 @@ typedef struct {
     tw_ytapi_u64_t likes;            /* statistics.likeCount */
     tw_ytapi_u64_t comments;         /* statistics.commentCount */
     tw_ytapi_u64_t favorites;        /* statistics.favoriteCount */
+    const char *description;         /* snippet.description */
+    int64_t published_usec;          /* snippet.publishedAt */
 } tw_ytapi_video_t;
 
 /* One channels.list item. */

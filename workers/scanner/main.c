@@ -73,6 +73,7 @@ typedef struct {
     tw_http_t *api;          /* Data API client, NULL without a key */
     tw_quota_t *quota;       /* shared quota governor */
     tw_deliver_t *notify;    /* sender to notifier.sock, or NULL */
+    tw_deliver_t *kafka;     /* sender to kafka.sock, or NULL */
     tw_rss_t *rss;           /* feed parser */
     tw_ytapi_t *yt;          /* Data API parser */
     tw_ytpage_t *page;       /* watch page parser */
@@ -276,13 +277,18 @@ static scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
 
 static void s_notify(s_scan_t *S, tw_msg_t *m)
 {
-    if (!S->notify)
-        return;
-    tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_deliver_send(S->notify, m, &err);
-    if (rc != TW_OK)
-        tw_log_warn("stream.event to the notifier not sent: %s",
-                    err.msg[0] ? err.msg : tw_rc_str(rc));
+    tw_deliver_t *out[] = {S->notify, S->kafka};
+    const char *names[] = {"notifier", "kafka worker"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!out[i])
+            continue;
+        tw_msg_t copy = *m; /* send restamps the envelope */
+        tw_err_t err = {{0}, 0, 0};
+        tw_rc_t rc = tw_deliver_send(out[i], &copy, &err);
+        if (rc != TW_OK)
+            tw_log_warn("stream.event to the %s not sent: %s", names[i],
+                        err.msg[0] ? err.msg : tw_rc_str(rc));
+    }
 }
 
 static void s_event(s_scan_t *S, const scan_stream_t *s)
@@ -1057,6 +1063,31 @@ static void s_path(char *out, size_t cap, const char *dir, const char *name)
         tw_log_fatal(TW_EXIT_USAGE, "path too long: %s/%s", dir, name);
 }
 
+/* Opens the journaled stream.event sender to worker name's socket when
+ * that worker is enabled (STATE/scanner/NAME.journal). */
+static void s_open_events(s_scan_t *S, const char *name, tw_deliver_t **out)
+{
+    const tw_cfg_worker_t *nw = tw_cfg_worker(S->cfg, name);
+    if (!nw || !nw->enabled)
+        return;
+    const char *rt = getenv(TW_ENV_RUNTIME_DIR);
+    if (!rt || !*rt)
+        rt = S->cfg->supervisor.runtime_dir;
+    char ep[4300], jp[4300], file[64];
+    if ((size_t)snprintf(ep, sizeof ep, "ipc://%s/%s.sock", rt, name) >=
+        sizeof ep)
+        ep[0] = '\0';
+    snprintf(file, sizeof file, "%s.journal", name);
+    s_path(jp, sizeof jp, S->dir, file);
+    tw_deliver_opts_t o = {.endpoint = ep,
+                           .src = tw_worker_name(S->w),
+                           .epoch = tw_worker_epoch(S->w),
+                           .journal = jp};
+    tw_err_t err = {{0}, 0, 0};
+    if (tw_deliver_sender_new(out, tw_worker_zctx(S->w), &o, &err) != TW_OK)
+        tw_log_warn("no stream.events to the %s: %s", name, err.msg);
+}
+
 int main(void)
 {
     tw_log_init("tw-scanner");
@@ -1104,24 +1135,8 @@ int main(void)
         exit_code = TW_EXIT_TEMP;
         goto out;
     }
-    const tw_cfg_worker_t *nw = tw_cfg_worker(S->cfg, "notifier");
-    if (nw && nw->enabled) {
-        const char *rt = getenv(TW_ENV_RUNTIME_DIR);
-        if (!rt || !*rt)
-            rt = S->cfg->supervisor.runtime_dir;
-        char ep[4300], jp[4300];
-        if ((size_t)snprintf(ep, sizeof ep, "ipc://%s/notifier.sock", rt) >=
-            sizeof ep)
-            ep[0] = '\0';
-        s_path(jp, sizeof jp, S->dir, "notifier.journal");
-        tw_deliver_opts_t o = {.endpoint = ep,
-                               .src = tw_worker_name(S->w),
-                               .epoch = tw_worker_epoch(S->w),
-                               .journal = jp};
-        if (tw_deliver_sender_new(&S->notify, tw_worker_zctx(S->w), &o, &err) !=
-            TW_OK)
-            tw_log_warn("no stream.events to the notifier: %s", err.msg);
-    }
+    s_open_events(S, "notifier", &S->notify);
+    s_open_events(S, "kafka", &S->kafka);
     if (scan_handles_load(S->handles_path, &S->handles, &S->nhandles, &err) !=
             TW_OK ||
         scan_streams_load(S->streams_path, &S->streams, &S->nstreams, &err) !=
@@ -1140,11 +1155,14 @@ int main(void)
     int64_t next_plan = 0;
     bool busy = false;
     while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[4];
+        zmq_pollitem_t items[5];
         int n = tw_worker_pollitems(S->w, items);
         items[n++] = (zmq_pollitem_t){NULL, S->hupfd, ZMQ_POLLIN, 0};
         if (S->notify)
             items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->notify), 0,
+                                          ZMQ_POLLIN, 0};
+        if (S->kafka)
+            items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->kafka), 0,
                                           ZMQ_POLLIN, 0};
         int timeout = tw_worker_timeout_ms(S->w);
         if (timeout > 250)
@@ -1153,6 +1171,11 @@ int main(void)
             timeout = 0;
         if (S->notify) {
             int t = tw_deliver_timeout_ms(S->notify, s_mono());
+            if (t >= 0 && t < timeout)
+                timeout = t;
+        }
+        if (S->kafka) {
+            int t = tw_deliver_timeout_ms(S->kafka, s_mono());
             if (t >= 0 && t < timeout)
                 timeout = t;
         }
@@ -1173,6 +1196,10 @@ int main(void)
             tw_deliver_handle(S->notify, NULL);
             tw_deliver_tick(S->notify, s_mono(), NULL);
         }
+        if (S->kafka) {
+            tw_deliver_handle(S->kafka, NULL);
+            tw_deliver_tick(S->kafka, s_mono(), NULL);
+        }
         s_check_channels(S, hup_seen);
         if (s_mono() >= next_plan) {
             s_prune(S);
@@ -1189,6 +1216,10 @@ out:
     if (S->notify) {
         tw_deliver_drain(S->notify, 1000, NULL);
         tw_deliver_destroy(&S->notify);
+    }
+    if (S->kafka) {
+        tw_deliver_drain(S->kafka, 1000, NULL);
+        tw_deliver_destroy(&S->kafka);
     }
     tw_log_info("stopped: %" PRIu64 " feed checks, %" PRIu64
                 " videos.list calls, %" PRIu64 " channel pages, %" PRIu64

@@ -38,6 +38,8 @@
 #define S_SHARE_STATS   0.25
 /* Most playlistItems pages read for one channel in one refresh. */
 #define S_MAX_PAGES 20
+/* Output links: the writer, the notifier and the kafka worker. */
+#define S_NOUT 3
 
 /* A video the worker samples. */
 typedef struct {
@@ -47,6 +49,8 @@ typedef struct {
     bool live;            /* in the live set */
     bool watched;         /* in the watched set */
     bool gone;            /* no longer returned (deleted, private) */
+    int64_t published_us; /* snippet.publishedAt, 0 until known */
+    char *description;    /* snippet.description, NULL until known */
 } s_vid_t;
 
 /* A channel whose uploads are watched. */
@@ -58,7 +62,7 @@ typedef struct {
 
 /* One output link. */
 typedef struct {
-    const char *name; /* "writer", "notifier" */
+    const char *name; /* "writer", "notifier", "kafka" */
     tw_deliver_t *d;  /* sender, NULL when that worker is not configured */
 } s_out_t;
 
@@ -76,7 +80,7 @@ typedef struct {
     tw_quota_t *quota;       /* shared quota */
     tw_ytapi_t *yt;          /* Data API parser */
     tw_ytpage_t *page;       /* page parser */
-    s_out_t out[2];          /* writer, notifier */
+    s_out_t out[S_NOUT];     /* writer, notifier, kafka */
     s_vid_t *vids;           /* videos */
     size_t nvids;            /* count */
     size_t cap;              /* allocated */
@@ -239,7 +243,7 @@ static void s_check_files(s_stats_t *S, bool force)
 
 static bool s_can_send(const s_stats_t *S)
 {
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < S_NOUT; i++)
         if (S->out[i].d && !tw_deliver_can_send(S->out[i].d))
             return false;
     return true;
@@ -272,7 +276,9 @@ static void s_send(s_stats_t *S, const s_vid_t *v, tw_ou64_t viewers,
     s->likes = likes;
     s->favorites = favs;
     s->comments = comments;
-    for (size_t i = 0; i < 2; i++) {
+    s->published_at_us = (tw_oi64_t){v->published_us != 0, v->published_us};
+    s->description = v->description;
+    for (size_t i = 0; i < S_NOUT; i++) {
         if (!S->out[i].d)
             continue;
         tw_err_t err = {{0}, 0, 0};
@@ -368,6 +374,13 @@ static tw_rc_t s_sample_api(s_stats_t *S, s_vid_t **v, size_t n,
             snprintf(v[i]->title, sizeof v[i]->title, "%s", it->title);
         if (it->channel_id[0] && !v[i]->chan[0])
             snprintf(v[i]->chan, sizeof v[i]->chan, "%s", it->channel_id);
+        if (it->published_usec)
+            v[i]->published_us = it->published_usec;
+        char *d = strdup(it->description);
+        if (d) {
+            free(v[i]->description);
+            v[i]->description = d;
+        }
         s_send(S, v[i], s_opt(it->concurrent.present, it->concurrent.value),
                s_opt(it->views.present, it->views.value),
                s_opt(it->likes.present, it->likes.value),
@@ -715,6 +728,7 @@ int main(void)
     }
     s_open_out(S, &S->out[0], "writer");
     s_open_out(S, &S->out[1], "notifier");
+    s_open_out(S, &S->out[2], "kafka");
     for (size_t i = 0; i < S->cfg->stats.videos.len; i++) {
         char id[16];
         if (tw_id_parse_video(S->cfg->stats.videos.v[i], id, sizeof id, &err) !=
@@ -738,9 +752,9 @@ int main(void)
     S->next_viewers_ms = s_mono();
     S->next_stats_ms = s_mono();
     while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[4];
+        zmq_pollitem_t items[2 + S_NOUT];
         int n = tw_worker_pollitems(S->w, items);
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < S_NOUT; i++)
             if (S->out[i].d)
                 items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d), 0,
                                               ZMQ_POLLIN, 0};
@@ -750,7 +764,7 @@ int main(void)
         if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
             break;
         tw_worker_handle(S->w);
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < S_NOUT; i++)
             if (S->out[i].d) {
                 tw_deliver_handle(S->out[i].d, NULL);
                 tw_deliver_tick(S->out[i].d, s_mono(), NULL);
@@ -795,7 +809,7 @@ int main(void)
     }
     exit_code = TW_EXIT_OK;
 out:
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < S_NOUT; i++)
         if (S->out[i].d) {
             tw_deliver_drain(S->out[i].d, 1000, NULL);
             tw_deliver_destroy(&S->out[i].d);
@@ -807,6 +821,8 @@ out:
     tw_quota_destroy(&S->quota);
     tw_http_destroy(&S->web);
     tw_http_destroy(&S->api);
+    for (size_t i = 0; i < S->nvids; i++)
+        free(S->vids[i].description);
     free(S->vids);
     free(S->chans);
     tw_worker_destroy(&S->w);

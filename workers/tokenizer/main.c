@@ -7,7 +7,9 @@
  * (src, epoch, seq) is kept in memory only; if the tokenizer dies its
  * senders resend and the writer drops what it already stored. Without
  * credit toward the writer nothing is read upstream (back-pressure).
- * chat.tokenized and stats.sample frames are forwarded unchanged.
+ * chat.tokenized and stats.sample frames are forwarded unchanged. With
+ * [kafka] enabled every forwarded frame also goes to ipc://RUNTIME/
+ * kafka.sock, and an upstream frame is acked once both acked it.
  * Exit codes: 0 stopped, 100 bad config, 111 temporary failure. */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +38,7 @@
 /* One upstream frame waiting for the writer's ack of out_seq. */
 typedef struct {
     uint64_t out_seq;               /* our seq toward the writer */
+    uint64_t out_seq2;              /* our seq toward the kafka worker */
     char src[TW_PROTO_SRC_MAX + 1]; /* upstream sender */
     uint64_t epoch;                 /* its incarnation */
     uint64_t seq;                   /* its seq */
@@ -46,12 +49,14 @@ typedef struct {
     tw_worker_t *w;       /* supervisor link */
     tw_deliver_t *rx;     /* receiver on tokenizer.sock */
     tw_deliver_t *tx;     /* sender to writer.sock */
+    tw_deliver_t *tx2;    /* sender to kafka.sock, NULL without [kafka] */
     tw_tokenizer_t *tok;  /* the tokenizer */
     s_ref_t *refs;        /* ring of upstream frames awaiting acks */
     size_t head;          /* first used slot */
     size_t len;           /* used slots */
     size_t cap;           /* slots */
     uint64_t last_out;    /* highest seq sent to the writer */
+    uint64_t last_out2;   /* highest seq sent to the kafka worker */
     bool have_cur;        /* cur is being forwarded */
     tw_msg_t cur;         /* upstream frame being forwarded */
     tw_tok_item_t *items; /* its tokenized items (strings borrowed) */
@@ -80,6 +85,7 @@ static void s_ref_push(s_tok_t *self, const tw_msg_t *m)
     }
     s_ref_t *r = &self->refs[(self->head + self->len) % self->cap];
     r->out_seq = self->last_out;
+    r->out_seq2 = self->last_out2;
     snprintf(r->src, sizeof r->src, "%s", m->src);
     r->epoch = m->epoch;
     r->seq = m->seq;
@@ -91,16 +97,22 @@ static void s_ack_upstream(s_tok_t *self)
 {
     uint64_t unacked = tw_deliver_unacked(self->tx);
     uint64_t done = self->last_out >= unacked ? self->last_out - unacked : 0;
+    uint64_t done2 = UINT64_MAX;
+    if (self->tx2) {
+        unacked = tw_deliver_unacked(self->tx2);
+        done2 = self->last_out2 >= unacked ? self->last_out2 - unacked : 0;
+    }
     while (self->len > 0) {
         s_ref_t *r = &self->refs[self->head];
-        if (r->out_seq > done)
+        if (r->out_seq > done || r->out_seq2 > done2)
             break;
         self->head = (self->head + 1) % self->cap;
         self->len--;
         /* acks are cumulative: only the last of a run of one src */
         if (self->len > 0) {
             const s_ref_t *n = &self->refs[self->head];
-            if (n->out_seq <= done && strcmp(n->src, r->src) == 0 &&
+            if (n->out_seq <= done && n->out_seq2 <= done2 &&
+                strcmp(n->src, r->src) == 0 &&
                 n->epoch == r->epoch)
                 continue;
         }
@@ -199,13 +211,40 @@ static void s_cur_start(s_tok_t *self, tw_msg_t *m)
     self->chunk = l->n ? l->n : 1;
 }
 
+/* True when both outputs have credit. */
+static bool s_can_send(const s_tok_t *self)
+{
+    return tw_deliver_can_send(self->tx) &&
+           (!self->tx2 || tw_deliver_can_send(self->tx2));
+}
+
+/* Sends out to the writer and, when configured, to the kafka worker;
+ * returns the writer's answer (call only when s_can_send). */
+static tw_rc_t s_send(s_tok_t *self, tw_msg_t *out, tw_err_t *err)
+{
+    tw_msg_t copy = *out; /* send restamps the envelope */
+    tw_rc_t rc = tw_deliver_send(self->tx, out, err);
+    if (rc != TW_OK)
+        return rc;
+    self->last_out = out->seq;
+    if (self->tx2) {
+        tw_err_t err2 = {0};
+        tw_rc_t rc2 = tw_deliver_send(self->tx2, &copy, &err2);
+        if (rc2 == TW_OK)
+            self->last_out2 = copy.seq;
+        else
+            tw_log_error("not forwarded to the kafka worker: %s", err2.msg);
+    }
+    return TW_OK;
+}
+
 /* Forwards what is left of the current frame while credit lasts; when all
  * of it went out, records the upstream reference and frees it. */
 static void s_cur_forward(s_tok_t *self)
 {
     tw_msg_t *in = &self->cur;
     while (self->have_cur) {
-        if (!tw_deliver_can_send(self->tx))
+        if (!s_can_send(self))
             return;
         tw_msg_t out = {.id = TW_MSG_CHAT_TOKENIZED};
         out.u.chat_tokenized.video_id = in->u.chat_batch.video_id;
@@ -216,7 +255,7 @@ static void s_cur_forward(s_tok_t *self)
         out.u.chat_tokenized.items.v = self->items + self->sent;
         out.u.chat_tokenized.items.n = k;
         tw_err_t err = {0};
-        tw_rc_t rc = tw_deliver_send(self->tx, &out, &err);
+        tw_rc_t rc = s_send(self, &out, &err);
         if (rc == TW_ERR_TOOBIG && k > 1) {
             self->chunk = k / 2;
             continue;
@@ -224,7 +263,6 @@ static void s_cur_forward(s_tok_t *self)
         if (rc == TW_ERR_AGAIN)
             return;
         if (rc == TW_OK) {
-            self->last_out = out.seq;
             tw_worker_count(self->w, 0, 1, 0);
         } else {
             /* one item too big to ever be stored: say so, go on */
@@ -245,11 +283,10 @@ static bool s_forward_raw(s_tok_t *self, tw_msg_t *m)
 {
     tw_msg_t out = *m; /* send restamps the envelope of the copy */
     tw_err_t err = {0};
-    tw_rc_t rc = tw_deliver_send(self->tx, &out, &err);
+    tw_rc_t rc = s_send(self, &out, &err);
     if (rc == TW_ERR_AGAIN)
         return false;
     if (rc == TW_OK) {
-        self->last_out = out.seq;
         tw_worker_count(self->w, 0, 1, 0);
     } else {
         tw_log_error("dropping %s from %s: %s", tw_proto_name(m->id), m->src,
@@ -263,7 +300,7 @@ static bool s_forward_raw(s_tok_t *self, tw_msg_t *m)
 static void s_read_round(s_tok_t *self)
 {
     for (int i = 0; i < S_ROUND_MAX; i++) {
-        if (self->have_cur || !tw_deliver_can_send(self->tx))
+        if (self->have_cur || !s_can_send(self))
             return;
         tw_msg_t m;
         tw_err_t err = {0};
@@ -382,12 +419,23 @@ int main(void)
     so.src = tw_worker_name(self.w);
     so.epoch = tw_worker_epoch(self.w);
     tw_rc_t rc = tw_deliver_sender_new(&self.tx, zctx, &so, &err);
+    const tw_cfg_worker_t *kw = tw_cfg_worker(cfg, "kafka");
+    if (rc == TW_OK && kw && kw->enabled) {
+        char kafka_ep[4200];
+        snprintf(kafka_ep, sizeof kafka_ep, "ipc://%s/kafka.sock", rdir);
+        tw_deliver_opts_t ko = so;
+        ko.endpoint = kafka_ep;
+        rc = tw_deliver_sender_new(&self.tx2, zctx, &ko, &err);
+        if (rc == TW_OK)
+            tw_log_info("also forwarding to %s", kafka_ep);
+    }
     if (rc == TW_OK)
         rc = tw_deliver_receiver_new(&self.rx, zctx, in_ep, so.src, so.epoch,
                                      &err);
     if (rc != TW_OK) {
         tw_log_error("sockets: %s", err.msg);
         tw_deliver_destroy(&self.tx);
+        tw_deliver_destroy(&self.tx2);
         tw_tokenizer_destroy(&self.tok);
         tw_worker_destroy(&self.w);
         return TW_EXIT_TEMP;
@@ -395,13 +443,18 @@ int main(void)
     tw_log_info("listening on %s, forwarding to %s", in_ep, out_ep);
     tw_worker_ready(self.w);
     while (!tw_worker_stopping(self.w)) {
-        bool want_in = !self.have_cur && tw_deliver_can_send(self.tx);
-        zmq_pollitem_t items[4];
+        bool want_in = !self.have_cur && s_can_send(&self);
+        zmq_pollitem_t items[5];
         tw_worker_pollitems(self.w, items);
         items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
                                     .events = want_in ? ZMQ_POLLIN : 0};
         items[3] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.tx),
                                     .events = ZMQ_POLLIN};
+        int nitems = 4;
+        if (self.tx2)
+            items[nitems++] =
+                (zmq_pollitem_t){.socket = tw_deliver_socket(self.tx2),
+                                 .events = ZMQ_POLLIN};
         int64_t now = tw_time_mono_ms();
         int timeout = tw_worker_timeout_ms(self.w);
         int t = tw_deliver_timeout_ms(self.tx, now);
@@ -410,7 +463,10 @@ int main(void)
         t = tw_deliver_timeout_ms(self.rx, now);
         if (t >= 0 && t < timeout)
             timeout = t;
-        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
+        t = self.tx2 ? tw_deliver_timeout_ms(self.tx2, now) : -1;
+        if (t >= 0 && t < timeout)
+            timeout = t;
+        if (zmq_poll(items, nitems, timeout) < 0 && zmq_errno() != EINTR) {
             tw_log_error("poll: %s", zmq_strerror(zmq_errno()));
             break;
         }
@@ -418,6 +474,10 @@ int main(void)
         now = tw_time_mono_ms();
         tw_deliver_handle(self.tx, NULL);
         tw_deliver_tick(self.tx, now, NULL);
+        if (self.tx2) {
+            tw_deliver_handle(self.tx2, NULL);
+            tw_deliver_tick(self.tx2, now, NULL);
+        }
         tw_deliver_tick(self.rx, now, NULL);
         s_ack_upstream(&self);
         if (self.have_cur)
@@ -432,9 +492,13 @@ int main(void)
     if (tw_deliver_drain(self.tx, S_DRAIN_MS, NULL) != TW_OK)
         tw_log_warn("%zu frames not acked by the writer at stop",
                     tw_deliver_unacked(self.tx));
+    if (self.tx2 && tw_deliver_drain(self.tx2, S_DRAIN_MS, NULL) != TW_OK)
+        tw_log_warn("%zu frames not acked by the kafka worker at stop",
+                    tw_deliver_unacked(self.tx2));
     s_ack_upstream(&self);
     tw_deliver_destroy(&self.rx);
     tw_deliver_destroy(&self.tx);
+    tw_deliver_destroy(&self.tx2);
     tw_tokenizer_destroy(&self.tok);
     free(self.refs);
     tw_worker_destroy(&self.w);
