@@ -236,6 +236,11 @@ typedef struct {
     double load_rate;        /* load mode: msgs/s each */
     int era;                 /* 2026 (default) or 2022: shapes served */
     bool consent;            /* pages need the SOCS cookie */
+    char *reg_user;          /* Schema Registry basic-auth user ("" = none) */
+    char *reg_password;      /* Schema Registry basic-auth password */
+    bool reg_ksql;           /* preload ksqlDB's schema of the seed stream */
+    char *reg_ksql_subject;  /* its subject (default yt_videos-value) */
+    int64_t reg_first_id;    /* id of the first schema registered */
 } ytsim_scn_t;
 
 /* Fills a built-in demo scenario (the same as tests/fixtures/ytsim/demo.toml
@@ -350,6 +355,8 @@ bool ytsim_youtube_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 bool ytsim_dataapi_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 bool ytsim_telegram_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 bool ytsim_google_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
+/* Confluent Schema Registry (ytsim_registry.c). */
+bool ytsim_registry_handle(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs);
 /* Names the endpoint of a request for faults (without handling it). */
 void ytsim_endpoint_name(const char *method, const char *path, char *out,
                          size_t cap);

@@ -68,6 +68,10 @@ static void s_scn_defaults(ytsim_scn_t *scn)
     scn->truth_chat = true;
     scn->load_rate = 100;
     scn->era = 2026;
+    scn->reg_user = s_dup("");
+    scn->reg_password = s_dup("");
+    scn->reg_ksql_subject = s_dup("yt_videos-value");
+    scn->reg_first_id = 1;
 }
 
 static ytsim_stream_t *s_add_stream(ytsim_scn_t *scn, int chan,
@@ -779,6 +783,21 @@ static tw_rc_t s_load_doc(ytsim_scn_t *scn, const tw_toml_t *root,
             scn->session_ttl = (int)d;
         }
     }
+    const tw_toml_t *rg = tw_toml_get(root, "registry");
+    if (rg) {
+        S_TRY(s_str(rg, "username", &scn->reg_user, err));
+        S_TRY(s_str(rg, "password", &scn->reg_password, err));
+        S_TRY(s_bool(rg, "preload_ksql", &scn->reg_ksql, err));
+        S_TRY(s_str(rg, "ksql_subject", &scn->reg_ksql_subject, err));
+        S_TRY(s_num(rg, "first_id", &d, &f, err));
+        if (f) {
+            if (d < 1 || d > 2147483647.0) {
+                return s_type_err(tw_toml_get(rg, "first_id"), "first_id",
+                                  "an id of 1..2147483647", err);
+            }
+            scn->reg_first_id = (int64_t)d;
+        }
+    }
     const tw_toml_t *ld = tw_toml_get(root, "load");
     if (ld) {
         S_TRY(s_num(ld, "streams", &d, &f, err));
@@ -973,6 +992,9 @@ void ytsim_scn_free(ytsim_scn_t *scn)
     free(scn->sa_email);
     free(scn->sa_pubkey);
     free(scn->drive_root);
+    free(scn->reg_user);
+    free(scn->reg_password);
+    free(scn->reg_ksql_subject);
     memset(scn, 0, sizeof *scn);
 }
 

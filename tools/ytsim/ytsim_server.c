@@ -334,6 +334,9 @@ void ytsim_endpoint_name(const char *method, const char *path, char *out,
         {"/@", "channel_page"},
         {"/channel/", "channel_page"},
         {"/ytsim/status", "ytsim_status"},
+        {"/subjects", "registry_subjects"},
+        {"/schemas/", "registry_schemas"},
+        {"/config", "registry_config"},
     };
     (void)method;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
@@ -368,6 +371,9 @@ static bool s_ep_match(const char *rule, const char *ep)
     }
     if (strcmp(rule, "drive") == 0) {
         return strncmp(ep, "drive_", 6) == 0;
+    }
+    if (strcmp(rule, "registry") == 0) {
+        return strncmp(ep, "registry_", 9) == 0;
     }
     if (strcmp(rule, "youtubei") == 0) {
         return strcmp(ep, "next") == 0 || strcmp(ep, "get_live_chat") == 0 ||
@@ -412,6 +418,15 @@ static void s_fault_body(ytsim_resp_t *rs, const char *ep, int code,
     if (strncmp(ep, "telegram_", 9) == 0) {
         ytsim_buf_printf(
             b, "{\"ok\":false,\"error_code\":%d,\"description\":", code);
+        ytsim_buf_jstr(b, msg);
+        YB(b, "}");
+        return;
+    }
+    if (strncmp(ep, "registry_", 9) == 0) {
+        /* Confluent's error body; 50001 = "Error in the backend data
+         * store" */
+        ytsim_buf_printf(
+            b, "{\"error_code\":%d,\"message\":", code >= 500 ? 50001 : code);
         ytsim_buf_jstr(b, msg);
         YB(b, "}");
         return;
@@ -682,7 +697,8 @@ static void s_dispatch(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     if (ytsim_youtube_handle(srv, rq, rs) ||
         ytsim_dataapi_handle(srv, rq, rs) ||
         ytsim_telegram_handle(srv, rq, rs) ||
-        ytsim_google_handle(srv, rq, rs)) {
+        ytsim_google_handle(srv, rq, rs) ||
+        ytsim_registry_handle(srv, rq, rs)) {
         return;
     }
     ytsim_buf_t *b = &rs->body;
@@ -1153,6 +1169,7 @@ int main(int argc, char **argv)
     tw_log_add_secret(srv->scn.api_key);
     tw_log_add_secret(srv->scn.tg_token);
     tw_log_add_secret(srv->scn.client_secret);
+    tw_log_add_secret(srv->scn.reg_password);
     for (size_t i = 0; i < srv->scn.n_refresh_tokens; i++) {
         tw_log_add_secret(srv->scn.refresh_tokens[i]);
     }
