@@ -12,6 +12,9 @@
  * message_id / sampled_at). format "avro" writes Confluent's wire format
  * with the Schema Registry's latest schema of TOPIC-value (tubewatch's own
  * registered when there is none); "json" writes plain JSON objects.
+ * Everything runs on one tw_loop: the receiver, librdkafka's wake-up pipe
+ * (delivery reports, errors, logs) and one timer for the held producing
+ * (full queue, registry down) and the failed frames' retries.
  * Exit codes: 0 stopped, 100 bad config, 111 temporary failure (an
  * unbindable socket, a fatal producer error). */
 #define _GNU_SOURCE
@@ -31,13 +34,14 @@
 #include "kafka_registry.h"
 #include "tw_deliver.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_time.h"
 #include "tw_worker.h"
 
 /* Frames held in the in-flight table at most (then reading pauses). */
 #define S_MAX_FRAMES 1024
-/* Frames read per loop turn at most. */
+/* Frames read per receiver callback at most. */
 #define S_ROUND_MAX 256
 /* A full producer queue is tried again after this long. */
 #define S_FULL_RETRY_MS 50
@@ -93,6 +97,8 @@ typedef struct {
     uint64_t dropped;                        /* records refused at once */
     int64_t down_log_ms;                     /* last broker-error line */
     bool stopping;                           /* purging at stop: quiet */
+    tw_loop_t *loop;                         /* the event loop */
+    int timer;                               /* held producing, retries */
 } s_kafka_t;
 
 /* ---- librdkafka callbacks (served by rd_kafka_poll in this thread) ---- */
@@ -386,45 +392,49 @@ static bool s_want_input(const s_kafka_t *self)
     return last->produced >= last->nrec;
 }
 
-/* Reads frames into the table and produces them. */
+/* One received frame: into the table, produced at once when it may be;
+ * false (stop reading) once no more input is wanted. */
+static bool s_on_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
+{
+    (void)why;
+    s_kafka_t *self = arg;
+    tw_worker_count(self->w, 1, 0, 0);
+    if (m->seq == 0) { /* unsequenced control frame: nothing to produce */
+        tw_proto_clear(m);
+        return s_want_input(self);
+    }
+    s_frame_t *f = calloc(1, sizeof *f);
+    if (!f)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    f->msg = *m;
+    f->backoff = S_RETRY_MS;
+    f->nrec = rc == TW_OK ? kafka_record_count(m) : 0;
+    if (rc != TW_OK || f->nrec == 0) {
+        if (rc != TW_OK ||
+            (m->id != TW_MSG_STATS_SAMPLE && m->id != TW_MSG_CHAT_BATCH &&
+             m->id != TW_MSG_CHAT_TOKENIZED)) {
+            tw_worker_count(self->w, 0, 0, 1);
+            tw_log_warn("ignored %s frame from %s seq %" PRIu64,
+                        rc == TW_ERR_PROTO ? "an undecodable"
+                                           : tw_proto_name(m->id),
+                        m->src, m->seq);
+        }
+    }
+    self->ring[(self->head + self->len) % S_MAX_FRAMES] = f;
+    self->len++;
+    s_produce(self);
+    return s_want_input(self);
+}
+
+/* Reads up to S_ROUND_MAX frames into the table while input is wanted. */
 static void s_read_round(s_kafka_t *self)
 {
-    for (int i = 0; i < S_ROUND_MAX && s_want_input(self); i++) {
-        tw_msg_t m;
-        tw_err_t err = {0};
-        tw_rc_t rc = tw_deliver_recv(self->rx, &m, &err);
-        if (rc == TW_ERR_AGAIN)
-            return;
-        if (rc != TW_OK && rc != TW_ERR_PROTO) {
-            tw_log_warn("receive: %s", err.msg);
-            return;
-        }
-        tw_worker_count(self->w, 1, 0, 0);
-        if (m.seq == 0) {
-            tw_proto_clear(&m);
-            continue;
-        }
-        s_frame_t *f = calloc(1, sizeof *f);
-        if (!f)
-            tw_log_fatal(TW_EXIT_TEMP, "out of memory");
-        f->msg = m;
-        f->backoff = S_RETRY_MS;
-        f->nrec = rc == TW_OK ? kafka_record_count(&m) : 0;
-        if (rc != TW_OK || f->nrec == 0) {
-            if (rc != TW_OK ||
-                (m.id != TW_MSG_STATS_SAMPLE && m.id != TW_MSG_CHAT_BATCH &&
-                 m.id != TW_MSG_CHAT_TOKENIZED)) {
-                tw_worker_count(self->w, 0, 0, 1);
-                tw_log_warn("ignored %s frame from %s seq %" PRIu64,
-                            rc == TW_ERR_PROTO ? "an undecodable"
-                                               : tw_proto_name(m.id),
-                            m.src, m.seq);
-            }
-        }
-        self->ring[(self->head + self->len) % S_MAX_FRAMES] = f;
-        self->len++;
-        s_produce(self);
-    }
+    if (!s_want_input(self))
+        return;
+    tw_err_t err = {0};
+    if (tw_deliver_recv_each(self->rx, S_ROUND_MAX, s_on_frame, self, &err) !=
+        TW_OK)
+        tw_log_warn("receive: %s", err.msg);
 }
 
 /* ---- setup ---- */
@@ -496,6 +506,68 @@ static void s_poll_kafka(s_kafka_t *self)
     rd_kafka_poll(self->rk, 0);
 }
 
+/* ---- on the loop ---- */
+
+/* Keeps the timer due when producing may go on: the end of a hold (full
+ * queue, registry retry) or the earliest retry of a failed frame; disarmed
+ * when nothing waits for time. */
+static void s_arm(s_kafka_t *self)
+{
+    int64_t now = tw_time_mono_ms();
+    int64_t due = -1;
+    for (size_t i = 0; i < self->len; i++) {
+        const s_frame_t *f = self->ring[(self->head + i) % S_MAX_FRAMES];
+        if (f->produced >= f->nrec)
+            continue;
+        int64_t t = f->retry_ms > self->hold_ms ? f->retry_ms : self->hold_ms;
+        if (due < 0 || t < due)
+            due = t;
+    }
+    tw_loop_rearm_timer(self->loop, self->timer,
+                        due < 0 ? -1 : (due > now ? due - now : 0));
+}
+
+/* Serves librdkafka's events, acks what was delivered, produces what is
+ * due, reads while the producer has room, then pauses the receiver while
+ * input must be held and keeps the timer due. */
+static void s_pump(s_kafka_t *self)
+{
+    s_poll_kafka(self);
+    s_settle(self);
+    s_produce(self);
+    s_read_round(self);
+    s_poll_kafka(self);
+    s_settle(self);
+    tw_deliver_pause(self->rx, !s_want_input(self));
+    s_arm(self);
+}
+
+static tw_rc_t s_on_rx(tw_deliver_t *rx, void *arg)
+{
+    (void)rx;
+    s_pump(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_wake(tw_loop_t *loop, void *sock, int fd, short revents,
+                         void *arg)
+{
+    (void)loop;
+    (void)sock;
+    (void)fd;
+    (void)revents;
+    s_pump(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_timer(tw_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    s_pump(arg);
+    return TW_OK;
+}
+
 int main(void)
 {
     tw_log_init("tw-kafka");
@@ -561,37 +633,26 @@ int main(void)
                 self.cfg->format, self.cfg->brokers,
                 self.cfg->security_protocol, self.topics[0], self.topics[1],
                 self.topics[2], self.topics[3], ep);
+    self.loop = tw_loop_new();
+    if (!self.loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    self.timer = tw_loop_add_timer(self.loop, 0, 0, s_on_timer, &self);
+    if (self.timer < 0)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    tw_loop_rearm_timer(self.loop, self.timer, -1);
+    rc = tw_worker_attach(self.w, self.loop);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(self.rx, self.loop, s_on_rx, &self);
+    if (rc == TW_OK)
+        rc = tw_loop_add_fd(self.loop, self.wake[0], ZMQ_POLLIN, s_on_wake,
+                            &self);
+    if (rc != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+                     tw_rc_str(rc));
     tw_worker_ready(self.w);
-    while (!tw_worker_stopping(self.w)) {
-        zmq_pollitem_t items[4];
-        tw_worker_pollitems(self.w, items);
-        items[2] =
-            (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
-                             .events = s_want_input(&self) ? ZMQ_POLLIN : 0};
-        items[3] = (zmq_pollitem_t){.fd = self.wake[0], .events = ZMQ_POLLIN};
-        int64_t now = tw_time_mono_ms();
-        int timeout = tw_worker_timeout_ms(self.w);
-        int t = tw_deliver_timeout_ms(self.rx, now);
-        if (t >= 0 && t < timeout)
-            timeout = t;
-        if (self.len > 0 && timeout > 100)
-            timeout = 100; /* retries and the producer's own timers */
-        if (self.hold_ms > now && self.hold_ms - now < timeout)
-            timeout = (int)(self.hold_ms - now);
-        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
-            tw_log_error("poll: %s", zmq_strerror(zmq_errno()));
-            break;
-        }
-        tw_worker_handle(self.w);
-        now = tw_time_mono_ms();
-        tw_deliver_tick(self.rx, now, NULL);
-        s_poll_kafka(&self);
-        s_settle(&self);
-        s_produce(&self);
-        s_read_round(&self);
-        s_poll_kafka(&self);
-        s_settle(&self);
-    }
+    rc = tw_loop_run(self.loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     /* Stop: wait a little for the reports of what was produced; frames not
      * fully delivered stay unacked and their senders resend them. */
     rd_kafka_flush(self.rk, S_FLUSH_MS);
@@ -618,5 +679,6 @@ int main(void)
     close(self.wake[0]);
     close(self.wake[1]);
     tw_worker_destroy(&self.w);
+    tw_loop_destroy(&self.loop);
     return TW_EXIT_OK;
 }
