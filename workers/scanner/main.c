@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "scan_source.h"
+#include "scan_track.h"
 #include "tw_scan.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
@@ -37,14 +38,7 @@
 #include "tw_ytweb.h"
 
 /* Ids per videos.list call. */
-#define S_BATCH 50
-/* A scheduled stream still upcoming this long after its start: cancelled. */
-#define S_OVERDUE_US (INT64_C(24) * 3600 * 1000000)
-/* Scheduled further away than this: re-checked every S_FAR_ROUNDS. */
-#define S_FAR_US     (INT64_C(3600) * 1000000)
-#define S_FAR_ROUNDS 6
-/* Finished videos are forgotten this long after their last check. */
-#define S_KEEP_US (INT64_C(30) * 86400 * 1000000)
+#define S_BATCH SCAN_TRACK_BATCH
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
 /* Share of the daily quota for playlistItems of channels whose feed is
@@ -260,15 +254,7 @@ static tw_scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
         S->cap = ncap;
     }
     tw_scan_stream_t *s = &S->streams[S->nstreams++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->video_id, sizeof s->video_id, "%s", vid);
-    if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
-        sizeof s->channel_id)
-        s->channel_id[0] = '\0';
-    snprintf(s->title, sizeof s->title, "%s", title);
-    s->state = TW_STREAM_STATE_UNKNOWN;
-    s->seen_us = tw_time_now_us();
-    s->next_us = s->seen_us;
+    scan_track_init(s, vid, chan, title, tw_time_now_us());
     S->dirty = true;
     return s;
 }
@@ -333,11 +319,8 @@ static void s_quota_exhausted(s_scan_t *S)
     S->quota_noted = until;
     /* quota-free sources from now on: back to the normal pace */
     s_plan(S);
-    int64_t soon = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state) &&
-            S->streams[i].next_us > soon)
-            S->streams[i].next_us = soon;
+    scan_track_hurry(S->streams, S->nstreams,
+                     tw_time_now_us() + (int64_t)S->scan_ms * 1000);
     char ts[TW_TIME_STR_SIZE], title[128];
     tw_time_format(until, ts);
     tw_log_warn("Data API quota exhausted: quota-free sources only until %s",
@@ -357,99 +340,47 @@ static void s_quota_exhausted(s_scan_t *S)
     s_notify(S, &m);
 }
 
-/* ---- state machine ---- */
+/* ---- stream tracking ---- */
 
-static bool s_tracked(int st)
+/* Applies what a source says about s (scan_track_apply) and does what it
+ * asks: the stream.event, the chat@VIDEO spawn request. */
+static void s_apply(s_scan_t *S, tw_scan_stream_t *s,
+                    const scan_track_obs_t *obs)
 {
-    return st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE;
+    scan_track_cfg_t tc = {.lead_us =
+                               (int64_t)S->cfg->scanner.lead_time_ms * 1000,
+                           .track_us = (int64_t)S->track_ms * 1000};
+    int64_t now = tw_time_now_us();
+    scan_track_act_t act = scan_track_apply(s, obs, &tc, now);
+    S->dirty = true;
+    if (act.event)
+        s_event(S, s);
+    if (!act.spawn || tw_worker_spawn_request(S->w, "chat", s->video_id,
+                                              act.spawn_at_us) != TW_OK)
+        return;
+    scan_track_spawned(s, &act);
+    if (s->state == TW_SCAN_ST_SCHEDULED) {
+        char ts[TW_TIME_STR_SIZE];
+        tw_log_info("spawn chat@%s at %s", s->video_id,
+                    tw_time_format(act.spawn_at_us, ts));
+    } else {
+        tw_log_info("spawn chat@%s now (live)", s->video_id);
+    }
 }
 
-/* Applies a classification to s: events, spawn requests, next check. */
-static void s_apply(s_scan_t *S, tw_scan_stream_t *s, int st, int64_t sched,
-                    int64_t start, int64_t end, const char *title,
-                    const char *chan, const char *reason)
+/* s_apply of a page's view: state st (scan_page_state), times and texts
+ * from the parsed page in. */
+static void s_apply_page(s_scan_t *S, tw_scan_stream_t *s, tw_scan_state_t st,
+                         const tw_ytpage_info_t *in, const char *why)
 {
-    int64_t now = tw_time_now_us();
-    int old = s->state;
-    int64_t old_sched = s->scheduled_us;
-    char why[64] = "";
-    if (reason)
-        snprintf(why, sizeof why, "%s", reason);
-    if (st == TW_STREAM_STATE_SCHEDULED && sched &&
-        sched < now - S_OVERDUE_US) {
-        st = TW_STREAM_STATE_CANCELLED;
-        snprintf(why, sizeof why, "never started");
-    }
-    if (title && *title)
-        snprintf(s->title, sizeof s->title, "%s", title);
-    if (chan && tw_id_is_channel(chan))
-        if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
-            sizeof s->channel_id)
-            s->channel_id[0] = '\0';
-    if (sched)
-        s->scheduled_us = sched;
-    if (start)
-        s->start_us = start;
-    if (end)
-        s->end_us = end;
-    s->checked_us = now;
-    S->dirty = true;
-    bool resched = st == TW_STREAM_STATE_SCHEDULED &&
-                   old == TW_STREAM_STATE_SCHEDULED && sched && old_sched &&
-                   sched != old_sched;
-    if (st != old || resched) {
-        s->state = st;
-        s->updated_us = now;
-        snprintf(s->reason, sizeof s->reason, "%s",
-                 resched ? "rescheduled" : why);
-        bool ev = false;
-        switch (st) {
-        case TW_STREAM_STATE_SCHEDULED:
-        case TW_STREAM_STATE_LIVE:
-        case TW_STREAM_STATE_MEMBERS_ONLY:
-            ev = true;
-            break;
-        case TW_STREAM_STATE_ENDED:
-        case TW_STREAM_STATE_CANCELLED:
-        case TW_STREAM_STATE_PRIVATE:
-        case TW_STREAM_STATE_DELETED:
-        case TW_STREAM_STATE_UNAVAILABLE:
-            ev = s_tracked(old);
-            break;
-        default:
-            break;
-        }
-        if (ev)
-            s_event(S, s);
-    }
-    int64_t lead = (int64_t)S->cfg->scanner.lead_time_ms * 1000;
-    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us) {
-        int64_t nb = s->scheduled_us - lead;
-        if (nb < 0)
-            nb = 0;
-        if (nb != s->spawn_nb_us) {
-            if (tw_worker_spawn_request(S->w, "chat", s->video_id, nb) ==
-                TW_OK) {
-                char ts[TW_TIME_STR_SIZE];
-                tw_log_info("spawn chat@%s at %s", s->video_id,
-                            tw_time_format(nb, ts));
-                s->spawn_nb_us = nb;
-            }
-        }
-    } else if (st == TW_STREAM_STATE_LIVE &&
-               (s->spawn_nb_us == 0 || s->spawn_nb_us > now)) {
-        if (tw_worker_spawn_request(S->w, "chat", s->video_id, 0) == TW_OK) {
-            tw_log_info("spawn chat@%s now (live)", s->video_id);
-            s->spawn_nb_us = now;
-        }
-    }
-    int64_t iv = (int64_t)S->track_ms * 1000;
-    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us - now > S_FAR_US)
-        s->next_us = now + iv * S_FAR_ROUNDS;
-    else if (tw_scan_state_final(s->state))
-        s->next_us = INT64_MAX;
-    else
-        s->next_us = now + iv;
+    scan_track_obs_t obs = {.state = st,
+                            .scheduled_us = in->scheduled_start_usec,
+                            .start_us = in->start_usec,
+                            .end_us = in->end_usec,
+                            .title = in->title,
+                            .channel = in->channel_id,
+                            .reason = why};
+    s_apply(S, s, &obs);
 }
 
 /* GETs a page url (relative to web_base_url, built by scan_page_url or
@@ -499,8 +430,9 @@ static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
     tw_worker_handle(S->w); /* heartbeat between requests */
     tw_rc_t rc = s_fetch_page(S, s->video_id);
     if (rc == TW_ERR_NOTFOUND) {
-        s_apply(S, s, TW_STREAM_STATE_DELETED, 0, 0, 0, NULL, NULL,
-                "watch page 404");
+        scan_track_obs_t gone = {.state = TW_SCAN_ST_DELETED,
+                                 .reason = "watch page 404"};
+        s_apply(S, s, &gone);
         return;
     }
     if (rc != TW_OK) {
@@ -514,8 +446,7 @@ static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
         s->next_us = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
         return;
     }
-    s_apply(S, s, st, in->scheduled_start_usec, in->start_usec, in->end_usec,
-            in->title, in->channel_id, why);
+    s_apply_page(S, s, (tw_scan_state_t)st, in, why);
 }
 
 /* A parser of tw_ytapi for one Data API answer. */
@@ -600,42 +531,22 @@ static tw_rc_t s_classify_api(s_scan_t *S, tw_scan_stream_t **v, size_t n)
             s_classify_page(S, s);
             continue;
         }
-        int st;
-        switch (it->state) {
-        case TW_YTAPI_STATE_UPCOMING:
-            st = TW_STREAM_STATE_SCHEDULED;
-            break;
-        case TW_YTAPI_STATE_LIVE:
-            st = TW_STREAM_STATE_LIVE;
-            break;
-        case TW_YTAPI_STATE_ENDED:
-            st = TW_STREAM_STATE_ENDED;
-            break;
-        default:
-            st = it->has_live_details
-                     ? (it->actual_end_usec     ? TW_STREAM_STATE_ENDED
-                        : it->actual_start_usec ? TW_STREAM_STATE_LIVE
-                                                : TW_STREAM_STATE_SCHEDULED)
-                     : TW_SCAN_ST_VIDEO;
-            break;
-        }
-        int64_t sched = it->scheduled_start_usec, start = it->actual_start_usec,
-                end = it->actual_end_usec;
+        scan_track_obs_t obs;
+        scan_track_obs_from_api(it, &obs);
         char title[256], chan[TW_ID_MAX];
         snprintf(title, sizeof title, "%s", it->title);
         snprintf(chan, sizeof chan, "%s", it->channel_id);
-        const char *why = NULL;
-        /* members-only streams look normal in videos.list: the first time
-         * a broadcast is seen, its watch page (no quota) says */
+        obs.title = title;
+        obs.channel = chan;
         const char *page_why = "";
-        if ((st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE) &&
-            !s_tracked(s->state) && s_fetch_page(S, s->video_id) == TW_OK &&
+        if (scan_track_needs_page(s, &obs) &&
+            s_fetch_page(S, s->video_id) == TW_OK &&
             scan_page_state(tw_ytpage_info(S->page), &page_why) ==
-                TW_STREAM_STATE_MEMBERS_ONLY) {
-            st = TW_STREAM_STATE_MEMBERS_ONLY;
-            why = "members only";
+                TW_SCAN_ST_MEMBERS_ONLY) {
+            obs.state = TW_SCAN_ST_MEMBERS_ONLY;
+            obs.reason = "members only";
         }
-        s_apply(S, s, st, sched, start, end, title, chan, why);
+        s_apply(S, s, &obs);
     }
     return TW_OK;
 }
@@ -643,46 +554,14 @@ static tw_rc_t s_classify_api(s_scan_t *S, tw_scan_stream_t **v, size_t n)
 /* Classifies the streams that are due, in batches of S_BATCH. */
 static void s_classify_due(s_scan_t *S)
 {
-    int64_t now = tw_time_now_us();
-    size_t due = 0;
-    int64_t oldest = INT64_MAX;
-    for (size_t i = 0; i < S->nstreams; i++) {
-        const tw_scan_stream_t *s = &S->streams[i];
-        if (!tw_scan_state_final(s->state) && s->next_us <= now) {
-            due++;
-            if (s->next_us < oldest)
-                oldest = s->next_us;
-        }
-    }
-    /* wait for more ids (up to half a round, at most 30 s) when the API
-     * would be called for fewer than a full batch */
-    int64_t coalesce = (int64_t)S->scan_ms * 500;
-    if (coalesce > 30000000)
-        coalesce = 30000000;
-    if (!S->api)
-        coalesce = 0;
-    if (due == 0 || (due < S_BATCH && now - oldest < coalesce))
-        return;
-    /* due ones first; with the API, those due within half a round ride
-     * along in the last batch's free places */
-    int64_t horizon = now + (int64_t)S->track_ms * 500;
     tw_scan_stream_t **cand = malloc((S->nstreams + 1) * sizeof *cand);
     if (!cand)
         return;
-    size_t nc = 0;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state) &&
-            S->streams[i].next_us <= now)
-            cand[nc++] = &S->streams[i];
-    size_t room = (S_BATCH - nc % S_BATCH) % S_BATCH;
-    for (size_t i = 0; i < S->nstreams && S->api && room; i++) {
-        tw_scan_stream_t *s = &S->streams[i];
-        if (!tw_scan_state_final(s->state) && s->next_us > now &&
-            s->next_us <= horizon) {
-            cand[nc++] = s;
-            room--;
-        }
-    }
+    scan_track_due_opts_t o = {.api = S->api != NULL,
+                               .scan_us = (int64_t)S->scan_ms * 1000,
+                               .track_us = (int64_t)S->track_ms * 1000};
+    size_t nc =
+        scan_track_due(S->streams, S->nstreams, tw_time_now_us(), &o, cand);
     for (size_t off = 0; off < nc; off += S_BATCH) {
         size_t n = nc - off < S_BATCH ? nc - off : S_BATCH;
         bool api = S->api && tw_quota_allowed(S->quota, 1);
@@ -796,8 +675,7 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
         const char *why = "";
         int st = s && shown ? scan_page_state(in, &why) : -1;
         if (st >= 0)
-            s_apply(S, s, st, in->scheduled_start_usec, in->start_usec,
-                    in->end_usec, in->title, in->channel_id, why);
+            s_apply_page(S, s, (tw_scan_state_t)st, in, why);
     }
     return true;
 }
@@ -1012,21 +890,12 @@ static bool s_check_channels_due(s_scan_t *S)
     return false;
 }
 
-/* Drops rows in a final state not seen for S_KEEP_US: the table does not
- * grow without bound (a video still in a feed is classified again, at
- * 1/50 unit, and dropped again later). */
+/* Drops rows in a final state not seen for SCAN_TRACK_KEEP_US: the table
+ * does not grow without bound (a video still in a feed is classified again,
+ * at 1/50 unit, and dropped again later). */
 static void s_prune(s_scan_t *S)
 {
-    int64_t cut = tw_time_now_us() - S_KEEP_US;
-    size_t k = 0;
-    for (size_t i = 0; i < S->nstreams; i++) {
-        const tw_scan_stream_t *s = &S->streams[i];
-        int64_t last =
-            s->checked_us > s->updated_us ? s->checked_us : s->updated_us;
-        if (tw_scan_state_final(s->state) && last && last < cut)
-            continue;
-        S->streams[k++] = *s;
-    }
+    size_t k = scan_track_prune(S->streams, S->nstreams, tw_time_now_us());
     if (k != S->nstreams) {
         tw_log_info("forgot %zu old finished video(s)", S->nstreams - k);
         S->nstreams = k;
@@ -1040,10 +909,7 @@ static void s_plan(s_scan_t *S)
     S->track_ms = S->scan_ms;
     if (!S->api || !tw_quota_allowed(S->quota, 1))
         return; /* watch pages cost no quota */
-    size_t tracked = 0;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state))
-            tracked++;
+    size_t tracked = scan_track_open_count(S->streams, S->nstreams);
     double units = ceil((double)tracked / S_BATCH);
     uint64_t iv =
         tw_quota_interval_ms(S->quota, S->scan_ms, units, S_QUOTA_SHARE);
@@ -1132,10 +998,7 @@ int main(void)
                              &err) != TW_OK)
         tw_log_warn("state: %s", err.msg);
     S->cap = S->nstreams;
-    int64_t now = tw_time_now_us();
-    for (size_t i = 0; i < S->nstreams; i++)
-        S->streams[i].next_us =
-            tw_scan_state_final(S->streams[i].state) ? INT64_MAX : now;
+    scan_track_restore(S->streams, S->nstreams, tw_time_now_us());
     s_check_channels(S, true);
     tw_worker_ready(S->w);
     tw_log_info("scanning %zu channel(s) every %" PRIu64 " ms, %s", S->nchans,

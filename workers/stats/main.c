@@ -184,12 +184,12 @@ static void s_load_streams(s_stats_t *S)
         S->vids[i].live = false;
     size_t nlive = 0;
     for (size_t i = 0; i < n; i++) {
-        bool live = v[i].state == TW_STREAM_STATE_LIVE;
+        bool live = v[i].state == TW_SCAN_ST_LIVE;
         bool upload = S->cfg->stats.watch_uploads &&
                       s_listed(S, v[i].channel_id) &&
                       (v[i].state == TW_SCAN_ST_VIDEO ||
-                       v[i].state == TW_STREAM_STATE_LIVE ||
-                       v[i].state == TW_STREAM_STATE_ENDED);
+                       v[i].state == TW_SCAN_ST_LIVE ||
+                       v[i].state == TW_SCAN_ST_ENDED);
         if (!live && !upload && !s_vid(S, v[i].video_id, false))
             continue;
         s_vid_t *x = s_vid(S, v[i].video_id, true);
