@@ -5,7 +5,8 @@
  * at scheduled start - lead_time, stream.event to tubewatchd and the notifier.
  * A channel whose feed fails twice in a row is discovered from its /streams
  * tab, its /live page and its uploads playlist until the feed works again
- * (scan_source). */
+ * (scan_source). With [worker.scanner] shard = "K/N" only the channels
+ * whose id falls in shard K are scanned (tw_shard). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -26,11 +26,13 @@
 #include "tw_cfg.h"
 #include "tw_deliver.h"
 #include "tw_file.h"
+#include "tw_fstamp.h"
 #include "tw_http.h"
 #include "tw_log.h"
 #include "tw_proto.h"
 #include "tw_quota.h"
 #include "tw_rss.h"
+#include "tw_shard.h"
 #include "tw_time.h"
 #include "tw_worker.h"
 #include "tw_ytapi.h"
@@ -78,8 +80,8 @@ typedef struct {
     tw_scan_stream_t *streams; /* stream table */
     size_t nstreams;           /* count */
     size_t cap;                /* allocated */
-    struct stat chan_st;       /* channels file identity */
-    bool chan_exists;          /* the file existed at the last load */
+    tw_fstamp_t chan_st;       /* channels file identity */
+    tw_shard_t shard;          /* this host's share of the channels */
     int64_t next_stat_ms;      /* next check of the channels file */
     bool dirty;                /* streams.tsv needs saving */
     bool feeds_dirty;          /* feeds.tsv needs saving */
@@ -166,12 +168,6 @@ static void s_load_channels(s_scan_t *S)
     tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0, nbad = 0;
     tw_err_t err = {{0}, 0, 0};
-    if (stat(path, &S->chan_st) == 0) {
-        S->chan_exists = true;
-    } else {
-        S->chan_exists = false;
-        memset(&S->chan_st, 0, sizeof S->chan_st);
-    }
     if (tw_scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
         tw_log_error("unable to read %s: %s", path, err.msg);
         return;
@@ -206,8 +202,14 @@ static void s_load_channels(s_scan_t *S)
         v[i].next_rss_ms =
             now + (int64_t)((double)S->scan_ms * (double)i / (double)n);
     }
-    tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
-                n - (S->nchans < n ? S->nchans : n));
+    if (S->shard.n > 1)
+        tw_log_info("%zu channel(s) from %s (%zu new); shard %" PRIu32
+                    "/%" PRIu32 " scans those whose id falls in it",
+                    n, path, n - (S->nchans < n ? S->nchans : n), S->shard.k,
+                    S->shard.n);
+    else
+        tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
+                    n - (S->nchans < n ? S->nchans : n));
     free(S->chans);
     S->chans = v;
     S->nchans = n;
@@ -221,13 +223,8 @@ static void s_check_channels(s_scan_t *S, bool force)
     if (!force && now < S->next_stat_ms)
         return;
     S->next_stat_ms = now + 1000;
-    struct stat st;
-    bool exists = stat(S->cfg->scanner.channels_file, &st) == 0;
-    if (!force && exists == S->chan_exists &&
-        (!exists ||
-         (st.st_ino == S->chan_st.st_ino && st.st_size == S->chan_st.st_size &&
-          st.st_mtim.tv_sec == S->chan_st.st_mtim.tv_sec &&
-          st.st_mtim.tv_nsec == S->chan_st.st_mtim.tv_nsec)))
+    if (!tw_fstamp_changed(&S->chan_st, S->cfg->scanner.channels_file) &&
+        !force)
         return;
     s_load_channels(S);
 }
@@ -879,7 +876,7 @@ static bool s_check_channels_due(s_scan_t *S)
                 budget--;
             continue;
         }
-        if (c->next_rss_ms > now)
+        if (c->next_rss_ms > now || !tw_shard_owns(&S->shard, c->id))
             continue;
         c->next_rss_ms += (int64_t)S->scan_ms;
         if (c->next_rss_ms <= now)
@@ -944,6 +941,7 @@ int main(void)
     }
     S->cfg = tw_worker_cfg(S->w);
     S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+    S->shard = (tw_shard_t){S->cfg->scanner.shard_k, S->cfg->scanner.shard_n};
     S->scan_ms = S->cfg->scanner.scan_interval_ms;
     if (S->scan_ms < 1000)
         S->scan_ms = 1000;
