@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "tw_journal.h"
+#include "tw_log.h"
 
 /* Least time between two resends triggered by resync requests, and between
  * two resync requests of a receiver to one sender. */
@@ -78,7 +79,15 @@ struct tw_deliver {
     size_t pcap;          /* allocated entries */
     size_t max_peers;     /* forget idle peers beyond this many */
     int64_t peer_idle_ms; /* a peer is idle after this long */
+    /* on a loop (tw_deliver_attach) */
+    tw_loop_t *loop;   /* the loop, NULL when not attached */
+    tw_deliver_fn *fn; /* the caller's callback */
+    void *fn_arg;      /* its argument */
+    int timer;         /* resend/probe/retry timer on loop */
+    bool paused;       /* receiver: not reading (tw_deliver_pause) */
 };
+
+static void s_rearm(tw_deliver_t *self);
 
 static int64_t s_now_ms(void)
 {
@@ -124,6 +133,10 @@ void tw_deliver_destroy(tw_deliver_t **self_p)
     tw_deliver_t *self = *self_p;
     if (!self)
         return;
+    if (self->loop) {
+        tw_loop_remove_socket(self->loop, self->sock);
+        tw_loop_cancel_timer(self->loop, self->timer);
+    }
     if (self->sock)
         zmq_close(self->sock);
     if (self->own_ctx)
@@ -401,7 +414,9 @@ tw_rc_t tw_deliver_send(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err)
     if (rc != TW_OK)
         return rc;
     self->stats.sent++;
-    return s_flush(self, err);
+    rc = s_flush(self, err);
+    s_rearm(self);
+    return rc;
 }
 
 /* Applies one ack to the window. */
@@ -488,9 +503,12 @@ tw_rc_t tw_deliver_handle(tw_deliver_t *self, tw_err_t *err)
         rc = s_on_ack(self, &m, err);
         tw_proto_clear(&m);
         if (rc != TW_OK)
-            return rc;
+            break;
     }
-    return s_flush(self, err);
+    if (rc == TW_OK)
+        rc = s_flush(self, err);
+    s_rearm(self);
+    return rc;
 }
 
 tw_rc_t tw_deliver_drain(tw_deliver_t *self, int timeout_ms, tw_err_t *err)
@@ -508,10 +526,10 @@ tw_rc_t tw_deliver_drain(tw_deliver_t *self, int timeout_ms, tw_err_t *err)
         int t = tw_deliver_timeout_ms(self, now);
         if (t >= 0 && t < wait)
             wait = t;
-        zmq_pollitem_t it = {.socket = self->sock, .events = ZMQ_POLLIN};
-        if (zmq_poll(&it, 1, wait) < 0 && errno != EINTR)
+        tw_rc_t rc = tw_loop_wait_one(self->sock, -1, ZMQ_POLLIN, (int)wait);
+        if (rc == TW_ERR_NET)
             return s_zerr(err, "poll", self->name);
-        tw_rc_t rc = tw_deliver_handle(self, err);
+        rc = tw_deliver_handle(self, err);
         if (rc == TW_OK)
             rc = tw_deliver_tick(self, s_now_ms(), err);
         if (rc != TW_OK)
@@ -868,5 +886,115 @@ tw_rc_t tw_deliver_tick(tw_deliver_t *self, int64_t now_ms, tw_err_t *err)
             self->probe_at_ms = now_ms;
         }
     }
-    return s_flush(self, err);
+    tw_rc_t rc = s_flush(self, err);
+    s_rearm(self);
+    return rc;
+}
+
+/* ---- on a loop ---- */
+
+/* Keeps the loop timer no later than the next tw_deliver_tick is due. A
+ * timer due earlier than needed is left alone: tick then finds nothing to
+ * do and re-arms; pushing it back on every send could starve it. */
+static void s_rearm(tw_deliver_t *self)
+{
+    if (!self->loop)
+        return;
+    int t = tw_deliver_timeout_ms(self, s_now_ms());
+    int64_t left = tw_loop_timer_left(self->loop, self->timer);
+    if (t < 0) {
+        if (left >= 0)
+            tw_loop_rearm_timer(self->loop, self->timer, -1);
+        return;
+    }
+    if (left < 0 || t < left)
+        tw_loop_rearm_timer(self->loop, self->timer, t);
+}
+
+static tw_rc_t s_on_socket(tw_loop_t *loop, void *sock, int fd, short revents,
+                           void *arg)
+{
+    (void)loop;
+    (void)sock;
+    (void)fd;
+    (void)revents;
+    tw_deliver_t *self = arg;
+    if (self->role == ROLE_SENDER) {
+        tw_err_t err = {0};
+        if (tw_deliver_handle(self, &err) != TW_OK)
+            tw_log_warn("delivery from %s: %s", self->name, err.msg);
+    }
+    return self->fn ? self->fn(self, self->fn_arg) : TW_OK;
+}
+
+static tw_rc_t s_on_timer(tw_loop_t *loop, int id, void *arg)
+{
+    (void)id;
+    tw_deliver_t *self = arg;
+    tw_err_t err = {0};
+    if (tw_deliver_tick(self, tw_loop_now(loop), &err) != TW_OK)
+        tw_log_warn("delivery from %s: %s", self->name, err.msg);
+    /* Due again when tw_deliver_timeout_ms says, not one period later. */
+    int t = tw_deliver_timeout_ms(self, s_now_ms());
+    tw_loop_rearm_timer(loop, self->timer, t);
+    return TW_OK;
+}
+
+tw_rc_t tw_deliver_attach(tw_deliver_t *self, tw_loop_t *loop,
+                          tw_deliver_fn *fn, void *arg)
+{
+    assert(self);
+    assert(loop);
+    assert(self->role == ROLE_SENDER || fn);
+    if (self->loop)
+        return TW_ERR_STATE;
+    self->timer = tw_loop_add_timer(loop, 0, 0, s_on_timer, self);
+    if (self->timer < 0)
+        return TW_ERR_NOMEM;
+    tw_loop_rearm_timer(loop, self->timer, -1);
+    tw_rc_t rc = tw_loop_add_socket(
+        loop, self->sock, self->paused ? 0 : ZMQ_POLLIN, s_on_socket, self);
+    if (rc != TW_OK) {
+        tw_loop_cancel_timer(loop, self->timer);
+        return rc;
+    }
+    self->loop = loop;
+    self->fn = fn;
+    self->fn_arg = arg;
+    s_rearm(self);
+    return TW_OK;
+}
+
+void tw_deliver_pause(tw_deliver_t *self, bool paused)
+{
+    assert(self);
+    assert(self->role == ROLE_RECEIVER);
+    if (paused == self->paused)
+        return;
+    self->paused = paused;
+    if (self->loop)
+        tw_loop_socket_events(self->loop, self->sock, paused ? 0 : ZMQ_POLLIN);
+}
+
+tw_rc_t tw_deliver_recv_each(tw_deliver_t *self, size_t max,
+                             tw_deliver_recv_fn *fn, void *arg, tw_err_t *err)
+{
+    assert(self);
+    assert(fn);
+    assert(self->role == ROLE_RECEIVER);
+    for (size_t i = 0; max == 0 || i < max; i++) {
+        tw_msg_t m;
+        tw_err_t e = {0};
+        tw_rc_t rc = tw_deliver_recv(self, &m, &e);
+        if (rc == TW_ERR_AGAIN)
+            return TW_OK;
+        if (rc != TW_OK && rc != TW_ERR_PROTO) {
+            if (err)
+                *err = e;
+            return rc;
+        }
+        if (!fn(&m, rc, e.msg, arg))
+            return TW_OK;
+    }
+    return TW_OK;
 }

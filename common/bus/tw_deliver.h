@@ -13,10 +13,12 @@
  * the caller calls tw_deliver_ack once the frame is durable on its side
  * (acks are cumulative per src).
  *
- * Both sides are driven from the caller's poll loop: poll tw_deliver_socket
- * for ZMQ_POLLIN, then call tw_deliver_handle (sender) or tw_deliver_recv
- * until TW_ERR_AGAIN (receiver); call tw_deliver_tick when
- * tw_deliver_timeout_ms says so. Times are CLOCK_MONOTONIC milliseconds. */
+ * Both sides run on the process's tw_loop: tw_deliver_attach registers the
+ * socket and the resend/probe timer; a receiver's callback reads with
+ * tw_deliver_recv_each. (Without a loop: poll tw_deliver_socket for
+ * ZMQ_POLLIN, then call tw_deliver_handle or tw_deliver_recv until
+ * TW_ERR_AGAIN; call tw_deliver_tick when tw_deliver_timeout_ms says so.)
+ * Times are CLOCK_MONOTONIC milliseconds. */
 #ifndef TW_DELIVER_H
 #define TW_DELIVER_H
 
@@ -24,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_rc.h"
 
@@ -114,7 +117,9 @@ uint64_t tw_deliver_acked(const tw_deliver_t *self);
 /* Sender: returns the number of frames sent (or queued) and not yet acked. */
 size_t tw_deliver_unacked(const tw_deliver_t *self);
 /* Sender: waits up to timeout_ms for every frame to be acked, handling acks
- * and timers. TW_OK when all were acked, else TW_ERR_TIMEOUT. */
+ * and timers; for a process's last words once its loop has returned (it
+ * runs no other callback). TW_OK when all were acked, else
+ * TW_ERR_TIMEOUT. */
 tw_rc_t tw_deliver_drain(tw_deliver_t *self, int timeout_ms, tw_err_t *err);
 
 /* Receiver: sets how many senders it tracks before it forgets idle ones and
@@ -135,5 +140,37 @@ tw_rc_t tw_deliver_recv(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
  * (TW_OK); one beyond what was delivered is TW_ERR_INVALID. */
 tw_rc_t tw_deliver_ack(tw_deliver_t *self, const char *src, uint64_t epoch,
                        uint64_t seq, tw_err_t *err);
+
+/* ---- on a tw_loop ---- */
+
+/* What an attached end calls on its loop: a receiver when frames wait (read
+ * them with tw_deliver_recv_each), a sender after it handled acks (credit
+ * may be back: read upstream again). Return as a tw_loop callback. */
+typedef tw_rc_t(tw_deliver_fn)(tw_deliver_t *self, void *arg);
+/* Registers self on loop: its socket, and for a sender the timer of its
+ * resends, probes and retries, kept due by every send, ack and tick (no
+ * tw_deliver_tick or tw_deliver_handle calls are needed then). fn may be
+ * NULL for a sender. Failures of acks and resends are logged, as the
+ * sender goes on. TW_ERR_STATE when attached already; errors of
+ * tw_loop_add_socket. tw_deliver_destroy detaches: destroy before the
+ * loop. */
+tw_rc_t tw_deliver_attach(tw_deliver_t *self, tw_loop_t *loop,
+                          tw_deliver_fn *fn, void *arg);
+/* Receiver: stops (paused) or resumes reading frames on the loop: frames
+ * wait in the socket, and senders run out of credit. */
+void tw_deliver_pause(tw_deliver_t *self, bool paused);
+
+/* A frame for tw_deliver_recv_each: msg is the caller's (free it with
+ * tw_proto_clear, or keep it), rc TW_OK or TW_ERR_PROTO (only the envelope
+ * decoded, see tw_deliver_recv; why says what was wrong, else ""). Return
+ * false to stop reading. */
+typedef bool(tw_deliver_recv_fn)(tw_msg_t *msg, tw_rc_t rc, const char *why,
+                                 void *arg);
+/* Receiver: hands every waiting frame, at most max (0 = no limit), to fn
+ * in order. TW_OK when nothing waits any more, fn returned false or max
+ * frames were handed; an rc of tw_deliver_recv (err set) when receiving
+ * failed. */
+tw_rc_t tw_deliver_recv_each(tw_deliver_t *self, size_t max,
+                             tw_deliver_recv_fn *fn, void *arg, tw_err_t *err);
 
 #endif

@@ -38,6 +38,8 @@ struct tw_worker {
     int64_t next_hb_ms;                    /* monotonic time of next one */
     tw_drift_t *drift;                     /* drift counters (lazy) */
     tw_metric_set_t metrics;               /* named values for heartbeats */
+    tw_loop_t *loop;                       /* attached loop, or NULL */
+    int hb_timer;                          /* heartbeat timer on loop */
 };
 
 static int64_t s_now_ms(void)
@@ -165,6 +167,12 @@ void tw_worker_destroy(tw_worker_t **self_p)
     if (!self_p || !*self_p)
         return;
     tw_worker_t *self = *self_p;
+    if (self->loop) {
+        tw_loop_remove_fd(self->loop, self->sigfd);
+        if (self->sup)
+            tw_loop_remove_socket(self->loop, self->sup);
+        tw_loop_cancel_timer(self->loop, self->hb_timer);
+    }
     if (self->sup)
         zmq_close(self->sup);
     if (self->zctx)
@@ -420,4 +428,60 @@ static void s_drift_send(tw_worker_t *self, const tw_drift_alarm_t *a)
     tw_rc_t rc = s_send(self, &msg);
     if (rc != TW_OK)
         tw_log_warn("unable to report drift to tubewatchd: %s", tw_rc_str(rc));
+}
+
+/* ---- on a loop ---- */
+
+static tw_rc_t s_on_ready(tw_loop_t *loop, void *sock, int fd, short revents,
+                          void *arg)
+{
+    (void)sock;
+    (void)fd;
+    (void)revents;
+    tw_worker_t *self = arg;
+    tw_worker_handle(self);
+    if (self->stopping)
+        tw_loop_stop(loop);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_heartbeat(tw_loop_t *loop, int id, void *arg)
+{
+    tw_worker_t *self = arg;
+    int64_t now = s_now_ms();
+    if (now >= self->next_hb_ms)
+        tw_worker_heartbeat(self);
+    /* A heartbeat sent in between (tw_worker_heartbeat) moved the next. */
+    tw_loop_rearm_timer(loop, id, self->next_hb_ms - now);
+    return TW_OK;
+}
+
+tw_rc_t tw_worker_attach(tw_worker_t *self, tw_loop_t *loop)
+{
+    assert(self);
+    assert(loop);
+    if (self->loop)
+        return TW_ERR_STATE;
+    tw_rc_t rc =
+        tw_loop_add_fd(loop, self->sigfd, ZMQ_POLLIN, s_on_ready, self);
+    if (rc == TW_OK && self->sup) {
+        rc = tw_loop_add_socket(loop, self->sup, ZMQ_POLLIN, s_on_ready, self);
+        if (rc != TW_OK)
+            tw_loop_remove_fd(loop, self->sigfd);
+    }
+    if (rc != TW_OK)
+        return rc;
+    int64_t left = self->next_hb_ms - s_now_ms();
+    self->hb_timer =
+        tw_loop_add_timer(loop, left < 0 ? 0 : left, 0, s_on_heartbeat, self);
+    if (self->hb_timer < 0) {
+        tw_loop_remove_fd(loop, self->sigfd);
+        if (self->sup)
+            tw_loop_remove_socket(loop, self->sup);
+        return TW_ERR_NOMEM;
+    }
+    self->loop = loop;
+    if (self->stopping)
+        tw_loop_stop(loop);
+    return TW_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tw_cfg.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_rc.h"
 
@@ -60,8 +61,16 @@ uint64_t tw_worker_epoch(const tw_worker_t *self);
 /* The ZeroMQ context, for the worker's own sockets (borrowed). */
 void *tw_worker_zctx(tw_worker_t *self);
 
-/* Fills items[0] (signal fd) and items[1] (supervisor socket) for the
- * worker's zmq_poll; returns 2. items must hold 2 entries. */
+/* Registers the worker on the process's loop: the signal fd and the
+ * supervisor socket (SIGTERM, SIGINT or STOP set tw_worker_stopping and
+ * stop the loop: tw_loop_run returns TW_OK) and the heartbeat timer. One
+ * loop per worker; tw_worker_destroy detaches: destroy it before the loop.
+ * TW_ERR_STATE when attached already; errors of tw_loop_add_*. */
+tw_rc_t tw_worker_attach(tw_worker_t *self, tw_loop_t *loop);
+
+/* Without a loop (workers not yet on tw_loop): fills items[0] (signal fd)
+ * and items[1] (supervisor socket) for the worker's own poll; returns 2.
+ * items must hold 2 entries. */
 int tw_worker_pollitems(tw_worker_t *self, void *items);
 /* Handles whatever is pending on the two items (signals, STOP) and sends a
  * heartbeat when due. Call after every poll. */

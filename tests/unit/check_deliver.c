@@ -839,6 +839,136 @@ START_TEST(test_drain_times_out_without_receiver)
 }
 END_TEST
 
+/* ---- on a tw_loop ---- */
+
+/* Both ends on one loop: what the callbacks share. */
+typedef struct {
+    s_link_t *l;      /* the link */
+    tw_loop_t *loop;  /* the loop */
+    uint64_t next;    /* payload of the next frame to send */
+    uint64_t total;   /* frames to send in all */
+    size_t per_call;  /* frames the receiver callback reads at most */
+    size_t calls;     /* receiver callbacks so far */
+    size_t stop_each; /* stop recv_each after this many frames, 0 never */
+    size_t seen_each; /* frames of the current recv_each call */
+} s_lp_t;
+
+static void s_lp_fill(s_lp_t *p)
+{
+    while (p->next <= p->total && tw_deliver_can_send(p->l->tx))
+        ck_assert_int_eq(s_send(p->l, p->next++), TW_OK);
+}
+
+static bool s_lp_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
+{
+    ck_assert_str_eq(why, "");
+    s_lp_t *p = arg;
+    ck_assert_int_eq(rc, TW_OK);
+    ck_assert_uint_lt(p->l->ngot, MAXGOT);
+    p->l->got[p->l->ngot++] = m->u.heartbeat.msgs_in;
+    if (p->l->autoack)
+        ck_assert_int_eq(
+            tw_deliver_ack(p->l->rx, m->src, m->epoch, m->seq, NULL), TW_OK);
+    tw_proto_clear(m);
+    p->seen_each++;
+    return p->stop_each == 0 || p->seen_each < p->stop_each;
+}
+
+static tw_rc_t s_lp_on_rx(tw_deliver_t *rx, void *arg)
+{
+    s_lp_t *p = arg;
+    p->calls++;
+    p->seen_each = 0;
+    tw_err_t err;
+    ck_assert_int_eq(tw_deliver_recv_each(rx, p->per_call, s_lp_frame, p, &err),
+                     TW_OK);
+    ck_assert_uint_le(p->seen_each, p->per_call);
+    if (p->stop_each)
+        ck_assert_uint_le(p->seen_each, p->stop_each);
+    return TW_OK;
+}
+
+static tw_rc_t s_lp_on_tx(tw_deliver_t *tx, void *arg)
+{
+    s_lp_t *p = arg;
+    s_lp_fill(p);
+    if (p->next > p->total && tw_deliver_unacked(tx) == 0)
+        tw_loop_stop(p->loop);
+    return TW_OK;
+}
+
+static tw_rc_t s_lp_deadline(tw_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (void)arg;
+    return TW_ERR_TIMEOUT;
+}
+
+START_TEST(test_on_a_loop)
+{
+    s_link_t *l = s_link_new(64, NULL);
+    tw_loop_t *loop = tw_loop_new();
+    s_lp_t p = {.l = l,
+                .loop = loop,
+                .next = 1,
+                .total = 1500,
+                .per_call = 50,
+                .stop_each = 7};
+    ck_assert_int_eq(tw_deliver_attach(l->rx, loop, s_lp_on_rx, &p), TW_OK);
+    ck_assert_int_eq(tw_deliver_attach(l->rx, loop, s_lp_on_rx, &p),
+                     TW_ERR_STATE);
+    ck_assert_int_eq(tw_deliver_attach(l->tx, loop, s_lp_on_tx, &p), TW_OK);
+    s_lp_fill(&p);
+    int dl = tw_loop_add_timer(loop, 10000, 1, s_lp_deadline, NULL);
+    /* Nothing but the loop's callbacks: acks refill, timers resend. */
+    ck_assert_int_eq(tw_loop_run(loop), TW_OK);
+    ck_assert_uint_eq(l->ngot, 1500);
+    for (size_t i = 0; i < l->ngot; i++)
+        ck_assert_uint_eq(l->got[i], i + 1);
+    ck_assert_uint_gt(p.calls, 1500 / 7 - 1); /* stop_each was honoured */
+
+    /* Paused: frames wait in the socket; resumed: they come. */
+    tw_deliver_pause(l->rx, true);
+    p.total = 1600;
+    p.stop_each = 0;
+    s_lp_fill(&p);
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(tw_loop_step(loop, 5), TW_OK);
+    ck_assert_uint_eq(l->ngot, 1500);
+    tw_deliver_pause(l->rx, false);
+    ck_assert_int_eq(tw_loop_run(loop), TW_OK);
+    ck_assert_uint_eq(l->ngot, 1600);
+
+    /* The receiver restarts with frames unacked: the sender's timers
+     * (probe, then resend on the new epoch) bring them over, no tick. */
+    l->autoack = false;
+    p.total = 1650;
+    s_lp_fill(&p);
+    while (l->ngot < 1650)
+        ck_assert_int_eq(tw_loop_step(loop, 100), TW_OK);
+    ck_assert_uint_eq(tw_deliver_unacked(l->tx), 50);
+    tw_deliver_destroy(&l->rx); /* detaches */
+    tw_err_t err;
+    ck_assert_int_eq(
+        tw_deliver_receiver_new(&l->rx, l->ctx, s_ep, "writer", 2000, &err),
+        TW_OK);
+    ck_assert_int_eq(tw_deliver_attach(l->rx, loop, s_lp_on_rx, &p), TW_OK);
+    l->autoack = true;
+    ck_assert_int_eq(tw_loop_run(loop), TW_OK);
+    ck_assert_uint_eq(tw_deliver_unacked(l->tx), 0);
+    ck_assert_uint_eq(l->ngot, 1700); /* the 50 again, after the restart */
+    for (size_t i = 0; i < 50; i++)
+        ck_assert_uint_eq(l->got[1650 + i], 1601 + i);
+    tw_deliver_stats_t st;
+    tw_deliver_stats(l->tx, &st);
+    ck_assert_uint_ge(st.resent, 50);
+    ck_assert_int_eq(tw_loop_cancel_timer(loop, dl), TW_OK);
+    s_link_destroy(&l);
+    tw_loop_destroy(&loop);
+}
+END_TEST
+
 Suite *deliver_suite(void)
 {
     Suite *s = suite_create("deliver");
@@ -857,6 +987,7 @@ Suite *deliver_suite(void)
     tcase_add_test(tc, test_chaos_no_loss);
     tcase_add_test(tc, test_drain_across_processes);
     tcase_add_test(tc, test_drain_times_out_without_receiver);
+    tcase_add_test(tc, test_on_a_loop);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,6 +15,7 @@
 #include "tw_deliver.h"
 #include "tw_file.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_telegram.h"
 #include "tw_time.h"
@@ -46,6 +47,8 @@ typedef struct {
     uint64_t out;              /* notes queued */
     uint64_t errors;           /* errors */
     uint64_t failed_seen;      /* outbox retried + dropped counted so far */
+    tw_loop_t *loop;           /* the event loop */
+    int outbox_timer;          /* due when the outbox has something due */
 } s_notifier_t;
 
 static tw_rc_t s_send(void *arg, const char *chat_id, const char *text,
@@ -195,28 +198,30 @@ static void s_handle(s_notifier_t *n, const tw_msg_t *m)
     s_queue(n, &notes);
 }
 
+/* One frame of notifier.sock. */
+static bool s_on_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
+{
+    s_notifier_t *n = arg;
+    if (rc == TW_ERR_PROTO) {
+        n->errors++;
+        tw_log_warn("undecodable frame from %s: %s", m->src, why);
+    } else {
+        n->in++;
+        s_handle(n, m);
+    }
+    if (m->seq > 0)
+        s_note_ack(n, m);
+    tw_proto_clear(m);
+    return true;
+}
+
 static void s_receive(s_notifier_t *n)
 {
-    for (int i = 0; i < S_BATCH * 4; i++) {
-        tw_msg_t m;
-        tw_err_t err = {{0}, 0, 0};
-        tw_rc_t rc = tw_deliver_recv(n->rx, &m, &err);
-        if (rc == TW_ERR_AGAIN)
-            break;
-        if (rc == TW_ERR_PROTO) {
-            n->errors++;
-            tw_log_warn("undecodable frame from %s: %s", m.src, err.msg);
-        } else if (rc != TW_OK) {
-            n->errors++;
-            tw_log_warn("unable to receive: %s", err.msg);
-            break;
-        } else {
-            n->in++;
-            s_handle(n, &m);
-        }
-        if (m.seq > 0)
-            s_note_ack(n, &m);
-        tw_proto_clear(&m);
+    tw_err_t err = {{0}, 0, 0};
+    if (tw_deliver_recv_each(n->rx, S_BATCH * 4, s_on_frame, n, &err) !=
+        TW_OK) {
+        n->errors++;
+        tw_log_warn("unable to receive: %s", err.msg);
     }
     /* the new messages are journaled: send one now, before the values
      * are saved (latency); its trim waits for the save (s_flush), so a
@@ -313,13 +318,55 @@ static void s_open_telegram(s_notifier_t *n, const char *state_dir)
         tw_log_info("outbox: %zu message(s) from before the restart", p);
 }
 
-static int s_min_timeout(int a, int64_t b)
+/* After any input or timer: sends what is due, trims what was sent,
+ * reports counters, and keeps the outbox timer due when it says. */
+static void s_after(s_notifier_t *n)
 {
-    if (b < 0)
-        return a;
-    if (a < 0 || b < a)
-        return (int)b;
-    return a;
+    s_send_due(n, 2);
+    s_commit(n); /* everything received is saved by now */
+    if (n->outbox) {
+        /* failed sends and dropped messages show as heartbeat errors */
+        notifier_outbox_stats_t st;
+        notifier_outbox_stats(n->outbox, &st);
+        n->errors += st.retried + st.dropped - n->failed_seen;
+        n->failed_seen = st.retried + st.dropped;
+        tw_worker_gauge(n->w, "notifications_sent_total", (int64_t)st.sent);
+        tw_worker_gauge(n->w, "notifications_failed_total",
+                        (int64_t)st.dropped);
+        tw_loop_rearm_timer(
+            n->loop, n->outbox_timer,
+            notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms()));
+    }
+    tw_worker_count(n->w, n->in, n->out, n->errors);
+    n->in = n->out = n->errors = 0;
+}
+
+static tw_rc_t s_on_rx(tw_deliver_t *rx, void *arg)
+{
+    (void)rx;
+    s_receive(arg);
+    s_after(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_sub(tw_loop_t *loop, void *sock, int fd, short revents,
+                        void *arg)
+{
+    (void)loop;
+    (void)sock;
+    (void)fd;
+    (void)revents;
+    s_on_event(arg);
+    s_after(arg);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_outbox(tw_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    s_after(arg);
+    return TW_OK;
 }
 
 int main(int argc, char **argv)
@@ -395,42 +442,23 @@ int main(int argc, char **argv)
     zmq_setsockopt(n.sub, ZMQ_SUBSCRIBE, "drift", 5);
     tw_worker_ready(n.w);
 
-    while (!tw_worker_stopping(n.w)) {
-        zmq_pollitem_t items[4];
-        int ni = tw_worker_pollitems(n.w, items);
-        items[ni++] = (zmq_pollitem_t){.socket = tw_deliver_socket(n.rx),
-                                       .events = ZMQ_POLLIN};
-        items[ni++] = (zmq_pollitem_t){.socket = n.sub, .events = ZMQ_POLLIN};
-        int64_t now = tw_time_mono_ms();
-        int timeout = tw_worker_timeout_ms(n.w);
-        timeout = s_min_timeout(timeout, tw_deliver_timeout_ms(n.rx, now));
-        if (n.outbox)
-            timeout = s_min_timeout(timeout,
-                                    notifier_outbox_timeout_ms(n.outbox, now));
-        zmq_poll(items, ni, timeout);
-        tw_worker_handle(n.w);
-        if (tw_worker_stopping(n.w))
-            break;
-        s_receive(&n);
-        s_on_event(&n);
-        now = tw_time_mono_ms();
-        if (tw_deliver_tick(n.rx, now, &err) != TW_OK)
-            tw_log_warn("delivery: %s", err.msg);
-        s_send_due(&n, 2);
-        s_commit(&n); /* everything received is saved by now */
-        if (n.outbox) {
-            /* failed sends and dropped messages show as heartbeat errors */
-            notifier_outbox_stats_t st;
-            notifier_outbox_stats(n.outbox, &st);
-            n.errors += st.retried + st.dropped - n.failed_seen;
-            n.failed_seen = st.retried + st.dropped;
-            tw_worker_gauge(n.w, "notifications_sent_total", (int64_t)st.sent);
-            tw_worker_gauge(n.w, "notifications_failed_total",
-                            (int64_t)st.dropped);
-        }
-        tw_worker_count(n.w, n.in, n.out, n.errors);
-        n.in = n.out = n.errors = 0;
-    }
+    n.loop = tw_loop_new();
+    if (!n.loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    n.outbox_timer = tw_loop_add_timer(n.loop, 0, 0, s_on_outbox, &n);
+    if (n.outbox_timer < 0)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    rc = tw_worker_attach(n.w, n.loop);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(n.rx, n.loop, s_on_rx, &n);
+    if (rc == TW_OK)
+        rc = tw_loop_add_socket(n.loop, n.sub, ZMQ_POLLIN, s_on_sub, &n);
+    if (rc != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+                     tw_rc_str(rc));
+    rc = tw_loop_run(n.loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     s_flush(&n);
     s_save_values(&n);
     s_commit(&n);
@@ -443,5 +471,6 @@ int main(int argc, char **argv)
     tw_telegram_destroy(&n.tg);
     notifier_rules_destroy(&n.rules);
     tw_worker_destroy(&n.w);
+    tw_loop_destroy(&n.loop);
     return TW_EXIT_OK;
 }

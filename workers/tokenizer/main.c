@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "tw_deliver.h"
 #include "tw_file.h"
@@ -259,47 +258,70 @@ static bool s_forward_raw(s_tok_t *self, tw_msg_t *m)
     return true;
 }
 
+/* True while upstream frames may be read: nothing waits to be forwarded
+ * and the writer gives credit. */
+static bool s_want_in(const s_tok_t *self)
+{
+    return !self->have_cur && tw_deliver_can_send(self->tx);
+}
+
+/* One upstream frame: forwarded (tokenized) or dropped. */
+static bool s_on_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
+{
+    (void)why;
+    s_tok_t *self = arg;
+    tw_worker_count(self->w, 1, 0, 0);
+    if (m->seq == 0) {
+        tw_proto_clear(m);
+        return s_want_in(self);
+    }
+    if (rc == TW_OK && m->id == TW_MSG_CHAT_BATCH) {
+        s_cur_start(self, m);
+        s_cur_forward(self);
+        return s_want_in(self);
+    }
+    if (rc == TW_OK &&
+        (m->id == TW_MSG_CHAT_TOKENIZED || m->id == TW_MSG_STATS_SAMPLE)) {
+        /* credit was checked before: AGAIN cannot happen here */
+        s_forward_raw(self, m);
+    } else {
+        if (self->n_bad++ < 20 || self->n_bad % 1000 == 0)
+            tw_log_warn(
+                "dropped %s frame from %s seq %" PRIu64 " (%" PRIu64 " so far)",
+                rc == TW_ERR_PROTO ? "undecodable" : tw_proto_name(m->id),
+                m->src, m->seq, self->n_bad);
+        tw_worker_count(self->w, 0, 0, 1);
+    }
+    s_ref_push(self, m); /* acked once what came before is acked */
+    tw_proto_clear(m);
+    return s_want_in(self);
+}
+
 /* Reads upstream frames while there is credit toward the writer. */
 static void s_read_round(s_tok_t *self)
 {
-    for (int i = 0; i < S_ROUND_MAX; i++) {
-        if (self->have_cur || !tw_deliver_can_send(self->tx))
-            return;
-        tw_msg_t m;
-        tw_err_t err = {0};
-        tw_rc_t rc = tw_deliver_recv(self->rx, &m, &err);
-        if (rc == TW_ERR_AGAIN)
-            return;
-        if (rc != TW_OK && rc != TW_ERR_PROTO) {
-            tw_log_warn("receive: %s", err.msg);
-            return;
-        }
-        tw_worker_count(self->w, 1, 0, 0);
-        if (m.seq == 0) {
-            tw_proto_clear(&m);
-            continue;
-        }
-        if (rc == TW_OK && m.id == TW_MSG_CHAT_BATCH) {
-            s_cur_start(self, &m);
-            s_cur_forward(self);
-            continue;
-        }
-        if (rc == TW_OK &&
-            (m.id == TW_MSG_CHAT_TOKENIZED || m.id == TW_MSG_STATS_SAMPLE)) {
-            /* credit was checked above: AGAIN cannot happen here */
-            s_forward_raw(self, &m);
-        } else {
-            if (self->n_bad++ < 20 || self->n_bad % 1000 == 0)
-                tw_log_warn("dropped %s frame from %s seq %" PRIu64 " (%" PRIu64
-                            " so far)",
-                            rc == TW_ERR_PROTO ? "undecodable"
-                                               : tw_proto_name(m.id),
-                            m.src, m.seq, self->n_bad);
-            tw_worker_count(self->w, 0, 0, 1);
-        }
-        s_ref_push(self, &m); /* acked once what came before is acked */
-        tw_proto_clear(&m);
-    }
+    if (!s_want_in(self))
+        return;
+    tw_err_t err = {0};
+    tw_rc_t rc =
+        tw_deliver_recv_each(self->rx, S_ROUND_MAX, s_on_frame, self, &err);
+    if (rc != TW_OK)
+        tw_log_warn("receive: %s", err.msg);
+}
+
+/* After input or acks: acks upstream what the writer has, forwards what
+ * waits, reads more while credit lasts; input pauses without credit. */
+static tw_rc_t s_work(tw_deliver_t *d, void *arg)
+{
+    (void)d;
+    s_tok_t *self = arg;
+    s_ack_upstream(self);
+    if (self->have_cur)
+        s_cur_forward(self);
+    s_read_round(self);
+    s_ack_upstream(self);
+    tw_deliver_pause(self->rx, !s_want_in(self));
+    return TW_OK;
 }
 
 /* The stop-word dir when the config says "": the installed share dir
@@ -393,38 +415,21 @@ int main(void)
         return TW_EXIT_TEMP;
     }
     tw_log_info("listening on %s, forwarding to %s", in_ep, out_ep);
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    rc = tw_worker_attach(self.w, loop);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(self.rx, loop, s_work, &self);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(self.tx, loop, s_work, &self);
+    if (rc != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+                     tw_rc_str(rc));
     tw_worker_ready(self.w);
-    while (!tw_worker_stopping(self.w)) {
-        bool want_in = !self.have_cur && tw_deliver_can_send(self.tx);
-        zmq_pollitem_t items[4];
-        tw_worker_pollitems(self.w, items);
-        items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
-                                    .events = want_in ? ZMQ_POLLIN : 0};
-        items[3] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.tx),
-                                    .events = ZMQ_POLLIN};
-        int64_t now = tw_time_mono_ms();
-        int timeout = tw_worker_timeout_ms(self.w);
-        int t = tw_deliver_timeout_ms(self.tx, now);
-        if (t >= 0 && t < timeout)
-            timeout = t;
-        t = tw_deliver_timeout_ms(self.rx, now);
-        if (t >= 0 && t < timeout)
-            timeout = t;
-        if (zmq_poll(items, 4, timeout) < 0 && zmq_errno() != EINTR) {
-            tw_log_error("poll: %s", zmq_strerror(zmq_errno()));
-            break;
-        }
-        tw_worker_handle(self.w);
-        now = tw_time_mono_ms();
-        tw_deliver_handle(self.tx, NULL);
-        tw_deliver_tick(self.tx, now, NULL);
-        tw_deliver_tick(self.rx, now, NULL);
-        s_ack_upstream(&self);
-        if (self.have_cur)
-            s_cur_forward(&self);
-        s_read_round(&self);
-        s_ack_upstream(&self);
-    }
+    rc = tw_loop_run(loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     /* Stop: no more input; wait a little for the writer's acks so the
      * upstream senders need not resend what is already stored. */
     if (self.have_cur)
@@ -438,5 +443,6 @@ int main(void)
     tw_tokenizer_destroy(&self.tok);
     free(self.refs);
     tw_worker_destroy(&self.w);
+    tw_loop_destroy(&loop);
     return TW_EXIT_OK;
 }

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "tw_deliver.h"
+#include "tw_loop.h"
 #include "tw_log.h"
 #include "tw_proto.h"
 #include "tw_time.h"
@@ -59,6 +59,9 @@ typedef struct {
     uint64_t n_invalid;         /* items refused by the store */
     uint64_t rows;              /* rows written (not dups) */
     uint64_t dups;              /* duplicate rows dropped */
+    tw_loop_t *loop;            /* the event loop */
+    int retry_timer;            /* retries the held frame */
+    int commit_timer;           /* syncs after fsync_interval */
 } s_writer_t;
 
 /* Remembers that (src, epoch, seq) may be acked after the next sync. */
@@ -336,27 +339,27 @@ static bool s_handle(s_writer_t *self, tw_msg_t *m, bool bad)
     return true;
 }
 
+/* One received frame: stores it; false (stop reading) when it was held. */
+static bool s_on_frame(tw_msg_t *m, tw_rc_t rc, const char *why, void *arg)
+{
+    (void)why;
+    s_writer_t *self = arg;
+    tw_worker_count(self->w, 1, 0, 0);
+    if (m->seq == 0) { /* unsequenced control frame: nothing to store */
+        tw_proto_clear(m);
+        return true;
+    }
+    return s_handle(self, m, rc == TW_ERR_PROTO);
+}
+
 /* Reads and stores up to S_ROUND_MAX frames. */
 static void s_read_round(s_writer_t *self)
 {
-    for (int i = 0; i < S_ROUND_MAX; i++) {
-        tw_msg_t m;
-        tw_err_t err = {0};
-        tw_rc_t rc = tw_deliver_recv(self->rx, &m, &err);
-        if (rc == TW_ERR_AGAIN)
-            return;
-        if (rc != TW_OK && rc != TW_ERR_PROTO) {
-            tw_log_warn("receive: %s", err.msg);
-            return;
-        }
-        tw_worker_count(self->w, 1, 0, 0);
-        if (m.seq == 0) { /* unsequenced control frame: nothing to store */
-            tw_proto_clear(&m);
-            continue;
-        }
-        if (!s_handle(self, &m, rc == TW_ERR_PROTO))
-            return;
-    }
+    tw_err_t err = {0};
+    tw_rc_t rc =
+        tw_deliver_recv_each(self->rx, S_ROUND_MAX, s_on_frame, self, &err);
+    if (rc != TW_OK)
+        tw_log_warn("receive: %s", err.msg);
 }
 
 /* True when the pending rows should be synced and acked now. */
@@ -367,6 +370,58 @@ static bool s_commit_due(const s_writer_t *self, int64_t now)
     if (self->fsync_interval_ms == 0)
         return true;
     return now - self->dirty_since_ms >= (int64_t)self->fsync_interval_ms;
+}
+
+/* After any work: syncs and acks when due, else keeps the commit timer
+ * due at fsync_interval after the first unsynced row; reads only while no
+ * frame is held, and retries a held one every S_RETRY_MS. */
+static void s_settle(s_writer_t *self)
+{
+    int64_t now = tw_time_mono_ms();
+    if (s_commit_due(self, now))
+        s_commit(self);
+    int64_t d = -1;
+    if (self->dirty && self->fsync_interval_ms) {
+        d = self->dirty_since_ms + (int64_t)self->fsync_interval_ms - now;
+        d = d < 0 ? 0 : d;
+    }
+    tw_loop_rearm_timer(self->loop, self->commit_timer, d);
+    tw_deliver_pause(self->rx, self->have_held);
+    tw_loop_rearm_timer(self->loop, self->retry_timer,
+                        self->have_held ? self->retry_ms - now : -1);
+}
+
+static tw_rc_t s_on_rx(tw_deliver_t *rx, void *arg)
+{
+    (void)rx;
+    s_writer_t *self = arg;
+    if (!self->have_held)
+        s_read_round(self);
+    s_settle(self);
+    return TW_OK;
+}
+
+/* The held frame's retry: stored, the reading goes on. */
+static tw_rc_t s_on_retry(tw_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    s_writer_t *self = arg;
+    if (self->have_held) {
+        tw_msg_t m = self->held;
+        if (s_handle(self, &m, self->held_bad))
+            s_read_round(self);
+    }
+    s_settle(self);
+    return TW_OK;
+}
+
+static tw_rc_t s_on_commit(tw_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    s_settle(arg);
+    return TW_OK;
 }
 
 /* Builds "ipc://DIR/writer.sock". */
@@ -435,46 +490,25 @@ int main(void)
     tw_log_info("writing to %s (%zu keys indexed), listening on %s%s",
                 o.data_dir, writer_store_index_size(self.st), ep,
                 o.jsonl ? ", with jsonl" : "");
+    self.loop = tw_loop_new();
+    if (!self.loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    self.retry_timer = tw_loop_add_timer(self.loop, 0, 0, s_on_retry, &self);
+    self.commit_timer = tw_loop_add_timer(self.loop, 0, 0, s_on_commit, &self);
+    if (self.retry_timer < 0 || self.commit_timer < 0)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    tw_loop_rearm_timer(self.loop, self.retry_timer, -1);
+    tw_loop_rearm_timer(self.loop, self.commit_timer, -1);
+    rc = tw_worker_attach(self.w, self.loop);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(self.rx, self.loop, s_on_rx, &self);
+    if (rc != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+                     tw_rc_str(rc));
     tw_worker_ready(self.w);
-    while (!tw_worker_stopping(self.w)) {
-        zmq_pollitem_t items[3];
-        tw_worker_pollitems(self.w, items);
-        items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(self.rx),
-                                    .events = self.have_held ? 0 : ZMQ_POLLIN};
-        int64_t now = tw_time_mono_ms();
-        int timeout = tw_worker_timeout_ms(self.w);
-        int t = tw_deliver_timeout_ms(self.rx, now);
-        if (t >= 0 && t < timeout)
-            timeout = t;
-        if (self.have_held) {
-            int64_t d = self.retry_ms - now;
-            if (d < timeout)
-                timeout = d < 0 ? 0 : (int)d;
-        }
-        if (self.dirty && self.fsync_interval_ms) {
-            int64_t d =
-                self.dirty_since_ms + (int64_t)self.fsync_interval_ms - now;
-            if (d < timeout)
-                timeout = d < 0 ? 0 : (int)d;
-        }
-        if (zmq_poll(items, 3, timeout) < 0 && zmq_errno() != EINTR) {
-            tw_log_error("poll: %s", zmq_strerror(zmq_errno()));
-            break;
-        }
-        tw_worker_handle(self.w);
-        now = tw_time_mono_ms();
-        tw_deliver_tick(self.rx, now, NULL);
-        if (self.have_held && now >= self.retry_ms) {
-            tw_msg_t m = self.held;
-            if (s_handle(&self, &m, self.held_bad)) {
-                /* stored: fall through and read on */
-            }
-        }
-        if (!self.have_held)
-            s_read_round(&self);
-        if (s_commit_due(&self, tw_time_mono_ms()))
-            s_commit(&self);
-    }
+    rc = tw_loop_run(self.loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     /* Stop: make durable and ack what was stored; a held frame stays
      * unacked (its sender resends it to the next incarnation). */
     s_commit(&self);
@@ -487,5 +521,6 @@ int main(void)
     writer_store_close(&self.st);
     free(self.acks);
     tw_worker_destroy(&self.w);
+    tw_loop_destroy(&self.loop);
     return TW_EXIT_OK;
 }
