@@ -29,6 +29,7 @@
 #include "tw_fstamp.h"
 #include "tw_http.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_quota.h"
 #include "tw_rss.h"
@@ -41,6 +42,8 @@
 
 /* Ids per videos.list call. */
 #define S_BATCH SCAN_TRACK_BATCH
+/* Longest wait between two runs of the scanner's work. */
+#define S_TICK_MS 250
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
 /* Share of the daily quota for playlistItems of channels whose feed is
@@ -61,6 +64,9 @@ typedef struct {
 /* The scanner. */
 typedef struct {
     tw_worker_t *w;            /* supervisor link */
+    tw_loop_t *loop;           /* the event loop */
+    int tick;                  /* timer of the scanner's work */
+    int64_t next_plan_ms;      /* next prune and quota plan */
     const tw_cfg_t *cfg;       /* config (borrowed) */
     char dir[2048];            /* STATE/scanner */
     char streams_path[4200];   /* STATE/scanner/streams.tsv */
@@ -917,6 +923,52 @@ static void s_plan(s_scan_t *S)
 
 /* ---- main ---- */
 
+/* The work of the scanner, on its loop's timer: channels file, plan,
+ * feed checks (a few per run: due again at once while more are due),
+ * classifications, saving. */
+static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
+{
+    s_scan_t *S = arg;
+    if (S->quota && tw_worker_timeout_ms(S->w) <= S_TICK_MS)
+        s_report_quota(S); /* the heartbeat about to go carries it */
+    if (tw_worker_stopping(S->w)) {
+        tw_loop_stop(loop);
+        return TW_OK;
+    }
+    s_check_channels(S, false);
+    if (s_mono() >= S->next_plan_ms) {
+        s_prune(S);
+        s_plan(S);
+        S->next_plan_ms = s_mono() + (int64_t)S->scan_ms;
+    }
+    bool busy = s_check_channels_due(S);
+    s_classify_due(S);
+    s_save(S, false);
+    if (tw_worker_stopping(S->w))
+        tw_loop_stop(loop);
+    tw_loop_rearm_timer(loop, id, busy ? 0 : S_TICK_MS);
+    return TW_OK;
+}
+
+/* SIGHUP: the channels file is read again now. */
+static tw_rc_t s_on_hup(tw_loop_t *loop, void *sock, int fd, short revents,
+                        void *arg)
+{
+    (void)loop;
+    (void)sock;
+    (void)revents;
+    s_scan_t *S = arg;
+    struct signalfd_siginfo si;
+    bool seen = false;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        seen = true;
+    if (seen) {
+        tw_log_info("SIGHUP: reloading the channels file");
+        s_check_channels(S, true);
+    }
+    return TW_OK;
+}
+
 static void s_path(char *out, size_t cap, const char *dir, const char *name)
 {
     if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap)
@@ -1002,52 +1054,22 @@ int main(void)
     tw_log_info("scanning %zu channel(s) every %" PRIu64 " ms, %s", S->nchans,
                 S->scan_ms,
                 S->api ? "Data API videos.list" : "watch pages (no API key)");
-    int64_t next_plan = 0;
-    bool busy = false;
-    while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[4];
-        int n = tw_worker_pollitems(S->w, items);
-        items[n++] = (zmq_pollitem_t){NULL, S->hupfd, ZMQ_POLLIN, 0};
-        if (S->notify)
-            items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->notify), 0,
-                                          ZMQ_POLLIN, 0};
-        int timeout = tw_worker_timeout_ms(S->w);
-        if (timeout > 250)
-            timeout = 250;
-        if (busy)
-            timeout = 0;
-        if (S->notify) {
-            int t = tw_deliver_timeout_ms(S->notify, s_mono());
-            if (t >= 0 && t < timeout)
-                timeout = t;
-        }
-        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
-            break;
-        if (S->quota && tw_worker_timeout_ms(S->w) <= 0)
-            s_report_quota(S); /* the heartbeat about to go carries it */
-        tw_worker_handle(S->w);
-        if (tw_worker_stopping(S->w))
-            break;
-        struct signalfd_siginfo si;
-        bool hup_seen = false;
-        while (read(S->hupfd, &si, sizeof si) == (ssize_t)sizeof si)
-            hup_seen = true;
-        if (hup_seen)
-            tw_log_info("SIGHUP: reloading the channels file");
-        if (S->notify) {
-            tw_deliver_handle(S->notify, NULL);
-            tw_deliver_tick(S->notify, s_mono(), NULL);
-        }
-        s_check_channels(S, hup_seen);
-        if (s_mono() >= next_plan) {
-            s_prune(S);
-            s_plan(S);
-            next_plan = s_mono() + (int64_t)S->scan_ms;
-        }
-        busy = s_check_channels_due(S);
-        s_classify_due(S);
-        s_save(S, false);
+    S->loop = tw_loop_new();
+    S->tick = S->loop ? tw_loop_add_timer(S->loop, 0, 0, s_on_tick, S) : -1;
+    tw_rc_t rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    if (rc == TW_OK)
+        rc = tw_worker_attach(S->w, S->loop);
+    if (rc == TW_OK && S->hupfd >= 0)
+        rc = tw_loop_add_fd(S->loop, S->hupfd, ZMQ_POLLIN, s_on_hup, S);
+    if (rc == TW_OK && S->notify)
+        rc = tw_deliver_attach(S->notify, S->loop, NULL, NULL);
+    if (rc != TW_OK) {
+        tw_log_error("unable to start the loop: %s", tw_rc_str(rc));
+        goto out;
     }
+    rc = tw_loop_run(S->loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     exit_code = TW_EXIT_OK;
 out:
     s_save(S, true);
@@ -1068,8 +1090,9 @@ out:
     free(S->chans);
     free(S->handles);
     free(S->streams);
+    tw_worker_destroy(&S->w);
+    tw_loop_destroy(&S->loop);
     if (S->hupfd >= 0)
         close(S->hupfd);
-    tw_worker_destroy(&S->w);
     return exit_code;
 }

@@ -28,6 +28,7 @@
 #include "tw_fstamp.h"
 #include "tw_http.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_quota.h"
 #include "tw_time.h"
@@ -42,6 +43,8 @@
 #define S_SHARE_STATS   0.25
 /* Most playlistItems pages read for one channel in one refresh. */
 #define S_MAX_PAGES 20
+/* Longest wait between two runs of the worker's work. */
+#define S_TICK_MS 250
 
 /* One output link. */
 typedef struct {
@@ -52,6 +55,7 @@ typedef struct {
 /* The worker. */
 typedef struct {
     tw_worker_t *w;          /* supervisor link */
+    tw_loop_t *loop;         /* the event loop */
     const tw_cfg_t *cfg;     /* config (borrowed) */
     char dir[2100];          /* STATE/stats */
     char streams_path[2200]; /* the scanner's stream table */
@@ -551,6 +555,55 @@ static void s_note_interval(s_stats_t *S, stats_poll_t what, uint64_t used,
                     name, used, configured);
 }
 
+/* The work of the stats worker, on its loop's timer (every S_TICK_MS):
+ * the input files, and the viewers and counts polls that are due. */
+static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
+{
+    (void)id;
+    s_stats_t *S = arg;
+    if (tw_worker_stopping(S->w)) {
+        tw_loop_stop(loop);
+        return TW_OK;
+    }
+    uint64_t viv = S->cfg->stats.viewers_interval_ms;
+    uint64_t siv = S->cfg->stats.stats_interval_ms;
+    s_check_files(S, false);
+    int64_t now = s_mono();
+    bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
+    if (stats_sampler_due(S->sam, STATS_POLL_VIEWERS, now)) {
+        size_t nlive = stats_sampler_pollable(S->sam, STATS_POLL_VIEWERS);
+        uint64_t iv =
+            api_ok ? tw_quota_interval_ms(S->quota, viv,
+                                          ceil((double)nlive / S_BATCH),
+                                          S_SHARE_VIEWERS)
+                   : viv;
+        stats_sampler_schedule(S->sam, STATS_POLL_VIEWERS, now, iv);
+        if (nlive) {
+            s_note_interval(S, STATS_POLL_VIEWERS, iv, viv);
+            s_poll(S, true);
+        }
+    }
+    if (stats_sampler_due(S->sam, STATS_POLL_COUNTS, now)) {
+        s_prune(S);
+        size_t nw = stats_sampler_pollable(S->sam, STATS_POLL_COUNTS);
+        double units = ceil((double)nw / S_BATCH) +
+                       (S->cfg->stats.watch_uploads
+                            ? (double)stats_sampler_channel_count(S->sam)
+                            : 0);
+        uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
+                                                    S_SHARE_STATS)
+                             : siv;
+        stats_sampler_schedule(S->sam, STATS_POLL_COUNTS, now, iv);
+        if (nw)
+            s_note_interval(S, STATS_POLL_COUNTS, iv, siv);
+        s_uploads_due(S, iv);
+        s_poll(S, false);
+    }
+    if (tw_worker_stopping(S->w))
+        tw_loop_stop(loop);
+    return TW_OK;
+}
+
 int main(void)
 {
     tw_log_init("tw-stats");
@@ -622,59 +675,21 @@ int main(void)
                 " ms, %s (the intervals used are logged as they change)",
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
     s_prune(S);
-    while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[4];
-        int n = tw_worker_pollitems(S->w, items);
-        for (size_t i = 0; i < 2; i++)
-            if (S->out[i].d)
-                items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d), 0,
-                                              ZMQ_POLLIN, 0};
-        int timeout = tw_worker_timeout_ms(S->w);
-        if (timeout > 250)
-            timeout = 250;
-        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
-            break;
-        tw_worker_handle(S->w);
-        for (size_t i = 0; i < 2; i++)
-            if (S->out[i].d) {
-                tw_deliver_handle(S->out[i].d, NULL);
-                tw_deliver_tick(S->out[i].d, s_mono(), NULL);
-            }
-        if (tw_worker_stopping(S->w))
-            break;
-        s_check_files(S, false);
-        int64_t now = s_mono();
-        bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
-        if (stats_sampler_due(S->sam, STATS_POLL_VIEWERS, now)) {
-            size_t nlive = stats_sampler_pollable(S->sam, STATS_POLL_VIEWERS);
-            uint64_t iv =
-                api_ok ? tw_quota_interval_ms(S->quota, viv,
-                                              ceil((double)nlive / S_BATCH),
-                                              S_SHARE_VIEWERS)
-                       : viv;
-            stats_sampler_schedule(S->sam, STATS_POLL_VIEWERS, now, iv);
-            if (nlive) {
-                s_note_interval(S, STATS_POLL_VIEWERS, iv, viv);
-                s_poll(S, true);
-            }
-        }
-        if (stats_sampler_due(S->sam, STATS_POLL_COUNTS, now)) {
-            s_prune(S);
-            size_t nw = stats_sampler_pollable(S->sam, STATS_POLL_COUNTS);
-            double units = ceil((double)nw / S_BATCH) +
-                           (S->cfg->stats.watch_uploads
-                                ? (double)stats_sampler_channel_count(S->sam)
-                                : 0);
-            uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
-                                                        S_SHARE_STATS)
-                                 : siv;
-            stats_sampler_schedule(S->sam, STATS_POLL_COUNTS, now, iv);
-            if (nw)
-                s_note_interval(S, STATS_POLL_COUNTS, iv, siv);
-            s_uploads_due(S, iv);
-            s_poll(S, false);
-        }
+    S->loop = tw_loop_new();
+    int tick = S->loop ? tw_loop_add_timer(S->loop, S_TICK_MS, 0, s_on_tick, S) : -1;
+    tw_rc_t rc = tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    if (rc == TW_OK)
+        rc = tw_worker_attach(S->w, S->loop);
+    for (size_t i = 0; i < 2 && rc == TW_OK; i++)
+        if (S->out[i].d)
+            rc = tw_deliver_attach(S->out[i].d, S->loop, NULL, NULL);
+    if (rc != TW_OK) {
+        tw_log_error("unable to start the loop: %s", tw_rc_str(rc));
+        goto out;
     }
+    rc = tw_loop_run(S->loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     exit_code = TW_EXIT_OK;
 out:
     for (size_t i = 0; i < 2; i++)
@@ -691,5 +706,6 @@ out:
     tw_http_destroy(&S->api);
     stats_sampler_destroy(&S->sam);
     tw_worker_destroy(&S->w);
+    tw_loop_destroy(&S->loop);
     return exit_code;
 }
