@@ -572,11 +572,11 @@ static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
     bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
     if (stats_sampler_due(S->sam, STATS_POLL_VIEWERS, now)) {
         size_t nlive = stats_sampler_pollable(S->sam, STATS_POLL_VIEWERS);
-        uint64_t iv =
-            api_ok ? tw_quota_interval_ms(S->quota, viv,
-                                          ceil((double)nlive / S_BATCH),
-                                          S_SHARE_VIEWERS)
-                   : viv;
+        uint64_t iv = api_ok
+                          ? tw_quota_interval_ms(S->quota, viv,
+                                                 ceil((double)nlive / S_BATCH),
+                                                 S_SHARE_VIEWERS)
+                          : viv;
         stats_sampler_schedule(S->sam, STATS_POLL_VIEWERS, now, iv);
         if (nlive) {
             s_note_interval(S, STATS_POLL_VIEWERS, iv, viv);
@@ -590,9 +590,9 @@ static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
                        (S->cfg->stats.watch_uploads
                             ? (double)stats_sampler_channel_count(S->sam)
                             : 0);
-        uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
-                                                    S_SHARE_STATS)
-                             : siv;
+        uint64_t iv =
+            api_ok ? tw_quota_interval_ms(S->quota, siv, units, S_SHARE_STATS)
+                   : siv;
         stats_sampler_schedule(S->sam, STATS_POLL_COUNTS, now, iv);
         if (nw)
             s_note_interval(S, STATS_POLL_COUNTS, iv, siv);
@@ -676,7 +676,8 @@ int main(void)
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
     s_prune(S);
     S->loop = tw_loop_new();
-    int tick = S->loop ? tw_loop_add_timer(S->loop, S_TICK_MS, 0, s_on_tick, S) : -1;
+    int tick =
+        S->loop ? tw_loop_add_timer(S->loop, S_TICK_MS, 0, s_on_tick, S) : -1;
     tw_rc_t rc = tick < 0 ? TW_ERR_NOMEM : TW_OK;
     if (rc == TW_OK)
         rc = tw_worker_attach(S->w, S->loop);
