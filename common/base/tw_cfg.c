@@ -4,6 +4,7 @@
  * default, bounds); the loader walks the TOML tree against those tables, so
  * unknown keys, wrong types and ranges are found in one place. */
 #include "tw_cfg.h"
+#include "tw_shard.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -161,6 +162,7 @@ static const s_field_t s_scanner_fields[] = {
     {"channels_file", F_PATH, SC(channels_file), "channels.txt", 0, 0, NULL},
     {"scan_interval", F_DUR, SC(scan_interval_ms), "5m", 1000, 0, NULL},
     {"lead_time", F_DUR, SC(lead_time_ms), "5m", 0, 0, NULL},
+    {"shard", F_STR, SC(shard), "", 0, 0, NULL},
     END};
 
 #define CH(f) offsetof(tw_cfg_chat_t, f)
@@ -177,6 +179,8 @@ static const s_field_t s_stats_fields[] = {
     {"stats_interval", F_DUR, ST(stats_interval_ms), "10m", 1000, 0, NULL},
     {"watch_uploads", F_BOOL, ST(watch_uploads), "true", 0, 0, NULL},
     {"videos", F_STRV, ST(videos), NULL, 0, 0, NULL},
+    {"uploads_max_age", F_DUR, ST(uploads_max_age_ms), "30d", 0, 0, NULL},
+    {"uploads_max", F_U32, ST(uploads_max), "50", 0, 1000000, NULL},
     END};
 
 #define TK(f) offsetof(tw_cfg_tokenizer_t, f)
@@ -1130,6 +1134,12 @@ static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)
                   "[drive] chunk_size must be a multiple of 256 KiB");
     if (cfg->chat.poll_min_ms > cfg->chat.poll_max_ms)
         s_problem(ctx, 0, 0, "[worker.chat] poll_min is above poll_max");
+    tw_shard_t shard = {1, 1};
+    tw_err_t serr;
+    if (tw_shard_parse(cfg->scanner.shard, &shard, &serr) != TW_OK)
+        s_problem(ctx, 0, 0, "[worker.scanner] %s", serr.msg);
+    cfg->scanner.shard_k = shard.k;
+    cfg->scanner.shard_n = shard.n;
     /* The zone must exist in the tz database. */
     tw_err_t err;
     if (tw_time_zone_check(cfg->supervisor.timezone, &err) != TW_OK)

@@ -99,6 +99,9 @@ typedef struct {
     char *channels_file;       /* channel ids, @handles, URLs */
     uint64_t scan_interval_ms; /* each channel checked once per interval */
     uint64_t lead_time_ms;     /* spawn chat@VIDEO this long before start */
+    char *shard;               /* "K/N" (tw_shard), "" = every channel */
+    uint32_t shard_k;          /* K of shard (1 when unsharded) */
+    uint32_t shard_n;          /* N of shard (1 when unsharded) */
 } tw_cfg_scanner_t;
 
 /* [worker.chat] settings. */
@@ -115,6 +118,8 @@ typedef struct {
     uint64_t stats_interval_ms;   /* views/likes/favorites/comments */
     bool watch_uploads;           /* all uploads of listed channels */
     tw_cfg_strv_t videos;         /* explicit video ids */
+    uint64_t uploads_max_age_ms;  /* older uploads leave; 0 = no limit */
+    uint32_t uploads_max;         /* newest uploads per channel; 0 = all */
 } tw_cfg_stats_t;
 
 /* [worker.tokenizer] settings. */

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -438,6 +439,23 @@ tw_rc_t tw_loop_run(tw_loop_t *self)
     tw_rc_t rc = TW_OK;
     while (rc == TW_OK && !self->stop && s_waiting(self))
         rc = tw_loop_step(self, -1);
+    self->stop = false;
+    return rc;
+}
+
+tw_rc_t tw_loop_run_for(tw_loop_t *self, int64_t ms)
+{
+    assert(self);
+    int64_t deadline = tw_loop_now(self) + (ms > 0 ? ms : 0);
+    tw_rc_t rc = TW_OK;
+    while (rc == TW_OK && !self->stop) {
+        int64_t left = deadline - tw_loop_now(self);
+        if (left < 0)
+            left = 0;
+        rc = tw_loop_step(self, left > INT_MAX ? INT_MAX : (int)left);
+        if (tw_loop_now(self) >= deadline)
+            break;
+    }
     self->stop = false;
     return rc;
 }

@@ -96,6 +96,12 @@ tw_rc_t tw_loop_run(tw_loop_t *self);
  * calls the ready sockets' and fds' callbacks in registration order, then
  * the due timers' in due order. Returns as tw_loop_run. */
 tw_rc_t tw_loop_step(tw_loop_t *self, int timeout_ms);
+/* Runs passes for about ms milliseconds (at least one pass, which waits no
+ * longer than ms), or until a callback calls tw_loop_stop or returns
+ * another rc. For a worker whose work is a sequence of requests with waits
+ * in between (chat@VIDEO): each wait is a run of the loop. Returns as
+ * tw_loop_run. */
+tw_rc_t tw_loop_run_for(tw_loop_t *self, int64_t ms);
 /* Makes tw_loop_run return TW_OK after the running callback (or at once
  * when called outside one); the remaining callbacks of the pass wait for
  * the next run. */

@@ -229,29 +229,54 @@ static const char *const s_states[] = {
     "members_only", "private",   "deleted", "unavailable",
 };
 
-const char *tw_scan_state_str(int state)
+const char *tw_scan_state_str(tw_scan_state_t state)
 {
     if (state == TW_SCAN_ST_VIDEO)
         return "video";
-    if (state < 0 || (size_t)state >= sizeof s_states / sizeof s_states[0])
+    if ((int)state < 0 || (size_t)state >= sizeof s_states / sizeof s_states[0])
         return "unknown";
     return s_states[state];
 }
 
-int tw_scan_state_parse(const char *s, size_t len)
+tw_rc_t tw_scan_state_parse(const char *s, size_t len, tw_scan_state_t *out)
 {
-    if (len == 5 && memcmp(s, "video", 5) == 0)
-        return TW_SCAN_ST_VIDEO;
+    if (len == 5 && memcmp(s, "video", 5) == 0) {
+        *out = TW_SCAN_ST_VIDEO;
+        return TW_OK;
+    }
     for (size_t i = 0; i < sizeof s_states / sizeof s_states[0]; i++)
-        if (strlen(s_states[i]) == len && memcmp(s_states[i], s, len) == 0)
-            return (int)i;
-    return -1;
+        if (strlen(s_states[i]) == len && memcmp(s_states[i], s, len) == 0) {
+            *out = (tw_scan_state_t)i;
+            return TW_OK;
+        }
+    return TW_ERR_INVALID;
 }
 
-bool tw_scan_state_final(int state)
+bool tw_scan_state_final(tw_scan_state_t state)
 {
-    return state != TW_STREAM_STATE_UNKNOWN &&
-           state != TW_STREAM_STATE_SCHEDULED && state != TW_STREAM_STATE_LIVE;
+    return state != TW_SCAN_ST_UNKNOWN && !tw_scan_state_tracked(state);
+}
+
+bool tw_scan_state_tracked(tw_scan_state_t state)
+{
+    return state == TW_SCAN_ST_SCHEDULED || state == TW_SCAN_ST_LIVE;
+}
+
+tw_rc_t tw_scan_path(char *out, size_t cap, const char *state_dir,
+                     tw_scan_file_t which)
+{
+    assert(out);
+    assert(state_dir);
+    static const char *const names[] = {
+        [TW_SCAN_FILE_STREAMS] = "scanner/streams.tsv",
+        [TW_SCAN_FILE_HANDLES] = "scanner/handles.tsv",
+        [TW_SCAN_FILE_FEEDS] = "scanner/feeds.tsv",
+    };
+    if ((size_t)which >= sizeof names / sizeof names[0])
+        return TW_ERR_INVALID;
+    if ((size_t)snprintf(out, cap, "%s/%s", state_dir, names[which]) >= cap)
+        return TW_ERR_TOOBIG;
+    return TW_OK;
 }
 
 static int64_t s_time_field(const tw_tsv_field_t *f)
@@ -291,8 +316,7 @@ tw_rc_t tw_scan_streams_parse(const char *data, size_t len,
             !s_field(&f[1], s.channel_id, sizeof s.channel_id) ||
             !s_field(&f[9], s.reason, sizeof s.reason))
             continue;
-        s.state = tw_scan_state_parse(f[2].ptr, f[2].len);
-        if (s.state < 0)
+        if (tw_scan_state_parse(f[2].ptr, f[2].len, &s.state) != TW_OK)
             continue;
         s.scheduled_us = s_time_field(&f[3]);
         s.start_us = s_time_field(&f[4]);

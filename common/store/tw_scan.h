@@ -15,8 +15,21 @@
 
 /* Largest channels file or state table read. */
 #define TW_SCAN_FILE_MAX (16u * 1024 * 1024)
-/* A stream state beyond tw_stream_state_t: an ordinary video (no live). */
-#define TW_SCAN_ST_VIDEO 100
+/* State of a row of the stream table: the stream.event states of
+ * tw_stream_state_t (same values, so a row's state goes on the wire as it
+ * is) and TW_SCAN_ST_VIDEO, an ordinary video that never was a stream. */
+typedef enum {
+    TW_SCAN_ST_UNKNOWN = TW_STREAM_STATE_UNKNOWN,     /* not classified yet */
+    TW_SCAN_ST_SCHEDULED = TW_STREAM_STATE_SCHEDULED, /* upcoming */
+    TW_SCAN_ST_LIVE = TW_STREAM_STATE_LIVE,           /* live now */
+    TW_SCAN_ST_ENDED = TW_STREAM_STATE_ENDED,         /* was live, ended */
+    TW_SCAN_ST_CANCELLED = TW_STREAM_STATE_CANCELLED, /* never started */
+    TW_SCAN_ST_MEMBERS_ONLY = TW_STREAM_STATE_MEMBERS_ONLY, /* not readable */
+    TW_SCAN_ST_PRIVATE = TW_STREAM_STATE_PRIVATE,           /* made private */
+    TW_SCAN_ST_DELETED = TW_STREAM_STATE_DELETED,           /* removed */
+    TW_SCAN_ST_UNAVAILABLE = TW_STREAM_STATE_UNAVAILABLE,   /* other refusal */
+    TW_SCAN_ST_VIDEO = 100, /* an ordinary video (no live) */
+} tw_scan_state_t;
 
 /* One usable line of the channels file. */
 typedef struct {
@@ -57,30 +70,45 @@ const char *tw_scan_handles_find(const tw_scan_handle_t *v, size_t n,
 tw_rc_t tw_scan_channel_page_id(const char *html, size_t len, char *out,
                                 size_t cap);
 
+/* The scanner's files under the state directory. */
+typedef enum {
+    TW_SCAN_FILE_STREAMS = 0, /* scanner/streams.tsv: the stream table */
+    TW_SCAN_FILE_HANDLES,     /* scanner/handles.tsv: the @handle cache */
+    TW_SCAN_FILE_FEEDS,       /* scanner/feeds.tsv: feed validators */
+} tw_scan_file_t;
+
+/* Writes the path of one of the scanner's files under state_dir (STATE)
+ * into out. TW_ERR_TOOBIG when cap is too small. Other processes find the
+ * scanner's files only through this. */
+tw_rc_t tw_scan_path(char *out, size_t cap, const char *state_dir,
+                     tw_scan_file_t which);
+
 /* One row of the stream table. Times are Unix usec, 0 = unknown. */
 typedef struct {
-    char video_id[16];    /* video id */
-    char channel_id[32];  /* channel id */
-    int state;            /* tw_stream_state_t or TW_SCAN_ST_VIDEO */
-    int64_t scheduled_us; /* scheduled start */
-    int64_t start_us;     /* actual start */
-    int64_t end_us;       /* actual end */
-    int64_t spawn_nb_us;  /* not_before of the last spawn request, 0 none */
-    int64_t updated_us;   /* last state change */
-    int64_t checked_us;   /* last classification */
-    int64_t next_us;      /* next classification due (not persisted) */
-    int64_t seen_us;      /* first time seen (not persisted) */
-    char reason[64];      /* why (rescheduled, deleted text), or "" */
-    char title[256];      /* title (UTF-8) */
+    char video_id[16];     /* video id */
+    char channel_id[32];   /* channel id */
+    tw_scan_state_t state; /* where the stream is */
+    int64_t scheduled_us;  /* scheduled start */
+    int64_t start_us;      /* actual start */
+    int64_t end_us;        /* actual end */
+    int64_t spawn_nb_us;   /* not_before of the last spawn request, 0 none */
+    int64_t updated_us;    /* last state change */
+    int64_t checked_us;    /* last classification */
+    int64_t next_us;       /* next classification due (not persisted) */
+    int64_t seen_us;       /* first time seen (not persisted) */
+    char reason[64];       /* why (rescheduled, deleted text), or "" */
+    char title[256];       /* title (UTF-8) */
 } tw_scan_stream_t;
 
 /* Wire name of a state ("scheduled", ..., "video"). */
-const char *tw_scan_state_str(int state);
-/* State of a name; -1 when unknown. */
-int tw_scan_state_parse(const char *s, size_t len);
+const char *tw_scan_state_str(tw_scan_state_t state);
+/* State of a name into *out; TW_ERR_INVALID when unknown. */
+tw_rc_t tw_scan_state_parse(const char *s, size_t len, tw_scan_state_t *out);
 /* True for states that will not change any more (ended, video, deleted,
  * cancelled, private, members_only, unavailable). */
-bool tw_scan_state_final(int state);
+bool tw_scan_state_final(tw_scan_state_t state);
+/* True for the states a chat is recorded in (scheduled, live). */
+bool tw_scan_state_tracked(tw_scan_state_t state);
 
 /* Loads streams.tsv (header line first; bad lines skipped). A missing file
  * is an empty table. *out is malloc'd. */

@@ -124,6 +124,39 @@ START_TEST(test_type_error_has_position)
 }
 END_TEST
 
+START_TEST(test_shard_and_watch_list_bounds)
+{
+    char pr[2048];
+    tw_cfg_t *cfg = s_load("[worker.scanner]\n[worker.stats]\n", pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_uint_eq(cfg->scanner.shard_k, 1);
+    ck_assert_uint_eq(cfg->scanner.shard_n, 1);
+    ck_assert_uint_eq(cfg->stats.uploads_max_age_ms, UINT64_C(30) * 86400000);
+    ck_assert_uint_eq(cfg->stats.uploads_max, 50);
+    tw_cfg_destroy(&cfg);
+    cfg = s_load("[worker.scanner]\nshard = \"2/3\"\n[worker.stats]\n"
+                 "uploads_max_age = \"0\"\nuploads_max = 0\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_uint_eq(cfg->scanner.shard_k, 2);
+    ck_assert_uint_eq(cfg->scanner.shard_n, 3);
+    ck_assert_uint_eq(cfg->stats.uploads_max_age_ms, 0);
+    ck_assert_uint_eq(cfg->stats.uploads_max, 0);
+    tw_cfg_destroy(&cfg);
+    const char *bad[] = {"0/3", "4/3", "3", "1/0", "a/b", "1/3x", "-1/3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "[worker.scanner]\nshard = \"%s\"\n",
+                 bad[i]);
+        cfg = s_load(text, pr, sizeof pr);
+        ck_assert_ptr_null(cfg);
+        ck_assert_msg(strstr(pr, "[worker.scanner] shard must be \"K/N\"") !=
+                          NULL,
+                      "%s: %s", bad[i], pr);
+    }
+}
+END_TEST
+
 START_TEST(test_unknown_key_did_you_mean)
 {
     char pr[2048];
@@ -322,6 +355,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_defaults_and_relative_paths);
     tcase_add_test(tc, test_type_error_has_position);
     tcase_add_test(tc, test_unknown_key_did_you_mean);
+    tcase_add_test(tc, test_shard_and_watch_list_bounds);
     tcase_add_test(tc, test_kind_specific_keys_stay_in_their_kind);
     tcase_add_test(tc, test_secret_file_permissions);
     tcase_add_test(tc, test_loaded_secrets_registered);

@@ -239,6 +239,35 @@ START_TEST(test_stop_and_error_end_run)
 }
 END_TEST
 
+START_TEST(test_run_for)
+{
+    tw_loop_t *loop = tw_loop_new();
+    s_seen_t s = {0};
+    /* Nothing happens: returns once the time is up, not before. */
+    int64_t t0 = tw_loop_now(loop);
+    ck_assert_int_eq(tw_loop_run_for(loop, 30), TW_OK);
+    ck_assert_int_ge(tw_loop_now(loop) - t0, 30);
+    /* Timers run meanwhile. */
+    int t = tw_loop_add_timer(loop, 5, 0, s_on_timer, &s);
+    ck_assert_int_eq(tw_loop_run_for(loop, 60), TW_OK);
+    ck_assert_int_ge(s.n, 2);
+    /* A stop ends it early, and only that run. */
+    s.n = 0;
+    s.stop_at = 1;
+    t0 = tw_loop_now(loop);
+    ck_assert_int_eq(tw_loop_run_for(loop, 5000), TW_OK);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_lt(tw_loop_now(loop) - t0, 1000);
+    ck_assert(!tw_loop_stopping(loop));
+    /* 0 ms: one pass that does not wait. */
+    ck_assert_int_eq(tw_loop_cancel_timer(loop, t), TW_OK);
+    t0 = tw_loop_now(loop);
+    ck_assert_int_eq(tw_loop_run_for(loop, 0), TW_OK);
+    ck_assert_int_lt(tw_loop_now(loop) - t0, 1000);
+    tw_loop_destroy(&loop);
+}
+END_TEST
+
 /* A pipe's read end: reads one byte per call; optionally removes itself,
  * another fd, or fails. */
 typedef struct {
@@ -432,6 +461,7 @@ Suite *loop_suite(void)
     tcase_add_test(tc, test_cancel_inside_callback);
     tcase_add_test(tc, test_add_inside_callback);
     tcase_add_test(tc, test_stop_and_error_end_run);
+    tcase_add_test(tc, test_run_for);
     tcase_add_test(tc, test_fd_callbacks_and_removal);
     tcase_add_test(tc, test_zmq_sockets);
     tcase_add_test(tc, test_zsock);

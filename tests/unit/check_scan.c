@@ -103,7 +103,7 @@ START_TEST(test_streams_roundtrip)
     snprintf(s[0].video_id, sizeof s[0].video_id, "abcdefghijk");
     snprintf(s[0].channel_id, sizeof s[0].channel_id,
              "UCaaaaaaaaaaaaaaaaaaaaaa");
-    s[0].state = TW_STREAM_STATE_SCHEDULED;
+    s[0].state = TW_SCAN_ST_SCHEDULED;
     s[0].scheduled_us = 1767225600000000;
     s[0].spawn_nb_us = 1767225300000000;
     snprintf(s[0].reason, sizeof s[0].reason, "rescheduled");
@@ -114,7 +114,7 @@ START_TEST(test_streams_roundtrip)
     s[1].title[0] = '\0';
     s[2] = s[0];
     snprintf(s[2].video_id, sizeof s[2].video_id, "ccccccccccc");
-    s[2].state = TW_STREAM_STATE_ENDED;
+    s[2].state = TW_SCAN_ST_ENDED;
     s[2].start_us = 1767225601000000;
     s[2].end_us = 1767229201123456;
     ck_assert_int_eq(tw_scan_streams_save(path, s, 3, NULL), TW_OK);
@@ -128,7 +128,7 @@ START_TEST(test_streams_roundtrip)
     ck_assert_uint_eq(n, 3);
     ck_assert_str_eq(v[0].title, s[0].title);
     ck_assert_str_eq(v[0].reason, "rescheduled");
-    ck_assert_int_eq(v[0].state, TW_STREAM_STATE_SCHEDULED);
+    ck_assert_int_eq(v[0].state, TW_SCAN_ST_SCHEDULED);
     ck_assert_int_eq(v[0].scheduled_us, s[0].scheduled_us);
     ck_assert_int_eq(v[0].spawn_nb_us, s[0].spawn_nb_us);
     ck_assert_int_eq(v[0].start_us, 0);
@@ -141,18 +141,34 @@ END_TEST
 
 START_TEST(test_states)
 {
-    ck_assert_str_eq(tw_scan_state_str(TW_STREAM_STATE_MEMBERS_ONLY),
+    ck_assert_str_eq(tw_scan_state_str(TW_SCAN_ST_MEMBERS_ONLY),
                      "members_only");
     ck_assert_str_eq(tw_scan_state_str(TW_SCAN_ST_VIDEO), "video");
-    ck_assert_str_eq(tw_scan_state_str(-5), "unknown");
-    ck_assert_int_eq(tw_scan_state_parse("cancelled", 9),
-                     TW_STREAM_STATE_CANCELLED);
-    ck_assert_int_eq(tw_scan_state_parse("video", 5), TW_SCAN_ST_VIDEO);
-    ck_assert_int_eq(tw_scan_state_parse("nope", 4), -1);
-    ck_assert(!tw_scan_state_final(TW_STREAM_STATE_SCHEDULED));
-    ck_assert(!tw_scan_state_final(TW_STREAM_STATE_LIVE));
-    ck_assert(!tw_scan_state_final(TW_STREAM_STATE_UNKNOWN));
-    ck_assert(tw_scan_state_final(TW_STREAM_STATE_ENDED));
+    ck_assert_str_eq(tw_scan_state_str((tw_scan_state_t)-5), "unknown");
+    tw_scan_state_t st = TW_SCAN_ST_UNKNOWN;
+    ck_assert_int_eq(tw_scan_state_parse("cancelled", 9, &st), TW_OK);
+    ck_assert_int_eq(st, TW_SCAN_ST_CANCELLED);
+    ck_assert_int_eq(tw_scan_state_parse("video", 5, &st), TW_OK);
+    ck_assert_int_eq(st, TW_SCAN_ST_VIDEO);
+    ck_assert_int_eq(tw_scan_state_parse("nope", 4, &st), TW_ERR_INVALID);
+    ck_assert_int_eq(st, TW_SCAN_ST_VIDEO);
+    ck_assert(tw_scan_state_tracked(TW_SCAN_ST_SCHEDULED));
+    ck_assert(tw_scan_state_tracked(TW_SCAN_ST_LIVE));
+    ck_assert(!tw_scan_state_tracked(TW_SCAN_ST_UNKNOWN));
+    ck_assert(!tw_scan_state_tracked(TW_SCAN_ST_ENDED));
+    char path[64];
+    ck_assert_int_eq(
+        tw_scan_path(path, sizeof path, "/st", TW_SCAN_FILE_STREAMS), TW_OK);
+    ck_assert_str_eq(path, "/st/scanner/streams.tsv");
+    ck_assert_int_eq(
+        tw_scan_path(path, sizeof path, "/st", TW_SCAN_FILE_HANDLES), TW_OK);
+    ck_assert_str_eq(path, "/st/scanner/handles.tsv");
+    ck_assert_int_eq(tw_scan_path(path, 10, "/st", TW_SCAN_FILE_FEEDS),
+                     TW_ERR_TOOBIG);
+    ck_assert(!tw_scan_state_final(TW_SCAN_ST_SCHEDULED));
+    ck_assert(!tw_scan_state_final(TW_SCAN_ST_LIVE));
+    ck_assert(!tw_scan_state_final(TW_SCAN_ST_UNKNOWN));
+    ck_assert(tw_scan_state_final(TW_SCAN_ST_ENDED));
     ck_assert(tw_scan_state_final(TW_SCAN_ST_VIDEO));
 }
 END_TEST

@@ -135,6 +135,7 @@ typedef enum {
 /* One chat@VIDEO process. */
 typedef struct {
     tw_worker_t *w;                 /* supervisor link (borrowed) */
+    tw_loop_t *loop;                /* the event loop (borrowed) */
     const tw_cfg_t *cfg;            /* config (borrowed from w) */
     char video_id[16];              /* the stream */
     char dir[4096];                 /* STATE/chat@VIDEO */
@@ -174,10 +175,11 @@ typedef struct {
     char report_reason[200];        /* CHAT_END_REPORT: reason */
 } chat_t;
 
-/* Runs the worker to its end; returns the exit code. */
-int chat_run(tw_worker_t *worker);
-/* Waits up to ms milliseconds serving the supervisor link and the sender
- * (acks, resends, heartbeats); returns early when stopping. */
+/* Runs the worker to its end on loop (worker attached to it); returns the
+ * exit code. */
+int chat_run(tw_worker_t *worker, tw_loop_t *loop);
+/* Waits up to ms milliseconds running the loop (supervisor link, the
+ * sender's acks and resends, heartbeats); returns early when stopping. */
 void chat_wait(chat_t *c, int64_t ms);
 /* True once SIGTERM/STOP arrived. */
 bool chat_stopping(chat_t *c);

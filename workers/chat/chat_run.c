@@ -5,13 +5,12 @@
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <zmq.h>
 
 #include "chat.h"
 #include "tw_backoff.h"
@@ -37,7 +36,7 @@
 /* Longest wait for the receiver to ack everything before exiting. */
 #define S_DRAIN_MS (5 * 60 * 1000)
 
-/* ---- waiting: the one poll loop ---- */
+/* ---- waiting: a run of the worker's loop ---- */
 
 bool chat_stopping(chat_t *c)
 {
@@ -46,33 +45,13 @@ bool chat_stopping(chat_t *c)
 
 void chat_wait(chat_t *c, int64_t ms)
 {
-    int64_t deadline = tw_time_mono_ms() + (ms > 0 ? ms : 0);
-    for (;;) {
-        zmq_pollitem_t it[3];
-        tw_worker_pollitems(c->w, it);
-        it[2] = (zmq_pollitem_t){tw_deliver_socket(c->tx), -1, ZMQ_POLLIN, 0};
-        int64_t now = tw_time_mono_ms();
-        int64_t t = deadline - now;
-        if (t < 0)
-            t = 0;
-        int wt = tw_worker_timeout_ms(c->w);
-        if (wt < t)
-            t = wt;
-        int dt = tw_deliver_timeout_ms(c->tx, now);
-        if (dt >= 0 && dt < t)
-            t = dt;
-        if (zmq_poll(it, 3, (long)t) < 0 && zmq_errno() != EINTR)
-            tw_log_write(TW_LOG_WARN, "unable to poll: %s",
-                         zmq_strerror(zmq_errno()));
-        tw_worker_handle(c->w);
-        tw_err_t err = {0};
-        if (tw_deliver_handle(c->tx, &err) != TW_OK)
-            tw_log_write(TW_LOG_WARN, "delivery: %s", err.msg);
-        if (tw_deliver_tick(c->tx, tw_time_mono_ms(), &err) != TW_OK)
-            tw_log_write(TW_LOG_WARN, "delivery: %s", err.msg);
-        if (tw_worker_stopping(c->w) || tw_time_mono_ms() >= deadline)
-            return;
-    }
+    tw_rc_t rc;
+    if (chat_stopping(c))
+        rc = tw_loop_step(c->loop, ms > INT_MAX ? INT_MAX : (int)ms);
+    else
+        rc = tw_loop_run_for(c->loop, ms);
+    if (rc != TW_OK)
+        tw_log_write(TW_LOG_WARN, "event loop: %s", tw_rc_str(rc));
 }
 
 /* tw_http's retry sleep: keeps heartbeats and acks flowing meanwhile. */
@@ -1025,9 +1004,10 @@ static int64_t s_grace_ms(void)
 }
 
 /* Opens everything; returns an exit code or -1 when ready. */
-static int s_setup(chat_t *c, tw_worker_t *w)
+static int s_setup(chat_t *c, tw_worker_t *w, tw_loop_t *loop)
 {
     c->w = w;
+    c->loop = loop;
     c->cfg = tw_worker_cfg(w);
     const char *vid = tw_worker_instance(w);
     if (!tw_id_is_video(vid)) {
@@ -1104,6 +1084,12 @@ static int s_setup(chat_t *c, tw_worker_t *w)
         tw_log_write(TW_LOG_ERROR, "unable to open the sender: %s", err.msg);
         return rc == TW_ERR_INVALID ? TW_EXIT_USAGE : TW_EXIT_TEMP;
     }
+    rc = tw_deliver_attach(c->tx, c->loop, NULL, NULL);
+    if (rc != TW_OK) {
+        tw_log_write(TW_LOG_ERROR, "unable to attach the sender: %s",
+                     tw_rc_str(rc));
+        return TW_EXIT_TEMP;
+    }
     tw_deliver_stats_t st;
     tw_deliver_stats(c->tx, &st);
     if (tw_deliver_unacked(c->tx) > 0)
@@ -1112,15 +1098,16 @@ static int s_setup(chat_t *c, tw_worker_t *w)
     return -1;
 }
 
-int chat_run(tw_worker_t *worker)
+int chat_run(tw_worker_t *worker, tw_loop_t *loop)
 {
     assert(worker);
+    assert(loop);
     chat_t *c = calloc(1, sizeof *c);
     if (!c) {
         tw_log_write(TW_LOG_ERROR, "out of memory");
         return TW_EXIT_TEMP;
     }
-    int code = s_setup(c, worker);
+    int code = s_setup(c, worker, loop);
     if (code < 0) {
         tw_worker_ready(worker);
         chat_end_t end;

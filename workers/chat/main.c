@@ -7,6 +7,7 @@
 
 #include "chat.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_worker.h"
 
 int main(int argc, char **argv)
@@ -26,7 +27,17 @@ int main(int argc, char **argv)
         tw_log_write(TW_LOG_ERROR, "unable to start: %s", err.msg);
         return code;
     }
-    code = chat_run(w);
+    tw_loop_t *loop = tw_loop_new();
+    tw_rc_t rc = loop ? tw_worker_attach(w, loop) : TW_ERR_NOMEM;
+    if (rc != TW_OK) {
+        tw_log_write(TW_LOG_ERROR, "unable to start the loop: %s",
+                     tw_rc_str(rc));
+        tw_worker_destroy(&w);
+        tw_loop_destroy(&loop);
+        return TW_EXIT_TEMP;
+    }
+    code = chat_run(w, loop);
     tw_worker_destroy(&w);
+    tw_loop_destroy(&loop);
     return code;
 }

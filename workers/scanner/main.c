@@ -5,7 +5,8 @@
  * at scheduled start - lead_time, stream.event to tubewatchd and the notifier.
  * A channel whose feed fails twice in a row is discovered from its /streams
  * tab, its /live page and its uploads playlist until the feed works again
- * (scan_source). */
+ * (scan_source). With [worker.scanner] shard = "K/N" only the channels
+ * whose id falls in shard K are scanned (tw_shard). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -16,20 +17,23 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "scan_source.h"
+#include "scan_track.h"
 #include "tw_scan.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
 #include "tw_file.h"
+#include "tw_fstamp.h"
 #include "tw_http.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_quota.h"
 #include "tw_rss.h"
+#include "tw_shard.h"
 #include "tw_time.h"
 #include "tw_worker.h"
 #include "tw_ytapi.h"
@@ -37,14 +41,9 @@
 #include "tw_ytweb.h"
 
 /* Ids per videos.list call. */
-#define S_BATCH 50
-/* A scheduled stream still upcoming this long after its start: cancelled. */
-#define S_OVERDUE_US (INT64_C(24) * 3600 * 1000000)
-/* Scheduled further away than this: re-checked every S_FAR_ROUNDS. */
-#define S_FAR_US     (INT64_C(3600) * 1000000)
-#define S_FAR_ROUNDS 6
-/* Finished videos are forgotten this long after their last check. */
-#define S_KEEP_US (INT64_C(30) * 86400 * 1000000)
+#define S_BATCH SCAN_TRACK_BATCH
+/* Longest wait between two runs of the scanner's work. */
+#define S_TICK_MS 250
 /* Share of the daily quota the scanner plans for. */
 #define S_QUOTA_SHARE 0.5
 /* Share of the daily quota for playlistItems of channels whose feed is
@@ -65,6 +64,9 @@ typedef struct {
 /* The scanner. */
 typedef struct {
     tw_worker_t *w;            /* supervisor link */
+    tw_loop_t *loop;           /* the event loop */
+    int tick;                  /* timer of the scanner's work */
+    int64_t next_plan_ms;      /* next prune and quota plan */
     const tw_cfg_t *cfg;       /* config (borrowed) */
     char dir[2048];            /* STATE/scanner */
     char streams_path[4200];   /* STATE/scanner/streams.tsv */
@@ -85,8 +87,8 @@ typedef struct {
     tw_scan_stream_t *streams; /* stream table */
     size_t nstreams;           /* count */
     size_t cap;                /* allocated */
-    struct stat chan_st;       /* channels file identity */
-    bool chan_exists;          /* the file existed at the last load */
+    tw_fstamp_t chan_st;       /* channels file identity */
+    tw_shard_t shard;          /* this host's share of the channels */
     int64_t next_stat_ms;      /* next check of the channels file */
     bool dirty;                /* streams.tsv needs saving */
     bool feeds_dirty;          /* feeds.tsv needs saving */
@@ -173,12 +175,6 @@ static void s_load_channels(s_scan_t *S)
     tw_scan_chan_ref_t *refs = NULL;
     size_t n = 0, nbad = 0;
     tw_err_t err = {{0}, 0, 0};
-    if (stat(path, &S->chan_st) == 0) {
-        S->chan_exists = true;
-    } else {
-        S->chan_exists = false;
-        memset(&S->chan_st, 0, sizeof S->chan_st);
-    }
     if (tw_scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
         tw_log_error("unable to read %s: %s", path, err.msg);
         return;
@@ -213,8 +209,14 @@ static void s_load_channels(s_scan_t *S)
         v[i].next_rss_ms =
             now + (int64_t)((double)S->scan_ms * (double)i / (double)n);
     }
-    tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
-                n - (S->nchans < n ? S->nchans : n));
+    if (S->shard.n > 1)
+        tw_log_info("%zu channel(s) from %s (%zu new); shard %" PRIu32
+                    "/%" PRIu32 " scans those whose id falls in it",
+                    n, path, n - (S->nchans < n ? S->nchans : n), S->shard.k,
+                    S->shard.n);
+    else
+        tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
+                    n - (S->nchans < n ? S->nchans : n));
     free(S->chans);
     S->chans = v;
     S->nchans = n;
@@ -228,13 +230,8 @@ static void s_check_channels(s_scan_t *S, bool force)
     if (!force && now < S->next_stat_ms)
         return;
     S->next_stat_ms = now + 1000;
-    struct stat st;
-    bool exists = stat(S->cfg->scanner.channels_file, &st) == 0;
-    if (!force && exists == S->chan_exists &&
-        (!exists ||
-         (st.st_ino == S->chan_st.st_ino && st.st_size == S->chan_st.st_size &&
-          st.st_mtim.tv_sec == S->chan_st.st_mtim.tv_sec &&
-          st.st_mtim.tv_nsec == S->chan_st.st_mtim.tv_nsec)))
+    if (!tw_fstamp_changed(&S->chan_st, S->cfg->scanner.channels_file) &&
+        !force)
         return;
     s_load_channels(S);
 }
@@ -261,15 +258,7 @@ static tw_scan_stream_t *s_add(s_scan_t *S, const char *vid, const char *chan,
         S->cap = ncap;
     }
     tw_scan_stream_t *s = &S->streams[S->nstreams++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->video_id, sizeof s->video_id, "%s", vid);
-    if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
-        sizeof s->channel_id)
-        s->channel_id[0] = '\0';
-    snprintf(s->title, sizeof s->title, "%s", title);
-    s->state = TW_STREAM_STATE_UNKNOWN;
-    s->seen_us = tw_time_now_us();
-    s->next_us = s->seen_us;
+    scan_track_init(s, vid, chan, title, tw_time_now_us());
     S->dirty = true;
     return s;
 }
@@ -339,11 +328,8 @@ static void s_quota_exhausted(s_scan_t *S)
     S->quota_noted = until;
     /* quota-free sources from now on: back to the normal pace */
     s_plan(S);
-    int64_t soon = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state) &&
-            S->streams[i].next_us > soon)
-            S->streams[i].next_us = soon;
+    scan_track_hurry(S->streams, S->nstreams,
+                     tw_time_now_us() + (int64_t)S->scan_ms * 1000);
     char ts[TW_TIME_STR_SIZE], title[128];
     tw_time_format(until, ts);
     tw_log_warn("Data API quota exhausted: quota-free sources only until %s",
@@ -363,99 +349,47 @@ static void s_quota_exhausted(s_scan_t *S)
     s_notify(S, &m);
 }
 
-/* ---- state machine ---- */
+/* ---- stream tracking ---- */
 
-static bool s_tracked(int st)
+/* Applies what a source says about s (scan_track_apply) and does what it
+ * asks: the stream.event, the chat@VIDEO spawn request. */
+static void s_apply(s_scan_t *S, tw_scan_stream_t *s,
+                    const scan_track_obs_t *obs)
 {
-    return st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE;
+    scan_track_cfg_t tc = {.lead_us =
+                               (int64_t)S->cfg->scanner.lead_time_ms * 1000,
+                           .track_us = (int64_t)S->track_ms * 1000};
+    int64_t now = tw_time_now_us();
+    scan_track_act_t act = scan_track_apply(s, obs, &tc, now);
+    S->dirty = true;
+    if (act.event)
+        s_event(S, s);
+    if (!act.spawn || tw_worker_spawn_request(S->w, "chat", s->video_id,
+                                              act.spawn_at_us) != TW_OK)
+        return;
+    scan_track_spawned(s, &act);
+    if (s->state == TW_SCAN_ST_SCHEDULED) {
+        char ts[TW_TIME_STR_SIZE];
+        tw_log_info("spawn chat@%s at %s", s->video_id,
+                    tw_time_format(act.spawn_at_us, ts));
+    } else {
+        tw_log_info("spawn chat@%s now (live)", s->video_id);
+    }
 }
 
-/* Applies a classification to s: events, spawn requests, next check. */
-static void s_apply(s_scan_t *S, tw_scan_stream_t *s, int st, int64_t sched,
-                    int64_t start, int64_t end, const char *title,
-                    const char *chan, const char *reason)
+/* s_apply of a page's view: state st (scan_page_state), times and texts
+ * from the parsed page in. */
+static void s_apply_page(s_scan_t *S, tw_scan_stream_t *s, tw_scan_state_t st,
+                         const tw_ytpage_info_t *in, const char *why)
 {
-    int64_t now = tw_time_now_us();
-    int old = s->state;
-    int64_t old_sched = s->scheduled_us;
-    char why[64] = "";
-    if (reason)
-        snprintf(why, sizeof why, "%s", reason);
-    if (st == TW_STREAM_STATE_SCHEDULED && sched &&
-        sched < now - S_OVERDUE_US) {
-        st = TW_STREAM_STATE_CANCELLED;
-        snprintf(why, sizeof why, "never started");
-    }
-    if (title && *title)
-        snprintf(s->title, sizeof s->title, "%s", title);
-    if (chan && tw_id_is_channel(chan))
-        if ((size_t)snprintf(s->channel_id, sizeof s->channel_id, "%s", chan) >=
-            sizeof s->channel_id)
-            s->channel_id[0] = '\0';
-    if (sched)
-        s->scheduled_us = sched;
-    if (start)
-        s->start_us = start;
-    if (end)
-        s->end_us = end;
-    s->checked_us = now;
-    S->dirty = true;
-    bool resched = st == TW_STREAM_STATE_SCHEDULED &&
-                   old == TW_STREAM_STATE_SCHEDULED && sched && old_sched &&
-                   sched != old_sched;
-    if (st != old || resched) {
-        s->state = st;
-        s->updated_us = now;
-        snprintf(s->reason, sizeof s->reason, "%s",
-                 resched ? "rescheduled" : why);
-        bool ev = false;
-        switch (st) {
-        case TW_STREAM_STATE_SCHEDULED:
-        case TW_STREAM_STATE_LIVE:
-        case TW_STREAM_STATE_MEMBERS_ONLY:
-            ev = true;
-            break;
-        case TW_STREAM_STATE_ENDED:
-        case TW_STREAM_STATE_CANCELLED:
-        case TW_STREAM_STATE_PRIVATE:
-        case TW_STREAM_STATE_DELETED:
-        case TW_STREAM_STATE_UNAVAILABLE:
-            ev = s_tracked(old);
-            break;
-        default:
-            break;
-        }
-        if (ev)
-            s_event(S, s);
-    }
-    int64_t lead = (int64_t)S->cfg->scanner.lead_time_ms * 1000;
-    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us) {
-        int64_t nb = s->scheduled_us - lead;
-        if (nb < 0)
-            nb = 0;
-        if (nb != s->spawn_nb_us) {
-            if (tw_worker_spawn_request(S->w, "chat", s->video_id, nb) ==
-                TW_OK) {
-                char ts[TW_TIME_STR_SIZE];
-                tw_log_info("spawn chat@%s at %s", s->video_id,
-                            tw_time_format(nb, ts));
-                s->spawn_nb_us = nb;
-            }
-        }
-    } else if (st == TW_STREAM_STATE_LIVE &&
-               (s->spawn_nb_us == 0 || s->spawn_nb_us > now)) {
-        if (tw_worker_spawn_request(S->w, "chat", s->video_id, 0) == TW_OK) {
-            tw_log_info("spawn chat@%s now (live)", s->video_id);
-            s->spawn_nb_us = now;
-        }
-    }
-    int64_t iv = (int64_t)S->track_ms * 1000;
-    if (st == TW_STREAM_STATE_SCHEDULED && s->scheduled_us - now > S_FAR_US)
-        s->next_us = now + iv * S_FAR_ROUNDS;
-    else if (tw_scan_state_final(s->state))
-        s->next_us = INT64_MAX;
-    else
-        s->next_us = now + iv;
+    scan_track_obs_t obs = {.state = st,
+                            .scheduled_us = in->scheduled_start_usec,
+                            .start_us = in->start_usec,
+                            .end_us = in->end_usec,
+                            .title = in->title,
+                            .channel = in->channel_id,
+                            .reason = why};
+    s_apply(S, s, &obs);
 }
 
 /* GETs a page url (relative to web_base_url, built by scan_page_url or
@@ -505,8 +439,9 @@ static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
     tw_worker_handle(S->w); /* heartbeat between requests */
     tw_rc_t rc = s_fetch_page(S, s->video_id);
     if (rc == TW_ERR_NOTFOUND) {
-        s_apply(S, s, TW_STREAM_STATE_DELETED, 0, 0, 0, NULL, NULL,
-                "watch page 404");
+        scan_track_obs_t gone = {.state = TW_SCAN_ST_DELETED,
+                                 .reason = "watch page 404"};
+        s_apply(S, s, &gone);
         return;
     }
     if (rc != TW_OK) {
@@ -520,8 +455,7 @@ static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
         s->next_us = tw_time_now_us() + (int64_t)S->scan_ms * 1000;
         return;
     }
-    s_apply(S, s, st, in->scheduled_start_usec, in->start_usec, in->end_usec,
-            in->title, in->channel_id, why);
+    s_apply_page(S, s, (tw_scan_state_t)st, in, why);
 }
 
 /* A parser of tw_ytapi for one Data API answer. */
@@ -606,42 +540,22 @@ static tw_rc_t s_classify_api(s_scan_t *S, tw_scan_stream_t **v, size_t n)
             s_classify_page(S, s);
             continue;
         }
-        int st;
-        switch (it->state) {
-        case TW_YTAPI_STATE_UPCOMING:
-            st = TW_STREAM_STATE_SCHEDULED;
-            break;
-        case TW_YTAPI_STATE_LIVE:
-            st = TW_STREAM_STATE_LIVE;
-            break;
-        case TW_YTAPI_STATE_ENDED:
-            st = TW_STREAM_STATE_ENDED;
-            break;
-        default:
-            st = it->has_live_details
-                     ? (it->actual_end_usec     ? TW_STREAM_STATE_ENDED
-                        : it->actual_start_usec ? TW_STREAM_STATE_LIVE
-                                                : TW_STREAM_STATE_SCHEDULED)
-                     : TW_SCAN_ST_VIDEO;
-            break;
-        }
-        int64_t sched = it->scheduled_start_usec, start = it->actual_start_usec,
-                end = it->actual_end_usec;
+        scan_track_obs_t obs;
+        scan_track_obs_from_api(it, &obs);
         char title[256], chan[TW_ID_MAX];
         snprintf(title, sizeof title, "%s", it->title);
         snprintf(chan, sizeof chan, "%s", it->channel_id);
-        const char *why = NULL;
-        /* members-only streams look normal in videos.list: the first time
-         * a broadcast is seen, its watch page (no quota) says */
+        obs.title = title;
+        obs.channel = chan;
         const char *page_why = "";
-        if ((st == TW_STREAM_STATE_SCHEDULED || st == TW_STREAM_STATE_LIVE) &&
-            !s_tracked(s->state) && s_fetch_page(S, s->video_id) == TW_OK &&
+        if (scan_track_needs_page(s, &obs) &&
+            s_fetch_page(S, s->video_id) == TW_OK &&
             scan_page_state(tw_ytpage_info(S->page), &page_why) ==
-                TW_STREAM_STATE_MEMBERS_ONLY) {
-            st = TW_STREAM_STATE_MEMBERS_ONLY;
-            why = "members only";
+                TW_SCAN_ST_MEMBERS_ONLY) {
+            obs.state = TW_SCAN_ST_MEMBERS_ONLY;
+            obs.reason = "members only";
         }
-        s_apply(S, s, st, sched, start, end, title, chan, why);
+        s_apply(S, s, &obs);
     }
     return TW_OK;
 }
@@ -649,46 +563,14 @@ static tw_rc_t s_classify_api(s_scan_t *S, tw_scan_stream_t **v, size_t n)
 /* Classifies the streams that are due, in batches of S_BATCH. */
 static void s_classify_due(s_scan_t *S)
 {
-    int64_t now = tw_time_now_us();
-    size_t due = 0;
-    int64_t oldest = INT64_MAX;
-    for (size_t i = 0; i < S->nstreams; i++) {
-        const tw_scan_stream_t *s = &S->streams[i];
-        if (!tw_scan_state_final(s->state) && s->next_us <= now) {
-            due++;
-            if (s->next_us < oldest)
-                oldest = s->next_us;
-        }
-    }
-    /* wait for more ids (up to half a round, at most 30 s) when the API
-     * would be called for fewer than a full batch */
-    int64_t coalesce = (int64_t)S->scan_ms * 500;
-    if (coalesce > 30000000)
-        coalesce = 30000000;
-    if (!S->api)
-        coalesce = 0;
-    if (due == 0 || (due < S_BATCH && now - oldest < coalesce))
-        return;
-    /* due ones first; with the API, those due within half a round ride
-     * along in the last batch's free places */
-    int64_t horizon = now + (int64_t)S->track_ms * 500;
     tw_scan_stream_t **cand = malloc((S->nstreams + 1) * sizeof *cand);
     if (!cand)
         return;
-    size_t nc = 0;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state) &&
-            S->streams[i].next_us <= now)
-            cand[nc++] = &S->streams[i];
-    size_t room = (S_BATCH - nc % S_BATCH) % S_BATCH;
-    for (size_t i = 0; i < S->nstreams && S->api && room; i++) {
-        tw_scan_stream_t *s = &S->streams[i];
-        if (!tw_scan_state_final(s->state) && s->next_us > now &&
-            s->next_us <= horizon) {
-            cand[nc++] = s;
-            room--;
-        }
-    }
+    scan_track_due_opts_t o = {.api = S->api != NULL,
+                               .scan_us = (int64_t)S->scan_ms * 1000,
+                               .track_us = (int64_t)S->track_ms * 1000};
+    size_t nc =
+        scan_track_due(S->streams, S->nstreams, tw_time_now_us(), &o, cand);
     for (size_t off = 0; off < nc; off += S_BATCH) {
         size_t n = nc - off < S_BATCH ? nc - off : S_BATCH;
         bool api = S->api && tw_quota_allowed(S->quota, 1);
@@ -802,8 +684,7 @@ static bool s_step_page(s_scan_t *S, s_chan_t *c, const char *tab)
         const char *why = "";
         int st = s && shown ? scan_page_state(in, &why) : -1;
         if (st >= 0)
-            s_apply(S, s, st, in->scheduled_start_usec, in->start_usec,
-                    in->end_usec, in->title, in->channel_id, why);
+            s_apply_page(S, s, (tw_scan_state_t)st, in, why);
     }
     return true;
 }
@@ -1007,7 +888,7 @@ static bool s_check_channels_due(s_scan_t *S)
                 budget--;
             continue;
         }
-        if (c->next_rss_ms > now)
+        if (c->next_rss_ms > now || !tw_shard_owns(&S->shard, c->id))
             continue;
         c->next_rss_ms += (int64_t)S->scan_ms;
         if (c->next_rss_ms <= now)
@@ -1018,21 +899,12 @@ static bool s_check_channels_due(s_scan_t *S)
     return false;
 }
 
-/* Drops rows in a final state not seen for S_KEEP_US: the table does not
- * grow without bound (a video still in a feed is classified again, at
- * 1/50 unit, and dropped again later). */
+/* Drops rows in a final state not seen for SCAN_TRACK_KEEP_US: the table
+ * does not grow without bound (a video still in a feed is classified again,
+ * at 1/50 unit, and dropped again later). */
 static void s_prune(s_scan_t *S)
 {
-    int64_t cut = tw_time_now_us() - S_KEEP_US;
-    size_t k = 0;
-    for (size_t i = 0; i < S->nstreams; i++) {
-        const tw_scan_stream_t *s = &S->streams[i];
-        int64_t last =
-            s->checked_us > s->updated_us ? s->checked_us : s->updated_us;
-        if (tw_scan_state_final(s->state) && last && last < cut)
-            continue;
-        S->streams[k++] = *s;
-    }
+    size_t k = scan_track_prune(S->streams, S->nstreams, tw_time_now_us());
     if (k != S->nstreams) {
         tw_log_info("forgot %zu old finished video(s)", S->nstreams - k);
         S->nstreams = k;
@@ -1046,10 +918,7 @@ static void s_plan(s_scan_t *S)
     S->track_ms = S->scan_ms;
     if (!S->api || !tw_quota_allowed(S->quota, 1))
         return; /* watch pages cost no quota */
-    size_t tracked = 0;
-    for (size_t i = 0; i < S->nstreams; i++)
-        if (!tw_scan_state_final(S->streams[i].state))
-            tracked++;
+    size_t tracked = scan_track_open_count(S->streams, S->nstreams);
     double units = ceil((double)tracked / S_BATCH);
     uint64_t iv =
         tw_quota_interval_ms(S->quota, S->scan_ms, units, S_QUOTA_SHARE);
@@ -1059,6 +928,52 @@ static void s_plan(s_scan_t *S)
 }
 
 /* ---- main ---- */
+
+/* The work of the scanner, on its loop's timer: channels file, plan,
+ * feed checks (a few per run: due again at once while more are due),
+ * classifications, saving. */
+static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
+{
+    s_scan_t *S = arg;
+    if (S->quota && tw_worker_timeout_ms(S->w) <= S_TICK_MS)
+        s_report_quota(S); /* the heartbeat about to go carries it */
+    if (tw_worker_stopping(S->w)) {
+        tw_loop_stop(loop);
+        return TW_OK;
+    }
+    s_check_channels(S, false);
+    if (s_mono() >= S->next_plan_ms) {
+        s_prune(S);
+        s_plan(S);
+        S->next_plan_ms = s_mono() + (int64_t)S->scan_ms;
+    }
+    bool busy = s_check_channels_due(S);
+    s_classify_due(S);
+    s_save(S, false);
+    if (tw_worker_stopping(S->w))
+        tw_loop_stop(loop);
+    tw_loop_rearm_timer(loop, id, busy ? 0 : S_TICK_MS);
+    return TW_OK;
+}
+
+/* SIGHUP: the channels file is read again now. */
+static tw_rc_t s_on_hup(tw_loop_t *loop, void *sock, int fd, short revents,
+                        void *arg)
+{
+    (void)loop;
+    (void)sock;
+    (void)revents;
+    s_scan_t *S = arg;
+    struct signalfd_siginfo si;
+    bool seen = false;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        seen = true;
+    if (seen) {
+        tw_log_info("SIGHUP: reloading the channels file");
+        s_check_channels(S, true);
+    }
+    return TW_OK;
+}
 
 static void s_path(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -1109,6 +1024,7 @@ int main(void)
     }
     S->cfg = tw_worker_cfg(S->w);
     S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+    S->shard = (tw_shard_t){S->cfg->scanner.shard_k, S->cfg->scanner.shard_n};
     S->scan_ms = S->cfg->scanner.scan_interval_ms;
     if (S->scan_ms < 1000)
         S->scan_ms = 1000;
@@ -1147,73 +1063,30 @@ int main(void)
                              &err) != TW_OK)
         tw_log_warn("state: %s", err.msg);
     S->cap = S->nstreams;
-    int64_t now = tw_time_now_us();
-    for (size_t i = 0; i < S->nstreams; i++)
-        S->streams[i].next_us =
-            tw_scan_state_final(S->streams[i].state) ? INT64_MAX : now;
+    scan_track_restore(S->streams, S->nstreams, tw_time_now_us());
     s_check_channels(S, true);
     tw_worker_ready(S->w);
     tw_log_info("scanning %zu channel(s) every %" PRIu64 " ms, %s", S->nchans,
                 S->scan_ms,
                 S->api ? "Data API videos.list" : "watch pages (no API key)");
-    int64_t next_plan = 0;
-    bool busy = false;
-    while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[5];
-        int n = tw_worker_pollitems(S->w, items);
-        items[n++] = (zmq_pollitem_t){NULL, S->hupfd, ZMQ_POLLIN, 0};
-        if (S->notify)
-            items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->notify), 0,
-                                          ZMQ_POLLIN, 0};
-        if (S->kafka)
-            items[n++] =
-                (zmq_pollitem_t){tw_deliver_socket(S->kafka), 0, ZMQ_POLLIN, 0};
-        int timeout = tw_worker_timeout_ms(S->w);
-        if (timeout > 250)
-            timeout = 250;
-        if (busy)
-            timeout = 0;
-        if (S->notify) {
-            int t = tw_deliver_timeout_ms(S->notify, s_mono());
-            if (t >= 0 && t < timeout)
-                timeout = t;
-        }
-        if (S->kafka) {
-            int t = tw_deliver_timeout_ms(S->kafka, s_mono());
-            if (t >= 0 && t < timeout)
-                timeout = t;
-        }
-        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
-            break;
-        if (S->quota && tw_worker_timeout_ms(S->w) <= 0)
-            s_report_quota(S); /* the heartbeat about to go carries it */
-        tw_worker_handle(S->w);
-        if (tw_worker_stopping(S->w))
-            break;
-        struct signalfd_siginfo si;
-        bool hup_seen = false;
-        while (read(S->hupfd, &si, sizeof si) == (ssize_t)sizeof si)
-            hup_seen = true;
-        if (hup_seen)
-            tw_log_info("SIGHUP: reloading the channels file");
-        if (S->notify) {
-            tw_deliver_handle(S->notify, NULL);
-            tw_deliver_tick(S->notify, s_mono(), NULL);
-        }
-        if (S->kafka) {
-            tw_deliver_handle(S->kafka, NULL);
-            tw_deliver_tick(S->kafka, s_mono(), NULL);
-        }
-        s_check_channels(S, hup_seen);
-        if (s_mono() >= next_plan) {
-            s_prune(S);
-            s_plan(S);
-            next_plan = s_mono() + (int64_t)S->scan_ms;
-        }
-        busy = s_check_channels_due(S);
-        s_classify_due(S);
-        s_save(S, false);
+    S->loop = tw_loop_new();
+    S->tick = S->loop ? tw_loop_add_timer(S->loop, 0, 0, s_on_tick, S) : -1;
+    tw_rc_t rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    if (rc == TW_OK)
+        rc = tw_worker_attach(S->w, S->loop);
+    if (rc == TW_OK && S->hupfd >= 0)
+        rc = tw_loop_add_fd(S->loop, S->hupfd, ZMQ_POLLIN, s_on_hup, S);
+    if (rc == TW_OK && S->notify)
+        rc = tw_deliver_attach(S->notify, S->loop, NULL, NULL);
+    if (rc == TW_OK && S->kafka)
+        rc = tw_deliver_attach(S->kafka, S->loop, NULL, NULL);
+    if (rc != TW_OK) {
+        tw_log_error("unable to start the loop: %s", tw_rc_str(rc));
+        goto out;
     }
+    rc = tw_loop_run(S->loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     exit_code = TW_EXIT_OK;
 out:
     s_save(S, true);
@@ -1238,8 +1111,9 @@ out:
     free(S->chans);
     free(S->handles);
     free(S->streams);
+    tw_worker_destroy(&S->w);
+    tw_loop_destroy(&S->loop);
     if (S->hupfd >= 0)
         close(S->hupfd);
-    tw_worker_destroy(&S->w);
     return exit_code;
 }

@@ -1,10 +1,12 @@
 /* tw-stats - samples concurrent viewers of live streams every
  * viewers_interval and views/likes/favorites/comments of watched videos
  * every stats_interval (docs/capture.md), and sends
- * stats.sample to the writer and the notifier. The live set comes from the
- * scanner's STATE/scanner/streams.tsv; watched videos are the uploads of the
- * listed channels (channels.list -> uploads playlist -> playlistItems with a
- * key, and the scanner's table) and [worker.stats] videos. Data API
+ * stats.sample to the writer and the notifier. What is polled when is
+ * stats_sampler: the live set from the scanner's stream table
+ * (common/store/tw_scan), the uploads of the listed channels of this host's
+ * shard (channels.list -> uploads playlist -> playlistItems with a key, and
+ * the scanner's table) within uploads_max_age and uploads_max, and
+ * [worker.stats] videos. Data API
  * videos.list (50 ids a call) with a key and quota left, else the web
  * client's updated_metadata (viewers) and watch page (counts). A hidden
  * count stays absent, never 0. */
@@ -15,16 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "stats_sampler.h"
 #include "tw_scan.h"
 #include "tw_cfg.h"
 #include "tw_deliver.h"
 #include "tw_file.h"
+#include "tw_fstamp.h"
 #include "tw_http.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_quota.h"
 #include "tw_time.h"
@@ -41,25 +45,8 @@
 #define S_MAX_PAGES 20
 /* Output links: the writer, the notifier and the kafka worker. */
 #define S_NOUT 3
-
-/* A video the worker samples. */
-typedef struct {
-    char id[16];          /* video id */
-    char chan[TW_ID_MAX]; /* channel id, "" when unknown */
-    char title[256];      /* title */
-    bool live;            /* in the live set */
-    bool watched;         /* in the watched set */
-    bool gone;            /* no longer returned (deleted, private) */
-    int64_t published_us; /* snippet.publishedAt, 0 until known */
-    char *description;    /* snippet.description, NULL until known */
-} s_vid_t;
-
-/* A channel whose uploads are watched. */
-typedef struct {
-    char id[TW_ID_MAX];      /* channel id */
-    char uploads[TW_ID_MAX]; /* uploads playlist, "" until known */
-    int64_t next_ms;         /* next uploads refresh (monotonic) */
-} s_chan_t;
+/* Longest wait between two runs of the worker's work. */
+#define S_TICK_MS 250
 
 /* One output link. */
 typedef struct {
@@ -70,11 +57,11 @@ typedef struct {
 /* The worker. */
 typedef struct {
     tw_worker_t *w;          /* supervisor link */
+    tw_loop_t *loop;         /* the event loop */
     const tw_cfg_t *cfg;     /* config (borrowed) */
-    char state[2048];        /* STATE */
     char dir[2100];          /* STATE/stats */
-    char streams_path[2200]; /* STATE/scanner/streams.tsv */
-    char handles_path[2200]; /* STATE/scanner/handles.tsv */
+    char streams_path[2200]; /* the scanner's stream table */
+    char handles_path[2200]; /* the scanner's handle cache */
     char uploads_path[2200]; /* STATE/stats/uploads.tsv */
     tw_http_t *web;          /* web client */
     tw_http_t *api;          /* Data API, NULL without a key */
@@ -82,19 +69,11 @@ typedef struct {
     tw_ytapi_t *yt;          /* Data API parser */
     tw_ytpage_t *page;       /* page parser */
     s_out_t out[S_NOUT];     /* writer, notifier, kafka */
-    s_vid_t *vids;           /* videos */
-    size_t nvids;            /* count */
-    size_t cap;              /* allocated */
-    s_chan_t *chans;         /* channels */
-    size_t nchans;           /* count */
-    struct stat streams_st;  /* streams.tsv identity */
-    struct stat chan_st;     /* channels file identity */
-    struct stat handles_st;  /* scanner's handles.tsv identity */
-    int64_t next_files_ms;   /* next check of both files */
-    int64_t next_viewers_ms; /* next viewers poll */
-    int64_t next_stats_ms;   /* next counts poll */
-    uint64_t used_iv[2];     /* interval last used: viewers, counts (0 =
-                                none yet), logged when it changes */
+    stats_sampler_t *sam;    /* what to poll when */
+    tw_fstamp_t streams_st;  /* the stream table's identity */
+    tw_fstamp_t chan_st;     /* channels file identity */
+    tw_fstamp_t handles_st;  /* the handle cache's identity */
+    int64_t next_files_ms;   /* next check of the files */
     int64_t last_us;         /* last sampled_at (kept increasing) */
     uint64_t samples;        /* samples sent */
     uint64_t skipped;        /* polls skipped (no credit) */
@@ -105,44 +84,10 @@ static int64_t s_mono(void)
     return tw_time_mono_ms();
 }
 
-static bool s_same(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static s_vid_t *s_vid(s_stats_t *S, const char *id, bool add)
-{
-    for (size_t i = 0; i < S->nvids; i++)
-        if (strcmp(S->vids[i].id, id) == 0)
-            return &S->vids[i];
-    if (!add || !tw_id_is_video(id))
-        return NULL;
-    if (S->nvids == S->cap) {
-        size_t ncap = S->cap ? S->cap * 2 : 64;
-        s_vid_t *v = realloc(S->vids, ncap * sizeof *v);
-        if (!v)
-            return NULL;
-        S->vids = v;
-        S->cap = ncap;
-    }
-    s_vid_t *v = &S->vids[S->nvids++];
-    memset(v, 0, sizeof *v);
-    snprintf(v->id, sizeof v->id, "%s", id);
-    return v;
-}
-
-static bool s_listed(const s_stats_t *S, const char *chan)
-{
-    for (size_t i = 0; i < S->nchans; i++)
-        if (strcmp(S->chans[i].id, chan) == 0)
-            return true;
-    return false;
-}
-
 /* ---- inputs: channels file, scanner table, config ---- */
 
+/* The channel ids of the channels file: @handles through the scanner's
+ * handle cache (one not resolved yet is left out). */
 static void s_load_channels(s_stats_t *S)
 {
     tw_scan_chan_ref_t *refs = NULL;
@@ -153,25 +98,18 @@ static void s_load_channels(s_stats_t *S)
                               NULL) != TW_OK)
         return;
     tw_scan_handles_load(S->handles_path, &hs, &nh, NULL);
-    s_chan_t *v = calloc(n ? n : 1, sizeof *v);
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
     size_t k = 0;
-    for (size_t i = 0; v && i < n; i++) {
+    for (size_t i = 0; ids && i < n; i++) {
         const char *id = refs[i].kind == TW_ID_CHANNEL
                              ? refs[i].ref
                              : tw_scan_handles_find(hs, nh, refs[i].ref);
-        if (!id)
-            continue; /* the scanner has not resolved it yet */
-        snprintf(v[k].id, sizeof v[k].id, "%s", id);
-        for (size_t j = 0; j < S->nchans; j++)
-            if (strcmp(S->chans[j].id, id) == 0)
-                v[k] = S->chans[j];
-        k++;
+        if (id)
+            ids[k++] = id;
     }
-    if (v) {
-        free(S->chans);
-        S->chans = v;
-        S->nchans = k;
-    }
+    if (ids)
+        stats_sampler_set_channels(S->sam, ids, k);
+    free(ids);
     free(refs);
     free(hs);
 }
@@ -184,30 +122,7 @@ static void s_load_streams(s_stats_t *S)
     size_t n = 0;
     if (tw_scan_streams_load(S->streams_path, &v, &n, NULL) != TW_OK)
         return;
-    for (size_t i = 0; i < S->nvids; i++)
-        S->vids[i].live = false;
-    size_t nlive = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool live = v[i].state == TW_STREAM_STATE_LIVE;
-        bool upload = S->cfg->stats.watch_uploads &&
-                      s_listed(S, v[i].channel_id) &&
-                      (v[i].state == TW_SCAN_ST_VIDEO ||
-                       v[i].state == TW_STREAM_STATE_LIVE ||
-                       v[i].state == TW_STREAM_STATE_ENDED);
-        if (!live && !upload && !s_vid(S, v[i].video_id, false))
-            continue;
-        s_vid_t *x = s_vid(S, v[i].video_id, true);
-        if (!x)
-            continue;
-        x->live = live;
-        nlive += live;
-        if (upload)
-            x->watched = true;
-        if (!x->chan[0])
-            snprintf(x->chan, sizeof x->chan, "%s", v[i].channel_id);
-        if (v[i].title[0])
-            snprintf(x->title, sizeof x->title, "%s", v[i].title);
-    }
+    size_t nlive = stats_sampler_streams(S->sam, v, n, tw_time_now_us());
     free(v);
     tw_log_debug("%zu live stream(s)", nlive);
 }
@@ -219,25 +134,15 @@ static void s_check_files(s_stats_t *S, bool force)
     if (!force && s_mono() < S->next_files_ms)
         return;
     S->next_files_ms = s_mono() + 1000;
-    struct stat st;
-    memset(&st, 0, sizeof st);
-    stat(S->cfg->scanner.channels_file, &st);
-    struct stat hst;
-    memset(&hst, 0, sizeof hst);
-    stat(S->handles_path, &hst);
-    if (force || !s_same(&st, &S->chan_st) || !s_same(&hst, &S->handles_st)) {
-        S->chan_st = st;
-        S->handles_st = hst;
+    bool chan = tw_fstamp_changed(&S->chan_st, S->cfg->scanner.channels_file);
+    bool handles = tw_fstamp_changed(&S->handles_st, S->handles_path);
+    if (force || chan || handles) {
         s_load_channels(S);
         s_load_uploads(S);
         force = true; /* the uploads of new channels are in the table */
     }
-    memset(&st, 0, sizeof st);
-    stat(S->streams_path, &st);
-    if (force || !s_same(&st, &S->streams_st)) {
-        S->streams_st = st;
+    if (tw_fstamp_changed(&S->streams_st, S->streams_path) || force)
         s_load_streams(S);
-    }
 }
 
 /* ---- output ---- */
@@ -256,7 +161,7 @@ static tw_ou64_t s_opt(bool set, uint64_t v)
 }
 
 /* Sends one sample to every output. */
-static void s_send(s_stats_t *S, const s_vid_t *v, tw_ou64_t viewers,
+static void s_send(s_stats_t *S, const stats_vid_t *v, tw_ou64_t viewers,
                    tw_ou64_t views, tw_ou64_t likes, tw_ou64_t favs,
                    tw_ou64_t comments)
 {
@@ -277,7 +182,7 @@ static void s_send(s_stats_t *S, const s_vid_t *v, tw_ou64_t viewers,
     s->likes = likes;
     s->favorites = favs;
     s->comments = comments;
-    s->published_at_us = (tw_oi64_t){v->published_us != 0, v->published_us};
+    s->published_at_us = (tw_oi64_t){v->published_known, v->published_us};
     s->description = v->description;
     for (size_t i = 0; i < S_NOUT; i++) {
         if (!S->out[i].d)
@@ -347,7 +252,7 @@ static tw_rc_t s_api_get(s_stats_t *S, const char *method, const char *path,
 }
 
 /* Samples v[0..n) with one videos.list call. TW_OK when answered. */
-static tw_rc_t s_sample_api(s_stats_t *S, s_vid_t **v, size_t n,
+static tw_rc_t s_sample_api(s_stats_t *S, stats_vid_t **v, size_t n,
                             bool viewers_only)
 {
     char path[S_BATCH * 13 + 128];
@@ -375,13 +280,11 @@ static tw_rc_t s_sample_api(s_stats_t *S, s_vid_t **v, size_t n,
             snprintf(v[i]->title, sizeof v[i]->title, "%s", it->title);
         if (it->channel_id[0] && !v[i]->chan[0])
             snprintf(v[i]->chan, sizeof v[i]->chan, "%s", it->channel_id);
-        if (it->published_usec)
+        if (it->published_usec) {
             v[i]->published_us = it->published_usec;
-        char *d = strdup(it->description);
-        if (d) {
-            free(v[i]->description);
-            v[i]->description = d;
+            v[i]->published_known = true;
         }
+        stats_sampler_set_description(S->sam, v[i], it->description);
         s_send(S, v[i], s_opt(it->concurrent.present, it->concurrent.value),
                s_opt(it->views.present, it->views.value),
                s_opt(it->likes.present, it->likes.value),
@@ -393,7 +296,7 @@ static tw_rc_t s_sample_api(s_stats_t *S, s_vid_t **v, size_t n,
 
 /* ---- quota-free sources ---- */
 
-static void s_sample_viewers_web(s_stats_t *S, s_vid_t *v)
+static void s_sample_viewers_web(s_stats_t *S, stats_vid_t *v)
 {
     char body[256];
     snprintf(body, sizeof body,
@@ -425,7 +328,7 @@ static void s_sample_viewers_web(s_stats_t *S, s_vid_t *v)
            s_opt(in->likes >= 0, (uint64_t)in->likes), none, none);
 }
 
-static void s_sample_page(s_stats_t *S, s_vid_t *v)
+static void s_sample_page(s_stats_t *S, stats_vid_t *v)
 {
     char url[64];
     snprintf(url, sizeof url, "watch?v=%s", v->id);
@@ -471,17 +374,12 @@ static void s_poll(s_stats_t *S, bool viewers)
                     viewers ? "viewers" : "stats");
         return;
     }
-    s_vid_t **sel = malloc((S->nvids + 1) * sizeof *sel);
+    stats_vid_t **sel =
+        malloc((stats_sampler_video_count(S->sam) + 1) * sizeof *sel);
     if (!sel)
         return;
-    size_t n = 0;
-    for (size_t i = 0; i < S->nvids; i++) {
-        s_vid_t *v = &S->vids[i];
-        if (v->gone)
-            continue;
-        if (viewers ? v->live : (v->watched || v->live))
-            sel[n++] = v;
-    }
+    size_t n = stats_sampler_select(
+        S->sam, viewers ? STATS_POLL_VIEWERS : STATS_POLL_COUNTS, sel);
     for (size_t off = 0; off < n && !tw_worker_stopping(S->w); off += S_BATCH) {
         size_t k = n - off < S_BATCH ? n - off : S_BATCH;
         if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
@@ -501,18 +399,10 @@ static void s_poll(s_stats_t *S, bool viewers)
 
 static void s_save_uploads(s_stats_t *S)
 {
-    char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    char *buf = stats_sampler_uploads_format(S->sam, &len);
+    if (!buf)
         return;
-    for (size_t i = 0; i < S->nchans; i++)
-        if (S->chans[i].uploads[0])
-            fprintf(f, "%s\t%s\n", S->chans[i].id, S->chans[i].uploads);
-    for (size_t i = 0; i < S->nvids; i++)
-        if (S->vids[i].watched && S->vids[i].chan[0])
-            fprintf(f, "video\t%s\t%s\n", S->vids[i].chan, S->vids[i].id);
-    fclose(f);
     tw_file_write_atomic(S->uploads_path, buf, len, 0644, NULL);
     free(buf);
 }
@@ -520,34 +410,25 @@ static void s_save_uploads(s_stats_t *S)
 static void s_load_uploads(s_stats_t *S)
 {
     char *data = NULL;
-    if (tw_file_read_all(S->uploads_path, TW_SCAN_FILE_MAX, &data, NULL,
+    size_t len = 0;
+    if (tw_file_read_all(S->uploads_path, TW_SCAN_FILE_MAX, &data, &len,
                          NULL) != TW_OK)
         return;
-    char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l;
-         l = strtok_r(NULL, "\n", &save)) {
-        char *f[3] = {l, NULL, NULL};
-        for (int i = 1; i < 3 && f[i - 1]; i++) {
-            f[i] = strchr(f[i - 1], '\t');
-            if (f[i])
-                *f[i]++ = '\0';
-        }
-        if (strcmp(f[0], "video") == 0 && f[1] && f[2]) {
-            if (!s_listed(S, f[1]))
-                continue;
-            s_vid_t *v = s_vid(S, f[2], true);
-            if (v) {
-                v->watched = true;
-                snprintf(v->chan, sizeof v->chan, "%s", f[1]);
-            }
-        } else if (f[1] && !f[2]) {
-            for (size_t i = 0; i < S->nchans; i++)
-                if (strcmp(S->chans[i].id, f[0]) == 0)
-                    snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads,
-                             "%s", f[1]);
-        }
-    }
+    stats_sampler_uploads_parse(S->sam, data, len, tw_time_now_us());
     free(data);
+}
+
+/* Drops what left the watch list (uploads_max_age, uploads_max) and saves
+ * the list when something did. */
+static void s_prune(s_stats_t *S)
+{
+    size_t n = stats_sampler_prune(S->sam, tw_time_now_us());
+    if (n == 0)
+        return;
+    tw_log_info("%zu video(s) left the watch list (uploads_max_age, "
+                "uploads_max); %zu watched",
+                n, stats_sampler_pollable(S->sam, STATS_POLL_COUNTS));
+    s_save_uploads(S);
 }
 
 /* channels.list for the channels without a known uploads playlist. */
@@ -557,10 +438,13 @@ static void s_find_uploads(s_stats_t *S)
     size_t off =
         (size_t)snprintf(path, sizeof path, "channels?part=contentDetails&id=");
     size_t n = 0;
-    for (size_t i = 0; i < S->nchans && n < S_BATCH; i++)
-        if (!S->chans[i].uploads[0])
+    size_t nch = stats_sampler_channel_count(S->sam);
+    for (size_t i = 0; i < nch && n < S_BATCH; i++) {
+        const stats_chan_t *c = stats_sampler_channel(S->sam, i);
+        if (!c->uploads[0])
             off += (size_t)snprintf(path + off, sizeof path - off, "%s%s",
-                                    n++ ? "," : "", S->chans[i].id);
+                                    n++ ? "," : "", c->id);
+    }
     if (n == 0)
         return;
     snprintf(path + off, sizeof path - off, "&maxResults=50");
@@ -568,19 +452,23 @@ static void s_find_uploads(s_stats_t *S)
         return;
     for (size_t k = 0; k < tw_ytapi_channel_count(S->yt); k++) {
         const tw_ytapi_channel_t *c = tw_ytapi_channel(S->yt, k);
-        for (size_t i = 0; i < S->nchans; i++)
-            if (strcmp(S->chans[i].id, c->id) == 0 && c->uploads[0])
-                snprintf(S->chans[i].uploads, sizeof S->chans[i].uploads, "%s",
-                         c->uploads);
+        for (size_t i = 0; i < nch; i++) {
+            stats_chan_t *x = stats_sampler_channel(S->sam, i);
+            if (strcmp(x->id, c->id) == 0 && c->uploads[0])
+                snprintf(x->uploads, sizeof x->uploads, "%s", c->uploads);
+        }
     }
     s_save_uploads(S);
 }
 
-/* Pages through a channel's uploads until a known video appears. */
-static void s_refresh_uploads(s_stats_t *S, s_chan_t *c)
+/* Pages through a channel's uploads until a known video, one older than
+ * uploads_max_age or uploads_max entries (stats_sampler_refresh_entry). */
+static void s_refresh_uploads(s_stats_t *S, const stats_chan_t *c)
 {
     char token[128] = "";
-    bool added = false;
+    char chan[TW_ID_MAX];
+    snprintf(chan, sizeof chan, "%s", c->id);
+    stats_refresh_t r = {0, false, false};
     for (int page = 0; page < S_MAX_PAGES; page++) {
         char path[600];
         /* the token comes from the previous answer: escape it */
@@ -593,29 +481,18 @@ static void s_refresh_uploads(s_stats_t *S, s_chan_t *c)
         if (s_api_get(S, "playlistItems.list", path, tw_ytapi_parse_entries) !=
             TW_OK)
             break;
-        bool known = false;
+        int64_t now = tw_time_now_us();
         for (size_t i = 0; i < tw_ytapi_entry_count(S->yt); i++) {
             const tw_ytapi_entry_t *e = tw_ytapi_entry(S->yt, i);
-            s_vid_t *v = s_vid(S, e->video_id, false);
-            if (v && v->watched) {
-                known = true;
-                continue;
-            }
-            v = s_vid(S, e->video_id, true);
-            if (!v)
-                continue;
-            v->watched = true;
-            added = true;
-            snprintf(v->chan, sizeof v->chan, "%s", c->id);
-            if (e->title[0])
-                snprintf(v->title, sizeof v->title, "%s", e->title);
+            stats_sampler_refresh_entry(S->sam, &r, chan, e->video_id, e->title,
+                                        e->published_usec, now);
         }
         const char *next = tw_ytapi_next_page_token(S->yt);
-        if (known || !next[0] || strlen(next) >= sizeof token)
+        if (r.stop || !next[0] || strlen(next) >= sizeof token)
             break;
         snprintf(token, sizeof token, "%s", next);
     }
-    if (added)
+    if (r.added)
         s_save_uploads(S);
 }
 
@@ -626,12 +503,13 @@ static void s_uploads_due(s_stats_t *S, uint64_t iv_ms)
         return;
     int64_t now = s_mono();
     bool missing = false;
-    for (size_t i = 0; i < S->nchans; i++)
-        missing |= !S->chans[i].uploads[0];
+    size_t nch = stats_sampler_channel_count(S->sam);
+    for (size_t i = 0; i < nch; i++)
+        missing |= !stats_sampler_channel(S->sam, i)->uploads[0];
     if (missing)
         s_find_uploads(S);
-    for (size_t i = 0; i < S->nchans; i++) {
-        s_chan_t *c = &S->chans[i];
+    for (size_t i = 0; i < nch; i++) {
+        stats_chan_t *c = stats_sampler_channel(S->sam, i);
         if (!c->uploads[0] || c->next_ms > now)
             continue;
         c->next_ms = now + (int64_t)iv_ms;
@@ -671,13 +549,12 @@ static void s_open_out(s_stats_t *S, s_out_t *o, const char *name)
 /* Logs the interval really used for what (0 viewers, 1 counts) when it
  * changes: the quota governor stretches the configured one to fit the
  * day's budget. */
-static void s_note_interval(s_stats_t *S, int what, uint64_t used,
+static void s_note_interval(s_stats_t *S, stats_poll_t what, uint64_t used,
                             uint64_t configured)
 {
-    if (S->used_iv[what] == used)
+    if (!stats_sampler_note_interval(S->sam, what, used))
         return;
-    S->used_iv[what] = used;
-    const char *name = what == 0 ? "viewers" : "counts";
+    const char *name = what == STATS_POLL_VIEWERS ? "viewers" : "counts";
     if (used == configured)
         tw_log_info("%s every %" PRIu64 " ms (as configured)", name, used);
     else
@@ -685,6 +562,55 @@ static void s_note_interval(s_stats_t *S, int what, uint64_t used,
                     "the configured %" PRIu64 " ms to fit the day's Data API "
                     "budget",
                     name, used, configured);
+}
+
+/* The work of the stats worker, on its loop's timer (every S_TICK_MS):
+ * the input files, and the viewers and counts polls that are due. */
+static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
+{
+    (void)id;
+    s_stats_t *S = arg;
+    if (tw_worker_stopping(S->w)) {
+        tw_loop_stop(loop);
+        return TW_OK;
+    }
+    uint64_t viv = S->cfg->stats.viewers_interval_ms;
+    uint64_t siv = S->cfg->stats.stats_interval_ms;
+    s_check_files(S, false);
+    int64_t now = s_mono();
+    bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
+    if (stats_sampler_due(S->sam, STATS_POLL_VIEWERS, now)) {
+        size_t nlive = stats_sampler_pollable(S->sam, STATS_POLL_VIEWERS);
+        uint64_t iv = api_ok
+                          ? tw_quota_interval_ms(S->quota, viv,
+                                                 ceil((double)nlive / S_BATCH),
+                                                 S_SHARE_VIEWERS)
+                          : viv;
+        stats_sampler_schedule(S->sam, STATS_POLL_VIEWERS, now, iv);
+        if (nlive) {
+            s_note_interval(S, STATS_POLL_VIEWERS, iv, viv);
+            s_poll(S, true);
+        }
+    }
+    if (stats_sampler_due(S->sam, STATS_POLL_COUNTS, now)) {
+        s_prune(S);
+        size_t nw = stats_sampler_pollable(S->sam, STATS_POLL_COUNTS);
+        double units = ceil((double)nw / S_BATCH) +
+                       (S->cfg->stats.watch_uploads
+                            ? (double)stats_sampler_channel_count(S->sam)
+                            : 0);
+        uint64_t iv =
+            api_ok ? tw_quota_interval_ms(S->quota, siv, units, S_SHARE_STATS)
+                   : siv;
+        stats_sampler_schedule(S->sam, STATS_POLL_COUNTS, now, iv);
+        if (nw)
+            s_note_interval(S, STATS_POLL_COUNTS, iv, siv);
+        s_uploads_due(S, iv);
+        s_poll(S, false);
+    }
+    if (tw_worker_stopping(S->w))
+        tw_loop_stop(loop);
+    return TW_OK;
 }
 
 int main(void)
@@ -705,12 +631,11 @@ int main(void)
     if (!st || !*st)
         st = S->cfg->supervisor.state_dir;
     char qpath[2200];
-    if (!s_join(S->state, sizeof S->state, st, "") ||
-        !s_join(S->dir, sizeof S->dir, st, "stats") ||
-        !s_join(S->streams_path, sizeof S->streams_path, st,
-                "scanner/streams.tsv") ||
-        !s_join(S->handles_path, sizeof S->handles_path, st,
-                "scanner/handles.tsv") ||
+    if (!s_join(S->dir, sizeof S->dir, st, "stats") ||
+        tw_scan_path(S->streams_path, sizeof S->streams_path, st,
+                     TW_SCAN_FILE_STREAMS) != TW_OK ||
+        tw_scan_path(S->handles_path, sizeof S->handles_path, st,
+                     TW_SCAN_FILE_HANDLES) != TW_OK ||
         !s_join(S->uploads_path, sizeof S->uploads_path, S->dir,
                 "uploads.tsv") ||
         !s_join(qpath, sizeof qpath, st, "quota.tsv") ||
@@ -724,7 +649,14 @@ int main(void)
     S->quota = tw_quota_open(qpath, yt->quota_per_day, &err);
     S->yt = tw_ytapi_new();
     S->page = tw_ytpage_new();
-    if (!S->web || !S->quota || !S->yt || !S->page) {
+    const tw_cfg_stats_t *sc = &S->cfg->stats;
+    stats_sampler_cfg_t scfg = {
+        .watch_uploads = sc->watch_uploads,
+        .max_age_us = (int64_t)sc->uploads_max_age_ms * 1000,
+        .uploads_max = sc->uploads_max,
+        .shard = {S->cfg->scanner.shard_k, S->cfg->scanner.shard_n}};
+    S->sam = stats_sampler_new(&scfg);
+    if (!S->web || !S->quota || !S->yt || !S->page || !S->sam) {
         tw_log_error("unable to initialise %s", err.msg);
         goto out;
     }
@@ -739,9 +671,10 @@ int main(void)
                         S->cfg->stats.videos.v[i], err.msg);
             continue;
         }
-        s_vid_t *v = s_vid(S, id, true);
-        if (v)
-            v->watched = true;
+        if (stats_sampler_pin(S->sam, id) == TW_ERR_NOTFOUND)
+            tw_log_debug("[worker.stats] videos: %s is polled by shard %" PRIu32
+                         " of %" PRIu32,
+                         id, tw_shard_of(id, scfg.shard.n), scfg.shard.n);
     }
     s_check_files(S, true);
     tw_worker_ready(S->w);
@@ -751,64 +684,23 @@ int main(void)
                 " ms, counts every %" PRIu64
                 " ms, %s (the intervals used are logged as they change)",
                 viv, siv, S->api ? "Data API" : "web client (no API key)");
-    S->next_viewers_ms = s_mono();
-    S->next_stats_ms = s_mono();
-    while (!tw_worker_stopping(S->w)) {
-        zmq_pollitem_t items[2 + S_NOUT];
-        int n = tw_worker_pollitems(S->w, items);
-        for (size_t i = 0; i < S_NOUT; i++)
-            if (S->out[i].d)
-                items[n++] = (zmq_pollitem_t){tw_deliver_socket(S->out[i].d), 0,
-                                              ZMQ_POLLIN, 0};
-        int timeout = tw_worker_timeout_ms(S->w);
-        if (timeout > 250)
-            timeout = 250;
-        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
-            break;
-        tw_worker_handle(S->w);
-        for (size_t i = 0; i < S_NOUT; i++)
-            if (S->out[i].d) {
-                tw_deliver_handle(S->out[i].d, NULL);
-                tw_deliver_tick(S->out[i].d, s_mono(), NULL);
-            }
-        if (tw_worker_stopping(S->w))
-            break;
-        s_check_files(S, false);
-        int64_t now = s_mono();
-        bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
-        if (now >= S->next_viewers_ms) {
-            size_t nlive = 0;
-            for (size_t i = 0; i < S->nvids; i++)
-                nlive += S->vids[i].live && !S->vids[i].gone;
-            uint64_t iv =
-                api_ok ? tw_quota_interval_ms(S->quota, viv,
-                                              ceil((double)nlive / S_BATCH),
-                                              S_SHARE_VIEWERS)
-                       : viv;
-            S->next_viewers_ms = now + (int64_t)iv;
-            if (nlive) {
-                s_note_interval(S, 0, iv, viv);
-                s_poll(S, true);
-            }
-        }
-        if (now >= S->next_stats_ms) {
-            size_t nw = 0;
-            for (size_t i = 0; i < S->nvids; i++)
-                nw +=
-                    (S->vids[i].watched || S->vids[i].live) && !S->vids[i].gone;
-            double units =
-                ceil((double)nw / S_BATCH) +
-                (S->cfg->stats.watch_uploads ? (double)S->nchans : 0);
-            uint64_t iv = api_ok ? tw_quota_interval_ms(S->quota, siv, units,
-                                                        S_SHARE_STATS)
-                                 : siv;
-            S->next_stats_ms = now + (int64_t)iv;
-            if (nw)
-                s_note_interval(S, 1, iv, siv);
-            s_uploads_due(S, iv);
-            s_poll(S, false);
-        }
+    s_prune(S);
+    S->loop = tw_loop_new();
+    int tick =
+        S->loop ? tw_loop_add_timer(S->loop, S_TICK_MS, 0, s_on_tick, S) : -1;
+    tw_rc_t rc = tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    if (rc == TW_OK)
+        rc = tw_worker_attach(S->w, S->loop);
+    for (size_t i = 0; i < S_NOUT && rc == TW_OK; i++)
+        if (S->out[i].d)
+            rc = tw_deliver_attach(S->out[i].d, S->loop, NULL, NULL);
+    if (rc != TW_OK) {
+        tw_log_error("unable to start the loop: %s", tw_rc_str(rc));
+        goto out;
     }
+    rc = tw_loop_run(S->loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
     exit_code = TW_EXIT_OK;
 out:
     for (size_t i = 0; i < S_NOUT; i++)
@@ -823,10 +715,8 @@ out:
     tw_quota_destroy(&S->quota);
     tw_http_destroy(&S->web);
     tw_http_destroy(&S->api);
-    for (size_t i = 0; i < S->nvids; i++)
-        free(S->vids[i].description);
-    free(S->vids);
-    free(S->chans);
+    stats_sampler_destroy(&S->sam);
     tw_worker_destroy(&S->w);
+    tw_loop_destroy(&S->loop);
     return exit_code;
 }
