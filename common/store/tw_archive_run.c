@@ -481,42 +481,51 @@ tw_rc_t tw_archive_pass_new(const tw_archive_opts_t *o,
     return TW_OK;
 }
 
+/* Moves self->next to the next day a step works on (closed, not deleted,
+ * the only_date if one); n when none is left. */
+static void s_skip(tw_archive_pass_t *self)
+{
+    const tw_archive_opts_t *o = &self->opts;
+    for (; self->next < self->n; self->next++) {
+        const char *date = self->dates[self->next];
+        if (o->only_date && strcmp(date, o->only_date) != 0)
+            continue;
+        if (strcmp(date, self->p.today) >= 0)
+            continue; /* not closed yet */
+        tw_archive_day_t *d = tw_archive_state_get(self->p.st, date, false);
+        if (d->phase == TW_ARCHIVE_DELETED)
+            continue;
+        return;
+    }
+}
+
 tw_rc_t tw_archive_pass_step(tw_archive_pass_t *self, bool *done, tw_err_t *err)
 {
     assert(self);
     assert(done);
     s_pass_t *p = &self->p;
-    const tw_archive_opts_t *o = &self->opts;
     *done = true;
     if (self->rc != TW_OK)
         return self->rc;
-    for (; self->next < self->n; self->next++) {
-        const char *date = self->dates[self->next];
-        if (o->only_date && strcmp(date, o->only_date) != 0)
-            continue;
-        if (strcmp(date, p->today) >= 0)
-            continue; /* not closed yet */
-        tw_archive_day_t *d = tw_archive_state_get(p->st, date, false);
-        if (d->phase == TW_ARCHIVE_DELETED)
-            continue;
-        self->next++;
-        tw_err_t e = {0};
-        tw_rc_t drc = s_day(p, date, &e);
-        if (drc == TW_ERR_CLOSED) {
-            self->rc = drc;
-            tw_err_set(err, "archive run interrupted");
-            return drc;
-        }
-        if (drc != TW_OK) {
-            s_fail(p, date, drc, &e);
-            /* credentials or a full Drive fail every day alike: keep
-             * zipping, stop asking Drive */
-            if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA ||
-                drc == TW_ERR_CONFIG)
-                p->blocked = true;
-        }
-        break;
+    s_skip(self);
+    if (self->next >= self->n)
+        return TW_OK;
+    const char *date = self->dates[self->next++];
+    tw_err_t e = {0};
+    tw_rc_t drc = s_day(p, date, &e);
+    if (drc == TW_ERR_CLOSED) {
+        self->rc = drc;
+        tw_err_set(err, "archive run interrupted");
+        return drc;
     }
+    if (drc != TW_OK) {
+        s_fail(p, date, drc, &e);
+        /* credentials or a full Drive fail every day alike: keep zipping,
+         * stop asking Drive */
+        if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA || drc == TW_ERR_CONFIG)
+            p->blocked = true;
+    }
+    s_skip(self);
     *done = self->next >= self->n;
     return TW_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include "tw_deliver.h"
 #include "tw_file.h"
 #include "tw_log.h"
