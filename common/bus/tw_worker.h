@@ -73,7 +73,8 @@ tw_rc_t tw_worker_attach(tw_worker_t *self, tw_loop_t *loop);
  * items must hold 2 entries. */
 int tw_worker_pollitems(tw_worker_t *self, void *items);
 /* Handles whatever is pending on the two items (signals, STOP) and sends a
- * heartbeat when due. Call after every poll. */
+ * heartbeat when due, without waiting: after every poll of a worker with
+ * its own loop, or inside long work on a loop (the uploader's zip). */
 void tw_worker_handle(tw_worker_t *self);
 /* Milliseconds until the next heartbeat is due: the largest timeout the
  * worker's poll may use. */

@@ -143,4 +143,24 @@ typedef struct {
 tw_rc_t tw_archive_run(const tw_archive_opts_t *opts,
                        tw_archive_report_t *report, tw_err_t *err);
 
+/* The same pass one day at a time, for a caller on an event loop: between
+ * two steps it serves its loop (a day's zip and upload still call tick). */
+typedef struct tw_archive_pass tw_archive_pass_t;
+/* Starts a pass as tw_archive_run does (checks, lock, journal, the list of
+ * days); report (the caller's, zeroed here) fills as days are done. Errors
+ * as tw_archive_run's before any day; *self_p is NULL then. */
+tw_rc_t tw_archive_pass_new(const tw_archive_opts_t *opts,
+                            tw_archive_report_t *report,
+                            tw_archive_pass_t **self_p, tw_err_t *err);
+/* Works on the next day that needs it; *done becomes true when no day is
+ * left. A failed day is counted in the report and the pass goes on (TW_OK);
+ * TW_ERR_CLOSED (err set) when tick aborted: the pass is over. */
+tw_rc_t tw_archive_pass_step(tw_archive_pass_t *self, bool *done,
+                             tw_err_t *err);
+/* Ends the pass (releases the lock, frees *self_p) and returns its result
+ * as tw_archive_run does. */
+tw_rc_t tw_archive_pass_end(tw_archive_pass_t **self_p, tw_err_t *err);
+/* Frees *self_p without a result (abandoned pass); safe on NULL. */
+void tw_archive_pass_destroy(tw_archive_pass_t **self_p);
+
 #endif

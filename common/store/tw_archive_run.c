@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "tw_archive.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -391,92 +392,153 @@ static int s_lock(const char *dir, bool no_wait, tw_err_t *err)
     return -2;
 }
 
-tw_rc_t tw_archive_run(const tw_archive_opts_t *o, tw_archive_report_t *rep,
-                       tw_err_t *err)
+/* A pass in progress: the state of s_day plus the days left. */
+struct tw_archive_pass {
+    s_pass_t p;                       /* what s_day works with */
+    tw_archive_opts_t opts;           /* copy of the caller's options */
+    int lock;                         /* STATE/uploader/lock, held */
+    char (*dates)[TW_TIME_DATE_SIZE]; /* the journal's days, in order */
+    size_t n;                         /* entries of dates */
+    size_t next;                      /* index of the next day to try */
+    tw_rc_t rc;                       /* TW_ERR_CLOSED once interrupted */
+};
+
+tw_rc_t tw_archive_pass_new(const tw_archive_opts_t *o,
+                            tw_archive_report_t *rep,
+                            tw_archive_pass_t **self_p, tw_err_t *err)
 {
+    assert(o);
+    assert(rep);
+    assert(self_p);
+    *self_p = NULL;
     memset(rep, 0, sizeof *rep);
-    s_pass_t p = {.o = o, .cfg = o->cfg, .rep = rep};
+    tw_archive_pass_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return TW_ERR_NOMEM;
+    self->opts = *o;
+    self->lock = -1;
+    o = &self->opts;
+    s_pass_t *p = &self->p;
+    p->o = o;
+    p->cfg = o->cfg;
+    p->rep = rep;
     const tw_cfg_supervisor_t *sv = &o->cfg->supervisor;
-    snprintf(p.data, sizeof p.data, "%s",
+    snprintf(p->data, sizeof p->data, "%s",
              o->data_dir ? o->data_dir : sv->data_dir);
     if (o->state_dir)
-        snprintf(p.state_dir, sizeof p.state_dir, "%s", o->state_dir);
+        snprintf(p->state_dir, sizeof p->state_dir, "%s", o->state_dir);
     else
-        snprintf(p.state_dir, sizeof p.state_dir, "%s/uploader", sv->state_dir);
-    snprintf(p.archive, sizeof p.archive, "%s/archive", p.data);
-    p.now_us = o->now_us ? o->now_us : tw_time_now_us();
-    p.upload = o->cfg->drive.enabled && !o->no_upload;
-    tw_rc_t rc = tw_time_local_date(sv->timezone, p.now_us, p.today, err);
-    if (rc != TW_OK)
-        return rc;
-    if (o->only_date && !tw_archive_valid_date(o->only_date)) {
+        snprintf(p->state_dir, sizeof p->state_dir, "%s/uploader",
+                 sv->state_dir);
+    snprintf(p->archive, sizeof p->archive, "%s/archive", p->data);
+    p->now_us = o->now_us ? o->now_us : tw_time_now_us();
+    p->upload = o->cfg->drive.enabled && !o->no_upload;
+    tw_rc_t rc = tw_time_local_date(sv->timezone, p->now_us, p->today, err);
+    if (rc == TW_OK && o->only_date && !tw_archive_valid_date(o->only_date)) {
         tw_err_set(err, "invalid date '%s' (want YYYY-MM-DD)", o->only_date);
-        return TW_ERR_INVALID;
+        rc = TW_ERR_INVALID;
     }
-    if (o->only_date && strcmp(o->only_date, p.today) >= 0) {
+    if (rc == TW_OK && o->only_date && strcmp(o->only_date, p->today) >= 0) {
         tw_err_set(err, "%s is not closed yet (today is %s in %s)",
-                   o->only_date, p.today, sv->timezone);
-        return TW_ERR_INVALID;
+                   o->only_date, p->today, sv->timezone);
+        rc = TW_ERR_INVALID;
     }
-    rc = tw_file_mkdirs(p.state_dir, 0700, err);
-    if (rc != TW_OK)
-        return rc;
-    int lock = s_lock(p.state_dir, o->no_wait, err);
-    if (lock < 0)
-        return lock == -2 ? TW_ERR_AGAIN : TW_ERR_IO;
+    if (rc == TW_OK)
+        rc = tw_file_mkdirs(p->state_dir, 0700, err);
+    if (rc == TW_OK) {
+        self->lock = s_lock(p->state_dir, o->no_wait, err);
+        if (self->lock < 0)
+            rc = self->lock == -2 ? TW_ERR_AGAIN : TW_ERR_IO;
+    }
     char jpath[4300];
-    snprintf(jpath, sizeof jpath, "%s/uploaded.tsv", p.state_dir);
-    rc = tw_archive_state_load(jpath, &p.st, err);
-    if (rc != TW_OK) {
-        close(lock);
-        return rc;
-    }
-    if (o->only_date) {
-        if (!tw_archive_state_get(p.st, o->only_date, true))
+    snprintf(jpath, sizeof jpath, "%s/uploaded.tsv", p->state_dir);
+    if (rc == TW_OK)
+        rc = tw_archive_state_load(jpath, &p->st, err);
+    if (rc == TW_OK && o->only_date) {
+        if (!tw_archive_state_get(p->st, o->only_date, true))
             rc = TW_ERR_NOMEM;
-    } else {
+    } else if (rc == TW_OK) {
         static const char *const trees[] = TW_ARCHIVE_TREES;
         for (size_t t = 0; rc == TW_OK && t < sizeof trees / sizeof trees[0];
              t++)
-            rc = s_scan_tree(&p, trees[t]);
+            rc = s_scan_tree(p, trees[t]);
     }
     /* dates first: s_day may add to the journal and move entries */
-    size_t n = tw_archive_state_count(p.st);
-    char(*dates)[TW_TIME_DATE_SIZE] = calloc(n ? n : 1, sizeof *dates);
-    if (!dates)
-        rc = TW_ERR_NOMEM;
-    for (size_t i = 0; rc == TW_OK && i < n; i++)
-        snprintf(dates[i], sizeof dates[i], "%s",
-                 tw_archive_state_at(p.st, i)->date);
-    for (size_t i = 0; rc == TW_OK && i < n; i++) {
-        if (o->only_date && strcmp(dates[i], o->only_date) != 0)
+    if (rc == TW_OK) {
+        self->n = tw_archive_state_count(p->st);
+        self->dates = calloc(self->n ? self->n : 1, sizeof *self->dates);
+        if (!self->dates)
+            rc = TW_ERR_NOMEM;
+    }
+    for (size_t i = 0; rc == TW_OK && i < self->n; i++)
+        snprintf(self->dates[i], sizeof self->dates[i], "%s",
+                 tw_archive_state_at(p->st, i)->date);
+    if (rc != TW_OK) {
+        tw_archive_pass_destroy(&self);
+        return rc;
+    }
+    *self_p = self;
+    return TW_OK;
+}
+
+/* Moves self->next to the next day a step works on (closed, not deleted,
+ * the only_date if one); n when none is left. */
+static void s_skip(tw_archive_pass_t *self)
+{
+    const tw_archive_opts_t *o = &self->opts;
+    for (; self->next < self->n; self->next++) {
+        const char *date = self->dates[self->next];
+        if (o->only_date && strcmp(date, o->only_date) != 0)
             continue;
-        if (strcmp(dates[i], p.today) >= 0)
+        if (strcmp(date, self->p.today) >= 0)
             continue; /* not closed yet */
-        tw_archive_day_t *d = tw_archive_state_get(p.st, dates[i], false);
+        tw_archive_day_t *d = tw_archive_state_get(self->p.st, date, false);
         if (d->phase == TW_ARCHIVE_DELETED)
             continue;
-        tw_err_t e = {0};
-        tw_rc_t drc = s_day(&p, dates[i], &e);
-        if (drc == TW_ERR_CLOSED) {
-            rc = drc;
-            tw_err_set(err, "archive run interrupted");
-            break;
-        }
-        if (drc != TW_OK) {
-            s_fail(&p, dates[i], drc, &e);
-            /* credentials or a full Drive fail every day alike: keep
-             * zipping, stop asking Drive */
-            if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA ||
-                drc == TW_ERR_CONFIG)
-                p.blocked = true;
-        }
+        return;
     }
-    free(dates);
-    tw_drive_destroy(&p.drive);
-    tw_gauth_destroy(&p.auth);
-    tw_archive_state_destroy(&p.st);
-    close(lock);
+}
+
+tw_rc_t tw_archive_pass_step(tw_archive_pass_t *self, bool *done, tw_err_t *err)
+{
+    assert(self);
+    assert(done);
+    s_pass_t *p = &self->p;
+    *done = true;
+    if (self->rc != TW_OK)
+        return self->rc;
+    s_skip(self);
+    if (self->next >= self->n)
+        return TW_OK;
+    const char *date = self->dates[self->next++];
+    tw_err_t e = {0};
+    tw_rc_t drc = s_day(p, date, &e);
+    if (drc == TW_ERR_CLOSED) {
+        self->rc = drc;
+        tw_err_set(err, "archive run interrupted");
+        return drc;
+    }
+    if (drc != TW_OK) {
+        s_fail(p, date, drc, &e);
+        /* credentials or a full Drive fail every day alike: keep zipping,
+         * stop asking Drive */
+        if (drc == TW_ERR_AUTH || drc == TW_ERR_QUOTA || drc == TW_ERR_CONFIG)
+            p->blocked = true;
+    }
+    s_skip(self);
+    *done = self->next >= self->n;
+    return TW_OK;
+}
+
+tw_rc_t tw_archive_pass_end(tw_archive_pass_t **self_p, tw_err_t *err)
+{
+    assert(self_p);
+    tw_archive_pass_t *self = *self_p;
+    if (!self)
+        return TW_OK;
+    tw_rc_t rc = self->rc;
+    tw_archive_report_t *rep = self->p.rep;
+    tw_archive_pass_destroy(self_p);
     if (rc != TW_OK)
         return rc;
     if (rep->first_rc != TW_OK) {
@@ -484,4 +546,33 @@ tw_rc_t tw_archive_run(const tw_archive_opts_t *o, tw_archive_report_t *rep,
         return rep->first_rc;
     }
     return TW_OK;
+}
+
+void tw_archive_pass_destroy(tw_archive_pass_t **self_p)
+{
+    assert(self_p);
+    tw_archive_pass_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->dates);
+    tw_drive_destroy(&self->p.drive);
+    tw_gauth_destroy(&self->p.auth);
+    tw_archive_state_destroy(&self->p.st);
+    if (self->lock >= 0)
+        close(self->lock);
+    free(self);
+    *self_p = NULL;
+}
+
+tw_rc_t tw_archive_run(const tw_archive_opts_t *o, tw_archive_report_t *rep,
+                       tw_err_t *err)
+{
+    tw_archive_pass_t *pass = NULL;
+    tw_rc_t rc = tw_archive_pass_new(o, rep, &pass, err);
+    if (rc != TW_OK)
+        return rc;
+    bool done = false;
+    while (rc == TW_OK && !done)
+        rc = tw_archive_pass_step(pass, &done, err);
+    return tw_archive_pass_end(&pass, err);
 }

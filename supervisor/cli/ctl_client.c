@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "tw_loop.h"
 #include "tw_rc.h"
 
 int ctl_usage_of(const char *name)
@@ -118,9 +119,11 @@ int ctl_request(ctl_t *ctl, json_t *req, json_t **reply)
         s_unreachable(ctl, path, zmq_strerror(zmq_errno()));
         goto out;
     }
-    zmq_pollitem_t item = {sock, -1, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, ctl->timeout_ms) <= 0) {
-        s_unreachable(ctl, path, "no reply (timed out)");
+    tw_rc_t wrc = tw_loop_wait_one(sock, -1, ZMQ_POLLIN, ctl->timeout_ms);
+    if (wrc != TW_OK) {
+        s_unreachable(ctl, path,
+                      wrc == TW_ERR_TIMEOUT ? "no reply (timed out)"
+                                            : zmq_strerror(zmq_errno()));
         goto out;
     }
     zmq_msg_t msg;

@@ -10,10 +10,7 @@
 #   KIND   : base proto bus net store, its own folder (workers/KIND)
 #   ytsim  : base ytsim                     (tools/ytsim)
 #
-# Also: zmq_poll is called only inside common/bus (one event loop), except in
-# the files of $poll_todo, which still run loops of their own and are being
-# moved onto tw_loop; a file on that list that no longer calls zmq_poll is an
-# error too, so the list only shrinks.
+# Also: zmq_poll is called only inside common/bus (one event loop, tw_loop).
 # Tests, benchmarks and fuzz targets may use anything and are not checked.
 #
 # Usage: layers.sh [ROOT]  (default: the checkout). Before checking the tree
@@ -22,8 +19,6 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
-poll_todo="supervisor/cli/ctl_client.c
-workers/uploader/main.c"
 
 # Prints one line per violation in the tree at $1; exit status 0 either way.
 violations() {
@@ -33,7 +28,7 @@ violations() {
         while IFS= read -r f; do
             printf '%s\n' "$f"
         done |
-        awk -v root="$root" -v todo="$2" '
+        awk -v root="$root" '
         function layer(p) {
             if (p ~ /^common\/base\//) return "base"
             if (p ~ /^proto\//) return "proto"
@@ -79,21 +74,16 @@ violations() {
             if (from ~ /^worker:/) return to == "bus" || to == "net" || to == "store"
             return 0
         }
-        BEGIN { n = split(todo, tl, /[ \n]+/); for (i = 1; i <= n; i++) if (tl[i] != "") polltodo[tl[i]] = 1 }
         {
             f = $0
             from = layer(f)
-            polls = 0
             dir = f
             sub(/\/[^\/]*$/, "", dir)
             ln = 0
             while ((getline line < (root "/" f)) > 0) {
                 ln++
-                if (line ~ /zmq_poll[ \t]*\(/ && from != "bus") {
-                    polls = 1
-                    if (!(f in polltodo))
-                        printf "%s:%d: zmq_poll outside common/bus\n", f, ln
-                }
+                if (line ~ /zmq_poll[ \t]*\(/ && from != "bus")
+                    printf "%s:%d: zmq_poll outside common/bus\n", f, ln
                 if (line !~ /^[ \t]*#[ \t]*include[ \t]*"/) continue
                 h = line
                 sub(/^[^"]*"/, "", h)
@@ -114,8 +104,6 @@ violations() {
                     printf "%s:%d: %s may not include %s (%s)\n", f, ln, from, target, to
             }
             close(root "/" f)
-            if ((f in polltodo) && !polls)
-                printf "%s: no longer calls zmq_poll: take it off poll_todo in tests/scripts/layers.sh\n", f
         }'
 }
 
@@ -140,7 +128,7 @@ selftest() {
     mk e common/net/tw_http.h '/* h */'
     mk e supervisor/daemon/sup_x.c '#include "tw_http.h"'
     for case in a b c d e; do
-        if [ -z "$(violations "$t/$case" "")" ]; then
+        if [ -z "$(violations "$t/$case")" ]; then
             echo "layers: self-check: tree $case breaks a rule and passed" >&2
             fails=1
         fi
@@ -149,9 +137,9 @@ selftest() {
     mk ok common/base/tw_b.h '/* b */'
     mk ok common/net/tw_n.c '#include "tw_b.h"'
     mk ok workers/chat/main.c '#include "tw_b.h"'
-    if [ -n "$(violations "$t/ok" "")" ]; then
+    if [ -n "$(violations "$t/ok")" ]; then
         echo "layers: self-check: a clean tree failed:" >&2
-        violations "$t/ok" "" >&2
+        violations "$t/ok" >&2
         fails=1
     fi
     rm -rf "$t"
@@ -160,7 +148,7 @@ selftest() {
 }
 
 selftest
-out=$(violations "${1:-$here}" "$poll_todo")
+out=$(violations "${1:-$here}")
 if [ -n "$out" ]; then
     printf '%s\n' "$out" >&2
     echo "layers: $(printf '%s\n' "$out" | wc -l) violation(s)" >&2

@@ -17,6 +17,7 @@
 #include "tw_drive.h"
 #include "tw_gauth.h"
 #include "tw_rc.h"
+#include "tw_time.h"
 
 static char s_dir[64];
 
@@ -409,6 +410,69 @@ START_TEST(test_state_roundtrip)
 }
 END_TEST
 
+/* ---- a pass, one day per step -------------------------------------- */
+
+START_TEST(test_pass_one_day_per_step)
+{
+    s_day_tree(); /* 2026-11-20 and 2026-11-21 */
+    s_write("data/comments/2026-11-25/UCa/v9.tsv", "h\ntoday\n", 0644);
+    char data[128], state[128];
+    snprintf(data, sizeof data, "%s/data", s_dir);
+    snprintf(state, sizeof state, "%s/state", s_dir);
+    tw_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.supervisor.data_dir = data;
+    cfg.supervisor.state_dir = state;
+    cfg.supervisor.timezone = "UTC";
+    int64_t now_us = 0;
+    ck_assert_int_eq(tw_time_parse_date("2026-11-25", &now_us, NULL), TW_OK);
+    tw_archive_opts_t o = {.cfg = &cfg, .now_us = now_us + 3600LL * 1000000};
+    tw_archive_report_t rep;
+    tw_archive_pass_t *pass = NULL;
+    tw_err_t err = {0};
+    ck_assert_int_eq(tw_archive_pass_new(&o, &rep, &pass, &err), TW_OK);
+    /* A second pass waits for the lock; with no_wait it is refused. */
+    tw_archive_opts_t o2 = o;
+    o2.no_wait = true;
+    tw_archive_report_t rep2;
+    tw_archive_pass_t *pass2 = NULL;
+    ck_assert_int_eq(tw_archive_pass_new(&o2, &rep2, &pass2, &err),
+                     TW_ERR_AGAIN);
+    ck_assert_ptr_null(pass2);
+    /* Two closed days: one zip per step; today's is left alone. */
+    bool done = false;
+    ck_assert_int_eq(tw_archive_pass_step(pass, &done, &err), TW_OK);
+    ck_assert(!done);
+    ck_assert_uint_eq(rep.zipped, 1);
+    char zip[200];
+    snprintf(zip, sizeof zip, "%s/archive/2026-11-20.zip", data);
+    ck_assert_int_eq(access(zip, F_OK), 0);
+    snprintf(zip, sizeof zip, "%s/archive/2026-11-21.zip", data);
+    ck_assert_int_ne(access(zip, F_OK), 0);
+    ck_assert_int_eq(tw_archive_pass_step(pass, &done, &err), TW_OK);
+    ck_assert(done);
+    ck_assert_uint_eq(rep.zipped, 2);
+    ck_assert_int_eq(access(zip, F_OK), 0);
+    snprintf(zip, sizeof zip, "%s/archive/2026-11-25.zip", data);
+    ck_assert_int_ne(access(zip, F_OK), 0);
+    ck_assert_int_eq(tw_archive_pass_end(&pass, &err), TW_OK);
+    ck_assert_ptr_null(pass);
+    /* The lock is free again; the zips are there: two steps (one per
+     * closed day, without Drive they stay pending), nothing zipped. */
+    ck_assert_int_eq(tw_archive_pass_new(&o2, &rep2, &pass2, &err), TW_OK);
+    int steps = 0;
+    for (done = false; !done; steps++)
+        ck_assert_int_eq(tw_archive_pass_step(pass2, &done, &err), TW_OK);
+    ck_assert_int_eq(steps, 2);
+    ck_assert_uint_eq(rep2.zipped, 0);
+    tw_archive_pass_destroy(&pass2);
+    ck_assert_ptr_null(pass2);
+    /* tw_archive_run is the same pass in one call. */
+    ck_assert_int_eq(tw_archive_run(&o, &rep, &err), TW_OK);
+    ck_assert_uint_eq(rep.zipped, 0);
+}
+END_TEST
+
 Suite *archive_suite(void)
 {
     Suite *s = suite_create("archive");
@@ -432,6 +496,7 @@ Suite *archive_suite(void)
     tcase_add_test(tc, test_manifest);
     tcase_add_test(tc, test_zip_deterministic);
     tcase_add_test(tc, test_state_roundtrip);
+    tcase_add_test(tc, test_pass_one_day_per_step);
     suite_add_tcase(s, tc);
     return s;
 }

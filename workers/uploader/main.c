@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "tw_deliver.h"
 #include "tw_file.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_time.h"
 #include "tw_worker.h"
 #include "tw_archive.h"
@@ -23,26 +23,35 @@
 
 /* The worker's loop state. */
 typedef struct {
-    tw_worker_t *w;       /* supervisor link */
-    tw_deliver_t *notify; /* sender to the notifier, or NULL */
-    int hour;             /* archive_at hour */
-    int minute;           /* archive_at minute */
-    const char *tz;       /* supervisor.timezone */
-    int64_t retry_ms;     /* current retry delay */
-    int64_t retry_min;    /* first retry delay */
-    bool failing;         /* the last pass failed (notified) */
-    uint64_t uploads;     /* day archives uploaded by this process */
-    uint64_t failures;    /* uploads failed in this process */
+    tw_worker_t *w;          /* supervisor link */
+    tw_deliver_t *notify;    /* sender to the notifier, or NULL */
+    int hour;                /* archive_at hour */
+    int minute;              /* archive_at minute */
+    const char *tz;          /* supervisor.timezone */
+    int64_t retry_ms;        /* current retry delay */
+    int64_t retry_min;       /* first retry delay */
+    bool failing;            /* the last pass failed (notified) */
+    uint64_t uploads;        /* day archives uploaded by this process */
+    uint64_t failures;       /* uploads failed in this process */
+    tw_loop_t *loop;         /* the event loop */
+    int timer;               /* next archive_at, then the steps of a pass */
+    int64_t next_us;         /* wall time of the next pass */
+    tw_archive_pass_t *pass; /* the pass in progress, or NULL */
+    tw_archive_opts_t opts;  /* its options */
+    tw_archive_report_t rep; /* what it did so far */
+    int64_t pass_t0;         /* when it started (mono ms) */
 } s_up_t;
 
+/* Longest timer wait before the wall clock is read again (it may jump). */
+#define S_WALL_RECHECK_MS 60000
+
+/* Called inside a day's zip and upload: never waits. Reads a pending stop
+ * (signal, STOP) and sends a heartbeat when due; the rest of the loop is
+ * served between days. */
 static int s_tick(void *arg)
 {
     s_up_t *u = arg;
     tw_worker_handle(u->w);
-    if (u->notify) {
-        (void)tw_deliver_handle(u->notify, NULL);
-        (void)tw_deliver_tick(u->notify, tw_time_mono_ms(), NULL);
-    }
     return tw_worker_stopping(u->w) ? 1 : 0;
 }
 
@@ -84,23 +93,17 @@ static bool s_missed_today(s_up_t *u, int64_t now_us)
     return strcmp(a, b) == 0;
 }
 
-/* One pass; returns the time of the next one. */
-static int64_t s_pass(s_up_t *u)
+/* The end of a pass with rc: logs and counts it, tells the notifier when
+ * uploads start or stop working; returns the time of the next pass. */
+static int64_t s_pass_done(s_up_t *u, tw_rc_t rc, const tw_err_t *errp)
 {
-    const tw_cfg_t *cfg = tw_worker_cfg(u->w);
-    tw_archive_opts_t o = {.cfg = cfg,
-                           .data_dir = getenv(TW_ENV_DATA_DIR),
-                           .tick = s_tick,
-                           .tick_arg = u};
-    tw_archive_report_t rep;
-    tw_err_t err = {0};
-    int64_t t0 = tw_time_mono_ms();
-    tw_rc_t rc = tw_archive_run(&o, &rep, &err);
+    const tw_archive_report_t rep = u->rep;
+    tw_err_t err = *errp;
     int64_t now = tw_time_now_us();
     tw_log_info("archive pass: %u zipped, %u uploaded, %u deleted, %u failed "
                 "in %" PRId64 " ms",
                 rep.zipped, rep.uploaded, rep.deleted, rep.failed,
-                tw_time_mono_ms() - t0);
+                tw_time_mono_ms() - u->pass_t0);
     tw_worker_count(u->w, 0, rep.uploaded, rep.failed);
     u->uploads += rep.uploaded;
     u->failures += rep.failed;
@@ -134,6 +137,58 @@ static int64_t s_pass(s_up_t *u)
         u->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : u->retry_ms * 2;
     int64_t next = s_next_run(u, now);
     return retry < next ? retry : next;
+}
+
+/* Waits for the next pass: the timer fires at next_us (wall clock, read
+ * again at least every S_WALL_RECHECK_MS). */
+static void s_arm_next(s_up_t *u)
+{
+    int64_t ms = (u->next_us - tw_time_now_us()) / 1000;
+    if (ms < 0)
+        ms = 0;
+    if (ms > S_WALL_RECHECK_MS)
+        ms = S_WALL_RECHECK_MS;
+    tw_loop_rearm_timer(u->loop, u->timer, ms);
+}
+
+/* The timer: starts a pass when it is time, then does one day per firing
+ * so that the loop runs between days. */
+static tw_rc_t s_on_timer(tw_loop_t *loop, int id, void *arg)
+{
+    (void)id;
+    s_up_t *u = arg;
+    tw_err_t err = {0};
+    tw_rc_t rc = TW_OK;
+    bool done = false;
+    if (!u->pass) {
+        if (tw_time_now_us() < u->next_us) {
+            s_arm_next(u);
+            return TW_OK;
+        }
+        u->opts = (tw_archive_opts_t){.cfg = tw_worker_cfg(u->w),
+                                      .data_dir = getenv(TW_ENV_DATA_DIR),
+                                      .tick = s_tick,
+                                      .tick_arg = u};
+        u->pass_t0 = tw_time_mono_ms();
+        rc = tw_archive_pass_new(&u->opts, &u->rep, &u->pass, &err);
+        done = rc != TW_OK;
+    } else {
+        rc = tw_archive_pass_step(u->pass, &done, &err);
+    }
+    if (u->pass && (done || rc != TW_OK))
+        rc = tw_archive_pass_end(&u->pass, &err);
+    if (done || rc != TW_OK) {
+        u->next_us = s_pass_done(u, rc, &err);
+        char ts[TW_TIME_STR_SIZE];
+        tw_log_info("next archive run at %s", tw_time_format(u->next_us, ts));
+        s_arm_next(u);
+    } else {
+        tw_loop_rearm_timer(loop, u->timer, 0);
+    }
+    /* a stop read by s_tick inside the day */
+    if (tw_worker_stopping(u->w))
+        tw_loop_stop(loop);
+    return TW_OK;
 }
 
 static tw_rc_t s_open_notify(s_up_t *u, tw_err_t *err)
@@ -203,37 +258,29 @@ int main(int argc, char **argv)
     char ts[TW_TIME_STR_SIZE];
     tw_log_info("next archive run at %s%s", tw_time_format(next, ts),
                 cfg->drive.enabled ? "" : " (Drive upload disabled)");
-    while (!tw_worker_stopping(u.w)) {
-        zmq_pollitem_t items[3];
-        int n = tw_worker_pollitems(u.w, items);
-        if (u.notify) {
-            items[n] = (zmq_pollitem_t){.socket = tw_deliver_socket(u.notify),
-                                        .events = ZMQ_POLLIN};
-            n++;
-        }
-        int64_t wait_ms = (next - tw_time_now_us()) / 1000;
-        int timeout = tw_worker_timeout_ms(u.w);
-        if (wait_ms < timeout)
-            timeout = wait_ms < 0 ? 0 : (int)wait_ms;
-        if (u.notify) {
-            int dt = tw_deliver_timeout_ms(u.notify, tw_time_mono_ms());
-            if (dt >= 0 && dt < timeout)
-                timeout = dt;
-        }
-        if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR)
-            break;
-        s_tick(&u);
-        if (tw_worker_stopping(u.w))
-            break;
-        if (tw_time_now_us() >= next) {
-            next = s_pass(&u);
-            tw_log_info("next archive run at %s", tw_time_format(next, ts));
-        }
-    }
+    u.next_us = next;
+    u.loop = tw_loop_new();
+    if (!u.loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    u.timer = tw_loop_add_timer(u.loop, 0, 0, s_on_timer, &u);
+    if (u.timer < 0)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    s_arm_next(&u);
+    rc = tw_worker_attach(u.w, u.loop);
+    if (rc == TW_OK && u.notify)
+        rc = tw_deliver_attach(u.notify, u.loop, NULL, NULL);
+    if (rc != TW_OK)
+        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+                     tw_rc_str(rc));
+    rc = tw_loop_run(u.loop);
+    if (rc != TW_OK)
+        tw_log_error("event loop: %s", tw_rc_str(rc));
+    tw_archive_pass_destroy(&u.pass);
     if (u.notify) {
         (void)tw_deliver_drain(u.notify, 2000, NULL);
         tw_deliver_destroy(&u.notify);
     }
     tw_worker_destroy(&u.w);
+    tw_loop_destroy(&u.loop);
     return TW_EXIT_OK;
 }
