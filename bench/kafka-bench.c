@@ -31,7 +31,7 @@
 #include "tw_deliver.h"
 #include "tw_proto.h"
 
-#define S_CHAN "UCuAXFkgsw1L7xaCfnd5JJOw"
+#define S_CHAN      "UCuAXFkgsw1L7xaCfnd5JJOw"
 #define S_MAX_ITEMS 200
 
 static const char *const s_topics[] = {"yt_videos", "yt_chat", "yt_viewers",
@@ -64,8 +64,9 @@ static double s_cpu(pid_t pid)
     buf[n] = '\0';
     const char *s = strrchr(buf, ')'); /* comm may hold spaces */
     unsigned long ut = 0, st = 0;
-    if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%lu %lu",
+    if (!s || sscanf(s + 2,
+                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                     "%lu %lu",
                      &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -214,8 +215,9 @@ static int s_feed(const char *dir, const char *kind, pid_t pid, int frames,
             progress = true;
         }
         if (!progress) {
-            zmq_pollitem_t p[2] = {{tw_deliver_socket(tx[0]), 0, ZMQ_POLLIN, 0},
-                                   {tw_deliver_socket(tx[1]), 0, ZMQ_POLLIN, 0}};
+            zmq_pollitem_t p[2] = {
+                {tw_deliver_socket(tx[0]), 0, ZMQ_POLLIN, 0},
+                {tw_deliver_socket(tx[1]), 0, ZMQ_POLLIN, 0}};
             zmq_poll(p, 2, 10);
         }
     }
@@ -276,7 +278,8 @@ static long s_in_topics(const char *brokers)
     for (size_t i = 0; i < 4 && n >= 0; i++) {
         int64_t lo = 0, hi = 0;
         if (rd_kafka_query_watermark_offsets(c, s_topics[i], 0, &lo, &hi,
-                                             5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                                             5000) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
             n = -1;
         else
             n += (long)hi;
@@ -389,8 +392,9 @@ int main(int argc, char **argv)
                "acks=all)|%.0f records/s|\n",
                fmts[i], (double)r[i].records / r[i].secs);
         if (r[i].in_topics != r[i].records) {
-            fprintf(stderr, "kafka-bench: %s: %ld records in the topics, %ld "
-                            "sent\n",
+            fprintf(stderr,
+                    "kafka-bench: %s: %ld records in the topics, %ld "
+                    "sent\n",
                     fmts[i], r[i].in_topics, r[i].records);
             status = 1;
         }
