@@ -30,6 +30,7 @@
 #include "sup_proc.h"
 #include "sup_state.h"
 #include "sup_time.h"
+#include "tw_time.h"
 #include "tw_cfg.h"
 #include "tw_log.h"
 #include "tw_version.h"
@@ -523,7 +524,8 @@ static size_t s_count_instances(sup_t *s, const char *tmpl)
 /* Arms a SCHEDULED child's deadline from its wall-clock not_before. */
 static void s_arm_schedule(sup_child_t *c)
 {
-    int64_t wait_ms = (c->not_before_us - sup_time_real_us()) / 1000;
+    int64_t wait_ms =
+        tw_time_real_ms((c->not_before_us - sup_time_real_us()) / 1000);
     if (wait_ms < 0)
         wait_ms = 0;
     c->deadline_ms = sup_time_mono_ms() + wait_ms + (wait_ms > 0 ? 1 : 0);
@@ -1529,6 +1531,11 @@ static int s_setup(sup_t *s, const char *config_path)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
     s->started_ms = sup_time_mono_ms();
     s->started_us = sup_time_real_us();
+    double speed = 1;
+    if (tw_time_test_clock(&speed))
+        tw_log_warn("TW_TEST_CLOCK is set: the wall clock is simulated and "
+                    "runs %g times faster (a test-only setting)",
+                    speed);
     if (s_reserve(s, 16) != TW_OK)
         return TW_EXIT_TEMP;
     if (*sv->metrics_listen) {

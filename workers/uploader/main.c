@@ -211,7 +211,7 @@ int main(int argc, char **argv)
                                         .events = ZMQ_POLLIN};
             n++;
         }
-        int64_t wait_ms = (next - tw_time_now_us()) / 1000;
+        int64_t wait_ms = tw_time_real_ms((next - tw_time_now_us()) / 1000);
         int timeout = tw_worker_timeout_ms(u.w);
         if (wait_ms < timeout)
             timeout = wait_ms < 0 ? 0 : (int)wait_ms;
