@@ -38,8 +38,6 @@
 
 extern char **environ;
 
-/* Most spawns kept in spawns.tsv. */
-#define MAX_PERSISTED 4096
 /* Configs replaced by reloads whose children are still stopping. */
 #define MAX_RETIRED 8
 /* Bytes read from one log pipe per loop turn (fairness). */
@@ -601,7 +599,7 @@ static void s_save_spawns(sup_t *s)
     if (!v)
         return;
     size_t n = 0;
-    for (size_t i = 0; i < s->nkids && n < MAX_PERSISTED; i++) {
+    for (size_t i = 0; i < s->nkids; i++) {
         sup_child_t *c = s->kids[i];
         if (!c->instance[0] || c->remove || c->state == SUP_ST_EXITED ||
             c->state == SUP_ST_STOPPED)
@@ -621,7 +619,12 @@ static void s_save_spawns(sup_t *s)
 
 static void s_restore_spawns(sup_t *s)
 {
-    size_t cap = MAX_PERSISTED;
+    /* every instance the templates allow (each at most 10000): a file
+     * written before a config change may hold fewer or more */
+    size_t cap = 1;
+    for (size_t i = 0; i < s->cfg->nworkers; i++)
+        if (s->cfg->workers[i].is_template)
+            cap += s->cfg->workers[i].max_instances;
     sup_spawn_t *v = calloc(cap, sizeof *v);
     if (!v)
         return;
