@@ -3,9 +3,9 @@
 # "Resource limits"). tubewatchd with max_instances = 5000 takes 5,000
 # `tubewatch spawn chat ID --at +1d`, refuses the 5,001st with a clear
 # error (the bound), keeps every one in STATE/spawns.tsv (all restored
-# after a restart), and `tubewatch
-# status` still answers; its RSS stays under a generous 256 MiB. The time
-# status takes is printed (make bench keeps the number), not asserted.
+# after a restart), and `tubewatch status` still answers; its RSS stays
+# under 1 GiB (an OOM guard; the measured value is in docs/reliability.md).
+# The time status takes is printed (make bench keeps it), not asserted.
 # Env: BUILD, SPAWNS (default 5000). Exit 0 pass, 1 fail.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -62,7 +62,7 @@ sched=$(jq '[.workers[] | select(.name | startswith("chat@"))] | length' "$W/sta
 [ "$sched" = "$N" ] || fail "status lists $sched chat@ instances, want $N"
 [ "$(wc -l <"$W/state/spawns.tsv")" -eq "$N" ] || fail "spawns.tsv holds $(wc -l <"$W/state/spawns.tsv") of $N instances"
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$D_PID/status)
-[ "$rss" -lt 262144 ] || fail "tubewatchd RSS $rss KiB with $N scheduled instances"
+[ "$rss" -lt 1048576 ] || fail "tubewatchd RSS $rss KiB with $N scheduled instances"
 med=$(echo $lat | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 max=$(echo $lat | tr ' ' '\n' | sort -n | tail -1)
 kill -TERM "$D_PID"; wait "$D_PID"; D_PID=""
