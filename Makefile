@@ -97,7 +97,7 @@ TEST_BIN  = $(BUILD)/tests/unit-tests \
             $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN)
 
 .PHONY: all deps check check-unit check-e2e bench fuzz demo chaos install \
-        clean format format-check man progs deb
+        clean format format-check man progs deb soak
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(WORKER_BIN) $(TEST_BIN) $(BENCH_BIN) $(MAN)
@@ -232,6 +232,10 @@ demo: deps
 
 chaos: all
 	@BUILD=$(BUILD) TW_CHAOS_LONG=1 tests/chaos/run
+
+# A simulated week under the test clock (about 27 min); make check runs one day.
+soak: all
+	@BUILD=$(BUILD) DAYS=$${DAYS:-7} sh tests/soak/run
 
 install: $(BIN) $(WORKER_BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/tubewatch \

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tw_time.h"
+
 #define MAX_SECRETS 64
 /* The first secrets registered (API key, bot token, client secret, refresh
  * token) stay for the life of the process; past them the table is a ring, so
@@ -170,13 +172,13 @@ void tw_log_vwrite(tw_log_level_t level, const char *fmt, va_list ap)
     char line[LINE_MAX_BYTES];
     size_t off = 0;
     if (s_with_time) {
-        struct timespec ts;
+        int64_t us = tw_time_now_us();
+        time_t secs = (time_t)(us / 1000000);
         struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
+        gmtime_r(&secs, &tm);
         off += strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
         off += (size_t)snprintf(line + off, sizeof line - off, ".%06ldZ ",
-                                ts.tv_nsec / 1000);
+                                (long)(us % 1000000));
     }
     int n = snprintf(line + off, sizeof line - off, "%s[%ld]: %s: ", s_prog,
                      (long)getpid(), s_level_names[level]);

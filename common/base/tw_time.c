@@ -3,6 +3,8 @@
 #include "tw_time.h"
 
 #include <assert.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +26,62 @@ static int64_t s_clock_us(clockid_t id)
     return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
 }
 
+/* The test clock (TW_TEST_CLOCK, tw_time.h): read once per process. */
+static struct {
+    bool on;          /* TW_TEST_CLOCK is set */
+    double virt_us;   /* virtual time at the anchor */
+    double speed;     /* virtual seconds per real second */
+    double anchor_us; /* real wall time of the anchor */
+} s_test;
+static pthread_once_t s_test_once = PTHREAD_ONCE_INIT;
+
+static void s_test_init(void)
+{
+    const char *v = getenv("TW_TEST_CLOCK");
+    if (!v || !*v)
+        return;
+    double virt = 0, speed = 0, anchor = 0;
+    int used = 0;
+    int n = sscanf(v, "%lf,%lf%n,%lf%n", &virt, &speed, &used, &anchor, &used);
+    if (n >= 2 && v[used] != '\0')
+        n = 0; /* trailing garbage */
+    if (n < 2 || !(speed > 0 && speed <= 1e6) || virt < 0 || anchor < 0) {
+        fprintf(stderr,
+                "TW_TEST_CLOCK=\"%s\": not VIRT_UNIX,SPEED[,ANCHOR_UNIX]"
+                " (a test-only setting)\n",
+                v);
+        exit(100);
+    }
+    s_test.virt_us = virt * 1e6;
+    s_test.speed = speed;
+    s_test.anchor_us =
+        n >= 3 ? anchor * 1e6 : (double)s_clock_us(CLOCK_REALTIME);
+    s_test.on = true;
+}
+
+bool tw_time_test_clock(double *speed)
+{
+    pthread_once(&s_test_once, s_test_init);
+    if (speed)
+        *speed = s_test.on ? s_test.speed : 1.0;
+    return s_test.on;
+}
+
 int64_t tw_time_now_us(void)
 {
-    return s_clock_us(CLOCK_REALTIME);
+    int64_t real = s_clock_us(CLOCK_REALTIME);
+    if (!tw_time_test_clock(NULL))
+        return real;
+    return (int64_t)(s_test.virt_us +
+                     ((double)real - s_test.anchor_us) * s_test.speed);
+}
+
+int64_t tw_time_real_ms(int64_t virtual_ms)
+{
+    if (virtual_ms <= 0 || !tw_time_test_clock(NULL))
+        return virtual_ms;
+    double r = ceil((double)virtual_ms / s_test.speed);
+    return r >= 9e18 ? INT64_MAX : (int64_t)r;
 }
 
 int64_t tw_time_now_ms(void)

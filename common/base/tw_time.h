@@ -4,6 +4,7 @@
 #ifndef TW_TIME_H
 #define TW_TIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,27 @@
 #define TW_TIME_DUR_SIZE  32 /* room for any formatted duration */
 #define TW_TIME_PACIFIC   "America/Los_Angeles" /* the quota day's zone */
 
-/* Returns the wall clock in microseconds. */
+/* Every wall-clock read of tubewatch and ytsim goes through tw_time_now_*.
+ *
+ * TEST ONLY: TW_TEST_CLOCK="VIRT_UNIX,SPEED[,ANCHOR_UNIX]" (read once per
+ * process) replaces the wall clock by a virtual one: at the real wall time
+ * ANCHOR_UNIX (seconds, fractions allowed; default: the first clock read of
+ * the process) it shows VIRT_UNIX and then runs SPEED times faster. All
+ * processes given the same value agree on the time (the soak test plays a
+ * week this way). Spans of the outside world (poll intervals, the archive
+ * schedule, quota days, token lifetimes) are waited through
+ * tw_time_real_ms; process health timers (heartbeats, acks, restarts) stay
+ * real. A malformed value exits with status 100. Never set it in
+ * production: every timestamp stored would be wrong. */
+
+/* Returns true when TW_TEST_CLOCK is active and stores its speed in *speed
+ * (1.0 without it; speed may be NULL). */
+bool tw_time_test_clock(double *speed);
+/* Returns the real milliseconds a process waits for virtual_ms of wall
+ * time to pass: virtual_ms itself without a test clock, else
+ * virtual_ms / speed rounded up (never 0 for a positive span). */
+int64_t tw_time_real_ms(int64_t virtual_ms);
+/* Returns the wall clock (virtual under TW_TEST_CLOCK) in microseconds. */
 int64_t tw_time_now_us(void);
 /* Returns the wall clock in milliseconds. */
 int64_t tw_time_now_ms(void);

@@ -18,6 +18,7 @@
 
 #include "tw_journal.h"
 #include "tw_log.h"
+#include "tw_time.h"
 
 /* Least time between two resends triggered by resync requests, and between
  * two resync requests of a receiver to one sender. */
@@ -98,9 +99,7 @@ static int64_t s_now_ms(void)
 
 static uint64_t s_wall_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)tw_time_now_us();
 }
 
 static tw_rc_t s_zerr(tw_err_t *err, const char *what, const char *arg)

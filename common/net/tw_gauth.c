@@ -417,7 +417,7 @@ static tw_rc_t s_fetch(tw_gauth_t *self, tw_err_t *err)
     int64_t margin = ttl_ms / 10;
     if (margin > MARGIN_MAX_MS)
         margin = MARGIN_MAX_MS;
-    self->refresh_at_ms = tw_time_mono_ms() + ttl_ms - margin;
+    self->refresh_at_ms = tw_time_mono_ms() + tw_time_real_ms(ttl_ms - margin);
     self->fetches++;
     return TW_OK;
 }

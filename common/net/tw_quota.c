@@ -333,12 +333,24 @@ uint64_t tw_quota_stretch_ms(uint64_t interval_ms, double units_per_round,
     return need > interval_ms ? need : interval_ms;
 }
 
+/* The quota day is wall time: spans derived from it are converted into the
+ * real time a caller waits (tw_time_real_ms; the identity without a test
+ * clock). interval_ms is already the caller's. */
+static uint64_t s_real(double virtual_ms)
+{
+    int64_t v = virtual_ms >= 9e15 ? INT64_C(9000000000000000)
+                                   : (int64_t)ceil(virtual_ms);
+    return (uint64_t)tw_time_real_ms(v);
+}
+
 uint64_t tw_quota_interval_ms(tw_quota_t *self, uint64_t interval_ms,
                               double units_per_round, double share)
 {
     assert(self);
-    uint64_t out =
-        tw_quota_stretch_ms(interval_ms, units_per_round, self->per_day, share);
+    uint64_t out = s_real(
+        (double)tw_quota_stretch_ms(0, units_per_round, self->per_day, share));
+    if (out < interval_ms)
+        out = interval_ms;
     if (units_per_round <= 0)
         return out;
     int64_t now = s_now(self);
@@ -349,12 +361,12 @@ uint64_t tw_quota_interval_ms(tw_quota_t *self, uint64_t interval_ms,
     if (left == 0) {
         int64_t until =
             self->blocked_until ? self->blocked_until : s_next_midnight(self);
-        int64_t wait = (until - now) / 1000;
-        return wait > (int64_t)out ? (uint64_t)wait : out;
+        uint64_t wait = until > now ? s_real((double)(until - now) / 1000) : 0;
+        return wait > out ? wait : out;
     }
     if (share <= 0 || share > 1)
         share = 1;
     double ms = (double)left_ms * units_per_round / ((double)left * share);
-    uint64_t need = (uint64_t)ceil(ms);
+    uint64_t need = s_real(ms);
     return need > out ? need : out;
 }

@@ -799,6 +799,11 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
     s->started_ms = tw_time_mono_ms();
     s->started_us = tw_time_now_us();
+    double speed = 1;
+    if (tw_time_test_clock(&speed))
+        tw_log_warn("TW_TEST_CLOCK is set: the wall clock is simulated and "
+                    "runs %g times faster (a test-only setting)",
+                    speed);
     char spawns[PATH_MAX + 16];
     snprintf(spawns, sizeof spawns, "%s/spawns.tsv", sv->state_dir);
     s->table = sup_table_new(&s->boot_cfg, s->logger, spawns);

@@ -259,6 +259,8 @@ sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size, uint32_t keep,
 static struct timespec s_deadline(int timeout_ms)
 {
     struct timespec until;
+    /* pthread_cond_timedwait counts in the real CLOCK_REALTIME, never in
+     * the test clock of tw_time */
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;

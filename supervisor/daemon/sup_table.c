@@ -323,7 +323,7 @@ tw_rc_t sup_table_save_spawns(sup_table_t *self, tw_err_t *err)
         return TW_ERR_NOMEM;
     }
     size_t n = 0;
-    for (size_t i = 0; i < self->nkids && n < SUP_TABLE_MAX_PERSISTED; i++) {
+    for (size_t i = 0; i < self->nkids; i++) {
         const sup_child_t *c = self->kids[i];
         sup_child_view_t cv;
         sup_child_view(c, &cv);
@@ -346,7 +346,12 @@ void sup_table_restore_spawns(sup_table_t *self, const sup_ops_t *ops)
 {
     assert(self);
     assert(ops);
-    size_t cap = SUP_TABLE_MAX_PERSISTED;
+    /* every instance the templates allow (each at most 10000): a file
+     * written before a config change may hold fewer or more */
+    size_t cap = 1;
+    for (size_t i = 0; i < self->cfg->nworkers; i++)
+        if (self->cfg->workers[i].is_template)
+            cap += self->cfg->workers[i].max_instances;
     sup_spawn_t *v = calloc(cap, sizeof *v);
     if (!v)
         return;

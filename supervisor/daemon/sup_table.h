@@ -16,9 +16,6 @@
 
 /* Configs replaced by reloads whose children are still stopping. */
 #define SUP_TABLE_MAX_RETIRED 8
-/* Most instances kept in spawns.tsv. */
-#define SUP_TABLE_MAX_PERSISTED 4096
-
 typedef struct sup_table sup_table_t;
 
 /* Returns an empty table that takes *cfg_p (set to NULL), opens each

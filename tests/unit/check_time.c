@@ -1,8 +1,11 @@
 /* Unit tests of tw_time: RFC 3339, durations, local days in zones. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tw_time.h"
 
@@ -19,6 +22,62 @@ START_TEST(test_clocks)
     int64_t m2 = tw_time_mono_us();
     ck_assert_int_ge(m2, m1);
     ck_assert_int_le(tw_time_mono_ms() - m2 / 1000, 1000);
+}
+END_TEST
+
+/* Runs fn in a child with TW_TEST_CLOCK=value (the clock is read once per
+ * process) and returns its exit status. */
+static int s_with_test_clock(const char *value, int (*fn)(void))
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setenv("TW_TEST_CLOCK", value, 1);
+        _exit(fn());
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int s_virtual_clock(void)
+{
+    double speed = 0;
+    if (!tw_time_test_clock(&speed) || speed != 100)
+        return 1;
+    int64_t m0 = tw_time_mono_us();
+    int64_t v = tw_time_now_us();
+    int64_t m1 = tw_time_mono_us();
+    /* anchored in the past second: virtual = 1e9 s + 100 x real elapsed */
+    int64_t base = INT64_C(1000000000) * 1000000;
+    if (v < base || v > base + 100 * (INT64_C(2000000) + (m1 - m0)))
+        return 2;
+    if (tw_time_real_ms(1000) != 10 || tw_time_real_ms(1001) != 11 ||
+        tw_time_real_ms(0) != 0 || tw_time_real_ms(-5) != -5)
+        return 3;
+    return 0;
+}
+
+static int s_plain_clock(void)
+{
+    double speed = 0;
+    if (tw_time_test_clock(&speed) || speed != 1 ||
+        tw_time_real_ms(1234) != 1234)
+        return 1;
+    return 0;
+}
+
+START_TEST(test_test_clock)
+{
+    char v[64];
+    snprintf(v, sizeof v, "1000000000,100,%lld", (long long)time(NULL));
+    ck_assert_int_eq(s_with_test_clock(v, s_virtual_clock), 0);
+    ck_assert_int_eq(s_with_test_clock("", s_plain_clock), 0);
+    /* malformed: refused with the usage exit code, never a silent clock */
+    ck_assert_int_eq(s_with_test_clock("1000000000", s_plain_clock), 100);
+    ck_assert_int_eq(s_with_test_clock("1000000000,0", s_plain_clock), 100);
+    ck_assert_int_eq(s_with_test_clock("1,2,3x", s_plain_clock), 100);
 }
 END_TEST
 
@@ -383,6 +442,7 @@ Suite *time_suite(void)
     TCase *tc = tcase_create("format");
     tcase_set_timeout(tc, 5);
     tcase_add_test(tc, test_clocks);
+    tcase_add_test(tc, test_test_clock);
     tcase_add_test(tc, test_format_rfc3339);
     tcase_add_test(tc, test_parse_rfc3339);
     tcase_add_test(tc, test_parse_rejects);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tw_rc.h"
+#include "tw_time.h"
 
 /* ---- growable byte buffer ------------------------------------------- */
 
@@ -332,6 +333,9 @@ int64_t ytsim_wall_usec(ytsim_srv_t *srv, double t);
 ytsim_scn_t *ytsim_scn(ytsim_srv_t *srv);
 /* The output directory. */
 const char *ytsim_out(ytsim_srv_t *srv);
+/* The clock of token and session lifetimes: real seconds, or simulated
+ * ones under TW_TEST_CLOCK (so a simulated week expires tokens). */
+double ytsim_lifetime_clock(ytsim_srv_t *srv);
 /* The speed factor (0 = frozen clock). */
 double ytsim_speed(ytsim_srv_t *srv);
 /* The global lock for mutable simulator state. */

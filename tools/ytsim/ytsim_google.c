@@ -73,7 +73,8 @@ static void *s_grow(void *p, size_t n, size_t size)
 static void s_rand(char *out, size_t n, uint64_t salt)
 {
     /* ids need not be reproducible across runs: mix a counter and time */
-    ytsim_rng_t r = {ytsim_hash3((uint64_t)time(NULL), ++s_counter, salt)};
+    ytsim_rng_t r = {
+        ytsim_hash3((uint64_t)tw_time_now_us(), ++s_counter, salt)};
     ytsim_rng_id(&r, out, n);
 }
 
@@ -99,7 +100,7 @@ static void s_issue(ytsim_srv_t *srv, ytsim_resp_t *rs, const char *scope,
     snprintf(tok, sizeof tok, "ya29.sim-%s", r);
     s_tokens = s_grow(s_tokens, s_n_tokens, sizeof *s_tokens);
     snprintf(s_tokens[s_n_tokens].tok, sizeof s_tokens[0].tok, "%s", tok);
-    s_tokens[s_n_tokens++].expires = ytsim_real(srv) + scn->token_ttl;
+    s_tokens[s_n_tokens++].expires = ytsim_lifetime_clock(srv) + scn->token_ttl;
     ytsim_unlock(srv);
     ytsim_buf_t *b = ytsim_resp_json(rs, 200);
     YB(b, "{\"access_token\":");
@@ -289,7 +290,7 @@ static void s_jwt(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
         c ? json_string_value(json_object_get(c, "scope")) : NULL;
     json_t *iat = c ? json_object_get(c, "iat") : NULL;
     json_t *exp = c ? json_object_get(c, "exp") : NULL;
-    double now = (double)time(NULL);
+    double now = (double)(tw_time_now_us() / 1000000);
     if (!h || !c) {
         why = "Invalid JWT: malformed.";
     } else if (!alg || strcmp(alg, "RS256") != 0) {
@@ -369,7 +370,7 @@ static bool s_authorised(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     const char *h = ytsim_header(rq, "Authorization");
     bool ok = false;
     if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-        double now = ytsim_real(srv);
+        double now = ytsim_lifetime_clock(srv);
         ytsim_lock(srv);
         for (size_t i = 0; i < s_n_tokens; i++) {
             if (strcmp(s_tokens[i].tok, h + 7) == 0 &&
@@ -681,7 +682,7 @@ static void s_resumable_start(ytsim_srv_t *srv, ytsim_req_t *rq,
     snprintf(s->mime, sizeof s->mime, "%s",
              ty ? ty : "application/octet-stream");
     s->total = len ? strtoll(len, NULL, 10) : -1;
-    s->created = ytsim_real(srv);
+    s->created = ytsim_lifetime_clock(srv);
     s->file = -1;
     snprintf(id, sizeof id, "%s", s->id);
     ytsim_unlock(srv);
@@ -785,7 +786,8 @@ static void s_resumable_put(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     if (s && kill) {
         s->dead = true;
     }
-    if (!s || s->dead || ytsim_real(srv) - s->created > scn->session_ttl) {
+    if (!s || s->dead ||
+        ytsim_lifetime_clock(srv) - s->created > scn->session_ttl) {
         ytsim_unlock(srv);
         s_drive_error(rs, 404, "global", "notFound", "Not Found");
         return;

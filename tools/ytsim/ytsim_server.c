@@ -64,6 +64,11 @@ const char *ytsim_out(ytsim_srv_t *srv)
     return srv->out;
 }
 
+double ytsim_lifetime_clock(ytsim_srv_t *srv)
+{
+    return tw_time_test_clock(NULL) ? ytsim_now(srv) : ytsim_real(srv);
+}
+
 double ytsim_speed(ytsim_srv_t *srv)
 {
     return srv->speed;
@@ -1164,7 +1169,7 @@ int main(int argc, char **argv)
         return TW_EXIT_OK;
     }
     if (srv->scn.epoch_now) {
-        srv->scn.epoch_usec = (int64_t)time(NULL) * 1000000;
+        srv->scn.epoch_usec = tw_time_now_us() / 1000000 * 1000000;
     }
     tw_log_add_secret(srv->scn.api_key);
     tw_log_add_secret(srv->scn.tg_token);
@@ -1197,6 +1202,13 @@ int main(int argc, char **argv)
     srv->speed = speed;
     srv->t0 = t0;
     srv->mono0 = ytsim_mono();
+    double test_speed = 1;
+    if (tw_time_test_clock(&test_speed)) {
+        /* the clock every tubewatch process shares (tw_time.h): the
+         * simulated second 0 stays at the epoch, the clock follows it */
+        srv->speed = test_speed;
+        srv->t0 = (double)(tw_time_now_us() - srv->scn.epoch_usec) / 1e6;
+    }
     ytsim_chat_truth_open(srv);
     s_write_streams(srv);
 

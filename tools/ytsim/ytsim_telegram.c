@@ -369,7 +369,7 @@ static void s_send_message(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs)
     int64_t date = ytsim_wall_usec(srv, ytsim_now(srv)) / 1000000;
     ytsim_buf_t line = {0};
     char ts[48];
-    ytsim_fmt_time(ts, sizeof ts, (int64_t)time(NULL) * 1000000, 0, false);
+    ytsim_fmt_time(ts, sizeof ts, tw_time_now_us(), 0, false);
     ytsim_buf_printf(&line,
                      "{\"received_at\":\"%s\",\"chat_id\":%lld,"
                      "\"message_id\":%lld,\"parse_mode\":",

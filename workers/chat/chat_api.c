@@ -114,7 +114,8 @@ static void s_wait_quota(chat_t *c, bool exhausted, unsigned units)
                                       c->quota, 60000, units, S_QUOTA_SHARE);
     tw_log_write(TW_LOG_WARN, "Data API quota %s: next call in %" PRId64 " s",
                  exhausted ? "exhausted" : "budget spent", wait_ms / 1000);
-    int64_t end = tw_time_mono_ms() + (wait_ms > 0 ? wait_ms : 1000);
+    int64_t end =
+        tw_time_mono_ms() + tw_time_real_ms(wait_ms > 0 ? wait_ms : 1000);
     while (!chat_stopping(c) && tw_time_mono_ms() < end)
         chat_wait(c, 60000);
 }

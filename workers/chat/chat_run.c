@@ -706,7 +706,8 @@ static int s_recheck(chat_t *c, bool *ended)
 static chat_end_t s_live(chat_t *c)
 {
     int64_t first_seen = tw_time_now_us();
-    int64_t next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
+    int64_t next_recheck =
+        tw_time_mono_ms() + tw_time_real_ms(S_UPCOMING_RECHECK_MS);
     uint32_t fails = 0, bad_parse = 0, suspects = 0;
     bool refused = false; /* the chain in use replaces a refused one */
     int64_t last_timeout = -1;
@@ -720,7 +721,8 @@ static chat_end_t s_live(chat_t *c)
         if (!c->seen_live &&
             (tw_time_mono_ms() >= next_recheck ||
              tw_time_now_us() > s_start_deadline(c, first_seen))) {
-            next_recheck = tw_time_mono_ms() + S_UPCOMING_RECHECK_MS;
+            next_recheck =
+                tw_time_mono_ms() + tw_time_real_ms(S_UPCOMING_RECHECK_MS);
             bool ended = false;
             int end = s_recheck(c, &ended);
             if (end >= 0)

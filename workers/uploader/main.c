@@ -143,7 +143,7 @@ static int64_t s_pass_done(s_up_t *u, tw_rc_t rc, const tw_err_t *errp)
  * again at least every S_WALL_RECHECK_MS). */
 static void s_arm_next(s_up_t *u)
 {
-    int64_t ms = (u->next_us - tw_time_now_us()) / 1000;
+    int64_t ms = tw_time_real_ms((u->next_us - tw_time_now_us()) / 1000);
     if (ms < 0)
         ms = 0;
     if (ms > S_WALL_RECHECK_MS)

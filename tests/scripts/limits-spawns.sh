@@ -1,0 +1,79 @@
+#!/bin/sh
+# limits-spawns: 5,000 scheduled chat@ instances (docs/reliability.md,
+# "Resource limits"). tubewatchd with max_instances = 5000 takes 5,000
+# `tubewatch spawn chat ID --at +1d`, refuses the 5,001st with a clear
+# error (the bound), keeps every one in STATE/spawns.tsv (all restored
+# after a restart), and `tubewatch status` still answers; its RSS stays
+# under 1 GiB (an OOM guard; the measured value is in docs/reliability.md).
+# The time status takes is printed (make bench keeps it), not asserted.
+# Env: BUILD, SPAWNS (default 5000). Exit 0 pass, 1 fail.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+N=${SPAWNS:-5000}
+TW="$BUILD/bin/tubewatch"
+[ -x "$BUILD/bin/tubewatchd" ] && [ -x "$TW" ] || { echo "limits-spawns: skipped: not built"; exit 77; }
+W=$(mktemp -d /tmp/tw-limits-XXXXXX)
+D_PID=""
+cleanup() {
+    [ -n "$D_PID" ] && kill -KILL "$D_PID" 2>/dev/null
+    [ "${FAILED:-0}" = 1 ] && echo "limits-spawns: scratch dir kept: $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+fail() { FAILED=1; echo "limits-spawns: FAIL: $*" >&2; exit 1; }
+cat >"$W/sup.toml" <<EOF
+[supervisor]
+runtime_dir = "$W/run"
+state_dir = "$W/state"
+data_dir = "$W/data"
+log_dir = "$W/logs"
+libexec_dir = "$(cd "$BUILD/libexec/tubewatch" && pwd)"
+
+[worker.chat]
+restart = "transient"
+max_instances = $N
+EOF
+"$BUILD/bin/tubewatchd" -c "$W/sup.toml" 2>"$W/daemon.err" &
+D_PID=$!
+n=0
+until "$TW" -c "$W/sup.toml" status >/dev/null 2>&1; do
+    n=$((n + 1)); [ $n -lt 500 ] || fail "tubewatchd does not answer"; sleep 0.01
+done
+# ids: 11 characters of [A-Za-z0-9_-]
+i=0
+while [ $i -lt "$N" ]; do
+    id=$(printf 'lim%08d' "$i")
+    "$TW" -c "$W/sup.toml" spawn chat "$id" --at +1d >/dev/null 2>"$W/spawn.err" ||
+        fail "spawn $i refused: $(cat "$W/spawn.err")"
+    i=$((i + 1))
+done
+"$TW" -c "$W/sup.toml" spawn chat limXoverflow --at +1d >/dev/null 2>"$W/over.err" &&
+    fail "spawn $((N + 1)) accepted past max_instances"
+grep -q max_instances "$W/over.err" || fail "no clear error past the bound: $(cat "$W/over.err")"
+lat=""
+k=0
+while [ $k -lt 20 ]; do
+    t0=$(date +%s%N)
+    "$TW" -c "$W/sup.toml" status --json >"$W/status.json" || fail "status did not answer"
+    lat="$lat $((($(date +%s%N) - t0) / 1000))"
+    k=$((k + 1))
+done
+sched=$(jq '[.workers[] | select(.name | startswith("chat@"))] | length' "$W/status.json")
+[ "$sched" = "$N" ] || fail "status lists $sched chat@ instances, want $N"
+[ "$(wc -l <"$W/state/spawns.tsv")" -eq "$N" ] || fail "spawns.tsv holds $(wc -l <"$W/state/spawns.tsv") of $N instances"
+rss=$(awk '/^VmRSS/ { print $2 }' /proc/$D_PID/status)
+[ "$rss" -lt 1048576 ] || fail "tubewatchd RSS $rss KiB with $N scheduled instances"
+med=$(echo $lat | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+max=$(echo $lat | tr ' ' '\n' | sort -n | tail -1)
+kill -TERM "$D_PID"; wait "$D_PID"; D_PID=""
+# every scheduled instance survives a restart (spawns.tsv)
+"$BUILD/bin/tubewatchd" -c "$W/sup.toml" 2>"$W/daemon2.err" &
+D_PID=$!
+n=0
+until "$TW" -c "$W/sup.toml" status --json >"$W/status2.json" 2>/dev/null; do
+    n=$((n + 1)); [ $n -lt 1000 ] || fail "tubewatchd does not answer after the restart"; sleep 0.01
+done
+back=$(jq '[.workers[] | select(.name | startswith("chat@"))] | length' "$W/status2.json")
+[ "$back" = "$N" ] || fail "$back of $N scheduled instances restored after a restart"
+kill -TERM "$D_PID"; wait "$D_PID"; D_PID=""
+echo "limits-spawns: ok: $N scheduled chat@ instances, the next refused; tubewatchd RSS $rss KiB; status (CLI round trip) median ${med} us, max ${max} us"
