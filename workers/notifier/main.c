@@ -105,7 +105,8 @@ static void s_save_values(s_notifier_t *n)
     if (!text)
         tw_log_fatal(TW_EXIT_TEMP, "out of memory saving values");
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_file_write_atomic(n->values_path, text, len, 0600, &err);
+    tw_rc_t rc = tw_file_write_atomic_at("notifier/values", n->values_path,
+                                         text, len, 0600, &err);
     free(text);
     if (rc != TW_OK)
         tw_log_fatal(TW_EXIT_TEMP, "unable to write %s: %s", n->values_path,
