@@ -31,7 +31,7 @@ DESTDIR ?=
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wvla
-PKGS    = libzmq libczmq msgpack libzip libcurl jansson expat libutf8proc \
+PKGS    = libzmq libczmq msgpack libzip libcurl jansson expat libutf8proc libfiu \
           libmicrohttpd libsystemd libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lm
@@ -69,9 +69,10 @@ FUZZ_BIN  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 MAN       = $(if $(SCDOC),$(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC)))
 PROGS     = $(BUILD)/bin/tubewatchd $(BUILD)/bin/tubewatch $(WORKER_BIN)
 TEST_BIN  = $(BUILD)/tests/unit-tests \
-            $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN)
+            $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN) \
+            $(BUILD)/tests/tw-fiu-shim.so
 
-.PHONY: all deps check check-unit check-e2e bench fuzz demo chaos install \
+.PHONY: all deps check check-unit check-e2e bench fuzz demo chaos faults install \
         clean format format-check man progs deb
 .DEFAULT_GOAL := all
 
@@ -122,6 +123,11 @@ $(BUILD)/libexec/tubewatch/tw-%: $(BUILD)/obj/workers/%/main.o $(INTLIB) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(INTLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(LINK)
+
+# LD_PRELOAD helper of the fault tests (tests/faults/run)
+$(BUILD)/tests/tw-fiu-shim.so: tests/faults/fiu_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(INTLIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -199,6 +205,9 @@ demo: deps
 
 chaos: all
 	@BUILD=$(BUILD) TW_CHAOS_LONG=1 tests/chaos/run
+
+faults: all
+	@BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/run
 
 install: $(BIN) $(WORKER_BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/tubewatch \
