@@ -207,7 +207,8 @@ chaos: all
 	@BUILD=$(BUILD) TW_CHAOS_LONG=1 tests/chaos/run
 
 faults: all
-	@BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/run
+	@BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/run && \
+	    BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/points
 
 install: $(BIN) $(WORKER_BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/tubewatch \

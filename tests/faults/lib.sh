@@ -266,7 +266,7 @@ fault_cell() {
         CELL_RESTARTS=$FL_DRESTARTS
     else
         CELL_RESTARTS=$(cat "$FL_W"/logs/"$FL_TARGET"*.log* 2>/dev/null |
-            grep -c 'tubewatchd: exited')
+            grep -c 'tubewatchd: exited: .*restarting')
     fi
     fl_check_logs
     case $CELL_RESULT in
@@ -314,8 +314,8 @@ fl_cell_run() {
     FL_DAEMON_FAULTY=1
     fl_daemon_start 1 || { CELL_RESULT="FAIL: tubewatchd (archive) does not answer"; return; }
     if [ "$FL_TARGET" = uploader ]; then
-        fl_wait_for 20 fl_injected || true
-        sleep 2
+        fl_wait_for 30 fl_injected || true
+        sleep 1
         fl_clear Etc/GMT-14 2
     fi
     fl_wait_for 90 fl_uploaded_alive ||
@@ -325,7 +325,14 @@ fl_cell_run() {
     fl_daemon_stop
 }
 
-fl_injected() { [ -s "$FL_W/fiu.count" ]; }
+# fl_injected: a failure was injected; with FL_WANT (crash points), each
+# of them fired.
+fl_injected() {
+    [ -s "$FL_W/fiu.count" ] || return 1
+    for x in ${FL_WANT:-}; do
+        grep -q " tw/crash/$x\$" "$FL_W/fiu.count" || return 1
+    done
+}
 fl_chat_done_alive() { fl_daemon_alive && fl_chat_done; }
 fl_uploaded_alive() { fl_daemon_alive && fl_uploaded; }
 
