@@ -251,11 +251,10 @@ static void s_receive(s_notifier_t *n)
             s_note_ack(n, &m);
         tw_proto_clear(&m);
     }
-    /* the new messages are journaled: send one now, before the values
-     * are saved (latency); its trim waits for the save (s_flush), so a
-     * crash in between resends it instead of announcing it twice later */
-    if (n->nacks > 0)
-        s_send_due(n, 1);
+    /* the new messages are journaled; they are sent once the values are
+     * saved (the main loop): a crash before the save replays the journal
+     * and the redelivered causes find their messages' keys queued, a crash
+     * after it sends them once. Sending first would send them twice. */
     s_flush(n);
 }
 
@@ -452,7 +451,8 @@ int main(int argc, char **argv)
         now = tw_time_mono_ms();
         if (tw_deliver_tick(n.rx, now, &err) != TW_OK)
             tw_log_warn("delivery: %s", err.msg);
-        s_send_due(&n, 2);
+        if (!n.unsaved)
+            s_send_due(&n, 2);
         s_commit(&n); /* everything received is saved by now */
         if (n.outbox) {
             /* failed sends and dropped messages show as heartbeat errors */
