@@ -44,6 +44,13 @@ fl_missing() {
 
 fl_now() { date +%s; }
 
+# fl_cleanup: stops what a cell left running (the scripts trap EXIT with it).
+fl_cleanup() {
+    [ -n "${FL_DPID:-}" ] && kill -TERM "$FL_DPID" 2>/dev/null && wait "$FL_DPID"
+    [ -n "${FL_YPID:-}" ] && kill -TERM "$FL_YPID" 2>/dev/null && wait "$FL_YPID"
+    FL_DPID="" FL_YPID=""
+}
+
 # fl_wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s; 1 on timeout.
 fl_wait_for() {
     fl_dl=$(($(fl_now) + $1))
@@ -220,7 +227,7 @@ fl_chat_done() {
         (.state != "exited" and .state != "stopped"))] | length' 2>/dev/null)
     [ "${left:-1}" = 0 ] &&
         [ "$(awk -F '\t' 'NR > 1 && $4 == "ended"' "$FL_W/ys/truth/streams.tsv" 2>/dev/null | wc -l)" -ge 3 ] &&
-        [ "$(ls "$FL_W"/logs/chat@*.log 2>/dev/null | wc -l)" -ge 3 ]
+        [ -n "$(ls "$FL_W"/logs/chat@*.log 2>/dev/null)" ]
 }
 
 fl_uploaded() {
@@ -255,11 +262,7 @@ fault_cell() {
     CELL_FAULTS=0 CELL_RESTARTS=0 CELL_ITEMS=0 CELL_RESULT=""
     : >"$FL_W/fiu.count"
     fl_cell_run
-    fl_daemon_stop
-    if [ -n "$FL_YPID" ]; then
-        kill -TERM "$FL_YPID" 2>/dev/null
-        wait "$FL_YPID"
-    fi
+    fl_cleanup
     [ -n "$CELL_RESULT" ] || fl_compare
     CELL_FAULTS=$(wc -l <"$FL_W/fiu.count")
     if [ "$FL_TARGET" = tubewatchd ]; then
