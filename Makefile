@@ -40,7 +40,7 @@ DESTDIR ?=
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wvla
 PKGS    = libzmq libczmq msgpack libzip libcurl jansson expat libutf8proc \
-          libmicrohttpd libsystemd libcrypto zlib rdkafka avro-c
+          libmicrohttpd libsystemd libcrypto zlib rdkafka avro-c libfiu
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -94,10 +94,11 @@ FUZZ_BIN  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 MAN       = $(if $(SCDOC),$(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC)))
 PROGS     = $(BUILD)/bin/tubewatchd $(BUILD)/bin/tubewatch $(WORKER_BIN)
 TEST_BIN  = $(BUILD)/tests/unit-tests \
-            $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN)
+            $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN) \
+            $(BUILD)/tests/tw-fiu-shim.so
 
-.PHONY: all deps check check-unit check-e2e bench fuzz demo chaos install \
-        clean format format-check man progs deb soak
+.PHONY: all deps check check-unit check-e2e bench fuzz demo chaos faults \
+        install clean format format-check man progs deb soak
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(WORKER_BIN) $(TEST_BIN) $(BENCH_BIN) $(MAN)
@@ -155,6 +156,11 @@ $(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(LINK)
+
+# LD_PRELOAD helper of the fault tests (tests/faults/run)
+$(BUILD)/tests/tw-fiu-shim.so: tests/faults/fiu_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
@@ -236,6 +242,11 @@ chaos: all
 # A simulated week under the test clock (about 27 min); make check runs one day.
 soak: all
 	@BUILD=$(BUILD) DAYS=$${DAYS:-7} sh tests/soak/run
+
+# The fault-injection matrix and every crash point; make check runs short forms.
+faults: all
+	@BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/run && \
+	    BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/points
 
 install: $(BIN) $(WORKER_BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/tubewatch \

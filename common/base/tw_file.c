@@ -1,6 +1,7 @@
 /* tw_file - durable file operations: atomic replace, synced append, whole
  * file reads with a size cap, mkdir -p, and permission checks of secrets. */
 #include "tw_file.h"
+#include "tw_fault.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -92,12 +93,19 @@ tw_rc_t tw_file_sync_dir(const char *dir, tw_err_t *err)
     close(fd);
     /* Some file systems cannot sync directories; that is not a failure. */
     if (r != 0 && e != EINVAL && e != ENOTSUP)
-        return s_fail(err, "sync directory", dir, e);
+        return s_fail(err, "fsync directory", dir, e);
     return TW_OK;
 }
 
 tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, tw_err_t *err)
+{
+    return tw_file_write_atomic_at(NULL, path, data, len, mode, err);
+}
+
+tw_rc_t tw_file_write_atomic_at(const char *point, const char *path,
+                                const void *data, size_t len, mode_t mode,
+                                tw_err_t *err)
 {
     assert(path);
     assert(data || len == 0);
@@ -146,10 +154,14 @@ tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
         rc = s_fail(err, "write", tmp, e);
         goto fail;
     }
+    if (point)
+        tw_fault_crash(point, "before_fsync");
     if (s_fsync(fd, 0) != 0) {
-        rc = s_fail(err, "sync", tmp, errno);
+        rc = s_fail(err, "fsync", tmp, errno);
         goto fail;
     }
+    if (point)
+        tw_fault_crash(point, "after_fsync");
     if (close(fd) != 0) {
         fd = -1;
         rc = s_fail(err, "close", tmp, errno);
@@ -160,6 +172,8 @@ tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
         rc = s_fail(err, "rename into", path, errno);
         goto fail;
     }
+    if (point)
+        tw_fault_crash(point, "after_rename");
     rc = tw_file_sync_dir(dir, err);
     goto out;
 fail:
@@ -194,7 +208,7 @@ tw_rc_t tw_file_append(int fd, const void *data, size_t len, tw_err_t *err)
     if (e != 0)
         rc = s_fail(err, "append to", "file", e);
     else if (s_fsync(fd, 1) != 0)
-        rc = s_fail(err, "sync", "file", errno);
+        rc = s_fail(err, "fdatasync", "file", errno);
     if (rc != TW_OK && before >= 0) {
         /* Drop the torn record; a later append then starts clean. */
         int r;

@@ -22,6 +22,11 @@ tw_rc_t tw_file_errno_rc(int e);
  * Returns TW_ERR_INVALID for an empty path. */
 tw_rc_t tw_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, tw_err_t *err);
+/* tw_file_write_atomic with the crash points "tw/crash/<point>/before_fsync",
+ * ".../after_fsync" and ".../after_rename" (tw_fault.h); point NULL: none. */
+tw_rc_t tw_file_write_atomic_at(const char *point, const char *path,
+                                const void *data, size_t len, mode_t mode,
+                                tw_err_t *err);
 
 /* Opens (creating with mode if needed) path for appending; stores the
  * descriptor (close-on-exec) in *fd. */

@@ -7,6 +7,7 @@
  * with id <= its id is done. A record that is cut off or fails its CRC ends
  * the journal: it and everything after it is truncated at open. */
 #include "tw_journal.h"
+#include "tw_fault.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -137,8 +138,11 @@ static bool s_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
         ssize_t w = pwrite(fd, p, len, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             return false;
+        }
         p += w;
         len -= (size_t)w;
         off += (uint64_t)w;
@@ -382,15 +386,24 @@ tw_rc_t tw_journal_append(tw_journal_t *self, const void *data, size_t len,
         tw_err_set(err, "out of memory");
         return TW_ERR_NOMEM;
     }
-    bool ok = s_pwrite_all(self->fd, b, total, self->size) &&
-              fdatasync(self->fd) == 0;
+    const char *failed = NULL;
+    if (!s_pwrite_all(self->fd, b, total, self->size))
+        failed = "pwrite";
+    if (!failed) {
+        tw_fault_crash("journal/append", "before_fsync");
+        if (fdatasync(self->fd) != 0)
+            failed = "fdatasync";
+    }
     free(b);
-    if (!ok) {
-        tw_rc_t rc = s_sys(err, "append to journal", self->path);
+    if (failed) {
+        char what[64];
+        snprintf(what, sizeof what, "append (%s) to journal", failed);
+        tw_rc_t rc = s_sys(err, what, self->path);
         /* Cut off a partial record so the next append follows valid data. */
         (void)ftruncate(self->fd, (off_t)self->size);
         return rc;
     }
+    tw_fault_crash("journal/append", "after_fsync");
     if (!s_push(self, self->next_id, self->size, (uint32_t)len)) {
         /* Written but not indexed: it would be replayed after a restart,
          * which is safe; report the failure. */
@@ -436,7 +449,7 @@ static tw_rc_t s_compact(tw_journal_t *self, tw_err_t *err)
     }
     uint64_t off = 0;
     if (!s_pwrite_all(fd, buf, total, off)) {
-        rc = s_sys(err, "write", tmp);
+        rc = s_sys(err, "pwrite", tmp);
         goto out;
     }
     off += total;
@@ -456,20 +469,23 @@ static tw_rc_t s_compact(tw_journal_t *self, tw_err_t *err)
             goto out;
         }
         if (!s_pwrite_all(fd, buf, rlen, off)) {
-            rc = s_sys(err, "write", tmp);
+            rc = s_sys(err, "pwrite", tmp);
             goto out;
         }
         recs[nrec++] = (s_rec_t){.id = r->id, .off = off, .len = r->len};
         off += rlen;
     }
+    tw_fault_crash("journal/compact", "before_fsync");
     if (fdatasync(fd) != 0) {
-        rc = s_sys(err, "sync", tmp);
+        rc = s_sys(err, "fdatasync", tmp);
         goto out;
     }
+    tw_fault_crash("journal/compact", "after_fsync");
     if (rename(tmp, self->path) != 0) {
         rc = s_sys(err, "rename over", self->path);
         goto out;
     }
+    tw_fault_crash("journal/compact", "after_rename");
     s_sync_dir(self->path);
     close(self->fd);
     self->fd = fd;
@@ -512,7 +528,8 @@ tw_rc_t tw_journal_trim(tw_journal_t *self, uint64_t upto, tw_err_t *err)
     bool ok = s_pwrite_all(self->fd, b, total, self->size);
     free(b);
     if (!ok) {
-        tw_rc_t rc = s_sys(err, "append to journal", self->path);
+        tw_rc_t rc =
+            s_sys(err, "append (pwrite) a trim to journal", self->path);
         (void)ftruncate(self->fd, (off_t)self->size);
         return rc;
     }

@@ -187,8 +187,8 @@ tw_rc_t tw_archive_state_save(tw_archive_state_t *self, tw_err_t *err)
                            tw_time_format(d->updated_us, ts));
     }
     if (rc == TW_OK)
-        rc = tw_file_write_atomic(self->path, tw_buf_data(b), tw_buf_len(b),
-                                  0600, err);
+        rc = tw_file_write_atomic_at("uploader/state", self->path,
+                                     tw_buf_data(b), tw_buf_len(b), 0600, err);
     tw_buf_destroy(&b);
     return rc;
 }

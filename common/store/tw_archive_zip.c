@@ -1,4 +1,4 @@
-/* uploader_zip - collects a day's files, builds its manifest and writes a
+/* tw_archive_zip - collects a day's files, builds its manifest and writes a
  * deterministic zip of both. */
 #include "tw_archive.h"
 
@@ -19,6 +19,7 @@
 #include "tw_log.h"
 #include "tw_time.h"
 #include "tw_version.h"
+#include "tw_fault.h"
 
 bool tw_archive_valid_date(const char *s)
 {
@@ -358,21 +359,29 @@ tw_rc_t tw_archive_zip_write(const char *zip_path, const char *date,
     }
     /* make the zip durable before it replaces anything */
     int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (fd < 0) {
         int e2 = errno;
-        if (fd >= 0)
-            close(fd);
         unlink(tmp);
-        tw_err_set(err, "unable to sync %s: %s", tmp, strerror(e2));
+        tw_err_set(err, "unable to open %s: %s", tmp, strerror(e2));
+        return tw_file_errno_rc(e2);
+    }
+    tw_fault_crash("uploader/zip", "before_fsync");
+    if (fsync(fd) != 0) {
+        int e2 = errno;
+        close(fd);
+        unlink(tmp);
+        tw_err_set(err, "unable to fsync %s: %s", tmp, strerror(e2));
         return tw_file_errno_rc(e2);
     }
     close(fd);
+    tw_fault_crash("uploader/zip", "after_fsync");
     if (rename(tmp, zip_path) != 0) {
         int e2 = errno;
         unlink(tmp);
         tw_err_set(err, "unable to rename %s: %s", tmp, strerror(e2));
         return tw_file_errno_rc(e2);
     }
+    tw_fault_crash("uploader/zip", "after_rename");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", zip_path);
     char *slash = strrchr(dir, '/');

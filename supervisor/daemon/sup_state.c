@@ -1,5 +1,6 @@
 /* sup_state - epoch counter and spawns.tsv, written atomically. */
 #include "sup_state.h"
+#include "tw_fault.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -32,6 +33,10 @@ tw_rc_t sup_state_write_atomic(const char *path, const void *data, size_t len,
         tw_err_set(err, "path too long: %s", path);
         return TW_ERR_INVALID;
     }
+    /* crash points "tw/crash/supervisor/<file name>/..." */
+    const char *base = strrchr(path, '/');
+    char point[96];
+    snprintf(point, sizeof point, "supervisor/%s", base ? base + 1 : path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         tw_err_set(err, "unable to create %s: %s", tmp, strerror(errno));
@@ -53,16 +58,25 @@ tw_rc_t sup_state_write_atomic(const char *path, const void *data, size_t len,
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        tw_err_set(err, "unable to sync %s: %s", tmp, strerror(errno));
+    tw_fault_crash(point, "before_fsync");
+    if (fsync(fd) != 0) {
+        tw_err_set(err, "unable to fsync %s: %s", tmp, strerror(errno));
+        close(fd);
         unlink(tmp);
         return TW_ERR_IO;
     }
+    if (close(fd) != 0) {
+        tw_err_set(err, "unable to close %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return TW_ERR_IO;
+    }
+    tw_fault_crash(point, "after_fsync");
     if (rename(tmp, path) != 0) {
         tw_err_set(err, "unable to rename %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return TW_ERR_IO;
     }
+    tw_fault_crash(point, "after_rename");
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

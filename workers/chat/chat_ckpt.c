@@ -73,7 +73,8 @@ tw_rc_t chat_ckpt_save(const char *path, const chat_ckpt_t *ck, tw_err_t *err)
                      tw_time_now_us());
     tw_rc_t rc = TW_ERR_INTERNAL;
     if (n > 0 && (size_t)n < cap)
-        rc = tw_file_write_atomic(path, buf, (size_t)n, 0600, err);
+        rc = tw_file_write_atomic_at("chat/ckpt", path, buf, (size_t)n, 0600,
+                                     err);
     free(buf);
     return rc;
 }

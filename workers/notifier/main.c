@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -49,6 +50,7 @@ typedef struct {
     uint64_t failed_seen;      /* outbox retried + dropped counted so far */
     tw_loop_t *loop;           /* the event loop */
     int outbox_timer;          /* due when the outbox has something due */
+    bool unsaved;              /* the last save of the values failed */
 } s_notifier_t;
 
 static tw_rc_t s_send(void *arg, const char *chat_id, const char *text,
@@ -83,8 +85,16 @@ static void s_queue(s_notifier_t *n, notifier_notes_t *notes)
             continue;
         }
         tw_err_t err = {{0}, 0, 0};
-        tw_rc_t rc = notifier_outbox_add(n->outbox, nt->chat_id, nt->text,
-                                         nt->key, &err);
+        /* a failed append is cut off again: try again before giving up
+         * (an exit would resend what was sent but not yet trimmed) */
+        tw_rc_t rc = TW_ERR_IO;
+        for (int attempt = 0; attempt < 3 && rc != TW_OK; attempt++) {
+            if (attempt > 0)
+                tw_log_warn("unable to queue a message for %s (retrying): %s",
+                            nt->chat_id, err.msg);
+            rc = notifier_outbox_add(n->outbox, nt->chat_id, nt->text, nt->key,
+                                     &err);
+        }
         if (rc != TW_OK) {
             /* the cause is not acked: it comes again after the restart */
             tw_log_fatal(TW_EXIT_TEMP, "unable to queue a message for %s: %s",
@@ -95,10 +105,14 @@ static void s_queue(s_notifier_t *n, notifier_notes_t *notes)
     notifier_notes_clear(notes);
 }
 
-static void s_save_values(s_notifier_t *n)
+/* Saves the values when they changed; false when that failed (logged):
+ * nothing is acked or trimmed until a later save succeeds, and the process
+ * keeps what it sent in memory, so nothing is announced twice. */
+static bool s_save_values(s_notifier_t *n)
 {
-    if (!notifier_rules_dirty(n->rules))
-        return;
+    /* saving clears the dirty mark, even when the write then fails */
+    if (!notifier_rules_dirty(n->rules) && !n->unsaved)
+        return true;
     /* videos silent for 90 days (no samples, no events) are forgotten */
     size_t gone = notifier_rules_prune(n->rules, 90LL * 86400 * 1000000);
     if (gone)
@@ -108,16 +122,29 @@ static void s_save_values(s_notifier_t *n)
     if (!text)
         tw_log_fatal(TW_EXIT_TEMP, "out of memory saving values");
     tw_err_t err = {{0}, 0, 0};
-    tw_rc_t rc = tw_file_write_atomic(n->values_path, text, len, 0600, &err);
+    tw_rc_t rc = tw_file_write_atomic_at("notifier/values", n->values_path,
+                                         text, len, 0600, &err);
     free(text);
-    if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to write %s: %s", n->values_path,
-                     err.msg);
+    if (rc != TW_OK) {
+        if (!n->unsaved)
+            tw_log_error("unable to save the values (retrying; nothing is "
+                         "acked meanwhile): %s",
+                         err.msg);
+        n->unsaved = true;
+        n->errors++;
+        return false;
+    }
+    if (n->unsaved)
+        tw_log_info("values saved again");
+    n->unsaved = false;
+    return true;
 }
 
 /* Trims what was sent: its causes are durable (values saved). */
 static void s_commit(s_notifier_t *n)
 {
+    if (n->unsaved)
+        return;
     tw_err_t err = {{0}, 0, 0};
     if (n->outbox && notifier_outbox_commit(n->outbox, &err) != TW_OK)
         tw_log_fatal(TW_EXIT_TEMP, "unable to trim the outbox: %s", err.msg);
@@ -138,9 +165,10 @@ static void s_send_due(s_notifier_t *n, int max)
  * trims what was sent. */
 static void s_flush(s_notifier_t *n)
 {
-    if (n->nacks == 0)
+    if (n->nacks == 0 && !n->unsaved)
         return;
-    s_save_values(n);
+    if (!s_save_values(n))
+        return;
     s_commit(n);
     for (size_t i = 0; i < n->nacks; i++) {
         tw_err_t err = {{0}, 0, 0};
@@ -162,6 +190,11 @@ static void s_note_ack(s_notifier_t *n, const tw_msg_t *m)
     }
     if (n->nacks == S_BATCH)
         s_flush(n);
+    if (n->nacks == S_BATCH)
+        tw_log_fatal(TW_EXIT_TEMP,
+                     "unable to save the values: %zu senders "
+                     "wait for their acks",
+                     n->nacks);
     s_ack_t *a = &n->acks[n->nacks++];
     snprintf(a->src, sizeof a->src, "%s", m->src);
     a->epoch = m->epoch;
@@ -223,11 +256,10 @@ static void s_receive(s_notifier_t *n)
         n->errors++;
         tw_log_warn("unable to receive: %s", err.msg);
     }
-    /* the new messages are journaled: send one now, before the values
-     * are saved (latency); its trim waits for the save (s_flush), so a
-     * crash in between resends it instead of announcing it twice later */
-    if (n->nacks > 0)
-        s_send_due(n, 1);
+    /* the new messages are journaled; they are sent once the values are
+     * saved (the main loop): a crash before the save replays the journal
+     * and the redelivered causes find their messages' keys queued, a crash
+     * after it sends them once. Sending first would send them twice. */
     s_flush(n);
 }
 
@@ -274,8 +306,8 @@ static void s_on_event(s_notifier_t *n)
         zmq_msg_close(&body);
         n->in += notes.n > 0;
         s_queue(n, &notes);
-        s_save_values(n);
-        s_commit(n);
+        if (s_save_values(n))
+            s_commit(n);
     }
 }
 
@@ -322,7 +354,9 @@ static void s_open_telegram(s_notifier_t *n, const char *state_dir)
  * reports counters, and keeps the outbox timer due when it says. */
 static void s_after(s_notifier_t *n)
 {
-    s_send_due(n, 2);
+    s_flush(n); /* a failed save of the values is retried */
+    if (!n->unsaved)
+        s_send_due(n, 2);
     s_commit(n); /* everything received is saved by now */
     if (n->outbox) {
         /* failed sends and dropped messages show as heartbeat errors */
@@ -333,10 +367,13 @@ static void s_after(s_notifier_t *n)
         tw_worker_gauge(n->w, "notifications_sent_total", (int64_t)st.sent);
         tw_worker_gauge(n->w, "notifications_failed_total",
                         (int64_t)st.dropped);
-        tw_loop_rearm_timer(
-            n->loop, n->outbox_timer,
-            notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms()));
     }
+    int64_t due =
+        n->outbox ? notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms())
+                  : -1;
+    if (n->unsaved && (due < 0 || due > 500))
+        due = 500; /* retry the save */
+    tw_loop_rearm_timer(n->loop, n->outbox_timer, due);
     tw_worker_count(n->w, n->in, n->out, n->errors);
     n->in = n->out = n->errors = 0;
 }
@@ -459,8 +496,18 @@ int main(int argc, char **argv)
     rc = tw_loop_run(n.loop);
     if (rc != TW_OK)
         tw_log_error("event loop: %s", tw_rc_str(rc));
-    s_flush(&n);
-    s_save_values(&n);
+    /* a failed save at the end would resend what was sent since the last
+     * one: try a few times (within the stop grace) */
+    for (int attempt = 0; attempt < 10; attempt++) {
+        if (attempt > 0)
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+        s_flush(&n);
+        if (s_save_values(&n))
+            break;
+    }
+    if (n.unsaved)
+        tw_log_error("stopping with unsaved values: what was sent since the "
+                     "last save is sent again at the next start");
     s_commit(&n);
     if (n.outbox && notifier_outbox_pending(n.outbox) > 0)
         tw_log_info("stopping with %zu message(s) in the outbox",

@@ -152,8 +152,8 @@ static tw_rc_t s_save_chats(notifier_outbox_t *self, tw_err_t *err)
     char path[4096];
     snprintf(path, sizeof path, "%s/chats.tsv", self->dir);
     if (rc == TW_OK)
-        rc = tw_file_write_atomic(path, tw_buf_data(b), tw_buf_len(b), 0600,
-                                  err);
+        rc = tw_file_write_atomic_at("notifier/chats", path, tw_buf_data(b),
+                                     tw_buf_len(b), 0600, err);
     tw_buf_destroy(&b);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* writer_store - durable, deduplicating TSV (and JSON Lines) files of the
  * writer worker (see writer_store.h, docs/writer-store.md). */
 #include "writer_store.h"
+#include "tw_fault.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -1357,6 +1358,7 @@ tw_rc_t writer_store_sync(writer_store_t *self, tw_err_t *err)
         tw_err_set(err, "store failed earlier; reopen it");
         return TW_ERR_STATE;
     }
+    tw_fault_crash("writer/sync", "before_fsync");
     for (size_t i = 0; i < self->max_files; i++) {
         s_file_t *f = &self->files[i];
         if (!f->path || !f->dirty)
@@ -1379,6 +1381,7 @@ tw_rc_t writer_store_sync(writer_store_t *self, tw_err_t *err)
         }
         close(fd);
     }
+    tw_fault_crash("writer/sync", "after_fsync");
     for (size_t i = 0; i < self->max_files; i++) {
         s_file_t *f = &self->files[i];
         if (f->path) {

@@ -1,0 +1,68 @@
+/* fiu_shim - LD_PRELOAD helper of the fault tests (tests/faults/run),
+ * loaded before libfiu's fiu_posix_preload.so:
+ * - every failure libfiu injects is counted: one line "PID NAME" appended
+ *   to $TW_FIU_COUNT_FILE with raw system calls, so the count survives a
+ *   SIGKILL and is never itself failed;
+ * - write() fails only on regular files: ZeroMQ aborts when a write to its
+ *   eventfd fails (it cannot fail for real), and a failed write to the log
+ *   pipe would hide the very line the test looks for. Disk writes are the
+ *   ones that fail in production (EIO, ENOSPC, short writes). */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int fiu_fail(const char *name);
+ssize_t write(int fd, const void *buf, size_t count);
+
+static int s_count_fd = -2;
+
+static void s_count(const char *name)
+{
+    if (s_count_fd == -2) {
+        const char *path = getenv("TW_FIU_COUNT_FILE");
+        s_count_fd =
+            path ? (int)syscall(SYS_openat, AT_FDCWD, path,
+                                O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
+                 : -1;
+    }
+    if (s_count_fd < 0)
+        return;
+    char line[256];
+    int n = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), name);
+    if (n > 0 && (size_t)n < sizeof line)
+        (void)syscall(SYS_write, s_count_fd, line, (size_t)n);
+}
+
+int fiu_fail(const char *name)
+{
+    static int (*real)(const char *);
+    if (!real)
+        real = (int (*)(const char *))dlsym(RTLD_NEXT, "fiu_fail");
+    int r = real ? real(name) : 0;
+    if (r)
+        s_count(name);
+    return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t count)
+{
+    static ssize_t (*wrapped)(int, const void *, size_t);
+    static ssize_t (*plain)(int, const void *, size_t);
+    if (!wrapped) {
+        void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+        plain = (ssize_t(*)(int, const void *, size_t))(
+            libc ? dlsym(libc, "write") : NULL);
+        wrapped =
+            (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    }
+    struct stat st;
+    int regular = syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular || !plain)
+        return wrapped(fd, buf, count);
+    return plain(fd, buf, count);
+}
