@@ -191,13 +191,12 @@ static inline int krs_start(krs_t *k, const char *auth)
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     k->paused_fd = -1;
-    k->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-            MHD_USE_ITC,
-        0,
-        NULL, NULL, krs_handler, k, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, krs_completed,
-        NULL, MHD_OPTION_END);
+    k->mhd =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC,
+                         0, NULL, NULL, krs_handler, k, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+                         krs_completed, NULL, MHD_OPTION_END);
     if (!k->mhd)
         return -1;
     const union MHD_DaemonInfo *info =

@@ -292,9 +292,9 @@ static void s_consume(s_world_t *w, int want)
     w->stored = 0;
     for (size_t i = 0; i < 4; i++) {
         int64_t lo = 0, hi = 0;
-        ck_assert_int_eq(rd_kafka_query_watermark_offsets(c, s_topics[i], 0,
-                                                          &lo, &hi, 5000),
-                         RD_KAFKA_RESP_ERR_NO_ERROR);
+        ck_assert_int_eq(
+            rd_kafka_query_watermark_offsets(c, s_topics[i], 0, &lo, &hi, 5000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
         w->stored += hi - lo;
     }
     rd_kafka_consumer_close(c);
@@ -424,8 +424,7 @@ static void s_check_chat(s_world_t *w)
         avro_value_t v = s_avro(w, r, "yt_chat-value", &iface, &sc);
         const char *id;
         size_t idl;
-        ck_assert_int_eq(avro_value_get_by_name(&v, "message_id", &f, NULL),
-                         0);
+        ck_assert_int_eq(avro_value_get_by_name(&v, "message_id", &f, NULL), 0);
         ck_assert_int_eq(avro_value_get_string(&f, &id, &idl), 0);
         int k = 0;
         while (k < 3 && strcmp(vids[k], r->key) != 0)

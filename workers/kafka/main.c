@@ -237,8 +237,8 @@ static void s_settle(s_kafka_t *self)
  * the detail. One line when it starts failing or fails in another way,
  * debug lines while it keeps failing the same way. Never the credentials
  * (the registry's errors hold none; tw_log redacts the secrets anyway). */
-static void s_registry_failed(s_kafka_t *self, const char *subject,
-                              tw_rc_t rc, const char *why)
+static void s_registry_failed(s_kafka_t *self, const char *subject, tw_rc_t rc,
+                              const char *why)
 {
     int64_t now = tw_time_mono_ms();
     bool same = self->reg_down_ms != 0 && self->reg_rc == rc;
