@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KRS_MAX 16
 
@@ -32,6 +33,7 @@ typedef struct {
     int gets;               /* GET requests answered */
     int posts;              /* POST requests answered */
     int unauthorized;       /* requests refused with 401 */
+    int paused_fd;          /* listening socket while paused, else -1 */
 } krs_t;
 
 /* Upload buffer of one request. */
@@ -188,11 +190,13 @@ static inline int krs_start(krs_t *k, const char *auth)
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    k->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, krs_handler, k, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, krs_completed,
-        NULL, MHD_OPTION_END);
+    k->paused_fd = -1;
+    k->mhd =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC,
+                         0, NULL, NULL, krs_handler, k, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+                         krs_completed, NULL, MHD_OPTION_END);
     if (!k->mhd)
         return -1;
     const union MHD_DaemonInfo *info =
@@ -202,12 +206,48 @@ static inline int krs_start(krs_t *k, const char *auth)
     return 0;
 }
 
+/* Stops answering while keeping the port and the subjects: connections
+ * are accepted by the kernel and wait unanswered (a hung registry) until
+ * krs_resume. Returns 0, or -1 when already paused or it cannot. */
+static inline int krs_pause(krs_t *k)
+{
+    if (!k->mhd || k->paused_fd >= 0)
+        return -1;
+    MHD_socket fd = MHD_quiesce_daemon(k->mhd);
+    if (fd == MHD_INVALID_SOCKET)
+        return -1;
+    MHD_stop_daemon(k->mhd);
+    k->mhd = NULL;
+    k->paused_fd = fd;
+    return 0;
+}
+
+/* Answers again on the same port after krs_pause. Returns 0 or -1. */
+static inline int krs_resume(krs_t *k)
+{
+    if (k->paused_fd < 0)
+        return -1;
+    k->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_ITC,
+        0, NULL, NULL, krs_handler, k, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)k->paused_fd, MHD_OPTION_NOTIFY_COMPLETED, krs_completed,
+        NULL, MHD_OPTION_END);
+    if (!k->mhd)
+        return -1;
+    k->paused_fd = -1;
+    return 0;
+}
+
 /* Stops the stub and frees its subjects. */
 static inline void krs_stop(krs_t *k)
 {
     if (k->mhd)
         MHD_stop_daemon(k->mhd);
     k->mhd = NULL;
+    if (k->paused_fd >= 0)
+        close(k->paused_fd);
+    k->paused_fd = -1;
     for (int i = 0; i < k->n; i++) {
         free(k->subject[i]);
         free(k->schema[i]);

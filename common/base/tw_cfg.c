@@ -77,8 +77,8 @@ static const char *const s_kinds[] = {"scanner",   "chat",   "stats",
                                       "tokenizer", "writer", "uploader",
                                       "notifier",  "kafka",  NULL};
 static const char *const s_kafka_formats[] = {"avro", "json", NULL};
-static const char *const s_kafka_protocols[] = {"plaintext", "ssl", "sasl_ssl",
-                                                NULL};
+static const char *const s_kafka_protocols[] = {
+    "plaintext", "ssl", "sasl_plaintext", "sasl_ssl", NULL};
 static const char *const s_kafka_mechanisms[] = {"PLAIN", "SCRAM-SHA-256",
                                                  "SCRAM-SHA-512", NULL};
 
@@ -1192,11 +1192,12 @@ static void s_kafka_worker(s_ctx_t *ctx, tw_cfg_t *cfg,
                       topics[i]);
     if (!*k->brokers)
         s_problem(ctx, 0, 0, "[kafka] is enabled but 'brokers' is empty");
-    if (strcmp(k->security_protocol, "sasl_ssl") == 0 &&
+    if (strncmp(k->security_protocol, "sasl_", 5) == 0 &&
         (!*k->sasl_username || !*k->sasl_password))
         s_problem(ctx, 0, 0,
-                  "[kafka] security_protocol sasl_ssl needs sasl_username "
-                  "and sasl_password_file");
+                  "[kafka] security_protocol %s needs sasl_username "
+                  "and sasl_password_file",
+                  k->security_protocol);
     if (*k->schema_registry_password && !*k->schema_registry_user)
         s_problem(ctx, 0, 0,
                   "[kafka] has a schema_registry_password but no "

@@ -2,9 +2,11 @@
  * by tw_deliver senders, producing into librdkafka's in-process mock
  * cluster (3 brokers); a librdkafka consumer reads every topic back and each
  * record is compared with what was sent: JSON, Avro against an in-test
- * Schema Registry (the seed's int schema pre-registered for yt_videos), and
+ * Schema Registry (the seed's int schema pre-registered for yt_videos),
  * all brokers down for a window (nothing acked during it, everything after,
- * no loss). */
+ * no loss), the registry hanging while a new subject must be resolved
+ * (input held, one log line, everything once after), and SASL PLAIN
+ * configured with its password nowhere in logs, argv or environment. */
 #define _GNU_SOURCE
 #include <avro.h>
 #include <check.h>
@@ -54,6 +56,9 @@ typedef struct {
     bool have_reg;               /* reg runs */
     s_rec_t recs[S_MAX];         /* consumed */
     int nrecs;                   /* how many */
+    int64_t stored;              /* records in the topics (watermarks) */
+    uint32_t window;             /* senders' window, 0 = default */
+    const char *extra;           /* config text after [kafka]'s keys */
 } s_world_t;
 
 static const char *const s_topics[] = {"yt_videos", "yt_chat", "yt_viewers",
@@ -101,9 +106,10 @@ static void s_config(s_world_t *w, const char *format)
             "[supervisor]\nruntime_dir = \"%s/run\"\nstate_dir = "
             "\"%s/state\"\ndata_dir = \"%s/data\"\nlog_dir = \"%s\"\n"
             "[kafka]\nenabled = true\nbrokers = \"%s\"\nformat = \"%s\"\n"
-            "schema_registry_url = \"%s\"\n",
+            "schema_registry_url = \"%s\"\n%s",
             w->dir, w->dir, w->dir, w->dir, w->brokers, format,
-            w->have_reg ? w->reg.base : "http://127.0.0.1:1");
+            w->have_reg ? w->reg.base : "http://127.0.0.1:1",
+            w->extra ? w->extra : "");
     fclose(f);
 }
 
@@ -146,6 +152,7 @@ static void s_worker_start(s_world_t *w)
     if (!w->zctx)
         w->zctx = zmq_ctx_new();
     tw_deliver_opts_t o = {.endpoint = NULL, .src = "stats"};
+    o.window = w->window;
     char ep[420];
     snprintf(ep, sizeof ep, "ipc://%s", sock);
     o.endpoint = ep;
@@ -282,6 +289,14 @@ static void s_consume(s_world_t *w, int want)
         }
         rd_kafka_message_destroy(m);
     }
+    w->stored = 0;
+    for (size_t i = 0; i < 4; i++) {
+        int64_t lo = 0, hi = 0;
+        ck_assert_int_eq(
+            rd_kafka_query_watermark_offsets(c, s_topics[i], 0, &lo, &hi, 5000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+        w->stored += hi - lo;
+    }
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
 }
@@ -391,6 +406,40 @@ static avro_value_t s_avro(s_world_t *w, const s_rec_t *r, const char *subject,
     ck_assert_int_eq(avro_value_read(rd, &v), 0);
     avro_reader_free(rd);
     return v;
+}
+
+/* s_check_chat_json for Avro records: yt_chat in order per key, every
+ * message once. */
+static void s_check_chat(s_world_t *w)
+{
+    int next[3] = {0, 0, 0};
+    const char *vids[] = {"vidAAAAAAAA", "vidBBBBBBBB", "vidCCCCCCCC"};
+    for (int i = 0; i < w->nrecs; i++) {
+        const s_rec_t *r = &w->recs[i];
+        if (strcmp(r->topic, "yt_chat") != 0)
+            continue;
+        avro_value_iface_t *iface;
+        avro_schema_t sc;
+        avro_value_t f;
+        avro_value_t v = s_avro(w, r, "yt_chat-value", &iface, &sc);
+        const char *id;
+        size_t idl;
+        ck_assert_int_eq(avro_value_get_by_name(&v, "message_id", &f, NULL), 0);
+        ck_assert_int_eq(avro_value_get_string(&f, &id, &idl), 0);
+        int k = 0;
+        while (k < 3 && strcmp(vids[k], r->key) != 0)
+            k++;
+        ck_assert_int_lt(k, 3);
+        char want[32];
+        snprintf(want, sizeof want, "%s-%d", vids[k], next[k]++);
+        ck_assert_str_eq(id, want);
+        avro_value_decref(&v);
+        avro_value_iface_decref(iface);
+        avro_schema_decref(sc);
+    }
+    ck_assert_int_eq(next[0], 5);
+    ck_assert_int_eq(next[1], 3);
+    ck_assert_int_eq(next[2], 3);
 }
 
 START_TEST(test_avro_seed_schema_and_registered)
@@ -503,6 +552,188 @@ START_TEST(test_brokers_down_nothing_acked_nothing_lost)
 }
 END_TEST
 
+/* Writes DIR/name (mode 0600) holding text. */
+static void s_secret_file(const s_world_t *w, const char *name,
+                          const char *text)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", w->dir, name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+/* Lines of the worker's log holding needle. */
+static int s_log_count(const s_world_t *w, const char *needle)
+{
+    char p[400], line[4096];
+    snprintf(p, sizeof p, "%s/kafka.log", w->dir);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* Waits (deadline ms) until the worker's log holds needle. */
+static bool s_wait_log(const s_world_t *w, const char *needle, int ms)
+{
+    int64_t end = tw_test_now_ms() + ms;
+    while (s_log_count(w, needle) == 0) {
+        if (tw_test_now_ms() >= end)
+            return false;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+/* True when the file holds needle anywhere (NUL bytes included). */
+static bool s_file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= n; i++)
+        if (memcmp(buf + i, needle, nl) == 0)
+            return true;
+    return false;
+}
+
+/* Keeps both senders served for ms, asserting all along that nothing is
+ * acked: stats holds n_stats frames, the tokenizer n_tok. */
+static void s_hold(s_world_t *w, int ms, size_t n_stats, size_t n_tok)
+{
+    int64_t end = tw_test_now_ms() + ms;
+    while (tw_test_now_ms() < end) {
+        tw_deliver_handle(w->stats, NULL);
+        tw_deliver_handle(w->tok, NULL);
+        ck_assert_uint_eq(tw_deliver_unacked(w->stats), n_stats);
+        ck_assert_uint_eq(tw_deliver_unacked(w->tok), n_tok);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The registry stops answering after the worker resolved yt_videos and
+ * yt_chat; a viewers sample needs yt_viewers-value: that frame and every
+ * one after it are held (not acked; the senders run out of credit), one
+ * log line says why, never the password; once the registry answers again
+ * every record arrives exactly once, in order per key. */
+START_TEST(test_registry_down_new_subject_held)
+{
+    s_world_t w;
+    s_init(&w);
+    /* "sr-key:sr-Secret-0123" */
+    ck_assert_int_eq(krs_start(&w.reg, "Basic c3Ita2V5OnNyLVNlY3JldC0wMTIz"),
+                     0);
+    w.have_reg = true;
+    s_secret_file(&w, "srpw", "sr-Secret-0123\n");
+    /* watchdog 4 s: registry requests time out after 1 s */
+    w.extra = "schema_registry_user = \"sr-key\"\n"
+              "schema_registry_password_file = \"srpw\"\n"
+              "[defaults]\nwatchdog_timeout = \"4s\"\n";
+    w.window = 3;
+    s_config(&w, "avro");
+    s_worker_start(&w);
+    int64_t at = 1795000000LL * 1000000;
+    s_sample(&w, "vidAAAAAAAA", 10, -1, at);
+    s_chat(&w, "vidAAAAAAAA", 0, 3);
+    s_drain(&w, 20000);
+    ck_assert_int_eq(w.reg.unauthorized, 0);
+
+    ck_assert_int_eq(krs_pause(&w.reg), 0);
+    s_sample(&w, "vidAAAAAAAA", -1, 100, at + 1); /* viewers only */
+    ck_assert(s_wait_log(&w, "subject yt_viewers-value", 5000));
+    /* The worker holds: what the tokenizer sends now is not read. */
+    s_chat(&w, "vidAAAAAAAA", 3, 2);
+    s_chat(&w, "vidBBBBBBBB", 0, 3);
+    s_chat(&w, "vidCCCCCCCC", 0, 3);
+    ck_assert(!tw_deliver_can_send(w.tok)); /* out of credit */
+    tw_err_t err = {{0}, 0, 0};
+    tw_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.id = TW_MSG_CHAT_TOKENIZED;
+    m.u.chat_tokenized.video_id = "vidCCCCCCCC";
+    m.u.chat_tokenized.channel_id = S_CHAN;
+    ck_assert_int_eq(tw_deliver_send(w.tok, &m, &err), TW_ERR_AGAIN);
+    /* Over 6.5 s the worker asks again (every 5 s): still nothing acked. */
+    s_hold(&w, 6500, 1, 3);
+
+    ck_assert_int_eq(krs_resume(&w.reg), 0);
+    s_drain(&w, 20000);
+    int want = 1 + 3 + 1 + 8;
+    s_consume(&w, want);
+    ck_assert_int_eq(w.nrecs, want);
+    ck_assert_int_eq(w.stored, want); /* nothing twice */
+    ck_assert_int_eq(s_count(&w, "yt_videos"), 1);
+    ck_assert_int_eq(s_count(&w, "yt_viewers"), 1);
+    s_check_chat(&w);
+    char *sc = krs_schema(&w.reg, "yt_viewers-value");
+    ck_assert_ptr_nonnull(sc);
+    free(sc);
+    /* One line for the outage (however many retries), one when it ends;
+     * the password in none. */
+    ck_assert_int_eq(s_log_count(&w, "producing is held"), 1);
+    ck_assert_int_eq(s_log_count(&w, "schema registry answers again"), 1);
+    ck_assert_int_eq(s_log_count(&w, "sr-Secret-0123"), 0);
+    s_cleanup(&w);
+}
+END_TEST
+
+/* security_protocol sasl_plaintext / sasl_ssl with PLAIN: librdkafka is
+ * configured with the mechanism and the credentials (the mock cluster
+ * cannot authenticate, so nothing is delivered and nothing acked), and the
+ * password is in no log line, not in the worker's argv or environment. */
+START_TEST(test_sasl_plain_password_hidden)
+{
+    const char *protos[] = {"sasl_plaintext", "sasl_ssl"};
+    /* what librdkafka says about the plaintext mock brokers: PLAIN needs
+     * SaslHandshake (the mock serves none); TLS meets a plaintext port */
+    const char *said[] = {"(required by mechanism PLAIN)", "SSL handshake"};
+    for (int i = 0; i < 2; i++) {
+        s_world_t w;
+        s_init(&w);
+        s_secret_file(&w, "kpw", "kafka-Secret-789\n");
+        char extra[300];
+        snprintf(extra, sizeof extra,
+                 "security_protocol = \"%s\"\nsasl_mechanism = \"PLAIN\"\n"
+                 "sasl_username = \"CLUSTER_KEY\"\n"
+                 "sasl_password_file = \"kpw\"\n",
+                 protos[i]);
+        w.extra = extra;
+        s_config(&w, "json");
+        s_worker_start(&w);
+        s_sample(&w, "vidAAAAAAAA", 10, -1, 1795000000LL * 1000000);
+        /* librdkafka reports the failed authentication; nothing acked. */
+        ck_assert_msg(s_wait_log(&w, "kafka: ", 10000),
+                      "no producer error logged with %s", protos[i]);
+        ck_assert_msg(s_wait_log(&w, said[i], 10000), "%s: no '%s' logged",
+                      protos[i], said[i]);
+        s_hold(&w, 500, 1, 0);
+        char want[80];
+        snprintf(want, sizeof want, "(%s)", protos[i]);
+        ck_assert_int_eq(s_log_count(&w, want), 1);
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d/cmdline", (int)w.worker);
+        ck_assert(!s_file_has(p, "kafka-Secret-789"));
+        snprintf(p, sizeof p, "/proc/%d/environ", (int)w.worker);
+        ck_assert(!s_file_has(p, "kafka-Secret-789"));
+        s_cleanup(&w);
+        /* after the stop line too */
+        ck_assert_int_eq(s_log_count(&w, "kafka-Secret-789"), 0);
+    }
+}
+END_TEST
+
 Suite *e2e_kafka_suite(void)
 {
     Suite *s = suite_create("e2e_kafka");
@@ -511,6 +742,8 @@ Suite *e2e_kafka_suite(void)
     tcase_add_test(tc, test_json_every_record_consumed);
     tcase_add_test(tc, test_avro_seed_schema_and_registered);
     tcase_add_test(tc, test_brokers_down_nothing_acked_nothing_lost);
+    tcase_add_test(tc, test_registry_down_new_subject_held);
+    tcase_add_test(tc, test_sasl_plain_password_hidden);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,13 +14,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fixtures/ytsim/lib.sh
 . tests/fixtures/kafka/lib.sh
-D_PID=""
 W=$YS_TMP/w
 cleanup() {
-    if [ -n "$D_PID" ]; then
-        "$BUILD/bin/tubewatch" -c "$W/tw.toml" shutdown >/dev/null 2>&1 || kill "$D_PID" 2>/dev/null
-        wait "$D_PID" 2>/dev/null
-    fi
+    tw_host_cleanup
     kafka_cleanup
 }
 trap cleanup EXIT
@@ -31,69 +27,14 @@ if [ ! -x "$BUILD/libexec/tubewatch/tw-kafka" ]; then
 fi
 CHAOS=${1:-}
 T=$YS_TMP
-mkdir -p "$W"
-tw() { "$BUILD/bin/tubewatch" -c "$W/tw.toml" "$@"; }
+tw() { tw_host "$W" "$@"; }
 now() { date +%s; }
 
 kmock_start
 ytsim_start --scenario tests/fixtures/kafka/worker.toml
-(umask 077 && printf 'sr-secret-0123\n' >"$W/sr_password" &&
-    printf 'ytsim-api-key\n' >"$W/api_key" && printf 'sr-key:sr-secret-0123\n' >"$W/sr.auth")
+tw_host_config "$W"
 printf 'UCkafkaWorkerChannel0001\n' >"$W/channels.txt"
-cat >"$W/tw.toml" <<TOML
-[supervisor]
-runtime_dir = "$W/run"
-state_dir = "$W/state"
-data_dir = "$W/data"
-log_dir = "$W/logs"
-libexec_dir = "$(cd "$BUILD/libexec/tubewatch" && pwd)"
-
-[defaults]
-min_uptime = "300ms"
-restart_delay = "100ms"
-restart_delay_max = "1s"
-watchdog_timeout = "30s"
-
-[youtube]
-api_key_file = "api_key"
-web_base_url = "$YS_URL"
-api_base_url = "$YS_URL/youtube/v3"
-http_timeout = "5s"
-quota_per_day = 1000000
-
-[kafka]
-enabled = true
-brokers = "$KM_BOOTSTRAP"
-format = "avro"
-schema_registry_url = "$YS_URL"
-schema_registry_user = "sr-key"
-schema_registry_password_file = "sr_password"
-
-[worker.writer]
-formats = ["tsv"]
-
-[worker.tokenizer]
-after = ["writer"]
-
-[worker.scanner]
-after = ["tokenizer"]
-channels_file = "channels.txt"
-scan_interval = "1s"
-lead_time = "5m"
-
-[worker.chat]
-restart = "transient"
-poll_min = "50ms"
-poll_max = "1s"
-
-[worker.stats]
-after = ["writer"]
-viewers_interval = "2s"
-stats_interval = "2s"
-TOML
-tw check-config "$W/tw.toml" >"$T/check.out" 2>&1 || fail "config refused: $(cat "$T/check.out")"
-"$BUILD/bin/tubewatchd" -c "$W/tw.toml" 2>"$W/daemon.err" &
-D_PID=$!
+tw_host_start "$W"
 
 # chaos while the stream is live: brokers down, Produce errors, SIGKILLs
 pid_of() { tw status --json 2>/dev/null | jq -r --arg n "$1" '.workers[]? | select(.name == $n) | .pid // empty' | head -1; }
@@ -150,9 +91,7 @@ until [ "$(count_chat)" -ge "$want" ]; do
     [ $(($(now) - t)) -lt 60 ] || fail "yt_chat holds $(count_chat) of $want items"
     sleep 0.5
 done
-tw shutdown >/dev/null 2>&1 || fail "tubewatch shutdown"
-wait "$D_PID"
-D_PID=""
+tw_host_stop "$W"
 REG="--registry $YS_URL --registry-auth $W/sr.auth"
 for t in yt_videos yt_chat yt_viewers yt_stream_events; do
     kconsume "$t" $REG >"$T/$t.jsonl"

@@ -337,6 +337,40 @@ START_TEST(test_kafka_section)
     ck_assert_msg(strstr(pr, "needs sasl_username"), "%s", pr);
     ck_assert_msg(strstr(pr, "topic 'bad topic'"), "%s", pr);
     ck_assert_msg(strstr(pr, "'format' may not be \"xml\""), "%s", pr);
+    /* sasl_plaintext (PLAIN without TLS) takes the same credentials; an
+     * inline password is masked in logs like one from a file. */
+    s_write("kpw", "kafka-Secret-123\n", 0600);
+    cfg = s_load("[kafka]\nenabled = true\nbrokers = \"b1:9092\"\n"
+                 "security_protocol = \"sasl_plaintext\"\n"
+                 "sasl_username = \"KEY\"\nsasl_password_file = \"kpw\"\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    ck_assert_str_eq(cfg->kafka.security_protocol, "sasl_plaintext");
+    ck_assert_str_eq(cfg->kafka.sasl_mechanism, "PLAIN");
+    ck_assert_str_eq(cfg->kafka.sasl_password, "kafka-Secret-123");
+    tw_cfg_destroy(&cfg);
+    tw_log_clear_secrets();
+    cfg = s_load("[kafka]\nenabled = true\nbrokers = \"b1:9092\"\n"
+                 "security_protocol = \"sasl_plaintext\"\n",
+                 pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "sasl_plaintext needs sasl_username"), "%s", pr);
+    cfg = s_load("[kafka]\nenabled = true\nbrokers = \"b1:9092\"\n"
+                 "security_protocol = \"sasl_plaintext\"\n"
+                 "sasl_username = \"KEY\"\n"
+                 "sasl_password = \"inline-Secret-5\"\n",
+                 pr, sizeof pr);
+    ck_assert_msg(cfg != NULL, "%s", pr);
+    char masked[64] = "pw inline-Secret-5";
+    tw_log_redact(masked, sizeof masked);
+    ck_assert_str_eq(masked, "pw ***");
+    tw_cfg_destroy(&cfg);
+    tw_log_clear_secrets();
+    cfg = s_load("[kafka]\nenabled = true\nbrokers = \"b1:9092\"\n"
+                 "security_protocol = \"sasl_tls\"\n",
+                 pr, sizeof pr);
+    ck_assert_ptr_null(cfg);
+    ck_assert_msg(strstr(pr, "may not be \"sasl_tls\""), "%s", pr);
     /* A declared kafka worker is not started while [kafka] is off. */
     cfg = s_load("[worker.kafka]\nkind = \"kafka\"\n", pr, sizeof pr);
     ck_assert_msg(cfg != NULL, "%s", pr);

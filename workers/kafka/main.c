@@ -84,6 +84,8 @@ typedef struct {
     kafka_registry_t *reg;                   /* Schema Registry (avro) */
     kafka_avro_t *enc[KAFKA_TOPIC_COUNT];    /* encoders, NULL until known */
     int64_t reg_retry_ms[KAFKA_TOPIC_COUNT]; /* next registry try (mono) */
+    int64_t reg_down_ms;                     /* registry failing since */
+    tw_rc_t reg_rc;                          /* its kind of failure logged */
     bool clamp_logged;                       /* the int clamp was logged */
     s_frame_t **ring;                        /* frames in arrival order */
     size_t head;                             /* first used slot */
@@ -229,6 +231,32 @@ static void s_settle(s_kafka_t *self)
 
 /* ---- producing ---- */
 
+/* Notes that the registry could not give subject's schema: rc is the kind
+ * of failure (TW_ERR_NET/TW_ERR_TIMEOUT no answer, TW_ERR_HTTP refused,
+ * TW_ERR_PARSE nonsense, TW_OK a schema that cannot hold the records), why
+ * the detail. One line when it starts failing or fails in another way,
+ * debug lines while it keeps failing the same way. Never the credentials
+ * (the registry's errors hold none; tw_log redacts the secrets anyway). */
+static void s_registry_failed(s_kafka_t *self, const char *subject, tw_rc_t rc,
+                              const char *why)
+{
+    int64_t now = tw_time_mono_ms();
+    bool same = self->reg_down_ms != 0 && self->reg_rc == rc;
+    if (self->reg_down_ms == 0)
+        self->reg_down_ms = now;
+    self->reg_rc = rc;
+    if (same) {
+        tw_log_debug("schema registry, subject %s, still: %s", subject, why);
+        return;
+    }
+    bool refused = rc == TW_OK || rc == TW_ERR_HTTP || rc == TW_ERR_PARSE;
+    tw_log_write(refused ? TW_LOG_ERROR : TW_LOG_WARN,
+                 "schema registry, subject %s: %s; producing is held "
+                 "(nothing is dropped or acked) and the registry is asked "
+                 "again every %d s",
+                 subject, why, S_REGISTRY_RETRY_MS / 1000);
+}
+
 /* The Avro encoder of topic t: asks the registry when not known yet.
  * NULL while the registry cannot be used (retried later). */
 static kafka_avro_t *s_encoder(s_kafka_t *self, kafka_topic_t t)
@@ -255,21 +283,28 @@ static kafka_avro_t *s_encoder(s_kafka_t *self, kafka_topic_t t)
     free(own);
     if (rc == TW_OK) {
         self->enc[t] = kafka_avro_new(t, schema, strlen(schema), id, &err);
-        if (!self->enc[t])
-            tw_log_error("the registry's schema %" PRIu32 " of %s cannot "
-                         "hold tubewatch's %s records: %s; asking again in "
-                         "%d s",
-                         id, subject, kafka_record_topic_str(t), err.msg,
-                         S_REGISTRY_RETRY_MS / 1000);
+        if (!self->enc[t]) {
+            char why[512];
+            snprintf(why, sizeof why,
+                     "the registry's schema %" PRIu32 " cannot hold "
+                     "tubewatch's %s records: %.300s",
+                     id, kafka_record_topic_str(t), err.msg);
+            s_registry_failed(self, subject, TW_OK, why);
+        }
     } else {
-        tw_log_warn("schema registry, subject %s: %s; asking again in %d s",
-                    subject, err.msg, S_REGISTRY_RETRY_MS / 1000);
+        s_registry_failed(self, subject, rc, err.msg);
     }
     free(schema);
     if (!self->enc[t]) {
         self->reg_retry_ms[t] = now + S_REGISTRY_RETRY_MS;
         self->hold_ms = self->reg_retry_ms[t];
         return NULL;
+    }
+    if (self->reg_down_ms != 0) {
+        tw_log_info("schema registry answers again after %" PRId64
+                    " s; producing resumes",
+                    (now - self->reg_down_ms + 500) / 1000);
+        self->reg_down_ms = 0;
     }
     tw_log_info("%s: schema id %" PRIu32 " (%s)", subject, id,
                 registered ? "tubewatch's, registered now"
