@@ -527,10 +527,14 @@ static sup_state_t s_idle_stop(const sup_ops_t *ops, sup_child_t *c)
     return SUP_ST_STOPPED;
 }
 
-/* Watchdog armed while the worker speaks the protocol. */
+/* Watchdog armed while the worker speaks the protocol, and from its start
+ * for a built-in kind, which always does: one that never says a word (hung
+ * before its first heartbeat, e.g. between fork and exec) is killed too. A
+ * command that does not speak the protocol is never watched. */
 static void s_arm_watchdog(sup_child_t *c)
 {
-    if (c->speaks && c->cfg->watchdog_timeout_ms > 0)
+    bool builtin = c->cfg->kind && c->cfg->kind[0];
+    if ((c->speaks || builtin) && c->cfg->watchdog_timeout_ms > 0)
         c->deadline_ms = c->last_hb_ms + (int64_t)c->cfg->watchdog_timeout_ms;
     else
         c->deadline_ms = 0;

@@ -97,7 +97,9 @@ restart_window = "60s"
 failed_retry = "1s"
 stop_timeout = "5s"
 ready_timeout = "5s"
-watchdog_timeout = "0s"
+# a worker hung before its first heartbeat (a child of a process under
+# libfiu's preload can deadlock between fork and exec) is killed and restarted
+watchdog_timeout = "20s"
 
 [youtube]
 api_key = "ytsim-api-key"

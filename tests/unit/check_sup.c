@@ -276,10 +276,31 @@ START_TEST(test_fsm_waits_for_deps_and_ready_timeout)
     s_fake.deps = true;
     sup_child_dispatch(&s_ops, c, SUP_EV_DEPS);
     ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    int64_t started = s_fake.now;
     s_fake.now = sup_child_deadline(c);
     sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
-    ck_assert_int_eq(sup_child_deadline(c), 0); /* silent worker: no watchdog */
+    /* a built-in kind always speaks: silent since its start, it is watched
+     * from the start and killed when the watchdog runs out */
+    ck_assert_int_eq(sup_child_deadline(c), started + 3000);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_str_eq(s_fake.last, "watchdog");
+    ck_assert_int_eq(s_fake.kills[0], SIGKILL);
+    sup_child_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_fsm_silent_command_not_watched)
+{
+    s_w.kind = ""; /* a command that does not speak the protocol */
+    sup_child_t *c = sup_child_new(&s_w, NULL);
+    sup_child_dispatch(&s_ops, c, SUP_EV_START);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_STARTING);
+    s_fake.now = sup_child_deadline(c);
+    sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
+    ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
+    ck_assert_int_eq(sup_child_deadline(c), 0); /* silent command: no watchdog */
     sup_child_destroy(&c);
 }
 END_TEST
@@ -716,6 +737,7 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_fsm_transient_and_temporary);
     tcase_add_test(tc, test_fsm_stop_escalates_to_sigkill);
     tcase_add_test(tc, test_fsm_restart_and_watchdog);
+    tcase_add_test(tc, test_fsm_silent_command_not_watched);
     tcase_add_test(tc, test_fsm_waits_for_deps_and_ready_timeout);
     tcase_add_test(tc, test_fsm_spawn_failure_backs_off);
     tcase_add_test(tc, test_fsm_table_is_total_for_exit);
