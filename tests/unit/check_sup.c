@@ -509,6 +509,9 @@ START_TEST(test_ctl_parse_strict)
     sup_ctl_req_t r;
     ck_assert_int_eq(s_parse("{\"cmd\":\"status\"}", &r), TW_OK);
     ck_assert_int_eq(r.cmd, SUP_CMD_STATUS);
+    ck_assert(!r.all);
+    ck_assert_int_eq(s_parse("{\"cmd\":\"status\",\"all\":true}", &r), TW_OK);
+    ck_assert(r.all);
     ck_assert_int_eq(
         s_parse("{\"cmd\":\"restart\",\"name\":\"chat@x_Y-1\"}", &r), TW_OK);
     ck_assert_str_eq(r.name, "chat@x_Y-1");
@@ -524,6 +527,8 @@ START_TEST(test_ctl_parse_strict)
         "{\"cmd\":1}",
         "{\"cmd\":\"nope\"}",
         "{\"cmd\":\"status\",\"extra\":1}",
+        "{\"cmd\":\"status\",\"all\":1}",
+        "{\"cmd\":\"stop\",\"name\":\"a\",\"all\":true}",
         "{\"cmd\":\"stop\"}",
         "{\"cmd\":\"stop\",\"name\":\"a\",\"name\":\"b\"}",
         "{\"cmd\":\"stop\",\"name\":\"../x\"}",
