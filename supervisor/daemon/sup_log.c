@@ -573,7 +573,7 @@ size_t sup_log_drain(sup_log_t *self, size_t max_bytes)
         size_t slen = 0;
         for (ssize_t i = 0; i < r; i++) {
             char c = in[i];
-            if (c == '\n' || self->partlen == sizeof self->part) {
+            if (c == '\n' || self->partlen == SUP_LOG_LINE_MAX) {
                 if (sizeof staged - slen < 64 + self->partlen) {
                     s_queue(self, staged, slen);
                     slen = 0;

@@ -690,6 +690,10 @@ START_TEST(test_log_dormant)
     ck_assert_uint_ne(sup_logger_pipes(lg), gen);
     ck_assert_int_eq(s_open_fds(), fds + 2);
     int fd = sup_log_child_fd(logs[0]);
+    char longline[301];
+    memset(longline, 'x', 300);
+    longline[300] = '\n'; /* one line: never split below SUP_LOG_LINE_MAX */
+    ck_assert_int_eq(write(fd, longline, sizeof longline), sizeof longline);
     ck_assert_int_eq(write(fd, "one\ntail", 8), 8);
     gen = sup_logger_pipes(lg);
     sup_log_unpipe(logs[0]);
@@ -705,6 +709,11 @@ START_TEST(test_log_dormant)
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "tubewatchd: scheduled 0\n"));
     ck_assert_ptr_nonnull(strstr(buf, " one\n"));
+    longline[300] = '\0';
+    char *at = strstr(buf, longline);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_int_eq(at[-1], ' ');
+    ck_assert_int_eq(at[300], '\n');
     ck_assert_ptr_nonnull(strstr(buf, " tail\n"));
     for (int i = 0; i < 50; i++)
         sup_log_close(&logs[i]);
