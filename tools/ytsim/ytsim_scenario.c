@@ -429,11 +429,11 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
     static const struct {
         const char *name;
         ytsim_fault_kind_t kind;
-    } tab[] = {{"5xx", YTSIM_F_5XX},         {"429", YTSIM_F_429},
-               {"slow", YTSIM_F_SLOW},       {"truncate", YTSIM_F_TRUNCATE},
-               {"reset", YTSIM_F_RESET},     {"malformed", YTSIM_F_MALFORMED},
-               {"outage", YTSIM_F_OUTAGE},   {"quota", YTSIM_F_QUOTA},
-               {"nocont", YTSIM_F_NOCONT},   {"reload", YTSIM_F_RELOAD},
+    } tab[] = {{"5xx", YTSIM_F_5XX},          {"429", YTSIM_F_429},
+               {"slow", YTSIM_F_SLOW},        {"truncate", YTSIM_F_TRUNCATE},
+               {"reset", YTSIM_F_RESET},      {"malformed", YTSIM_F_MALFORMED},
+               {"outage", YTSIM_F_OUTAGE},    {"quota", YTSIM_F_QUOTA},
+               {"nocont", YTSIM_F_NOCONT},    {"reload", YTSIM_F_RELOAD},
                {"feed_outage", YTSIM_F_FEED}, {"huge", YTSIM_F_HUGE}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {

@@ -802,8 +802,8 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
             abort();
         }
         *total = (uint64_t)huge_mb * 1000000;
-        resp = MHD_create_response_from_callback(*total, 64 * 1024,
-                                                 s_huge_read, total, free);
+        resp = MHD_create_response_from_callback(*total, 64 * 1024, s_huge_read,
+                                                 total, free);
     } else if (post == YTSIM_F_TRUNCATE && rs->body.len > 1) {
         s_trunc_t *t = malloc(sizeof *t);
         if (!t) {
@@ -970,7 +970,7 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
     static const char *kinds[] = {
-        "5xx",    "429",   "slow",   "truncate", "reset",      "malformed",
+        "5xx",    "429",   "slow",   "truncate", "reset",       "malformed",
         "outage", "quota", "nocont", "reload",   "feed_outage", "huge"};
     int k = -1;
     for (int i = 0; i < 12; i++) {
