@@ -24,7 +24,7 @@ typedef int (*ctl_fn)(ctl_t *ctl, int argc, char **argv);
 
 /* X(name, function, arguments, summary) - the command table. */
 #define CTL_COMMANDS(X)                                                        \
-    X("status", ctl_status_main, "[--json]",                                   \
+    X("status", ctl_status_main, "[--all] [--json]",                           \
       "workers: state, pid, uptime, restarts, last exit, msgs/s")              \
     X("start", ctl_start_main, "NAME", "start a worker")                       \
     X("stop", ctl_stop_main, "NAME", "stop a worker (an instance is removed)") \

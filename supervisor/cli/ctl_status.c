@@ -1,5 +1,7 @@
-/* ctl_status - `tubewatch status`: the worker table. */
+/* ctl_status - `tubewatch status [--all]`: the worker table. Many
+ * scheduled instances are summed up per template unless --all. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,10 +27,18 @@ static const char *s_dur(json_int_t ms, char *buf, size_t cap)
 
 int ctl_status_main(ctl_t *ctl, int argc, char **argv)
 {
-    if (argc != 1)
-        return ctl_usage_of(argv[0]);
+    bool all = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--all") == 0)
+            all = true;
+        else
+            return ctl_usage_of(argv[0]);
+    }
+    json_t *req = json_pack("{s:s}", "cmd", "status");
+    if (all)
+        json_object_set_new(req, "all", json_true());
     json_t *reply = NULL;
-    int code = ctl_request(ctl, json_pack("{s:s}", "cmd", "status"), &reply);
+    int code = ctl_request(ctl, req, &reply);
     if (code != TW_EXIT_OK)
         return code;
     if (ctl->json) {
@@ -86,6 +96,22 @@ int ctl_status_main(ctl_t *ctl, int argc, char **argv)
             printf("\n    drift %s: %s", dat ? dat : "", drift);
         printf("\n");
     }
+    if (!json_is_false(json_object_get(reply, "scheduled_listed"))) {
+        json_decref(reply);
+        return TW_EXIT_OK;
+    }
+    json_array_foreach(json_object_get(reply, "scheduled"), i, w)
+    {
+        char name[40];
+        snprintf(name, sizeof name, "%.30s@*",
+                 json_string_value(json_object_get(w, "template")));
+        const char *nb = json_string_value(json_object_get(w, "next"));
+        printf("%-28s %-10s %8" JSON_INTEGER_FORMAT " instances, next at %s\n",
+               name, "scheduled",
+               json_integer_value(json_object_get(w, "count")), nb ? nb : "?");
+    }
+    printf("(scheduled instances summed up; `tubewatch status --all` lists "
+           "each)\n");
     json_decref(reply);
     return TW_EXIT_OK;
 }

@@ -113,7 +113,7 @@ json_t *sup_control_answer(sup_control_t *self, const void *data, size_t len)
     void *ctx = self->hooks.ctx;
     switch (req.cmd) {
     case SUP_CMD_STATUS:
-        return self->hooks.status(ctx);
+        return self->hooks.status(ctx, req.all);
     case SUP_CMD_START:
     case SUP_CMD_STOP:
     case SUP_CMD_RESTART:

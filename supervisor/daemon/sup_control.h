@@ -17,8 +17,9 @@
 /* What the daemon does for the control commands. */
 typedef struct {
     void *ctx; /* passed to every hook */
-    /* The status answer (sup_status_json), owned by the caller. */
-    json_t *(*status)(void *ctx);
+    /* The status answer (sup_status_json; all: every scheduled instance
+     * listed), owned by the caller. */
+    json_t *(*status)(void *ctx, bool all);
     /* Reloads the config; on success err holds the summary. */
     tw_rc_t (*reload)(void *ctx, tw_err_t *err);
     /* Starts stopping everything. */

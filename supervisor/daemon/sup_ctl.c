@@ -10,14 +10,20 @@
 #include "tw_worker.h"
 
 /* Keys a command may carry, besides "cmd". */
-enum { K_NAME = 1, K_TEMPLATE = 2, K_INSTANCE = 4, K_NOT_BEFORE = 8 };
+enum {
+    K_NAME = 1,
+    K_TEMPLATE = 2,
+    K_INSTANCE = 4,
+    K_NOT_BEFORE = 8,
+    K_ALL = 16
+};
 
 static const struct {
     const char *name; /* wire name */
     unsigned keys;    /* allowed keys */
     unsigned needed;  /* required keys */
 } s_cmds[] = {
-    [SUP_CMD_STATUS] = {"status", 0, 0},
+    [SUP_CMD_STATUS] = {"status", K_ALL, 0},
     [SUP_CMD_START] = {"start", K_NAME, K_NAME},
     [SUP_CMD_STOP] = {"stop", K_NAME, K_NAME},
     [SUP_CMD_RESTART] = {"restart", K_NAME, K_NAME},
@@ -125,6 +131,8 @@ tw_rc_t sup_ctl_parse(const void *data, size_t len, sup_ctl_req_t *req,
             k = K_INSTANCE;
         else if (strcmp(key, "not_before") == 0)
             k = K_NOT_BEFORE;
+        else if (strcmp(key, "all") == 0)
+            k = K_ALL;
         if (!(k & s_cmds[ci].keys)) {
             tw_err_set(err, "unexpected key \"%.40s\" for %s", key,
                        s_cmds[ci].name);
@@ -163,6 +171,14 @@ tw_rc_t sup_ctl_parse(const void *data, size_t len, sup_ctl_req_t *req,
                 r = TW_ERR_INVALID;
             } else {
                 req->not_before = json_integer_value(v);
+            }
+            break;
+        case K_ALL:
+            if (!json_is_boolean(v)) {
+                tw_err_set(err, "\"all\" must be true or false");
+                r = TW_ERR_INVALID;
+            } else {
+                req->all = json_is_true(v);
             }
             break;
         }

@@ -3,6 +3,7 @@
 #ifndef SUP_CTL_H
 #define SUP_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,7 @@
 
 /* Commands of a request. */
 typedef enum {
-    SUP_CMD_STATUS = 0,   /* {"cmd":"status"} */
+    SUP_CMD_STATUS = 0,   /* {"cmd":"status","all":BOOL} */
     SUP_CMD_START = 1,    /* {"cmd":"start","name":N} */
     SUP_CMD_STOP = 2,     /* {"cmd":"stop","name":N} */
     SUP_CMD_RESTART = 3,  /* {"cmd":"restart","name":N} */
@@ -31,6 +32,7 @@ typedef struct {
     char tmpl[32];      /* SPAWN: template name */
     char instance[64];  /* SPAWN: instance id (validated) */
     int64_t not_before; /* SPAWN: Unix usec, 0 = now */
+    bool all;           /* STATUS: list every scheduled instance */
 } sup_ctl_req_t;
 
 /* Parses one request frame. Strict: a JSON object with a known "cmd", only

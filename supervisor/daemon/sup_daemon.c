@@ -216,12 +216,15 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
     sup_proc_spec_t spec = {.argv = argv,
                             .envp = sup_env_envp(env),
                             .null_fd = s->nullfd,
-                            .out_fd = sup_log_child_fd(log),
+                            .out_fd = -1,
                             .memory_limit = w->memory_limit,
                             .open_files = w->open_files};
     pid_t pid = 0;
     tw_err_t err;
-    tw_rc_t rc = sup_proc_spawn(&spec, &pid, &err);
+    tw_rc_t rc = sup_log_pipe(log, &err); /* opened when a process runs */
+    spec.out_fd = sup_log_child_fd(log);
+    if (rc == TW_OK)
+        rc = sup_proc_spawn(&spec, &pid, &err);
     sup_env_destroy(&env);
     if (rc != TW_OK) {
         tw_log_error("%s: %s", name, err.msg);
@@ -236,11 +239,11 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
 
 /* ---- control hooks ---- */
 
-static json_t *s_hook_status(void *ctx)
+static json_t *s_hook_status(void *ctx, bool all)
 {
     sup_t *s = ctx;
     sup_status_info_t info = s_info(s);
-    return sup_status_json(&info, s->table);
+    return sup_status_json(&info, s->table, all);
 }
 
 static tw_rc_t s_hook_reload(void *ctx, tw_err_t *err)
@@ -248,10 +251,20 @@ static tw_rc_t s_hook_reload(void *ctx, tw_err_t *err)
     return s_reload(ctx, err);
 }
 
+/* Stops everything; spawns not saved yet (a batch) are saved first, while
+ * every instance is still wanted. */
+static void s_shutdown(sup_t *s)
+{
+    tw_err_t err;
+    if (!s->shutting_down && sup_table_spawns_dirty(s->table) &&
+        sup_table_save_spawns(s->table, &err) != TW_OK)
+        tw_log_error("unable to save spawns: %s", err.msg);
+    s->shutting_down = true;
+}
+
 static void s_hook_shutdown(void *ctx)
 {
-    sup_t *s = ctx;
-    s->shutting_down = true;
+    s_shutdown(ctx);
 }
 
 static bool s_hook_shutting_down(void *ctx)
@@ -426,7 +439,7 @@ static void s_on_signals(sup_t *s)
         case SIGINT:
             if (!s->shutting_down)
                 tw_log_info("signal %u: stopping all workers", si.ssi_signo);
-            s->shutting_down = true;
+            s_shutdown(s);
             break;
         case SIGHUP: {
             tw_err_t err = {{0}, 0, 0};
@@ -480,6 +493,8 @@ static int s_poll_timeout(sup_t *s)
         t = s->next_status_ms - now;
     if (s->wd_interval_ms && s->next_wd_ms - now < t)
         t = s->next_wd_ms - now;
+    if (sup_table_spawns_dirty(s->table) && t > SUP_TABLE_SPAWNS_BATCH_MS)
+        t = SUP_TABLE_SPAWNS_BATCH_MS;
     for (size_t i = 0; i < sup_table_count(s->table); i++) {
         int64_t d = sup_child_deadline(sup_table_at(s->table, i));
         if (d > 0 && d - now < t)
@@ -561,6 +576,8 @@ static tw_rc_t s_sync_logs(sup_t *s)
     s->logfds = fds;
     for (size_t i = 0; i < n; i++) {
         int fd = sup_log_fd(sup_child_log(sup_table_at(s->table, i)));
+        if (fd < 0)
+            continue; /* no process: no pipe */
         tw_rc_t rc = tw_loop_add_fd(s->loop, fd, ZMQ_POLLIN, s_io_log, s);
         if (rc != TW_OK)
             return rc;
@@ -921,12 +938,12 @@ static tw_rc_t s_start_all(sup_t *s)
  * WATCHDOG. */
 static void s_housekeeping(sup_t *s)
 {
-    if (sup_table_spawns_dirty(s->table) && !s->shutting_down) {
+    int64_t now = tw_time_mono_ms();
+    if (sup_table_spawns_due(s->table, now) && !s->shutting_down) {
         tw_err_t err;
         if (sup_table_save_spawns(s->table, &err) != TW_OK)
             tw_log_error("unable to save spawns: %s", err.msg);
     }
-    int64_t now = tw_time_mono_ms();
     if (now >= s->next_status_ms) {
         sup_status_info_t info = s_info(s);
         sup_status_write(s->status_path, &info, s->table, NULL);

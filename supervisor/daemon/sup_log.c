@@ -24,21 +24,28 @@
 /* Room for one timestamped line. */
 #define STAMPED_MAX (SUP_LOG_LINE_MAX + 64)
 
+static void s_queue(sup_log_t *self, const char *staged, size_t len);
+static size_t s_stamp(char *out, size_t cap, const char *ts, const char *line,
+                      size_t n);
+
 struct sup_log {
-    sup_logger_t *lg;            /* owner */
-    sup_log_t *next;             /* list of the logger (under mu) */
-    char name[128];              /* file stem */
-    int rfd;                     /* pipe read end (non-blocking) */
-    int wfd;                     /* pipe write end, for children */
-    char part[SUP_LOG_LINE_MAX]; /* partial line (loop thread) */
-    size_t partlen;              /* bytes in part */
-    char *buf;                   /* queued lines (under mu) */
-    size_t len;                  /* bytes in buf (under mu) */
-    uint64_t dropped;            /* lines dropped, not reported yet */
-    uint64_t dropped_total;      /* lines dropped ever */
-    int closing;                 /* released: write out and free */
-    int fd;                      /* log file (writer thread) */
-    uint64_t size;               /* its size (writer thread) */
+    sup_logger_t *lg;       /* owner */
+    sup_log_t *next;        /* list of the logger (under mu) */
+    char name[128];         /* file stem */
+    int rfd;                /* pipe read end (non-blocking), -1 = none */
+    int wfd;                /* pipe write end, for children, -1 = none */
+    char *part;             /* partial line, SUP_LOG_LINE_MAX bytes
+                               while the pipe is open (loop thread) */
+    size_t partlen;         /* bytes in part */
+    bool piped;             /* the pipe is open (under mu) */
+    char *buf;              /* queued lines (under mu), NULL = none */
+    size_t len;             /* bytes in buf (under mu) */
+    size_t cap;             /* bytes allocated for buf (under mu) */
+    uint64_t dropped;       /* lines dropped, not reported yet */
+    uint64_t dropped_total; /* lines dropped ever */
+    int closing;            /* released: write out and free */
+    int fd;                 /* log file (writer thread) */
+    uint64_t size;          /* its size (writer thread) */
 };
 
 struct sup_logger {
@@ -53,6 +60,7 @@ struct sup_logger {
     int quit;            /* stop once everything is written */
     int busy;            /* writer is writing outside the lock */
     int finished;        /* the writer thread has returned */
+    uint64_t pipes;      /* pipes opened or closed so far (loop thread) */
     char out[SUP_LOG_BUF_CAP + 256]; /* writer's copy of one buffer */
 };
 
@@ -151,6 +159,7 @@ static void s_free_log(sup_log_t *l)
         close(l->rfd);
     if (l->wfd >= 0)
         close(l->wfd);
+    free(l->part);
     free(l->buf);
     free(l);
 }
@@ -190,6 +199,16 @@ static void *s_writer(void *arg)
                 *pp = l->next;
                 s_free_log(l);
                 continue;
+            }
+            if (!l->piped && (l->buf || l->fd >= 0)) {
+                /* no process writes to it: hold no buffer and no file
+                 * until one does (scheduled instances are many) */
+                free(l->buf);
+                l->buf = NULL;
+                l->cap = 0;
+                if (l->fd >= 0)
+                    close(l->fd);
+                l->fd = -1;
             }
             pp = &l->next;
         }
@@ -353,16 +372,9 @@ sup_log_t *sup_log_open(sup_logger_t *lg, const char *name, tw_err_t *err)
     }
     self->lg = lg;
     self->fd = -1;
+    self->rfd = -1;
+    self->wfd = -1;
     snprintf(self->name, sizeof self->name, "%s", name);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        tw_err_set(err, "unable to create a pipe: %s", strerror(errno));
-        free(self);
-        return NULL;
-    }
-    self->rfd = p[0];
-    self->wfd = p[1];
-    fcntl(self->rfd, F_SETFL, fcntl(self->rfd, F_GETFL) | O_NONBLOCK);
     pthread_mutex_lock(&lg->mu);
     self->next = lg->logs;
     lg->logs = self;
@@ -370,13 +382,85 @@ sup_log_t *sup_log_open(sup_logger_t *lg, const char *name, tw_err_t *err)
     return self;
 }
 
+tw_rc_t sup_log_pipe(sup_log_t *self, tw_err_t *err)
+{
+    assert(self);
+    if (self->rfd >= 0)
+        return TW_OK;
+    char *part = malloc(SUP_LOG_LINE_MAX);
+    if (!part) {
+        tw_err_set(err, "out of memory");
+        return TW_ERR_NOMEM;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        tw_err_set(err, "unable to create the log pipe of %s: %s", self->name,
+                   strerror(errno));
+        free(part);
+        return errno == EMFILE || errno == ENFILE ? TW_ERR_AGAIN : TW_ERR_IO;
+    }
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    sup_logger_t *lg = self->lg;
+    pthread_mutex_lock(&lg->mu);
+    self->rfd = p[0];
+    self->wfd = p[1];
+    self->part = part;
+    self->partlen = 0;
+    self->piped = true;
+    pthread_mutex_unlock(&lg->mu);
+    lg->pipes++;
+    return TW_OK;
+}
+
+void sup_log_unpipe(sup_log_t *self)
+{
+    assert(self);
+    if (self->rfd < 0)
+        return;
+    /* Bounded: a stray writer could keep the pipe full forever. */
+    sup_log_drain(self, 1024 * 1024);
+    if (self->partlen > 0) {
+        /* the last line had no newline: keep it */
+        char ts[TW_TIME_STR_SIZE];
+        char staged[STAMPED_MAX];
+        tw_time_format(tw_time_now_us(), ts);
+        size_t n =
+            s_stamp(staged, sizeof staged, ts, self->part, self->partlen);
+        s_queue(self, staged, n);
+    }
+    sup_logger_t *lg = self->lg;
+    pthread_mutex_lock(&lg->mu);
+    close(self->rfd);
+    close(self->wfd);
+    self->rfd = self->wfd = -1;
+    free(self->part);
+    self->part = NULL;
+    self->partlen = 0;
+    self->piped = false;
+    pthread_cond_signal(&lg->work);
+    pthread_mutex_unlock(&lg->mu);
+    lg->pipes++;
+}
+
+bool sup_log_piped(const sup_log_t *self)
+{
+    assert(self);
+    return self->rfd >= 0;
+}
+
+uint64_t sup_logger_pipes(const sup_logger_t *self)
+{
+    assert(self);
+    return self->pipes;
+}
+
 void sup_log_close(sup_log_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     sup_log_t *self = *self_p;
-    /* Bounded: a stray writer could keep the pipe full forever. */
-    sup_log_drain(self, 1024 * 1024);
+    if (self->rfd >= 0)
+        sup_log_drain(self, 1024 * 1024);
     sup_logger_t *lg = self->lg;
     pthread_mutex_lock(&lg->mu);
     self->closing = 1;
@@ -413,11 +497,20 @@ static void s_queue(sup_log_t *self, const char *staged, size_t len)
 {
     sup_logger_t *lg = self->lg;
     pthread_mutex_lock(&lg->mu);
-    if (!self->buf) {
-        self->buf = malloc(SUP_LOG_BUF_CAP);
-        if (!self->buf) {
-            pthread_mutex_unlock(&lg->mu);
-            return;
+    /* grown on demand: most logs hold a few lines at a time */
+    size_t want = self->len + len;
+    if (want > SUP_LOG_BUF_CAP)
+        want = SUP_LOG_BUF_CAP;
+    if (want > self->cap) {
+        size_t cap = self->cap ? self->cap : 1024;
+        while (cap < want)
+            cap *= 2;
+        if (cap > SUP_LOG_BUF_CAP)
+            cap = SUP_LOG_BUF_CAP;
+        char *b = realloc(self->buf, cap);
+        if (b) {
+            self->buf = b;
+            self->cap = cap;
         }
     }
     int was_empty = self->len == 0;
@@ -425,7 +518,7 @@ static void s_queue(sup_log_t *self, const char *staged, size_t len)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = (size_t)(nl - p) + 1;
-        if (self->len + n <= SUP_LOG_BUF_CAP && self->dropped == 0) {
+        if (self->len + n <= self->cap && self->dropped == 0) {
             memcpy(self->buf + self->len, p, n);
             self->len += n;
         } else {
@@ -458,6 +551,8 @@ static size_t s_stamp(char *out, size_t cap, const char *ts, const char *line,
 size_t sup_log_drain(sup_log_t *self, size_t max_bytes)
 {
     assert(self);
+    if (self->rfd < 0)
+        return 0;
     char in[16384];
     char staged[sizeof in + 2 * STAMPED_MAX];
     size_t total = 0;
@@ -478,7 +573,7 @@ size_t sup_log_drain(sup_log_t *self, size_t max_bytes)
         size_t slen = 0;
         for (ssize_t i = 0; i < r; i++) {
             char c = in[i];
-            if (c == '\n' || self->partlen == sizeof self->part) {
+            if (c == '\n' || self->partlen == SUP_LOG_LINE_MAX) {
                 if (sizeof staged - slen < 64 + self->partlen) {
                     s_queue(self, staged, slen);
                     slen = 0;

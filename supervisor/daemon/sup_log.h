@@ -12,7 +12,8 @@
 
 #include "tw_rc.h"
 
-/* Bytes buffered per worker log before lines are dropped. */
+/* Bytes buffered per worker log before lines are dropped (allocated as
+ * needed, freed while no process writes to the log). */
 #define SUP_LOG_BUF_CAP (64 * 1024)
 /* Longest line written; longer ones are split. */
 #define SUP_LOG_LINE_MAX 4000
@@ -39,17 +40,29 @@ void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size,
  * For shutdown and tests only: never call it from the event loop. */
 bool sup_logger_flush(sup_logger_t *self, int timeout_ms);
 
-/* Opens the log called name (NAME.log) with a fresh pipe. NULL with err
- * set on failure. The log belongs to the logger; release it with
+/* Opens the log called name (NAME.log), without a pipe: until a process
+ * runs (sup_log_pipe) it holds no fd and no buffer between writes. NULL
+ * with err set on failure. The log belongs to the logger; release it with
  * sup_log_close. */
 sup_log_t *sup_log_open(sup_logger_t *lg, const char *name, tw_err_t *err);
 /* Reads what is left in the pipe (at most 1 MiB), then hands the log to the
  * writer thread, which writes and frees it; sets *self_p to NULL; safe on NULL.
  */
 void sup_log_close(sup_log_t **self_p);
-/* Read end of the pipe (non-blocking), to poll. */
+/* Opens the pipe a process writes to (a no-op while it is open).
+ * TW_ERR_AGAIN (out of fds), TW_ERR_IO or TW_ERR_NOMEM with err set. */
+tw_rc_t sup_log_pipe(sup_log_t *self, tw_err_t *err);
+/* Reads what is left in the pipe (at most 1 MiB, a last line without a
+ * newline included) and closes it, once no process uses it; a no-op
+ * without a pipe. */
+void sup_log_unpipe(sup_log_t *self);
+/* True while the pipe is open. */
+bool sup_log_piped(const sup_log_t *self);
+/* Changes whenever a pipe of the logger's logs is opened or closed. */
+uint64_t sup_logger_pipes(const sup_logger_t *self);
+/* Read end of the pipe (non-blocking), to poll; -1 without a pipe. */
 int sup_log_fd(const sup_log_t *self);
-/* Write end of the pipe, the child's stdout and stderr. */
+/* Write end of the pipe, the child's stdout and stderr; -1 without one. */
 int sup_log_child_fd(const sup_log_t *self);
 /* Reads at most max_bytes from the pipe and queues the complete lines.
  * Returns the number of bytes read. */

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,11 +75,53 @@ static json_t *s_child_json(const sup_table_t *t, const sup_child_t *c,
     return o;
 }
 
-json_t *sup_status_json(const sup_status_info_t *info, const sup_table_t *table)
+/* One template's scheduled instances. */
+typedef struct {
+    const char *tmpl; /* template name (borrowed from the config) */
+    size_t count;     /* instances SCHEDULED */
+    int64_t next_us;  /* earliest not_before */
+} s_sched_t;
+
+/* Counts the scheduled instances per template into v (cap entries, the
+ * templates of the config at most); returns the total. */
+static size_t s_scheduled(const sup_table_t *table, s_sched_t *v, size_t cap,
+                          size_t *nv)
+{
+    size_t total = 0;
+    *nv = 0;
+    for (size_t i = 0; i < sup_table_count(table); i++) {
+        const sup_child_t *c = sup_table_at(table, i);
+        if (sup_child_state(c) != SUP_ST_SCHEDULED)
+            continue;
+        sup_child_view_t v1;
+        sup_child_view(c, &v1);
+        total++;
+        size_t k = 0;
+        while (k < *nv && strcmp(v[k].tmpl, v1.cfg->name) != 0)
+            k++;
+        if (k == *nv) {
+            if (*nv == cap)
+                continue;
+            v[k] = (s_sched_t){.tmpl = v1.cfg->name, .next_us = INT64_MAX};
+            (*nv)++;
+        }
+        v[k].count++;
+        if (v1.not_before_us < v[k].next_us)
+            v[k].next_us = v1.not_before_us;
+    }
+    return total;
+}
+
+json_t *sup_status_json(const sup_status_info_t *info, const sup_table_t *table,
+                        bool all)
 {
     assert(info);
     assert(table);
     int64_t now = tw_time_mono_ms();
+    s_sched_t sched[32];
+    size_t nsched = 0;
+    size_t nscheduled = s_scheduled(table, sched, 32, &nsched);
+    bool listed = all || nscheduled <= SUP_STATUS_LIST_SCHEDULED;
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_true());
     json_object_set_new(o, "pid", json_integer(getpid()));
@@ -87,10 +130,22 @@ json_t *sup_status_json(const sup_status_info_t *info, const sup_table_t *table)
     json_object_set_new(o, "uptime_ms", json_integer(now - info->started_ms));
     json_object_set_new(o, "shutting_down", json_boolean(info->shutting_down));
     json_t *arr = json_array();
-    for (size_t i = 0; i < sup_table_count(table); i++)
-        json_array_append_new(arr,
-                              s_child_json(table, sup_table_at(table, i), now));
+    for (size_t i = 0; i < sup_table_count(table); i++) {
+        const sup_child_t *c = sup_table_at(table, i);
+        if (listed || sup_child_state(c) != SUP_ST_SCHEDULED)
+            json_array_append_new(arr, s_child_json(table, c, now));
+    }
     json_object_set_new(o, "workers", arr);
+    json_t *sa = json_array();
+    for (size_t k = 0; k < nsched; k++) {
+        char ts[TW_TIME_STR_SIZE];
+        json_array_append_new(
+            sa, json_pack("{s:s,s:I,s:s}", "template", sched[k].tmpl, "count",
+                          (json_int_t)sched[k].count, "next",
+                          tw_time_format(sched[k].next_us, ts)));
+    }
+    json_object_set_new(o, "scheduled", sa);
+    json_object_set_new(o, "scheduled_listed", json_boolean(listed));
     return o;
 }
 

@@ -22,11 +22,18 @@ typedef struct {
     uint64_t reloads;        /* config reloads accepted */
 } sup_status_info_t;
 
+/* Scheduled instances listed one by one in the status answer at most;
+ * above it (unless all is asked for) they are summed up per template. */
+#define SUP_STATUS_LIST_SCHEDULED 100
+
 /* The status answer: {"ok":true, "pid", "version", "config", "uptime_ms",
- * "shutting_down", "workers":[{name, state, pid, ...}]} (caller decrefs),
- * or NULL when out of memory. */
-json_t *sup_status_json(const sup_status_info_t *info,
-                        const sup_table_t *table);
+ * "shutting_down", "workers":[{name, state, pid, ...}], "scheduled":
+ * [{template, count, next}], "scheduled_listed"} (caller decrefs), or NULL
+ * when out of memory. "workers" holds the scheduled instances too when
+ * all is true or they are at most SUP_STATUS_LIST_SCHEDULED; "scheduled"
+ * counts them per template with the earliest start either way. */
+json_t *sup_status_json(const sup_status_info_t *info, const sup_table_t *table,
+                        bool all);
 /* Replaces path (status.json) atomically with time, pid, shutting_down and
  * each worker's state, pid and restarts. TW_ERR_IO or TW_ERR_NOMEM with
  * err set on failure. */

@@ -23,7 +23,8 @@ struct sup_table {
     sup_logger_t *logger;                     /* opens children's logs */
     char spawns_path[PATH_MAX];               /* STATE/spawns.tsv */
     bool spawns_dirty;                        /* spawns.tsv is stale */
-    uint64_t generation;                      /* children added or dropped */
+    int64_t spawns_saved_ms; /* monotonic time of the last save attempt */
+    uint64_t generation;     /* children added or dropped */
 };
 
 sup_table_t *sup_table_new(tw_cfg_t **cfg_p, sup_logger_t *logger,
@@ -117,7 +118,7 @@ sup_child_t *sup_table_at(const sup_table_t *self, size_t i)
 uint64_t sup_table_generation(const sup_table_t *self)
 {
     assert(self);
-    return self->generation;
+    return self->generation + sup_logger_pipes(self->logger);
 }
 
 sup_child_t *sup_table_find(const sup_table_t *self, const char *name)
@@ -180,6 +181,9 @@ void sup_table_sweep(sup_table_t *self)
     bool removed = false;
     for (size_t i = 0; i < self->nkids;) {
         sup_child_t *c = self->kids[i];
+        sup_log_t *log = sup_child_log(c);
+        if (log && !sup_child_alive(c) && sup_log_piped(log))
+            sup_log_unpipe(log); /* its process was reaped */
         if ((sup_child_removing(c) && sup_child_settled(c)) ||
             sup_child_done(c)) {
             if (sup_child_instance(c)[0])
@@ -314,6 +318,13 @@ bool sup_table_spawns_dirty(const sup_table_t *self)
     return self->spawns_dirty;
 }
 
+bool sup_table_spawns_due(const sup_table_t *self, int64_t now_ms)
+{
+    assert(self);
+    return self->spawns_dirty &&
+           now_ms - self->spawns_saved_ms >= SUP_TABLE_SPAWNS_BATCH_MS;
+}
+
 tw_rc_t sup_table_save_spawns(sup_table_t *self, tw_err_t *err)
 {
     assert(self);
@@ -336,6 +347,7 @@ tw_rc_t sup_table_save_spawns(sup_table_t *self, tw_err_t *err)
         n++;
     }
     tw_rc_t rc = sup_spawns_save(self->spawns_path, v, n, err);
+    self->spawns_saved_ms = tw_time_mono_ms();
     if (rc == TW_OK)
         self->spawns_dirty = false;
     free(v);

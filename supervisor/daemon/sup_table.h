@@ -39,7 +39,8 @@ size_t sup_table_nretired(const sup_table_t *self);
 /* Number of children; sup_table_at(i) for i below it. */
 size_t sup_table_count(const sup_table_t *self);
 sup_child_t *sup_table_at(const sup_table_t *self, size_t i);
-/* Changes whenever a child is added or dropped (its log pipe with it). */
+/* Changes whenever a child is added or dropped, or a log pipe is opened or
+ * closed (a pipe exists only while a process runs). */
 uint64_t sup_table_generation(const sup_table_t *self);
 /* The child called name, or NULL. */
 sup_child_t *sup_table_find(const sup_table_t *self, const char *name);
@@ -47,8 +48,9 @@ sup_child_t *sup_table_find(const sup_table_t *self, const char *name);
  * NULL with err set on failure. */
 sup_child_t *sup_table_add(sup_table_t *self, const tw_cfg_worker_t *w,
                            const char *instance, tw_err_t *err);
-/* Drops children marked for removal once settled, and instances whose job
- * is done; frees configs no child uses any more. */
+/* Closes the log pipe of every child whose process was reaped, drops
+ * children marked for removal once settled, and instances whose job is
+ * done; frees configs no child uses any more. */
 void sup_table_sweep(sup_table_t *self);
 
 /* True when every enabled worker in c's "after" list is RUNNING. */
@@ -69,6 +71,12 @@ tw_rc_t sup_table_spawn(sup_table_t *self, const sup_ops_t *ops,
 void sup_table_touch_spawns(sup_table_t *self);
 /* True while spawns.tsv is stale. */
 bool sup_table_spawns_dirty(const sup_table_t *self);
+/* Saves of spawns.tsv are at least this far apart (ms), so that a burst of
+ * spawns costs one write and fsync, not one per spawn. */
+#define SUP_TABLE_SPAWNS_BATCH_MS 200
+/* True when spawns.tsv is stale and the last save is at least
+ * SUP_TABLE_SPAWNS_BATCH_MS old at now_ms (monotonic). */
+bool sup_table_spawns_due(const sup_table_t *self, int64_t now_ms);
 /* Rewrites spawns.tsv with the instances still wanted. */
 tw_rc_t sup_table_save_spawns(sup_table_t *self, tw_err_t *err);
 /* Schedules the instances listed in spawns.tsv again (logging each); the

@@ -317,12 +317,19 @@ START_TEST(test_template_spawn_at_future_time)
     ck_assert_str_eq(s_state("chat@later"), "scheduled");
     char path[400];
     snprintf(path, sizeof path, "%s/state/spawns.tsv", s_t.dir);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
+    /* saves are batched (SUP_TABLE_SPAWNS_BATCH_MS): the file follows
+     * within a fraction of a second */
     char buf[512] = "";
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    int64_t until = tw_test_now_ms() + 3000;
+    while (!strstr(buf, "chat\tlater\t") && tw_test_now_ms() < until) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        buf[n] = '\0';
+        if (f)
+            fclose(f);
+        if (!strstr(buf, "chat\tlater\t"))
+            usleep(20000);
+    }
     ck_assert_ptr_nonnull(strstr(buf, "chat\tlater\t"));
     /* The scanner's spawn.request made another instance. */
     ck_assert(e2e_sup_wait_state(&s_t, "chat@fromscan", "running", 10000));

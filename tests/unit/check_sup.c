@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -300,7 +301,8 @@ START_TEST(test_fsm_silent_command_not_watched)
     s_fake.now = sup_child_deadline(c);
     sup_child_dispatch(&s_ops, c, SUP_EV_TIMEOUT);
     ck_assert_int_eq(sup_child_state(c), SUP_ST_RUNNING);
-    ck_assert_int_eq(sup_child_deadline(c), 0); /* silent command: no watchdog */
+    ck_assert_int_eq(sup_child_deadline(c),
+                     0); /* silent command: no watchdog */
     sup_child_destroy(&c);
 }
 END_TEST
@@ -529,6 +531,9 @@ START_TEST(test_ctl_parse_strict)
     sup_ctl_req_t r;
     ck_assert_int_eq(s_parse("{\"cmd\":\"status\"}", &r), TW_OK);
     ck_assert_int_eq(r.cmd, SUP_CMD_STATUS);
+    ck_assert(!r.all);
+    ck_assert_int_eq(s_parse("{\"cmd\":\"status\",\"all\":true}", &r), TW_OK);
+    ck_assert(r.all);
     ck_assert_int_eq(
         s_parse("{\"cmd\":\"restart\",\"name\":\"chat@x_Y-1\"}", &r), TW_OK);
     ck_assert_str_eq(r.name, "chat@x_Y-1");
@@ -544,6 +549,8 @@ START_TEST(test_ctl_parse_strict)
         "{\"cmd\":1}",
         "{\"cmd\":\"nope\"}",
         "{\"cmd\":\"status\",\"extra\":1}",
+        "{\"cmd\":\"status\",\"all\":1}",
+        "{\"cmd\":\"stop\",\"name\":\"a\",\"all\":true}",
         "{\"cmd\":\"stop\"}",
         "{\"cmd\":\"stop\",\"name\":\"a\",\"name\":\"b\"}",
         "{\"cmd\":\"stop\",\"name\":\"../x\"}",
@@ -625,7 +632,10 @@ START_TEST(test_log_lines_and_rotation)
     sup_logger_t *lg = sup_logger_new(dir, 4096, 2, NULL);
     ck_assert_ptr_nonnull(lg);
     sup_log_t *l = sup_log_open(lg, "w", NULL);
+    ck_assert_int_eq(sup_log_child_fd(l), -1); /* no process, no pipe */
+    ck_assert_int_eq(sup_log_pipe(l, NULL), TW_OK);
     int fd = sup_log_child_fd(l);
+    ck_assert_int_ge(fd, 0);
     for (int i = 0; i < 200; i++) {
         char line[64];
         int n = snprintf(line, sizeof line, "line %03d\n", i);
@@ -656,6 +666,80 @@ START_TEST(test_log_lines_and_rotation)
     ck_assert_ptr_null(l);
     ck_assert(sup_logger_destroy(&lg, 5000));
     ck_assert_ptr_null(lg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Open fds of this process. */
+static int s_open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A log without a process (a scheduled instance) holds no pipe, no file
+ * and no buffer between writes; its pipe exists while a process runs, and
+ * a last line without a newline is kept when it closes. */
+START_TEST(test_log_dormant)
+{
+    char dir[] = "/tmp/tw-sup-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sup_logger_t *lg = sup_logger_new(dir, 0, 0, NULL);
+    ck_assert_ptr_nonnull(lg);
+    int fds = s_open_fds();
+    sup_log_t *logs[50];
+    for (int i = 0; i < 50; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "d%02d", i);
+        logs[i] = sup_log_open(lg, name, NULL);
+        ck_assert_ptr_nonnull(logs[i]);
+        sup_log_note(logs[i], "scheduled %d", i);
+    }
+    ck_assert(sup_logger_flush(lg, 5000));
+    ck_assert_int_eq(s_open_fds(), fds);
+    ck_assert(!sup_log_piped(logs[0]));
+    ck_assert_int_eq(sup_log_fd(logs[0]), -1);
+    uint64_t gen = sup_logger_pipes(lg);
+    ck_assert_int_eq(sup_log_pipe(logs[0], NULL), TW_OK);
+    ck_assert(sup_log_piped(logs[0]));
+    ck_assert_uint_ne(sup_logger_pipes(lg), gen);
+    ck_assert_int_eq(s_open_fds(), fds + 2);
+    int fd = sup_log_child_fd(logs[0]);
+    char longline[301];
+    memset(longline, 'x', 300);
+    longline[300] = '\n'; /* one line: never split below SUP_LOG_LINE_MAX */
+    ck_assert_int_eq(write(fd, longline, sizeof longline), sizeof longline);
+    ck_assert_int_eq(write(fd, "one\ntail", 8), 8);
+    gen = sup_logger_pipes(lg);
+    sup_log_unpipe(logs[0]);
+    ck_assert_uint_ne(sup_logger_pipes(lg), gen);
+    ck_assert(sup_logger_flush(lg, 5000));
+    ck_assert_int_eq(s_open_fds(), fds);
+    char path[256], buf[4096];
+    snprintf(path, sizeof path, "%s/d00.log", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "tubewatchd: scheduled 0\n"));
+    ck_assert_ptr_nonnull(strstr(buf, " one\n"));
+    longline[300] = '\0';
+    char *at = strstr(buf, longline);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_int_eq(at[-1], ' ');
+    ck_assert_int_eq(at[300], '\n');
+    ck_assert_ptr_nonnull(strstr(buf, " tail\n"));
+    for (int i = 0; i < 50; i++)
+        sup_log_close(&logs[i]);
+    ck_assert(sup_logger_destroy(&lg, 5000));
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -753,6 +837,7 @@ Suite *sup_suite(void)
     tcase_add_test(tc, test_ctl_parse_strict);
     tcase_add_test(tc, test_state_epoch_and_spawns);
     tcase_add_test(tc, test_log_lines_and_rotation);
+    tcase_add_test(tc, test_log_dormant);
     tcase_add_test(tc, test_valid_instance);
     tcase_add_test(tc, test_worker_env_config_and_sigterm);
     suite_add_tcase(s, tc);

@@ -184,6 +184,7 @@ typedef enum {
     YTSIM_F_NOCONT,    /* get_live_chat: no continuationContents (live) */
     YTSIM_F_RELOAD,    /* get_live_chat: only a reloadContinuationData */
     YTSIM_F_FEED,      /* rss: the feed's HTML error page (404 or 500) */
+    YTSIM_F_HUGE,      /* 200 with a valid JSON body of size_mb MB */
 } ytsim_fault_kind_t;
 
 /* One fault rule. */
@@ -196,6 +197,7 @@ typedef struct {
     int status;              /* status for 5xx (default 503) */
     int retry_after;         /* seconds for 429 */
     int delay_ms;            /* delay for slow */
+    int size_mb;             /* body size for huge (MB, default 100) */
     char channel[64];        /* feed: only this channel (id or handle) */
 } ytsim_fault_t;
 

@@ -429,12 +429,12 @@ static ytsim_fault_kind_t s_fault_kind(const char *k, bool *ok)
     static const struct {
         const char *name;
         ytsim_fault_kind_t kind;
-    } tab[] = {{"5xx", YTSIM_F_5XX},         {"429", YTSIM_F_429},
-               {"slow", YTSIM_F_SLOW},       {"truncate", YTSIM_F_TRUNCATE},
-               {"reset", YTSIM_F_RESET},     {"malformed", YTSIM_F_MALFORMED},
-               {"outage", YTSIM_F_OUTAGE},   {"quota", YTSIM_F_QUOTA},
-               {"nocont", YTSIM_F_NOCONT},   {"reload", YTSIM_F_RELOAD},
-               {"feed_outage", YTSIM_F_FEED}};
+    } tab[] = {{"5xx", YTSIM_F_5XX},          {"429", YTSIM_F_429},
+               {"slow", YTSIM_F_SLOW},        {"truncate", YTSIM_F_TRUNCATE},
+               {"reset", YTSIM_F_RESET},      {"malformed", YTSIM_F_MALFORMED},
+               {"outage", YTSIM_F_OUTAGE},    {"quota", YTSIM_F_QUOTA},
+               {"nocont", YTSIM_F_NOCONT},    {"reload", YTSIM_F_RELOAD},
+               {"feed_outage", YTSIM_F_FEED}, {"huge", YTSIM_F_HUGE}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (strcmp(tab[i].name, k) == 0) {
             *ok = true;
@@ -470,6 +470,7 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
         f->status = 503;
         f->retry_after = 5;
         f->delay_ms = 2000;
+        f->size_mb = 100;
         S_TRY(s_strbuf(t, "endpoint", f->endpoint, sizeof f->endpoint, err));
         S_TRY(s_num(t, "from", &f->from, NULL, err));
         S_TRY(s_num(t, "to", &f->to, NULL, err));
@@ -488,6 +489,10 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
         if (found) {
             f->delay_ms = (int)d;
         }
+        S_TRY(s_num(t, "size_mb", &d, &found, err));
+        if (found) {
+            f->size_mb = (int)d;
+        }
         S_TRY(s_strbuf(t, "channel", f->channel, sizeof f->channel, err));
         char kind[32] = "5xx";
         S_TRY(s_strbuf(t, "kind", kind, sizeof kind, err));
@@ -502,7 +507,7 @@ static tw_rc_t s_load_faults(ytsim_scn_t *scn, const tw_toml_t *arr,
             tw_err_setpos(err, line, col,
                           "fault.kind: unknown kind \"%s\" (5xx, 429, slow, "
                           "truncate, reset, malformed, outage, quota, "
-                          "nocont, reload, feed_outage)",
+                          "nocont, reload, feed_outage, huge)",
                           kind);
             return TW_ERR_CONFIG;
         }

@@ -517,9 +517,9 @@ static bool s_feed_outage(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
 
 /* Applies the first matching fault; returns true when the request must not
  * reach its handler (answered or dropped). *slow_ms and *post get the
- * faults that act after the handler. */
+ * faults that act after the handler; *huge_mb the size of a huge body. */
 static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
-                    int *slow_ms, int *post)
+                    int *slow_ms, int *post, int *huge_mb)
 {
     double now = ytsim_now(srv);
     bool counted = false;
@@ -593,6 +593,10 @@ static bool s_fault(ytsim_srv_t *srv, ytsim_req_t *rq, ytsim_resp_t *rs,
                 return true;
             }
             continue;
+        case YTSIM_F_HUGE:
+            *post = (int)f->kind;
+            *huge_mb = f->size_mb > 0 ? f->size_mb : 100;
+            return true;
         }
     }
     return false;
@@ -664,6 +668,32 @@ static void s_trunc_free(void *cls)
     s_trunc_t *t = cls;
     free(t->p);
     free(t);
+}
+
+/* A valid JSON object of exactly *cls bytes, generated as it is sent:
+ * {"responseContext":{},"padding":"xxx...x"} (the huge fault). */
+static ssize_t s_huge_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    static const char head[] = "{\"responseContext\":{},\"padding\":\"";
+    static const char tail[] = "\"}";
+    uint64_t total = *(const uint64_t *)cls;
+    size_t hl = sizeof head - 1, tl = sizeof tail - 1;
+    if (pos >= total) {
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = 0;
+    while (n < max && pos + n < total) {
+        uint64_t p = pos + n;
+        if (p < hl) {
+            buf[n] = head[p];
+        } else if (p >= total - tl) {
+            buf[n] = tail[p - (total - tl)];
+        } else {
+            buf[n] = 'x';
+        }
+        n++;
+    }
+    return (ssize_t)n;
 }
 
 /* GET /ytsim/status: the simulated clock and every stream's state. */
@@ -748,8 +778,8 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
     }
     rs->status = 200;
     rs->ctype = "application/json; charset=UTF-8";
-    int slow_ms = 0, post = -1;
-    if (!s_fault(srv, rq, rs, &slow_ms, &post)) {
+    int slow_ms = 0, post = -1, huge_mb = 0;
+    if (!s_fault(srv, rq, rs, &slow_ms, &post, &huge_mb)) {
         s_dispatch(srv, rq, rs);
     }
     if (slow_ms > 0) {
@@ -766,7 +796,15 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
         YB(&rs->body, "");
     }
     struct MHD_Response *resp;
-    if (post == YTSIM_F_TRUNCATE && rs->body.len > 1) {
+    if (post == YTSIM_F_HUGE) {
+        uint64_t *total = malloc(sizeof *total);
+        if (!total) {
+            abort();
+        }
+        *total = (uint64_t)huge_mb * 1000000;
+        resp = MHD_create_response_from_callback(*total, 64 * 1024, s_huge_read,
+                                                 total, free);
+    } else if (post == YTSIM_F_TRUNCATE && rs->body.len > 1) {
         s_trunc_t *t = malloc(sizeof *t);
         if (!t) {
             abort();
@@ -914,7 +952,7 @@ static void s_flush(ytsim_srv_t *srv)
 /* ---- main ------------------------------------------------------------ */
 
 /* Parses ENDPOINT:KIND[:FROM:TO[:SHARE[:ARG]]]; ARG is the status (5xx),
- * retry_after (429) or delay_ms (slow). */
+ * retry_after (429), delay_ms (slow) or size_mb (huge). */
 static bool s_parse_fault(const char *v, ytsim_fault_t *f)
 {
     char buf[256];
@@ -932,10 +970,10 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     memset(f, 0, sizeof *f);
     snprintf(f->endpoint, sizeof f->endpoint, "%s", fields[0]);
     static const char *kinds[] = {
-        "5xx",    "429",   "slow",   "truncate", "reset",      "malformed",
-        "outage", "quota", "nocont", "reload",   "feed_outage"};
+        "5xx",    "429",   "slow",   "truncate", "reset",       "malformed",
+        "outage", "quota", "nocont", "reload",   "feed_outage", "huge"};
     int k = -1;
-    for (int i = 0; i < 11; i++) {
+    for (int i = 0; i < 12; i++) {
         if (strcmp(fields[1], kinds[i]) == 0) {
             k = i;
         }
@@ -950,12 +988,15 @@ static bool s_parse_fault(const char *v, ytsim_fault_t *f)
     f->status = f->kind == YTSIM_F_FEED ? 404 : 503;
     f->retry_after = 5;
     f->delay_ms = 2000;
+    f->size_mb = 100;
     if (n > 5) {
         int arg = atoi(fields[5]);
         if (f->kind == YTSIM_F_5XX || f->kind == YTSIM_F_FEED) {
             f->status = arg;
         } else if (f->kind == YTSIM_F_429) {
             f->retry_after = arg;
+        } else if (f->kind == YTSIM_F_HUGE) {
+            f->size_mb = arg;
         } else {
             f->delay_ms = arg;
         }

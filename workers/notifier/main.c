@@ -368,9 +368,9 @@ static void s_after(s_notifier_t *n)
         tw_worker_gauge(n->w, "notifications_failed_total",
                         (int64_t)st.dropped);
     }
-    int64_t due =
-        n->outbox ? notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms())
-                  : -1;
+    int64_t due = n->outbox
+                      ? notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms())
+                      : -1;
     if (n->unsaved && (due < 0 || due > 500))
         due = 500; /* retry the save */
     tw_loop_rearm_timer(n->loop, n->outbox_timer, due);
