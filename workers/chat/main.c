@@ -34,7 +34,7 @@ int main(int argc, char **argv)
                      tw_rc_str(rc));
         tw_worker_destroy(&w);
         tw_loop_destroy(&loop);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     code = chat_run(w, loop);
     tw_worker_destroy(&w);

@@ -627,7 +627,7 @@ int main(void)
         rd_kafka_destroy(self.rk);
         kafka_registry_destroy(&self.reg);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("producing %s to %s (%s), topics %s %s %s %s; listening on %s",
                 self.cfg->format, self.cfg->brokers,
@@ -647,7 +647,7 @@ int main(void)
         rc = tw_loop_add_fd(self.loop, self.wake[0], ZMQ_POLLIN, s_on_wake,
                             &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(self.loop);

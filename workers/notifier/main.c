@@ -428,7 +428,7 @@ int main(int argc, char **argv)
                                  tw_worker_name(n.w), tw_worker_epoch(n.w),
                                  &err);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to bind %s: %s", ep, err.msg);
+        tw_log_fatal(tw_rc_exit(rc), "unable to bind %s: %s", ep, err.msg);
     n.sub = zmq_socket(tw_worker_zctx(n.w), ZMQ_SUB);
     if (snprintf(ep, sizeof ep, "ipc://%s/events.sock", runtime) >=
         (int)sizeof ep)
@@ -454,7 +454,7 @@ int main(int argc, char **argv)
     if (rc == TW_OK)
         rc = tw_loop_add_socket(n.loop, n.sub, ZMQ_POLLIN, s_on_sub, &n);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     rc = tw_loop_run(n.loop);
     if (rc != TW_OK)

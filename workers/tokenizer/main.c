@@ -458,7 +458,7 @@ int main(void)
         tw_deliver_destroy(&self.tx2);
         tw_tokenizer_destroy(&self.tok);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("listening on %s, forwarding to %s", in_ep, out_ep);
     tw_loop_t *loop = tw_loop_new();
@@ -472,7 +472,7 @@ int main(void)
     if (rc == TW_OK && self.tx2)
         rc = tw_deliver_attach(self.tx2, loop, s_work, &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(loop);

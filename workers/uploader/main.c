@@ -248,7 +248,7 @@ int main(int argc, char **argv)
     if (rc != TW_OK) {
         tw_log_error("unable to connect to the notifier: %s", err.msg);
         tw_worker_destroy(&u.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_worker_gauge(u.w, "uploads_total", 0); /* series exist from the start */
     tw_worker_gauge(u.w, "uploads_failed_total", 0);
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
     if (rc == TW_OK && u.notify)
         rc = tw_deliver_attach(u.notify, u.loop, NULL, NULL);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     rc = tw_loop_run(u.loop);
     if (rc != TW_OK)

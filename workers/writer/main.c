@@ -485,7 +485,7 @@ int main(void)
         tw_log_error("cannot bind %s: %s", ep, err.msg);
         writer_store_close(&self.st);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("writing to %s (%zu keys indexed), listening on %s%s",
                 o.data_dir, writer_store_index_size(self.st), ep,
@@ -503,7 +503,7 @@ int main(void)
     if (rc == TW_OK)
         rc = tw_deliver_attach(self.rx, self.loop, s_on_rx, &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(self.loop);
