@@ -72,18 +72,17 @@ static void s_copy_env(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s", v ? v : "");
 }
 
-tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
+tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err)
 {
+    assert(self_p);
     assert(kind);
-    int dummy;
-    if (!exit_code)
-        exit_code = &dummy;
-    *exit_code = TW_EXIT_TEMP;
+    *self_p = NULL;
     tw_worker_t *self = calloc(1, sizeof *self);
     if (!self) {
         tw_err_set(err, "out of memory");
-        return NULL;
+        return TW_ERR_NOMEM;
     }
+    tw_rc_t rc = TW_ERR_IO;
     self->sigfd = -1;
     snprintf(self->kind, sizeof self->kind, "%s", kind);
     s_copy_env(TW_ENV_WORKER, self->name, sizeof self->name);
@@ -96,7 +95,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
     if (!cfgpath || !*cfgpath) {
         tw_err_set(err, "%s is not set (run me under tubewatchd)",
                    TW_ENV_CONFIG);
-        *exit_code = TW_EXIT_USAGE;
+        rc = TW_ERR_CONFIG;
         goto fail;
     }
     tw_cfg_problem_t *problems = NULL;
@@ -106,7 +105,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
         tw_err_set(err, "unable to load %s: %s", cfgpath,
                    nproblems ? problems[0].msg : "invalid");
         free(problems);
-        *exit_code = TW_EXIT_USAGE;
+        rc = TW_ERR_CONFIG;
         goto fail;
     }
     free(problems);
@@ -137,6 +136,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
     self->zctx = zmq_ctx_new();
     if (!self->zctx) {
         tw_err_set(err, "unable to create ZeroMQ context");
+        rc = TW_ERR_AGAIN;
         goto fail;
     }
     const char *endpoint = getenv(TW_ENV_SUP_ENDPOINT);
@@ -151,15 +151,16 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
         if (zmq_connect(self->sup, endpoint) != 0) {
             tw_err_set(err, "unable to connect to %s: %s", endpoint,
                        zmq_strerror(zmq_errno()));
+            rc = TW_ERR_NET;
             goto fail;
         }
     }
     self->next_hb_ms = s_now_ms() + self->hb_interval_ms;
-    *exit_code = TW_EXIT_OK;
-    return self;
+    *self_p = self;
+    return TW_OK;
 fail:
     tw_worker_destroy(&self);
-    return NULL;
+    return rc;
 }
 
 void tw_worker_destroy(tw_worker_t **self_p)

@@ -36,11 +36,12 @@ bool tw_worker_valid_instance(const char *id);
 typedef struct tw_worker tw_worker_t;
 
 /* Reads the environment, loads the config, blocks SIGTERM/SIGINT (handled
- * through tw_worker_signal_fd) and connects to tubewatchd. kind is the
- * worker kind ("scanner", ...). Returns NULL with err set on failure; the
- * caller should then exit 100 (bad config) or 111 (anything else) as *exit
- * says when exit_code is not NULL. */
-tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err);
+ * through tw_worker_signal_fd) and connects to tubewatchd; *self_p is the
+ * caller's then. kind is the worker kind ("scanner", ...). On failure
+ * *self_p is NULL, err says why and the rc is TW_ERR_CONFIG (no or a bad
+ * config: tw_rc_exit gives 100, do not restart), TW_ERR_NOMEM, TW_ERR_IO,
+ * TW_ERR_AGAIN or TW_ERR_NET (111, restart). */
+tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err);
 /* Closes the connection and frees *self_p; safe on NULL. */
 void tw_worker_destroy(tw_worker_t **self_p);
 

@@ -344,12 +344,12 @@ int main(int argc, char **argv)
     tw_log_init("tw-test-producer");
     s_opts_t o;
     s_parse(argc, argv, &o);
-    int code = 0;
     tw_err_t err = {0};
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    if (!w) {
+    tw_worker_t *w = NULL;
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(w);
     const char *sdir = getenv(TW_ENV_STATE_DIR);
@@ -372,7 +372,7 @@ int main(int argc, char **argv)
     so.epoch = tw_worker_epoch(w);
     so.journal = o.journal ? journal : NULL;
     tw_deliver_t *tx = NULL;
-    tw_rc_t rc = tw_deliver_sender_new(&tx, tw_worker_zctx(w), &so, &err);
+    rc = tw_deliver_sender_new(&tx, tw_worker_zctx(w), &so, &err);
     if (rc != TW_OK) {
         tw_log_error("sender: %s", err.msg);
         tw_worker_destroy(&w);

@@ -100,12 +100,12 @@ static int s_serve(tw_worker_t *w, int ignore_stop, int stop_code)
 
 static tw_worker_t *s_connect(void)
 {
-    int code = 0;
     tw_err_t err;
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    if (!w) {
+    tw_worker_t *w = NULL;
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    if (rc != TW_OK) {
         fprintf(stderr, "tw-test-worker: %s\n", err.msg);
-        s_exit(code);
+        s_exit(tw_rc_exit(rc));
     }
     return w;
 }

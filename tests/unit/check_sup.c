@@ -631,9 +631,9 @@ START_TEST(test_log_lines_and_rotation)
     ck_assert_int_eq(last[26], 'Z');
     ck_assert_str_eq(last + 28, "line 199\n");
 
-    sup_log_close(&l);
+    sup_log_destroy(&l);
     ck_assert_ptr_null(l);
-    ck_assert(sup_logger_destroy(&lg, 5000));
+    sup_logger_destroy(&lg, 5000);
     ck_assert_ptr_null(lg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -660,10 +660,12 @@ END_TEST
 START_TEST(test_worker_env_config_and_sigterm)
 {
     unsetenv("TUBEWATCH_CONFIG");
-    int code = 0;
     tw_err_t err;
-    ck_assert_ptr_null(tw_worker_new("test", &code, &err));
-    ck_assert_int_eq(code, 100);
+    tw_worker_t *w = (tw_worker_t *)&err; /* must become NULL */
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    ck_assert_int_eq(rc, TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_rc_exit(rc), 100);
+    ck_assert_ptr_null(w);
 
     char dir[] = "/tmp/tw-sup-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -680,9 +682,9 @@ START_TEST(test_worker_env_config_and_sigterm)
     setenv("TUBEWATCH_WORKER", "w", 1);
     setenv("TUBEWATCH_EPOCH", "42", 1);
     unsetenv("TUBEWATCH_SUP_ENDPOINT");
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    ck_assert_msg(w != NULL, "%s", err.msg);
-    ck_assert_int_eq(code, 0);
+    rc = tw_worker_new(&w, "test", &err);
+    ck_assert_msg(rc == TW_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(w);
     ck_assert_str_eq(tw_worker_name(w), "w");
     ck_assert_uint_eq(tw_worker_epoch(w), 42);
     ck_assert_ptr_nonnull(tw_worker_section(w));

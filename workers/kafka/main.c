@@ -572,14 +572,13 @@ int main(void)
 {
     tw_log_init("tw-kafka");
     signal(SIGPIPE, SIG_IGN);
-    int code = 0;
     tw_err_t err = {0};
     s_kafka_t self = {0};
     self.wake[0] = self.wake[1] = -1;
-    self.w = tw_worker_new("kafka", &code, &err);
-    if (!self.w) {
+    tw_rc_t rc = tw_worker_new(&self.w, "kafka", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
     self.cfg = &cfg->kafka;
@@ -619,9 +618,9 @@ int main(void)
         rdir = cfg->supervisor.runtime_dir;
     char ep[4200];
     snprintf(ep, sizeof ep, "ipc://%s/kafka.sock", rdir);
-    tw_rc_t rc = tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep,
-                                         tw_worker_name(self.w),
-                                         tw_worker_epoch(self.w), &err);
+    rc = tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep,
+                                 tw_worker_name(self.w),
+                                 tw_worker_epoch(self.w), &err);
     if (rc != TW_OK) {
         tw_log_error("cannot bind %s: %s", ep, err.msg);
         rd_kafka_destroy(self.rk);

@@ -1017,10 +1017,10 @@ int main(void)
     tw_err_t err = {{0}, 0, 0};
     s_scan_t S0, *S = &S0;
     memset(S, 0, sizeof *S);
-    S->w = tw_worker_new("scanner", &exit_code, &err);
-    if (!S->w) {
+    tw_rc_t rc = tw_worker_new(&S->w, "scanner", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return exit_code;
+        return tw_rc_exit(rc);
     }
     S->cfg = tw_worker_cfg(S->w);
     S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1071,7 +1071,7 @@ int main(void)
                 S->api ? "Data API videos.list" : "watch pages (no API key)");
     S->loop = tw_loop_new();
     S->tick = S->loop ? tw_loop_add_timer(S->loop, 0, 0, s_on_tick, S) : -1;
-    tw_rc_t rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
     if (rc == TW_OK)
         rc = tw_worker_attach(S->w, S->loop);
     if (rc == TW_OK && S->hupfd >= 0)

@@ -413,13 +413,12 @@ int main(void)
 {
     tw_log_init("tw-tokenizer");
     signal(SIGPIPE, SIG_IGN);
-    int code = 0;
     tw_err_t err = {0};
     s_tok_t self = {0};
-    self.w = tw_worker_new("tokenizer", &code, &err);
-    if (!self.w) {
+    tw_rc_t rc = tw_worker_new(&self.w, "tokenizer", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
     self.tok = s_make_tokenizer(cfg);
@@ -438,7 +437,7 @@ int main(void)
     so.endpoint = out_ep;
     so.src = tw_worker_name(self.w);
     so.epoch = tw_worker_epoch(self.w);
-    tw_rc_t rc = tw_deliver_sender_new(&self.tx, zctx, &so, &err);
+    rc = tw_deliver_sender_new(&self.tx, zctx, &so, &err);
     const tw_cfg_worker_t *kw = tw_cfg_worker(cfg, "kafka");
     if (rc == TW_OK && kw && kw->enabled) {
         char kafka_ep[4200];
