@@ -380,8 +380,9 @@ static const char *s_stopwords_dir(const char *cfg_dir, char *buf, size_t cap)
     return buf;
 }
 
-/* Builds the tokenizer from [worker.tokenizer]; NULL on a config error. */
-static tw_tokenizer_t *s_make_tokenizer(const tw_cfg_t *cfg)
+/* Builds the tokenizer from [worker.tokenizer] in *t (logging why not):
+ * TW_ERR_CONFIG for a config error, TW_ERR_NOMEM. */
+static tw_rc_t s_make_tokenizer(const tw_cfg_t *cfg, tw_tokenizer_t **t)
 {
     const tw_cfg_tokenizer_t *c = &cfg->tokenizer;
     tw_tokenizer_opts_t o = {0};
@@ -397,16 +398,16 @@ static tw_tokenizer_t *s_make_tokenizer(const tw_cfg_t *cfg)
     if (tw_tokenizer_mode_parse(c->urls, &o.url_mode) != TW_OK ||
         tw_tokenizer_mode_parse(c->mentions, &o.mention_mode) != TW_OK) {
         tw_log_error("urls/mentions must be keep, drop or text");
-        return NULL;
+        return TW_ERR_CONFIG;
     }
     tw_err_t err = {0};
-    tw_tokenizer_t *t = tw_tokenizer_new(&o, &err);
-    if (!t)
+    tw_rc_t rc = tw_tokenizer_new(t, &o, &err);
+    if (rc != TW_OK)
         tw_log_error("tokenizer: %s", err.msg);
     else
-        tw_log_info("%zu stop words from %s", tw_tokenizer_stopword_count(t),
+        tw_log_info("%zu stop words from %s", tw_tokenizer_stopword_count(*t),
                     o.stopword_dir ? o.stopword_dir : "the share dir");
-    return t;
+    return rc;
 }
 
 int main(void)
@@ -421,10 +422,10 @@ int main(void)
         return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
-    self.tok = s_make_tokenizer(cfg);
-    if (!self.tok) {
+    rc = s_make_tokenizer(cfg, &self.tok);
+    if (rc != TW_OK) {
         tw_worker_destroy(&self.w);
-        return TW_EXIT_USAGE;
+        return tw_rc_exit(rc);
     }
     const char *rdir = getenv(TW_ENV_RUNTIME_DIR);
     if (!rdir || !*rdir)
