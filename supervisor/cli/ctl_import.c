@@ -66,8 +66,8 @@ static bool s_channel_from_streams(const tw_cfg_t *cfg, const char *video,
                                    char *out, size_t cap)
 {
     char path[4200];
-    if ((size_t)snprintf(path, sizeof path, "%s/scanner/streams.tsv",
-                         cfg->supervisor.state_dir) >= sizeof path)
+    if (tw_scan_path(path, sizeof path, cfg->supervisor.state_dir,
+                     TW_SCAN_FILE_STREAMS) != TW_OK)
         return false;
     tw_scan_stream_t *v = NULL;
     size_t n = 0;
