@@ -40,6 +40,8 @@ struct tw_worker {
     tw_metric_set_t metrics;               /* named values for heartbeats */
     tw_loop_t *loop;                       /* attached loop, or NULL */
     int hb_timer;                          /* heartbeat timer on loop */
+    tw_worker_beat_fn *beat_fn;            /* called before a heartbeat */
+    void *beat_arg;                        /* its argument */
 };
 
 static int64_t s_now_ms(void)
@@ -245,17 +247,6 @@ bool tw_worker_stopping(const tw_worker_t *self)
     return self->stopping;
 }
 
-int tw_worker_pollitems(tw_worker_t *self, void *items)
-{
-    assert(self);
-    assert(items);
-    zmq_pollitem_t *it = items;
-    it[0] = (zmq_pollitem_t){NULL, self->sigfd, ZMQ_POLLIN, 0};
-    /* Without a supervisor endpoint the second item polls nothing. */
-    it[1] = (zmq_pollitem_t){self->sup, -1, self->sup ? ZMQ_POLLIN : 0, 0};
-    return 2;
-}
-
 /* Sends one message to the supervisor without blocking. */
 static tw_rc_t s_send(tw_worker_t *self, tw_msg_t *msg)
 {
@@ -282,14 +273,14 @@ tw_rc_t tw_worker_send(tw_worker_t *self, tw_msg_t *msg)
     return s_send(self, msg);
 }
 
-int tw_worker_timeout_ms(const tw_worker_t *self)
+void tw_worker_on_beat(tw_worker_t *self, tw_worker_beat_fn *fn, void *arg)
 {
     assert(self);
-    int64_t left = self->next_hb_ms - s_now_ms();
-    return left < 0 ? 0 : (int)left;
+    self->beat_fn = fn;
+    self->beat_arg = arg;
 }
 
-void tw_worker_handle(tw_worker_t *self)
+void tw_worker_service(tw_worker_t *self)
 {
     assert(self);
     struct signalfd_siginfo si;
@@ -333,6 +324,8 @@ void tw_worker_count(tw_worker_t *self, uint64_t in, uint64_t out,
 tw_rc_t tw_worker_heartbeat(tw_worker_t *self)
 {
     assert(self);
+    if (self->beat_fn)
+        self->beat_fn(self, self->beat_arg);
     self->next_hb_ms = s_now_ms() + self->hb_interval_ms;
     tw_msg_t msg = {.id = TW_MSG_HEARTBEAT};
     msg.u.heartbeat.worker = self->name;
@@ -440,7 +433,7 @@ static tw_rc_t s_on_ready(tw_loop_t *loop, void *sock, int fd, short revents,
     (void)fd;
     (void)revents;
     tw_worker_t *self = arg;
-    tw_worker_handle(self);
+    tw_worker_service(self);
     if (self->stopping)
         tw_loop_stop(loop);
     return TW_OK;

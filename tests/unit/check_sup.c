@@ -657,6 +657,22 @@ END_TEST
 
 /* ---- the worker side ---- */
 
+/* Counts heartbeats and the monotonic ms of the last two. */
+typedef struct {
+    int n;           /* heartbeats so far */
+    int64_t prev_ms; /* the one before the last */
+    int64_t last_ms; /* the last */
+} s_beats_t;
+
+static void s_on_beat(tw_worker_t *w, void *arg)
+{
+    (void)w;
+    s_beats_t *b = arg;
+    b->n++;
+    b->prev_ms = b->last_ms;
+    b->last_ms = tw_time_mono_ms();
+}
+
 START_TEST(test_worker_env_config_and_sigterm)
 {
     unsetenv("TUBEWATCH_CONFIG");
@@ -688,16 +704,27 @@ START_TEST(test_worker_env_config_and_sigterm)
     ck_assert_str_eq(tw_worker_name(w), "w");
     ck_assert_uint_eq(tw_worker_epoch(w), 42);
     ck_assert_ptr_nonnull(tw_worker_section(w));
-    /* Heartbeats every watchdog_timeout / 4. */
-    ck_assert_int_le(tw_worker_timeout_ms(w), 100);
+    /* Heartbeats every watchdog_timeout / 4 (100 ms), not every 5 s. */
+    s_beats_t beats = {0};
+    tw_worker_on_beat(w, s_on_beat, &beats);
+    tw_loop_t *loop = tw_loop_new();
+    ck_assert_ptr_nonnull(loop);
+    ck_assert_int_eq(tw_worker_attach(w, loop), TW_OK);
+    int64_t deadline = tw_time_mono_ms() + 3000;
+    while (beats.n < 3 && tw_time_mono_ms() < deadline)
+        ck_assert_int_eq(tw_loop_run_for(loop, 50), TW_OK);
+    ck_assert_int_ge(beats.n, 3);
+    ck_assert_int_lt(beats.last_ms - beats.prev_ms, 1000);
+    ck_assert_int_ge(beats.last_ms - beats.prev_ms, 90);
     ck_assert(!tw_worker_stopping(w));
     ck_assert_int_eq(tw_worker_ready(w), TW_OK); /* no endpoint: no-op */
     ck_assert_int_eq(tw_worker_spawn_request(w, "chat", "a/b", 0),
                      TW_ERR_INVALID);
     raise(SIGTERM); /* blocked: it waits on the signal fd */
-    tw_worker_handle(w);
+    tw_worker_service(w);
     ck_assert(tw_worker_stopping(w));
     tw_worker_destroy(&w);
+    tw_loop_destroy(&loop);
     ck_assert_ptr_null(w);
     unlink(cfg);
     rmdir(dir);

@@ -385,7 +385,7 @@ static void s_poll(s_stats_t *S, bool viewers)
         if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
             continue;
         for (size_t i = 0; i < k && !tw_worker_stopping(S->w); i++) {
-            tw_worker_handle(S->w);
+            tw_worker_service(S->w);
             if (viewers)
                 s_sample_viewers_web(S, sel[off + i]);
             else

@@ -51,7 +51,7 @@ typedef struct {
 static int s_tick(void *arg)
 {
     s_up_t *u = arg;
-    tw_worker_handle(u->w);
+    tw_worker_service(u->w);
     return tw_worker_stopping(u->w) ? 1 : 0;
 }
 
