@@ -139,8 +139,8 @@ int main(void)
         tw_drive_file_t file;
         tw_err_t err = {0};
         double t3 = s_now();
-        if (tw_gauth_new(&d, &g, &err) == TW_OK &&
-            tw_drive_new(&d, g, &dr, &err) == TW_OK &&
+        if (tw_gauth_new(&g, &d, &err) == TW_OK &&
+            tw_drive_new(&dr, &d, g, &err) == TW_OK &&
             tw_drive_folder(dr, folder, sizeof folder, &err) == TW_OK &&
             tw_drive_start(dr, folder, DAY ".zip", "application/zip", zsize,
                            &session, &err) == TW_OK &&

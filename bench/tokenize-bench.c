@@ -80,8 +80,8 @@ int main(int argc, char **argv)
     o.stopword_dir = "data/stopwords";
     o.languages = "en,es,de,ja,ko";
     tw_err_t err;
-    tw_tokenizer_t *t = tw_tokenizer_new(&o, &err);
-    if (!t) {
+    tw_tokenizer_t *t = NULL;
+    if (tw_tokenizer_new(&t, &o, &err) != TW_OK) {
         fprintf(stderr, "tokenize-bench: %s (run from the source tree)\n",
                 err.msg);
         free(buf);
@@ -90,8 +90,7 @@ int main(int argc, char **argv)
     s_bench("tokenize mixed chat", t, buf, len, iters);
     tw_tokenizer_destroy(&t);
     o.stem_languages = "english,spanish";
-    t = tw_tokenizer_new(&o, &err);
-    if (t)
+    if (tw_tokenizer_new(&t, &o, &err) == TW_OK)
         s_bench("tokenize mixed + stemming", t, buf, len, iters);
     tw_tokenizer_destroy(&t);
     free(buf);

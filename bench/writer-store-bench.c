@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     }
     writer_store_sync(st, NULL);
     double dt = s_now() - t0;
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     printf("%-34s %10.0f rows/s %8.1f MB/s (approx)\n",
            "writer_store append+sync/256", rows / dt, bytes / dt / 1e6);
     printf("%-34s %10.0f rows/s (%.0f%% of the time in fsync)\n",
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         printf("%-34s %10.0f rows/s (%zu keys)\n", "writer_store index rebuild",
                (double)writer_store_index_size(st) / dt,
                writer_store_index_size(st));
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 111;

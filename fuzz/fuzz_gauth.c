@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.service_account_file = s_path;
     }
     tw_gauth_t *g = NULL;
-    tw_rc_t rc = tw_gauth_new(&cfg, &g, &err);
+    tw_rc_t rc = tw_gauth_new(&g, &cfg, &err);
     if (rc != TW_OK && !err.msg[0])
         abort();
     tw_gauth_destroy(&g);

@@ -36,21 +36,20 @@ static void s_init(void)
     o.stopword_dir = "data/stopwords";
     o.languages = "en,fr,ja";
     o.stem_languages = "english,russian";
-    s_tok[0] = tw_tokenizer_new(&o, NULL);
-    if (!s_tok[0]) {
+    if (tw_tokenizer_new(&s_tok[0], &o, NULL) != TW_OK) {
         o.keep_stopwords = true;
-        s_tok[0] = tw_tokenizer_new(&o, NULL);
+        tw_tokenizer_new(&s_tok[0], &o, NULL);
     }
     memset(&o, 0, sizeof o);
     o.keep_stopwords = true;
     o.url_mode = TW_TOK_MODE_DROP;
     o.mention_mode = TW_TOK_MODE_TEXT;
     o.max_token_bytes = 16;
-    s_tok[1] = tw_tokenizer_new(&o, NULL);
+    tw_tokenizer_new(&s_tok[1], &o, NULL);
     o.url_mode = TW_TOK_MODE_TEXT;
     o.mention_mode = TW_TOK_MODE_DROP;
     o.max_token_bytes = 0;
-    s_tok[2] = tw_tokenizer_new(&o, NULL);
+    tw_tokenizer_new(&s_tok[2], &o, NULL);
     if (!s_tok[0] || !s_tok[1] || !s_tok[2])
         abort();
 }

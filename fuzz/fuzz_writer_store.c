@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     writer_store_stats_t s = {s_clock(NULL), "UCx", "v1", "t", 1, 2, 3, 4};
     if (writer_store_add_stats(st, &s, NULL, NULL) != TW_OK)
         abort();
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     for (int i = 0; i < 3; i++)
         s_ends_with_newline(s_files[i]);
     return 0;

@@ -622,8 +622,11 @@ static void s_default_dir(char *buf, size_t cap)
         snprintf(buf, cap, "/usr/local/share/tubewatch/stopwords");
 }
 
-tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
+tw_rc_t tw_tokenizer_new(tw_tokenizer_t **self_p,
+                         const tw_tokenizer_opts_t *opts, tw_err_t *err)
 {
+    assert(self_p);
+    *self_p = NULL;
     tw_tokenizer_opts_t def;
     if (!opts) {
         memset(&def, 0, sizeof def);
@@ -632,7 +635,7 @@ tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
     tw_tokenizer_t *self = calloc(1, sizeof *self);
     if (!self) {
         tw_err_set(err, "out of memory");
-        return NULL;
+        return TW_ERR_NOMEM;
     }
     self->url_mode = opts->url_mode;
     self->mention_mode = opts->mention_mode;
@@ -644,7 +647,7 @@ tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
     if (!self->tok) {
         tw_err_set(err, "out of memory");
         tw_tokenizer_destroy(&self);
-        return NULL;
+        return TW_ERR_NOMEM;
     }
     tw_rc_t rc = TW_OK;
     if (!opts->keep_stopwords) {
@@ -668,9 +671,10 @@ tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts, tw_err_t *err)
         rc = s_each_item(opts->stem_languages, s_add_stemmer, self, NULL, err);
     if (rc != TW_OK) {
         tw_tokenizer_destroy(&self);
-        return NULL;
+        return rc;
     }
-    return self;
+    *self_p = self;
+    return TW_OK;
 }
 
 tw_rc_t tw_tokenizer_mode_parse(const char *s, tw_tok_mode_t *mode)

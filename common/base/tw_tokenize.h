@@ -61,11 +61,12 @@ typedef struct {
     size_t max_token_bytes;        /* longer tokens are dropped; 0 = 256 */
 } tw_tokenizer_opts_t;
 
-/* Returns a new tokenizer configured by opts (NULL = defaults), or NULL with
- * err set when a stop word file is missing/unreadable or a stemming language
- * is unknown. Caller owns the result. */
-tw_tokenizer_t *tw_tokenizer_new(const tw_tokenizer_opts_t *opts,
-                                 tw_err_t *err);
+/* Makes a tokenizer configured by opts (NULL = defaults) in *self_p,
+ * owned by the caller. On failure *self_p is NULL, err says why and the rc
+ * is TW_ERR_CONFIG (a stop word file missing or unreadable, an unknown
+ * language or stemmer) or TW_ERR_NOMEM. */
+tw_rc_t tw_tokenizer_new(tw_tokenizer_t **self_p,
+                         const tw_tokenizer_opts_t *opts, tw_err_t *err);
 /* Parses a URL/mention mode name: "keep" (also NULL or ""), "drop" or
  * "text". Returns TW_ERR_CONFIG for anything else. */
 tw_rc_t tw_tokenizer_mode_parse(const char *s, tw_tok_mode_t *mode);

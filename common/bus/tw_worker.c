@@ -40,6 +40,8 @@ struct tw_worker {
     tw_metric_set_t metrics;               /* named values for heartbeats */
     tw_loop_t *loop;                       /* attached loop, or NULL */
     int hb_timer;                          /* heartbeat timer on loop */
+    tw_worker_beat_fn *beat_fn;            /* called before a heartbeat */
+    void *beat_arg;                        /* its argument */
 };
 
 static int64_t s_now_ms(void)
@@ -72,18 +74,17 @@ static void s_copy_env(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s", v ? v : "");
 }
 
-tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
+tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err)
 {
+    assert(self_p);
     assert(kind);
-    int dummy;
-    if (!exit_code)
-        exit_code = &dummy;
-    *exit_code = TW_EXIT_TEMP;
+    *self_p = NULL;
     tw_worker_t *self = calloc(1, sizeof *self);
     if (!self) {
         tw_err_set(err, "out of memory");
-        return NULL;
+        return TW_ERR_NOMEM;
     }
+    tw_rc_t rc = TW_ERR_IO;
     self->sigfd = -1;
     snprintf(self->kind, sizeof self->kind, "%s", kind);
     s_copy_env(TW_ENV_WORKER, self->name, sizeof self->name);
@@ -96,7 +97,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
     if (!cfgpath || !*cfgpath) {
         tw_err_set(err, "%s is not set (run me under tubewatchd)",
                    TW_ENV_CONFIG);
-        *exit_code = TW_EXIT_USAGE;
+        rc = TW_ERR_CONFIG;
         goto fail;
     }
     tw_cfg_problem_t *problems = NULL;
@@ -106,7 +107,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
         tw_err_set(err, "unable to load %s: %s", cfgpath,
                    nproblems ? problems[0].msg : "invalid");
         free(problems);
-        *exit_code = TW_EXIT_USAGE;
+        rc = TW_ERR_CONFIG;
         goto fail;
     }
     free(problems);
@@ -137,6 +138,7 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
     self->zctx = zmq_ctx_new();
     if (!self->zctx) {
         tw_err_set(err, "unable to create ZeroMQ context");
+        rc = TW_ERR_AGAIN;
         goto fail;
     }
     const char *endpoint = getenv(TW_ENV_SUP_ENDPOINT);
@@ -151,15 +153,16 @@ tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err)
         if (zmq_connect(self->sup, endpoint) != 0) {
             tw_err_set(err, "unable to connect to %s: %s", endpoint,
                        zmq_strerror(zmq_errno()));
+            rc = TW_ERR_NET;
             goto fail;
         }
     }
     self->next_hb_ms = s_now_ms() + self->hb_interval_ms;
-    *exit_code = TW_EXIT_OK;
-    return self;
+    *self_p = self;
+    return TW_OK;
 fail:
     tw_worker_destroy(&self);
-    return NULL;
+    return rc;
 }
 
 void tw_worker_destroy(tw_worker_t **self_p)
@@ -244,17 +247,6 @@ bool tw_worker_stopping(const tw_worker_t *self)
     return self->stopping;
 }
 
-int tw_worker_pollitems(tw_worker_t *self, void *items)
-{
-    assert(self);
-    assert(items);
-    zmq_pollitem_t *it = items;
-    it[0] = (zmq_pollitem_t){NULL, self->sigfd, ZMQ_POLLIN, 0};
-    /* Without a supervisor endpoint the second item polls nothing. */
-    it[1] = (zmq_pollitem_t){self->sup, -1, self->sup ? ZMQ_POLLIN : 0, 0};
-    return 2;
-}
-
 /* Sends one message to the supervisor without blocking. */
 static tw_rc_t s_send(tw_worker_t *self, tw_msg_t *msg)
 {
@@ -281,14 +273,14 @@ tw_rc_t tw_worker_send(tw_worker_t *self, tw_msg_t *msg)
     return s_send(self, msg);
 }
 
-int tw_worker_timeout_ms(const tw_worker_t *self)
+void tw_worker_on_beat(tw_worker_t *self, tw_worker_beat_fn *fn, void *arg)
 {
     assert(self);
-    int64_t left = self->next_hb_ms - s_now_ms();
-    return left < 0 ? 0 : (int)left;
+    self->beat_fn = fn;
+    self->beat_arg = arg;
 }
 
-void tw_worker_handle(tw_worker_t *self)
+void tw_worker_service(tw_worker_t *self)
 {
     assert(self);
     struct signalfd_siginfo si;
@@ -332,6 +324,8 @@ void tw_worker_count(tw_worker_t *self, uint64_t in, uint64_t out,
 tw_rc_t tw_worker_heartbeat(tw_worker_t *self)
 {
     assert(self);
+    if (self->beat_fn)
+        self->beat_fn(self, self->beat_arg);
     self->next_hb_ms = s_now_ms() + self->hb_interval_ms;
     tw_msg_t msg = {.id = TW_MSG_HEARTBEAT};
     msg.u.heartbeat.worker = self->name;
@@ -439,7 +433,7 @@ static tw_rc_t s_on_ready(tw_loop_t *loop, void *sock, int fd, short revents,
     (void)fd;
     (void)revents;
     tw_worker_t *self = arg;
-    tw_worker_handle(self);
+    tw_worker_service(self);
     if (self->stopping)
         tw_loop_stop(loop);
     return TW_OK;

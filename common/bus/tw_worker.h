@@ -36,11 +36,12 @@ bool tw_worker_valid_instance(const char *id);
 typedef struct tw_worker tw_worker_t;
 
 /* Reads the environment, loads the config, blocks SIGTERM/SIGINT (handled
- * through tw_worker_signal_fd) and connects to tubewatchd. kind is the
- * worker kind ("scanner", ...). Returns NULL with err set on failure; the
- * caller should then exit 100 (bad config) or 111 (anything else) as *exit
- * says when exit_code is not NULL. */
-tw_worker_t *tw_worker_new(const char *kind, int *exit_code, tw_err_t *err);
+ * through tw_worker_signal_fd) and connects to tubewatchd; *self_p is the
+ * caller's then. kind is the worker kind ("scanner", ...). On failure
+ * *self_p is NULL, err says why and the rc is TW_ERR_CONFIG (no or a bad
+ * config: tw_rc_exit gives 100, do not restart), TW_ERR_NOMEM, TW_ERR_IO,
+ * TW_ERR_AGAIN or TW_ERR_NET (111, restart). */
+tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err);
 /* Closes the connection and frees *self_p; safe on NULL. */
 void tw_worker_destroy(tw_worker_t **self_p);
 
@@ -68,17 +69,17 @@ void *tw_worker_zctx(tw_worker_t *self);
  * TW_ERR_STATE when attached already; errors of tw_loop_add_*. */
 tw_rc_t tw_worker_attach(tw_worker_t *self, tw_loop_t *loop);
 
-/* Without a loop (workers not yet on tw_loop): fills items[0] (signal fd)
- * and items[1] (supervisor socket) for the worker's own poll; returns 2.
- * items must hold 2 entries. */
-int tw_worker_pollitems(tw_worker_t *self, void *items);
-/* Handles whatever is pending on the two items (signals, STOP) and sends a
- * heartbeat when due, without waiting: after every poll of a worker with
- * its own loop, or inside long work on a loop (the uploader's zip). */
-void tw_worker_handle(tw_worker_t *self);
-/* Milliseconds until the next heartbeat is due: the largest timeout the
- * worker's poll may use. */
-int tw_worker_timeout_ms(const tw_worker_t *self);
+/* Reads a pending stop (SIGTERM, SIGINT, STOP: tw_worker_stopping becomes
+ * true) and sends a heartbeat when one is due, without waiting. The loop
+ * does this by itself; a callback that blocks for a while (a request, a
+ * day's zip and upload) calls it between its steps so that heartbeats go
+ * on and a stop is seen. */
+void tw_worker_service(tw_worker_t *self);
+/* Called with the worker just before each heartbeat is built. */
+typedef void(tw_worker_beat_fn)(tw_worker_t *self, void *arg);
+/* Sets fn(self, arg) to run before every heartbeat (NULL: none), so that
+ * values it carries (tw_worker_gauge, tw_worker_count) are fresh. */
+void tw_worker_on_beat(tw_worker_t *self, tw_worker_beat_fn *fn, void *arg);
 /* True once SIGTERM/SIGINT or STOP arrived: the worker should finish. */
 bool tw_worker_stopping(const tw_worker_t *self);
 /* Raw signal fd (readable when SIGTERM/SIGINT is pending). */
@@ -94,7 +95,7 @@ void tw_worker_count(tw_worker_t *self, uint64_t in, uint64_t out,
  * tubewatchd serves it as tubewatch_<name> on /metrics. TW_ERR_INVALID for
  * an unknown or malformed name, TW_ERR_TOOBIG past TW_METRIC_MAX names. */
 tw_rc_t tw_worker_gauge(tw_worker_t *self, const char *name, int64_t value);
-/* Sends a heartbeat now (normally tw_worker_handle does it). */
+/* Sends a heartbeat now (normally the loop or tw_worker_service does it). */
 tw_rc_t tw_worker_heartbeat(tw_worker_t *self);
 /* Asks tubewatchd to start tmpl@instance at not_before (Unix usec, 0 now). */
 tw_rc_t tw_worker_spawn_request(tw_worker_t *self, const char *tmpl,

@@ -45,12 +45,12 @@ struct tw_drive {
     char auth_hdr[4096];    /* "Authorization: Bearer ..." */
 };
 
-tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
-                     tw_drive_t **self_p, tw_err_t *err)
+tw_rc_t tw_drive_new(tw_drive_t **self_p, const tw_cfg_drive_t *cfg,
+                     tw_gauth_t *auth, tw_err_t *err)
 {
+    assert(self_p);
     assert(cfg);
     assert(auth);
-    assert(self_p);
     *self_p = NULL;
     uint64_t chunk = cfg->chunk_size ? cfg->chunk_size : 8u * 1024 * 1024;
     if (chunk % CHUNK_UNIT != 0) {

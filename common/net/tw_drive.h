@@ -42,8 +42,8 @@ typedef int(tw_drive_tick_fn)(void *arg);
  * variable TUBEWATCH_DRIVE_BACKOFF_MS (tests) replaces the base delay.
  * Returns TW_ERR_CONFIG for a chunk size that is not a multiple of
  * 256 KiB. */
-tw_rc_t tw_drive_new(const tw_cfg_drive_t *cfg, tw_gauth_t *auth,
-                     tw_drive_t **self_p, tw_err_t *err);
+tw_rc_t tw_drive_new(tw_drive_t **self_p, const tw_cfg_drive_t *cfg,
+                     tw_gauth_t *auth, tw_err_t *err);
 /* Frees *self_p and sets it to NULL; safe to call twice. */
 void tw_drive_destroy(tw_drive_t **self_p);
 /* Sets the tick callback (NULL: none). */

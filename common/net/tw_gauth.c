@@ -161,11 +161,11 @@ static tw_rc_t s_load_refresh(tw_gauth_t *self, tw_err_t *err)
     return TW_OK;
 }
 
-tw_rc_t tw_gauth_new(const tw_cfg_drive_t *cfg, tw_gauth_t **self_p,
+tw_rc_t tw_gauth_new(tw_gauth_t **self_p, const tw_cfg_drive_t *cfg,
                      tw_err_t *err)
 {
-    assert(cfg);
     assert(self_p);
+    assert(cfg);
     *self_p = NULL;
     tw_gauth_t *self = calloc(1, sizeof *self);
     if (!self)

@@ -31,7 +31,7 @@ typedef int(tw_gauth_sleep_fn)(uint32_t ms, void *arg);
  * in err when a file is missing, unsafe (token or key readable by others)
  * or malformed; TW_ERR_AUTH when the token file is missing or holds no
  * refresh token (the message says to run `tubewatch drive-auth`). */
-tw_rc_t tw_gauth_new(const tw_cfg_drive_t *cfg, tw_gauth_t **self_p,
+tw_rc_t tw_gauth_new(tw_gauth_t **self_p, const tw_cfg_drive_t *cfg,
                      tw_err_t *err);
 /* Frees *self_p and sets it to NULL; safe to call twice. */
 void tw_gauth_destroy(tw_gauth_t **self_p);

@@ -149,9 +149,9 @@ typedef struct tw_archive_pass tw_archive_pass_t;
 /* Starts a pass as tw_archive_run does (checks, lock, journal, the list of
  * days); report (the caller's, zeroed here) fills as days are done. Errors
  * as tw_archive_run's before any day; *self_p is NULL then. */
-tw_rc_t tw_archive_pass_new(const tw_archive_opts_t *opts,
-                            tw_archive_report_t *report,
-                            tw_archive_pass_t **self_p, tw_err_t *err);
+tw_rc_t tw_archive_pass_new(tw_archive_pass_t **self_p,
+                            const tw_archive_opts_t *opts,
+                            tw_archive_report_t *report, tw_err_t *err);
 /* Works on the next day that needs it; *done becomes true when no day is
  * left. A failed day is counted in the report and the pass goes on (TW_OK);
  * TW_ERR_CLOSED (err set) when tick aborted: the pass is over. */

@@ -99,9 +99,9 @@ static tw_rc_t s_need_drive(s_pass_t *p, tw_err_t *err)
 {
     tw_rc_t rc = TW_OK;
     if (!p->auth)
-        rc = tw_gauth_new(&p->cfg->drive, &p->auth, err);
+        rc = tw_gauth_new(&p->auth, &p->cfg->drive, err);
     if (rc == TW_OK && !p->drive) {
-        rc = tw_drive_new(&p->cfg->drive, p->auth, &p->drive, err);
+        rc = tw_drive_new(&p->drive, &p->cfg->drive, p->auth, err);
         if (rc == TW_OK)
             tw_drive_set_tick(p->drive, p->o->tick, p->o->tick_arg);
     }
@@ -403,13 +403,13 @@ struct tw_archive_pass {
     tw_rc_t rc;                       /* TW_ERR_CLOSED once interrupted */
 };
 
-tw_rc_t tw_archive_pass_new(const tw_archive_opts_t *o,
-                            tw_archive_report_t *rep,
-                            tw_archive_pass_t **self_p, tw_err_t *err)
+tw_rc_t tw_archive_pass_new(tw_archive_pass_t **self_p,
+                            const tw_archive_opts_t *o,
+                            tw_archive_report_t *rep, tw_err_t *err)
 {
+    assert(self_p);
     assert(o);
     assert(rep);
-    assert(self_p);
     *self_p = NULL;
     memset(rep, 0, sizeof *rep);
     tw_archive_pass_t *self = calloc(1, sizeof *self);
@@ -568,7 +568,7 @@ tw_rc_t tw_archive_run(const tw_archive_opts_t *o, tw_archive_report_t *rep,
                        tw_err_t *err)
 {
     tw_archive_pass_t *pass = NULL;
-    tw_rc_t rc = tw_archive_pass_new(o, rep, &pass, err);
+    tw_rc_t rc = tw_archive_pass_new(&pass, o, rep, err);
     if (rc != TW_OK)
         return rc;
     bool done = false;

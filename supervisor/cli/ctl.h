@@ -81,5 +81,12 @@ int ctl_socket_probe(const char *path);
 void ctl_print_json(json_t *v);
 /* Prints "tubewatch: usage: tubewatch NAME ARGS" and returns 100. */
 int ctl_usage_of(const char *name);
+/* The exit code of a command for a file the operator named that failed to
+ * parse (or, for import, to be read) with rc: what the file holds does not
+ * change by retrying, so 100, except out of memory and bugs, which are
+ * tw_rc_exit(rc) (111, 101); 0 for TW_OK. Used by parse-chat, parse-page
+ * and import, whose documented codes say "a file that is not chat (or not
+ * a page) gives 100" where tw_rc_exit alone gives 111 for TW_ERR_PARSE. */
+int ctl_parse_exit(tw_rc_t rc);
 
 #endif

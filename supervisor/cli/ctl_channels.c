@@ -41,8 +41,8 @@ static int s_ls(ctl_t *ctl, const char *path)
     char hpath[4200];
     tw_scan_handle_t *hs = NULL;
     size_t nh = 0;
-    if ((size_t)snprintf(hpath, sizeof hpath, "%s/scanner/handles.tsv",
-                         cfg->supervisor.state_dir) < sizeof hpath)
+    if (tw_scan_path(hpath, sizeof hpath, cfg->supervisor.state_dir,
+                     TW_SCAN_FILE_HANDLES) == TW_OK)
         tw_scan_handles_load(hpath, &hs, &nh, NULL);
     json_t *arr = ctl->json ? json_array() : NULL;
     if (!ctl->json)

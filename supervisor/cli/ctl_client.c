@@ -14,6 +14,13 @@
 #include "tw_loop.h"
 #include "tw_rc.h"
 
+int ctl_parse_exit(tw_rc_t rc)
+{
+    if (rc == TW_OK || rc == TW_ERR_NOMEM || rc == TW_ERR_INTERNAL)
+        return tw_rc_exit(rc);
+    return TW_EXIT_USAGE;
+}
+
 int ctl_usage_of(const char *name)
 {
 #define CTL_USAGE(n, fn, args, summary)                                        \

@@ -42,8 +42,6 @@ int ctl_drive_auth_main(ctl_t *ctl, int argc, char **argv)
     if (rc != TW_OK) {
         fprintf(stderr, "tubewatch: drive-auth: %s\n",
                 err.msg[0] ? err.msg : tw_rc_str(rc));
-        return rc == TW_ERR_CONFIG || rc == TW_ERR_AUTH ? TW_EXIT_USAGE
-                                                        : TW_EXIT_TEMP;
     }
-    return TW_EXIT_OK;
+    return tw_rc_exit(rc);
 }

@@ -66,8 +66,8 @@ static bool s_channel_from_streams(const tw_cfg_t *cfg, const char *video,
                                    char *out, size_t cap)
 {
     char path[4200];
-    if ((size_t)snprintf(path, sizeof path, "%s/scanner/streams.tsv",
-                         cfg->supervisor.state_dir) >= sizeof path)
+    if (tw_scan_path(path, sizeof path, cfg->supervisor.state_dir,
+                     TW_SCAN_FILE_STREAMS) != TW_OK)
         return false;
     tw_scan_stream_t *v = NULL;
     size_t n = 0;
@@ -276,7 +276,7 @@ int ctl_import_main(ctl_t *ctl, int argc, char **argv)
     s_import_t im = {.ctl = ctl, .stall_ms = ctl->timeout_ms};
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files)
-        return TW_EXIT_BUG;
+        return tw_rc_exit(TW_ERR_NOMEM);
     int nfiles = 0;
     int code = s_args(&im, argc, argv, files, &nfiles);
     const tw_cfg_t *cfg = NULL;
@@ -295,7 +295,7 @@ int ctl_import_main(ctl_t *ctl, int argc, char **argv)
     }
     tw_ytchat_t *chat = tw_ytchat_new();
     if (!chat)
-        code = TW_EXIT_BUG;
+        code = tw_rc_exit(TW_ERR_NOMEM);
     /* Every file must parse before anything is sent: a bad file among
      * several stores nothing. */
     for (int i = 0; i < nfiles && code == TW_EXIT_OK; i++) {
@@ -304,7 +304,7 @@ int ctl_import_main(ctl_t *ctl, int argc, char **argv)
         free(buf);
         if (rc != TW_OK) {
             fprintf(stderr, "tubewatch: import: nothing imported\n");
-            code = rc == TW_ERR_NOMEM ? TW_EXIT_TEMP : TW_EXIT_USAGE;
+            code = ctl_parse_exit(rc);
         }
     }
     char sock[4200];

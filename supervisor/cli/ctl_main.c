@@ -90,7 +90,7 @@ int main(int argc, char **argv)
         int n = 0;
         char **args = calloc((size_t)(argc - i + 1), sizeof *args);
         if (!args)
-            return TW_EXIT_BUG;
+            return tw_rc_exit(TW_ERR_NOMEM);
         for (int j = i; j < argc; j++) {
             if (j > i && strcmp(argv[j], "--json") == 0)
                 ctl.json = true;

@@ -25,12 +25,15 @@ int ctl_parse_chat_main(ctl_t *ctl, int argc, char **argv)
         tw_err_t err = {0};
         tw_rc_t rc =
             tw_file_read_all(argv[i], MAX_RESPONSE_BYTES, &buf, &len, &err);
-        if (rc == TW_OK)
+        int code = tw_rc_exit(rc);
+        if (rc == TW_OK) {
             rc = tw_ytchat_print_tsv(stdout, buf, len, &err);
+            code = ctl_parse_exit(rc);
+        }
         if (rc != TW_OK) {
             fprintf(stderr, "tubewatch: unable to parse %s: %s\n", argv[i],
                     err.msg[0] ? err.msg : tw_rc_str(rc));
-            status = rc == TW_ERR_PARSE ? TW_EXIT_USAGE : TW_EXIT_TEMP;
+            status = code;
         }
         free(buf);
     }

@@ -139,7 +139,7 @@ int ctl_parse_page_main(ctl_t *ctl, int argc, char **argv)
     tw_ytpage_t *page = tw_ytpage_new();
     if (!page) {
         fprintf(stderr, "tubewatch: unable to parse pages: out of memory\n");
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(TW_ERR_NOMEM);
     }
     int status = TW_EXIT_OK;
     for (int i = 1; i < argc; i++) {
@@ -151,7 +151,7 @@ int ctl_parse_page_main(ctl_t *ctl, int argc, char **argv)
         if (rc != TW_OK) {
             fprintf(stderr, "tubewatch: unable to read %s: %s\n", argv[i],
                     err.msg[0] ? err.msg : tw_rc_str(rc));
-            status = TW_EXIT_TEMP;
+            status = tw_rc_exit(rc);
             continue;
         }
         rc = s_parse(page, buf, len, &err);
@@ -160,14 +160,14 @@ int ctl_parse_page_main(ctl_t *ctl, int argc, char **argv)
             fprintf(stderr, "tubewatch: unable to parse %s: %s\n", argv[i],
                     err.msg[0] ? err.msg : tw_rc_str(rc));
             if (status == TW_EXIT_OK)
-                status = rc == TW_ERR_NOMEM ? TW_EXIT_TEMP : TW_EXIT_USAGE;
+                status = ctl_parse_exit(rc);
             continue;
         }
         json_t *o = s_describe(argv[i], page);
         if (!o) {
             fprintf(stderr, "tubewatch: unable to describe %s: out of memory\n",
                     argv[i]);
-            status = TW_EXIT_TEMP;
+            status = tw_rc_exit(TW_ERR_NOMEM);
             continue;
         }
         ctl_print_json(o);

@@ -40,8 +40,8 @@ int ctl_streams_main(ctl_t *ctl, int argc, char **argv)
     if (!cfg)
         return TW_EXIT_USAGE;
     char path[4200];
-    if ((size_t)snprintf(path, sizeof path, "%s/scanner/streams.tsv",
-                         cfg->supervisor.state_dir) >= sizeof path)
+    if (tw_scan_path(path, sizeof path, cfg->supervisor.state_dir,
+                     TW_SCAN_FILE_STREAMS) != TW_OK)
         return TW_EXIT_USAGE;
     tw_scan_stream_t *v = NULL;
     size_t n = 0;

@@ -1,25 +1,21 @@
-/* sup_daemon - tubewatchd's wiring: the runtime dir, its lock and sockets,
- * the side effects of the child state machine (fork/exec, signals, events
- * on events.sock), the worker socket, signals and the one event loop. The
- * child table, reload, status and control commands are modules of their
- * own (docs/supervisor.md, "Sources"). */
+/* sup_daemon - tubewatchd's wiring: the side effects of the child state
+ * machine (fork/exec, signals, events on events.sock), signals, periodic
+ * duties and the one event loop. The runtime dir and its sockets
+ * (sup_runtime), the worker socket (sup_wsock), the child table, reload,
+ * status and control commands are modules of their own (docs/supervisor.md,
+ * "Sources"). */
 #define _GNU_SOURCE
 #include "sup_daemon.h"
 
 #include <assert.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -32,15 +28,15 @@
 #include "sup_metrics.h"
 #include "sup_proc.h"
 #include "sup_reload.h"
+#include "sup_runtime.h"
 #include "sup_state.h"
 #include "sup_status.h"
 #include "sup_table.h"
-#include "tw_loop.h"
+#include "sup_wsock.h"
 #include "tw_cfg.h"
-#include "tw_file.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_time.h"
-#include "tw_worker.h"
 
 extern char **environ;
 
@@ -50,36 +46,28 @@ extern char **environ;
 #define MSGS_PER_TURN 256
 
 typedef struct {
-    tw_cfg_t *boot_cfg;               /* config until the table takes it */
-    sup_table_t *table;               /* children and their config */
-    sup_control_t *control;           /* control.sock commands */
-    char cfg_path[PATH_MAX];          /* absolute config path */
-    tw_loop_t *loop;                  /* the event loop */
-    int *logfds;                      /* log pipes registered on the loop */
-    size_t nlogfds;                   /* how many */
-    uint64_t logs_gen;                /* table generation they match */
-    void *zctx;                       /* ZeroMQ context */
-    void *ctl;                        /* ROUTER control.sock */
-    void *wsock;                      /* ROUTER sup.sock */
-    void *pub;                        /* PUB events.sock */
-    int sigfd;                        /* signalfd */
-    int lockfd;                       /* RUNTIME/lock, flocked */
-    int nullfd;                       /* /dev/null for children's stdin */
-    sup_logger_t *logger;             /* log writer */
-    sup_epoch_t *epoch;               /* incarnation counter */
-    sup_ops_t ops;                    /* state machine callbacks */
-    char runtime[PATH_MAX - 64];      /* runtime dir */
-    char sup_endpoint[PATH_MAX + 32]; /* ipc://RUNTIME/sup.sock */
-    char status_path[PATH_MAX];       /* RUNTIME/status.json */
-    bool shutting_down;               /* stopping everything */
-    int64_t started_ms;               /* monotonic start of tubewatchd */
-    int64_t started_us;               /* wall time tubewatchd started */
-    int64_t next_status_ms;           /* next status.json */
-    int64_t next_wd_ms;               /* next WATCHDOG=1 */
-    uint64_t wd_interval_ms;          /* systemd watchdog period / 3; 0 off */
-    uint64_t bad_msgs;                /* undecodable worker frames */
-    uint64_t reloads;                 /* config reloads accepted */
-    sup_metrics_http_t *metrics;      /* GET /metrics, or NULL when off */
+    tw_cfg_t *boot_cfg;          /* config until the table takes it */
+    sup_table_t *table;          /* children and their config */
+    sup_control_t *control;      /* control.sock commands */
+    char cfg_path[PATH_MAX];     /* absolute config path */
+    tw_loop_t *loop;             /* the event loop */
+    int *logfds;                 /* log pipes registered on the loop */
+    size_t nlogfds;              /* how many */
+    uint64_t logs_gen;           /* table generation they match */
+    sup_runtime_t *rt;           /* runtime dir, lock, fds, sockets */
+    sup_wsock_t *wsock;          /* sup.sock messages */
+    sup_logger_t *logger;        /* log writer */
+    sup_epoch_t *epoch;          /* incarnation counter */
+    sup_ops_t ops;               /* state machine callbacks */
+    char status_path[PATH_MAX];  /* RUNTIME/status.json */
+    bool shutting_down;          /* stopping everything */
+    int64_t started_ms;          /* monotonic start of tubewatchd */
+    int64_t started_us;          /* wall time tubewatchd started */
+    int64_t next_status_ms;      /* next status.json */
+    int64_t next_wd_ms;          /* next WATCHDOG=1 */
+    uint64_t wd_interval_ms;     /* systemd watchdog period / 3; 0 off */
+    uint64_t reloads;            /* config reloads accepted */
+    sup_metrics_http_t *metrics; /* GET /metrics, or NULL when off */
 } sup_t;
 
 static sup_status_info_t s_info(const sup_t *s)
@@ -88,16 +76,9 @@ static sup_status_info_t s_info(const sup_t *s)
                                .started_ms = s->started_ms,
                                .started_us = s->started_us,
                                .shutting_down = s->shutting_down,
-                               .bad_msgs = s->bad_msgs,
+                               .bad_msgs =
+                                   s->wsock ? sup_wsock_bad_msgs(s->wsock) : 0,
                                .reloads = s->reloads};
-}
-
-/* Publishes one frame under topic (two ZMQ frames: topic, message). */
-static void s_publish_raw(sup_t *s, const char *topic, const void *buf,
-                          size_t len)
-{
-    zmq_send(s->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(s->pub, buf, len, ZMQ_DONTWAIT);
 }
 
 static tw_rc_t s_reload(sup_t *s, tw_err_t *err)
@@ -152,7 +133,7 @@ static void s_ops_report(void *ctx, sup_child_t *c, const char *what,
     if (tw_proto_encode(&ev, &buf, &len, NULL) == TW_OK) {
         char topic[32];
         snprintf(topic, sizeof topic, "worker.%s", what);
-        s_publish_raw(s, topic, buf, len);
+        sup_runtime_publish(s->rt, topic, buf, len);
     }
     free(buf);
 }
@@ -170,19 +151,8 @@ static void s_ops_kill(void *ctx, sup_child_t *c, int sig)
     if (pid <= 0)
         return;
     const tw_cfg_worker_t *w = sup_child_cfg(c);
-    if (sig == w->stop_signal && sup_child_speaks(c)) {
-        const char *name = sup_child_name(c);
-        tw_msg_t m = {.id = TW_MSG_STOP, .epoch = sup_child_epoch(c)};
-        snprintf(m.src, sizeof m.src, "tubewatchd");
-        m.u.stop.grace_ms = (uint32_t)w->stop_timeout_ms;
-        char *buf = NULL;
-        size_t n = 0;
-        if (tw_proto_encode(&m, &buf, &n, NULL) == TW_OK &&
-            zmq_send(s->wsock, name, strlen(name),
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-            zmq_send(s->wsock, buf, n, ZMQ_DONTWAIT);
-        free(buf);
-    }
+    if (sig == w->stop_signal && sup_child_speaks(c))
+        sup_wsock_stop(s->wsock, c, (uint32_t)w->stop_timeout_ms);
     sup_proc_kill_group(pid, sig);
 }
 
@@ -198,8 +168,8 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
                          .instance = sup_child_instance(c),
                          .epoch = epoch,
                          .config_path = s->cfg_path,
-                         .runtime_dir = s->runtime,
-                         .sup_endpoint = s->sup_endpoint,
+                         .runtime_dir = sup_runtime_dir(s->rt),
+                         .sup_endpoint = sup_runtime_sup_endpoint(s->rt),
                          .state_dir = sv->state_dir,
                          .data_dir = sv->data_dir,
                          .libexec_dir = sv->libexec_dir};
@@ -215,7 +185,7 @@ static tw_rc_t s_ops_spawn(void *ctx, sup_child_t *c)
     }
     sup_proc_spec_t spec = {.argv = argv,
                             .envp = sup_env_envp(env),
-                            .null_fd = s->nullfd,
+                            .null_fd = sup_runtime_null_fd(s->rt),
                             .out_fd = -1,
                             .memory_limit = w->memory_limit,
                             .open_files = w->open_files};
@@ -281,132 +251,6 @@ static tw_rc_t s_metrics_page(void *ctx, tw_buf_t *out)
     return sup_status_metrics(&info, s->table, out);
 }
 
-/* ---- worker socket ---- */
-
-static void s_on_drift(sup_t *s, const char *ident, const tw_msg_t *m,
-                       const void *raw, size_t rawlen)
-{
-    const tw_msg_drift_t *d = &m->u.drift;
-    sup_child_t *dc = sup_table_find(s->table, ident);
-    tw_log_warn("drift from %s: %s: %" PRIu32 " in %" PRIu64 " s: %s", ident,
-                d->source, d->count, d->window_ms / 1000, d->what);
-    bool publish = true;
-    if (dc) {
-        char text[240];
-        snprintf(text, sizeof text,
-                 "%s: %" PRIu32 " answers not understood in %" PRIu64
-                 " s; latest: %s",
-                 d->source, d->count, d->window_ms / 1000, d->what);
-        publish = sup_child_drift_report(dc, d->source, text, d->window_ms,
-                                         tw_time_now_us());
-        if (sup_child_log(dc))
-            sup_log_note(sup_child_log(dc), "drift: %s", text);
-    }
-    if (publish)
-        s_publish_raw(s, "drift", raw, rawlen);
-}
-
-static void s_on_worker_msg(sup_t *s, const char *ident, const tw_msg_t *m,
-                            const void *raw, size_t rawlen)
-{
-    if (m->id == TW_MSG_STREAM_EVENT) {
-        const tw_msg_stream_event_t *e = &m->u.stream_event;
-        tw_log_info("stream.event from %s: %s %s", ident, e->video_id,
-                    tw_proto_stream_state_str(e->state));
-        s_publish_raw(s, "stream.event", raw, rawlen);
-        return;
-    }
-    if (m->id == TW_MSG_DRIFT) {
-        s_on_drift(s, ident, m, raw, rawlen);
-        return;
-    }
-    if (m->id == TW_MSG_SPAWN_REQUEST) {
-        const tw_msg_spawn_request_t *r = &m->u.spawn_request;
-        tw_err_t err = {{0}, 0, 0};
-        tw_rc_t rc = TW_ERR_STATE;
-        if (s->shutting_down)
-            tw_err_set(&err, "tubewatchd is shutting down");
-        else
-            rc = sup_table_spawn(s->table, &s->ops, r->template, r->instance,
-                                 r->not_before_us, &err);
-        if (rc != TW_OK)
-            tw_log_warn("spawn.request from %s for %.32s@%.64s refused: %s",
-                        ident, r->template, r->instance, err.msg);
-        return;
-    }
-    sup_child_t *c = sup_table_find(s->table, ident);
-    if (!c || !sup_child_alive(c) || m->epoch != sup_child_epoch(c)) {
-        tw_log_debug("ignoring %s from %s (not a current incarnation)",
-                     tw_proto_name(m->id), ident);
-        return;
-    }
-    int64_t now = tw_time_mono_ms();
-    if (m->id == TW_MSG_HELLO) {
-        sup_child_hello(&s->ops, c, now);
-    } else if (m->id == TW_MSG_HEARTBEAT) {
-        const tw_msg_heartbeat_t *h = &m->u.heartbeat;
-        uint32_t skipped = sup_child_beat(c, now, h->msgs_in, h->msgs_out,
-                                          h->errors, &h->gauges);
-        if (skipped > 0)
-            tw_log_debug("%s: %" PRIu32 " unknown heartbeat value(s) ignored",
-                         ident, skipped);
-    }
-}
-
-static void s_on_workers(sup_t *s)
-{
-    for (int turn = 0; turn < MSGS_PER_TURN; turn++) {
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        if (zmq_msg_recv(&id, s->wsock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&id);
-            return;
-        }
-        zmq_msg_init(&body);
-        bool ok = zmq_msg_more(&id) &&
-                  zmq_msg_recv(&body, s->wsock, ZMQ_DONTWAIT) >= 0;
-        while (zmq_msg_more(ok ? &body : &id)) {
-            /* Extra frames: drain and count as malformed. */
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            int r = zmq_msg_recv(&extra, s->wsock, ZMQ_DONTWAIT);
-            bool more = r >= 0 && zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-            ok = false;
-            if (!more)
-                break;
-        }
-        char ident[TW_WORKER_NAME_MAX];
-        size_t il = zmq_msg_size(&id);
-        tw_err_t err = {{0}, 0, 0};
-        if (ok && il > 0 && il < sizeof ident) {
-            memcpy(ident, zmq_msg_data(&id), il);
-            ident[il] = '\0';
-            tw_msg_t m;
-            if (tw_proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m,
-                                &err) == TW_OK) {
-                s_on_worker_msg(s, ident, &m, zmq_msg_data(&body),
-                                zmq_msg_size(&body));
-                tw_proto_clear(&m);
-            } else {
-                ok = false;
-            }
-        } else {
-            ok = false;
-        }
-        if (!ok) {
-            s->bad_msgs++;
-            /* Powers of two keep a spamming peer from flooding the log. */
-            if ((s->bad_msgs & (s->bad_msgs - 1)) == 0)
-                tw_log_warn("dropped %" PRIu64 " malformed worker frames "
-                            "(last: %s)",
-                            s->bad_msgs, err.msg[0] ? err.msg : "framing");
-        }
-        zmq_msg_close(&id);
-        zmq_msg_close(&body);
-    }
-}
-
 static void s_reap(sup_t *s)
 {
     for (;;) {
@@ -430,7 +274,8 @@ static void s_reap(sup_t *s)
 static void s_on_signals(sup_t *s)
 {
     struct signalfd_siginfo si;
-    while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    int fd = sup_runtime_signal_fd(s->rt);
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         switch (si.ssi_signo) {
         case SIGCHLD:
             s_reap(s);
@@ -522,7 +367,8 @@ static tw_rc_t s_io_workers(tw_loop_t *loop, void *sock, int fd, short revents,
                             void *arg)
 {
     (void)loop, (void)sock, (void)fd, (void)revents;
-    s_on_workers(arg);
+    sup_t *s = arg;
+    sup_wsock_run(s->wsock, MSGS_PER_TURN);
     return TW_OK;
 }
 
@@ -589,183 +435,6 @@ static tw_rc_t s_sync_logs(sup_t *s)
 
 /* ---- set-up ---- */
 
-/* Kills what a previous tubewatchd left behind in this runtime dir
- * (grandchildren of workers killed by PDEATHSIG): any process whose
- * environment names our runtime dir. We hold the lock, so none is ours. */
-static void s_kill_leftovers(sup_t *s)
-{
-    char needle[PATH_MAX + 32];
-    int nl = snprintf(needle, sizeof needle, "%s=%s", TW_ENV_RUNTIME_DIR,
-                      s->runtime);
-    DIR *d = opendir("/proc");
-    if (!d)
-        return;
-    struct dirent *e;
-    pid_t self = getpid();
-    uid_t uid = getuid();
-    size_t killed = 0;
-    while ((e = readdir(d)) != NULL) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 1 || pid == self)
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%ld/environ", pid);
-        struct stat st;
-        if (stat(path, &st) != 0 || st.st_uid != uid)
-            continue;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        char buf[65536];
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        for (ssize_t off = 0; off < n;) {
-            const char *entry = buf + off;
-            size_t len = strnlen(entry, (size_t)(n - off));
-            if (len == (size_t)nl && memcmp(entry, needle, (size_t)nl) == 0) {
-                kill((pid_t)pid, SIGKILL);
-                killed++;
-                break;
-            }
-            off += (ssize_t)len + 1;
-        }
-    }
-    closedir(d);
-    if (killed > 0)
-        tw_log_warn("killed %zu processes left over by a previous "
-                    "tubewatchd",
-                    killed);
-}
-
-static tw_rc_t s_lock(sup_t *s)
-{
-    char path[PATH_MAX + 8];
-    snprintf(path, sizeof path, "%s/lock", s->runtime);
-    s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (s->lockfd < 0) {
-        tw_log_error("unable to open %s: %s", path, strerror(errno));
-        return TW_ERR_AGAIN;
-    }
-    if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "";
-        ssize_t n = pread(s->lockfd, pid, sizeof pid - 1, 0);
-        if (n > 0) {
-            pid[n] = '\0';
-            pid[strcspn(pid, "\n")] = '\0';
-        }
-        tw_log_error("unable to lock %s: another tubewatchd (pid %s) is "
-                     "running with this runtime_dir",
-                     path, pid[0] ? pid : "?");
-        return TW_ERR_AGAIN;
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(s->lockfd, 0) != 0 ||
-        pwrite(s->lockfd, pid, (size_t)n, 0) != n)
-        tw_log_warn("unable to write the pid to %s", path);
-    return TW_OK;
-}
-
-static void *s_bind(sup_t *s, int type, const char *file)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", s->runtime, file);
-    unlink(path); /* stale: we hold the lock */
-    char endpoint[PATH_MAX + 48];
-    snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
-    void *sock = zmq_socket(s->zctx, type);
-    if (!sock)
-        return NULL;
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    if (type == ZMQ_ROUTER) {
-        int one = 1;
-        /* A restarted worker reconnects under the same routing id. */
-        zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
-    }
-    mode_t old = umask(077);
-    int rc = zmq_bind(sock, endpoint);
-    umask(old);
-    if (rc != 0) {
-        tw_log_error("unable to bind %s: %s", endpoint,
-                     zmq_strerror(zmq_errno()));
-        zmq_close(sock);
-        return NULL;
-    }
-    chmod(path, 0600);
-    return sock;
-}
-
-/* Creates, checks and locks the runtime dir and the state and data dirs. */
-static tw_rc_t s_dirs(sup_t *s, const tw_cfg_supervisor_t *sv)
-{
-    tw_err_t err = {{0}, 0, 0};
-    snprintf(s->runtime, sizeof s->runtime, "%s", sv->runtime_dir);
-    /* sockaddr_un holds 108 bytes: "RUNTIME/control.sock" must fit. */
-    if (strlen(sv->runtime_dir) + sizeof "/control.sock" > 108) {
-        tw_log_error("runtime_dir %s is too long for Unix sockets (at most "
-                     "94 bytes)",
-                     sv->runtime_dir);
-        return TW_ERR_CONFIG;
-    }
-    if (tw_file_mkdirs(s->runtime, 0700, &err) != TW_OK) {
-        tw_log_error("%s", err.msg);
-        return TW_ERR_IO;
-    }
-    struct stat st;
-    if (stat(s->runtime, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != geteuid()) {
-        tw_log_error("unable to use %s: not a directory owned by us",
-                     s->runtime);
-        return TW_ERR_CONFIG;
-    }
-    if ((st.st_mode & 0777) != 0700 && chmod(s->runtime, 0700) != 0) {
-        tw_log_error("unable to chmod 0700 %s: %s", s->runtime,
-                     strerror(errno));
-        return TW_ERR_IO;
-    }
-    tw_rc_t rc = s_lock(s);
-    if (rc != TW_OK)
-        return rc;
-    if (tw_file_mkdirs(sv->state_dir, 0700, &err) != TW_OK ||
-        tw_file_mkdirs(sv->data_dir, 0750, &err) != TW_OK) {
-        tw_log_error("unable to create the state/data dirs: %s", err.msg);
-        return TW_ERR_IO;
-    }
-    return TW_OK;
-}
-
-/* Blocks the signals the loop reads from a signalfd; opens /dev/null. */
-static tw_rc_t s_signals(sup_t *s)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    /* Blocked before any thread exists, so every thread inherits it. */
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (s->sigfd < 0) {
-        tw_log_error("unable to create signalfd: %s", strerror(errno));
-        return TW_ERR_IO;
-    }
-    /* Orphaned grandchildren come to us, not to init. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    s->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (s->nullfd < 0) {
-        tw_log_error("unable to open /dev/null: %s", strerror(errno));
-        return TW_ERR_IO;
-    }
-    return TW_OK;
-}
-
 static tw_rc_t s_setup(sup_t *s, const char *config_path)
 {
     tw_err_t err = {{0}, 0, 0};
@@ -779,13 +448,11 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
         return TW_ERR_CONFIG;
     }
     const tw_cfg_supervisor_t *sv = &s->boot_cfg->supervisor;
-    tw_rc_t rc = s_dirs(s, sv);
-    if (rc != TW_OK)
+    tw_rc_t rc = sup_runtime_new(&s->rt, sv, &err);
+    if (rc != TW_OK) {
+        tw_log_error("%s", err.msg);
         return rc;
-    s_kill_leftovers(s);
-    rc = s_signals(s);
-    if (rc != TW_OK)
-        return rc;
+    }
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/epoch", sv->state_dir);
     s->epoch = sup_epoch_open(path, &err);
@@ -799,18 +466,8 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
         tw_log_error("%s", err.msg);
         return TW_ERR_IO;
     }
-    s->zctx = zmq_ctx_new();
-    if (!s->zctx)
-        return TW_ERR_AGAIN;
-    s->ctl = s_bind(s, ZMQ_ROUTER, "control.sock");
-    s->wsock = s_bind(s, ZMQ_ROUTER, "sup.sock");
-    s->pub = s_bind(s, ZMQ_PUB, "events.sock");
-    if (!s->ctl || !s->wsock || !s->pub)
-        return TW_ERR_IO;
-    snprintf(s->sup_endpoint, sizeof s->sup_endpoint, "ipc://%s/sup.sock",
-             s->runtime);
     snprintf(s->status_path, sizeof s->status_path, "%s/status.json",
-             s->runtime);
+             sup_runtime_dir(s->rt));
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
         s->wd_interval_ms = usec / 3000 > 0 ? usec / 3000 : 1;
@@ -839,19 +496,24 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
                                  .reload = s_hook_reload,
                                  .shutdown = s_hook_shutdown,
                                  .shutting_down = s_hook_shutting_down};
-    s->control = sup_control_new(s->ctl, s->table, &s->ops, &hooks);
+    s->control = sup_control_new(sup_runtime_control_sock(s->rt), s->table,
+                                 &s->ops, &hooks);
+    sup_wsock_hooks_t whooks = {.ctx = s,
+                                .shutting_down = s_hook_shutting_down};
+    s->wsock = sup_wsock_new(s->rt, s->table, &s->ops, &whooks);
     s->loop = tw_loop_new();
-    if (!s->control || !s->loop)
+    if (!s->control || !s->wsock || !s->loop)
         return TW_ERR_NOMEM;
     /* Registration order is callback order: signals (exits) before the
      * workers' messages, control requests last. */
-    tw_rc_t lrc =
-        tw_loop_add_fd(s->loop, s->sigfd, ZMQ_POLLIN, s_io_signals, s);
+    tw_rc_t lrc = tw_loop_add_fd(s->loop, sup_runtime_signal_fd(s->rt),
+                                 ZMQ_POLLIN, s_io_signals, s);
     if (lrc == TW_OK)
-        lrc =
-            tw_loop_add_socket(s->loop, s->wsock, ZMQ_POLLIN, s_io_workers, s);
+        lrc = tw_loop_add_socket(s->loop, sup_runtime_worker_sock(s->rt),
+                                 ZMQ_POLLIN, s_io_workers, s);
     if (lrc == TW_OK)
-        lrc = tw_loop_add_socket(s->loop, s->ctl, ZMQ_POLLIN, s_io_control, s);
+        lrc = tw_loop_add_socket(s->loop, sup_runtime_control_sock(s->rt),
+                                 ZMQ_POLLIN, s_io_control, s);
     if (lrc != TW_OK)
         return lrc;
     if (*sv->metrics_listen) {
@@ -885,30 +547,9 @@ static void s_teardown(sup_t *s)
     tw_cfg_destroy(&s->boot_cfg);
     sup_metrics_http_destroy(&s->metrics);
     sup_logger_destroy(&s->logger, 5000);
-    if (s->ctl)
-        zmq_close(s->ctl);
-    if (s->wsock)
-        zmq_close(s->wsock);
-    if (s->pub)
-        zmq_close(s->pub);
-    if (s->zctx)
-        zmq_ctx_term(s->zctx);
-    if (s->runtime[0] && s->lockfd >= 0) {
-        /* Only the lock holder removes the sockets. */
-        const char *files[] = {"control.sock", "sup.sock", "events.sock"};
-        for (size_t i = 0; i < 3; i++) {
-            char path[PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/%s", s->runtime, files[i]);
-            unlink(path);
-        }
-    }
+    sup_wsock_destroy(&s->wsock);
+    sup_runtime_destroy(&s->rt);
     sup_epoch_destroy(&s->epoch);
-    if (s->sigfd >= 0)
-        close(s->sigfd);
-    if (s->nullfd >= 0)
-        close(s->nullfd);
-    if (s->lockfd >= 0)
-        close(s->lockfd);
 }
 
 /* Adds and starts the workers of the config, then the saved instances. */
@@ -987,22 +628,13 @@ tw_rc_t sup_daemon_run(const char *config_path)
     assert(config_path);
     sup_t s;
     memset(&s, 0, sizeof s);
-    s.sigfd = -1;
-    s.lockfd = -1;
-    s.nullfd = -1;
     tw_rc_t rc = s_setup(&s, config_path);
     if (rc != TW_OK) {
-        if (tw_rc_exit(rc) != TW_EXIT_TEMP || s.lockfd < 0 ||
-            flock(s.lockfd, LOCK_EX | LOCK_NB) != 0) {
-            /* Not the lock holder: leave the other daemon's files alone. */
-            if (s.lockfd >= 0)
-                close(s.lockfd);
-            s.lockfd = -1;
-        }
         s_teardown(&s);
         return rc;
     }
-    tw_log_info("started (config %s, runtime %s)", s.cfg_path, s.runtime);
+    tw_log_info("started (config %s, runtime %s)", s.cfg_path,
+                sup_runtime_dir(s.rt));
     rc = s_start_all(&s);
     if (rc != TW_OK) {
         s_teardown(&s);

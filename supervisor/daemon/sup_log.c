@@ -290,10 +290,10 @@ static struct timespec s_deadline(int timeout_ms)
     return until;
 }
 
-bool sup_logger_destroy(sup_logger_t **self_p, int timeout_ms)
+void sup_logger_destroy(sup_logger_t **self_p, int timeout_ms)
 {
     if (!self_p || !*self_p)
-        return true;
+        return;
     sup_logger_t *self = *self_p;
     *self_p = NULL;
     struct timespec until = s_deadline(timeout_ms);
@@ -312,7 +312,7 @@ bool sup_logger_destroy(sup_logger_t **self_p, int timeout_ms)
          * than hang the caller, which is about to exit. */
         tw_log_error("log writer stuck; %d ms passed, giving up on it",
                      timeout_ms);
-        return false;
+        return;
     }
     pthread_join(self->thread, NULL);
     while (self->logs) {
@@ -324,7 +324,6 @@ bool sup_logger_destroy(sup_logger_t **self_p, int timeout_ms)
     pthread_cond_destroy(&self->work);
     pthread_cond_destroy(&self->idle);
     free(self);
-    return true;
 }
 
 void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size, uint32_t keep)
@@ -454,7 +453,7 @@ uint64_t sup_logger_pipes(const sup_logger_t *self)
     return self->pipes;
 }
 
-void sup_log_close(sup_log_t **self_p)
+void sup_log_destroy(sup_log_t **self_p)
 {
     if (!self_p || !*self_p)
         return;

@@ -30,9 +30,9 @@ sup_logger_t *sup_logger_new(const char *dir, uint64_t max_size, uint32_t keep,
                              tw_err_t *err);
 /* Writes out everything queued, stops the thread, closes and frees every
  * log and the logger; sets *self_p to NULL; safe on NULL. When the writer
- * is stuck (hung disk) for timeout_ms, it is abandoned, nothing is freed,
- * and false is returned: the caller should just exit. */
-bool sup_logger_destroy(sup_logger_t **self_p, int timeout_ms);
+ * is stuck (hung disk) for timeout_ms, it is abandoned (logged), nothing is
+ * freed: the caller is about to exit. */
+void sup_logger_destroy(sup_logger_t **self_p, int timeout_ms);
 /* Changes the rotation limits (config reload). */
 void sup_logger_set_limits(sup_logger_t *self, uint64_t max_size,
                            uint32_t keep);
@@ -43,12 +43,12 @@ bool sup_logger_flush(sup_logger_t *self, int timeout_ms);
 /* Opens the log called name (NAME.log), without a pipe: until a process
  * runs (sup_log_pipe) it holds no fd and no buffer between writes. NULL
  * with err set on failure. The log belongs to the logger; release it with
- * sup_log_close. */
+ * sup_log_destroy. */
 sup_log_t *sup_log_open(sup_logger_t *lg, const char *name, tw_err_t *err);
 /* Reads what is left in the pipe (at most 1 MiB), then hands the log to the
  * writer thread, which writes and frees it; sets *self_p to NULL; safe on NULL.
  */
-void sup_log_close(sup_log_t **self_p);
+void sup_log_destroy(sup_log_t **self_p);
 /* Opens the pipe a process writes to (a no-op while it is open).
  * TW_ERR_AGAIN (out of fds), TW_ERR_IO or TW_ERR_NOMEM with err set. */
 tw_rc_t sup_log_pipe(sup_log_t *self, tw_err_t *err);

@@ -54,7 +54,7 @@ sup_table_t *sup_table_new(tw_cfg_t **cfg_p, sup_logger_t *logger,
 static void s_drop(sup_child_t **c_p)
 {
     sup_log_t *log = sup_child_log(*c_p);
-    sup_log_close(&log);
+    sup_log_destroy(&log);
     sup_child_destroy(c_p);
 }
 

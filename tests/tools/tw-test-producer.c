@@ -28,10 +28,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "tw_deliver.h"
 #include "tw_log.h"
+#include "tw_loop.h"
 #include "tw_proto.h"
 #include "tw_time.h"
 #include "tw_worker.h"
@@ -333,6 +333,71 @@ static void s_write_stats(const s_opts_t *o, s_lat_t *l, long sent_batches,
     fclose(f);
 }
 
+/* What the loop's callbacks share. */
+typedef struct {
+    const s_opts_t *o; /* options */
+    tw_worker_t *w;    /* supervisor connection */
+    tw_deliver_t *tx;  /* the journaled sender */
+    tw_loop_t *loop;   /* the loop */
+    const char *ckpt;  /* checkpoint file */
+    s_lat_t *lat;      /* latency of each frame */
+    int64_t t0;        /* first send, monotonic usec */
+    long next;         /* next batch to send */
+    long sent;         /* batches sent by this run */
+    int rate_timer;    /* fires when the next batch is due (--rate) */
+    tw_rc_t failed;    /* a send failed: the run's result */
+} s_run_t;
+
+/* Sends what credit and --rate allow; stops the loop once every batch was
+ * acked. */
+static tw_rc_t s_pump(s_run_t *r)
+{
+    tw_err_t err = {0};
+    while (r->next < r->o->batches && tw_deliver_can_send(r->tx)) {
+        int64_t now = tw_time_mono_us();
+        if (r->o->rate > 0) {
+            int64_t due = r->t0 + (int64_t)(1e6 * (double)r->sent / r->o->rate);
+            if (now < due) {
+                tw_loop_rearm_timer(r->loop, r->rate_timer,
+                                    (due - now + 999) / 1000);
+                return TW_OK;
+            }
+        }
+        tw_rc_t rc = r->o->samples ? s_send_sample(r->tx, r->o, r->next, &err)
+                                   : s_send_batch(r->tx, r->o, r->next, &err);
+        if (rc != TW_OK) {
+            tw_log_error("send: %s", err.msg);
+            r->failed = rc;
+            tw_loop_stop(r->loop);
+            return TW_OK;
+        }
+        r->lat->last_seq++;
+        r->lat->sent_us[r->lat->last_seq % S_SLOTS] = tw_time_mono_us();
+        r->next++;
+        r->sent++;
+        s_ckpt_write(r->ckpt, r->next);
+        tw_worker_count(r->w, 0, 1, 0);
+    }
+    if (r->next >= r->o->batches && tw_deliver_unacked(r->tx) == 0)
+        tw_loop_stop(r->loop);
+    return TW_OK;
+}
+
+/* Acks came in: credit may be back. */
+static tw_rc_t s_on_acks(tw_deliver_t *tx, void *arg)
+{
+    s_run_t *r = arg;
+    s_lat_update(r->lat, tx);
+    return s_pump(r);
+}
+
+/* The next batch is due (--rate). */
+static tw_rc_t s_on_rate(tw_loop_t *loop, int id, void *arg)
+{
+    tw_loop_rearm_timer(loop, id, -1);
+    return s_pump(arg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--print") == 0) {
@@ -344,12 +409,12 @@ int main(int argc, char **argv)
     tw_log_init("tw-test-producer");
     s_opts_t o;
     s_parse(argc, argv, &o);
-    int code = 0;
     tw_err_t err = {0};
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    if (!w) {
+    tw_worker_t *w = NULL;
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(w);
     const char *sdir = getenv(TW_ENV_STATE_DIR);
@@ -372,7 +437,7 @@ int main(int argc, char **argv)
     so.epoch = tw_worker_epoch(w);
     so.journal = o.journal ? journal : NULL;
     tw_deliver_t *tx = NULL;
-    tw_rc_t rc = tw_deliver_sender_new(&tx, tw_worker_zctx(w), &so, &err);
+    rc = tw_deliver_sender_new(&tx, tw_worker_zctx(w), &so, &err);
     if (rc != TW_OK) {
         tw_log_error("sender: %s", err.msg);
         tw_worker_destroy(&w);
@@ -385,53 +450,38 @@ int main(int argc, char **argv)
     static s_lat_t lat;
     lat.last_seq = tw_deliver_unacked(tx); /* replayed frames: seqs 1..n */
     lat.acked_upto = 0;
-    int64_t t0 = tw_time_mono_us();
-    long sent = 0;
-    while (!tw_worker_stopping(w)) {
-        int64_t now = tw_time_mono_us();
-        bool want = next < o.batches && tw_deliver_can_send(tx);
-        int64_t due =
-            o.rate > 0 ? t0 + (int64_t)(1e6 * (double)sent / o.rate) : now;
-        if (want && now >= due) {
-            rc = o.samples ? s_send_sample(tx, &o, next, &err)
-                           : s_send_batch(tx, &o, next, &err);
-            if (rc != TW_OK) {
-                tw_log_error("send: %s", err.msg);
-                tw_deliver_destroy(&tx);
-                tw_worker_destroy(&w);
-                return TW_EXIT_TEMP;
-            }
-            lat.last_seq++;
-            lat.sent_us[lat.last_seq % S_SLOTS] = tw_time_mono_us();
-            next++;
-            sent++;
-            s_ckpt_write(ckpt, next);
-            tw_worker_count(w, 0, 1, 0);
-        }
-        if (next >= o.batches && tw_deliver_unacked(tx) == 0)
-            break;
-        zmq_pollitem_t items[3];
-        tw_worker_pollitems(w, items);
-        items[2] = (zmq_pollitem_t){.socket = tw_deliver_socket(tx),
-                                    .events = ZMQ_POLLIN};
-        int timeout = tw_worker_timeout_ms(w);
-        int t = tw_deliver_timeout_ms(tx, tw_time_mono_ms());
-        if (t >= 0 && t < timeout)
-            timeout = t;
-        want = next < o.batches && tw_deliver_can_send(tx);
-        if (want) {
-            int64_t d = (due - tw_time_mono_us()) / 1000;
-            if (o.rate <= 0 || d <= 0)
-                timeout = 0;
-            else if (d < timeout)
-                timeout = (int)d;
-        }
-        zmq_poll(items, 3, timeout);
-        tw_worker_handle(w);
-        tw_deliver_handle(tx, NULL);
-        tw_deliver_tick(tx, tw_time_mono_ms(), NULL);
-        s_lat_update(&lat, tx);
+    s_run_t run = {.o = &o,
+                   .w = w,
+                   .tx = tx,
+                   .ckpt = ckpt,
+                   .lat = &lat,
+                   .t0 = tw_time_mono_us(),
+                   .next = next,
+                   .failed = TW_OK};
+    run.loop = tw_loop_new();
+    if (!run.loop)
+        tw_log_fatal(TW_EXIT_TEMP, "out of memory");
+    run.rate_timer = tw_loop_add_timer(run.loop, 0, 0, s_on_rate, &run);
+    rc = run.rate_timer < 0 ? TW_ERR_NOMEM : tw_worker_attach(w, run.loop);
+    if (rc == TW_OK)
+        rc = tw_deliver_attach(tx, run.loop, s_on_acks, &run);
+    if (rc == TW_OK)
+        tw_loop_rearm_timer(run.loop, run.rate_timer, -1);
+    if (rc == TW_OK)
+        rc = s_pump(&run);
+    if (rc == TW_OK && !tw_loop_stopping(run.loop))
+        rc = tw_loop_run(run.loop);
+    if (rc != TW_OK)
+        tw_log_error("loop: %s", tw_rc_str(rc));
+    if (run.failed != TW_OK) {
+        tw_deliver_destroy(&tx);
+        tw_worker_destroy(&w);
+        tw_loop_destroy(&run.loop);
+        return TW_EXIT_TEMP;
     }
+    next = run.next;
+    long sent = run.sent;
+    int64_t t0 = run.t0;
     double secs = (double)(tw_time_mono_us() - t0) / 1e6;
     bool done = next >= o.batches && tw_deliver_unacked(tx) == 0;
     if (done)
@@ -442,5 +492,6 @@ int main(int argc, char **argv)
     free(lat.lat);
     tw_deliver_destroy(&tx);
     tw_worker_destroy(&w);
+    tw_loop_destroy(&run.loop);
     return TW_EXIT_OK;
 }

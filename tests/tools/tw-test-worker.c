@@ -30,7 +30,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "tw_worker.h"
 
@@ -84,15 +83,24 @@ static void s_sleep_ms(long ms)
         ;
 }
 
-/* Runs the protocol loop until stop (unless ignore_stop). */
+/* Before each heartbeat: one message in and out, so the rates move. */
+static void s_on_beat(tw_worker_t *w, void *arg)
+{
+    (void)arg;
+    tw_worker_count(w, 1, 1, 0);
+}
+
+/* Runs the protocol on a loop until stop (unless ignore_stop). */
 static int s_serve(tw_worker_t *w, int ignore_stop, int stop_code)
 {
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop || tw_worker_attach(w, loop) != TW_OK)
+        s_exit(111);
+    tw_worker_on_beat(w, s_on_beat, NULL);
     for (;;) {
-        zmq_pollitem_t items[2];
-        tw_worker_pollitems(w, items);
-        zmq_poll(items, 2, tw_worker_timeout_ms(w));
-        tw_worker_handle(w);
-        tw_worker_count(w, 1, 1, 0);
+        tw_rc_t rc = tw_loop_run(loop);
+        if (rc != TW_OK)
+            s_exit(111);
         if (tw_worker_stopping(w) && !ignore_stop)
             return stop_code;
     }
@@ -100,12 +108,12 @@ static int s_serve(tw_worker_t *w, int ignore_stop, int stop_code)
 
 static tw_worker_t *s_connect(void)
 {
-    int code = 0;
     tw_err_t err;
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    if (!w) {
+    tw_worker_t *w = NULL;
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    if (rc != TW_OK) {
         fprintf(stderr, "tw-test-worker: %s\n", err.msg);
-        s_exit(code);
+        s_exit(tw_rc_exit(rc));
     }
     return w;
 }

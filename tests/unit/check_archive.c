@@ -191,14 +191,14 @@ START_TEST(test_gauth_credentials)
     tw_gauth_t *g = NULL;
     tw_err_t err = {0};
     /* no token yet: tells the user what to run */
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_AUTH);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_AUTH);
     ck_assert_ptr_nonnull(strstr(err.msg, "drive-auth"));
     /* a token readable by others is refused */
     s_write("token.json", "{\"refresh_token\":\"1//abcdef\"}", 0644);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_CONFIG);
     ck_assert_ptr_null(strstr(err.msg, "1//abcdef"));
     chmod(tok, 0600);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_OK);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_OK);
     ck_assert_ptr_nonnull(g);
     ck_assert_uint_eq(tw_gauth_fetches(g), 0);
     /* the endpoint is unreachable: a temporary error, no secret shown */
@@ -211,17 +211,17 @@ START_TEST(test_gauth_credentials)
     tw_gauth_destroy(&g);
     /* a token file without refresh_token */
     s_write("token.json", "{\"other\":1}", 0600);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_AUTH);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_AUTH);
     /* client secrets without a secret */
     s_write("cs.json", "{\"installed\":{\"client_id\":\"id\"}}", 0600);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_CONFIG);
     /* a service-account key without private_key */
     d.service_account_file =
         (char *)s_write("sa.json", "{\"client_email\":\"a@b\"}", 0600);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(err.msg, "private_key"));
     s_write("sa.json", "[1,2]", 0600);
-    ck_assert_int_eq(tw_gauth_new(&d, &g, &err), TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_gauth_new(&g, &d, &err), TW_ERR_CONFIG);
 }
 END_TEST
 
@@ -430,13 +430,13 @@ START_TEST(test_pass_one_day_per_step)
     tw_archive_report_t rep;
     tw_archive_pass_t *pass = NULL;
     tw_err_t err = {0};
-    ck_assert_int_eq(tw_archive_pass_new(&o, &rep, &pass, &err), TW_OK);
+    ck_assert_int_eq(tw_archive_pass_new(&pass, &o, &rep, &err), TW_OK);
     /* A second pass waits for the lock; with no_wait it is refused. */
     tw_archive_opts_t o2 = o;
     o2.no_wait = true;
     tw_archive_report_t rep2;
     tw_archive_pass_t *pass2 = NULL;
-    ck_assert_int_eq(tw_archive_pass_new(&o2, &rep2, &pass2, &err),
+    ck_assert_int_eq(tw_archive_pass_new(&pass2, &o2, &rep2, &err),
                      TW_ERR_AGAIN);
     ck_assert_ptr_null(pass2);
     /* Two closed days: one zip per step; today's is left alone. */
@@ -459,7 +459,7 @@ START_TEST(test_pass_one_day_per_step)
     ck_assert_ptr_null(pass);
     /* The lock is free again; the zips are there: two steps (one per
      * closed day, without Drive they stay pending), nothing zipped. */
-    ck_assert_int_eq(tw_archive_pass_new(&o2, &rep2, &pass2, &err), TW_OK);
+    ck_assert_int_eq(tw_archive_pass_new(&pass2, &o2, &rep2, &err), TW_OK);
     int steps = 0;
     for (done = false; !done; steps++)
         ck_assert_int_eq(tw_archive_pass_step(pass2, &done, &err), TW_OK);

@@ -662,9 +662,9 @@ START_TEST(test_log_lines_and_rotation)
     ck_assert_int_eq(last[26], 'Z');
     ck_assert_str_eq(last + 28, "line 199\n");
 
-    sup_log_close(&l);
+    sup_log_destroy(&l);
     ck_assert_ptr_null(l);
-    ck_assert(sup_logger_destroy(&lg, 5000));
+    sup_logger_destroy(&lg, 5000);
     ck_assert_ptr_null(lg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -738,8 +738,9 @@ START_TEST(test_log_dormant)
     ck_assert_int_eq(at[300], '\n');
     ck_assert_ptr_nonnull(strstr(buf, " tail\n"));
     for (int i = 0; i < 50; i++)
-        sup_log_close(&logs[i]);
-    ck_assert(sup_logger_destroy(&lg, 5000));
+        sup_log_destroy(&logs[i]);
+    sup_logger_destroy(&lg, 5000);
+    ck_assert_ptr_null(lg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -762,13 +763,31 @@ END_TEST
 
 /* ---- the worker side ---- */
 
+/* Counts heartbeats and the monotonic ms of the last two. */
+typedef struct {
+    int n;           /* heartbeats so far */
+    int64_t prev_ms; /* the one before the last */
+    int64_t last_ms; /* the last */
+} s_beats_t;
+
+static void s_on_beat(tw_worker_t *w, void *arg)
+{
+    (void)w;
+    s_beats_t *b = arg;
+    b->n++;
+    b->prev_ms = b->last_ms;
+    b->last_ms = tw_time_mono_ms();
+}
+
 START_TEST(test_worker_env_config_and_sigterm)
 {
     unsetenv("TUBEWATCH_CONFIG");
-    int code = 0;
     tw_err_t err;
-    ck_assert_ptr_null(tw_worker_new("test", &code, &err));
-    ck_assert_int_eq(code, 100);
+    tw_worker_t *w = (tw_worker_t *)&err; /* must become NULL */
+    tw_rc_t rc = tw_worker_new(&w, "test", &err);
+    ck_assert_int_eq(rc, TW_ERR_CONFIG);
+    ck_assert_int_eq(tw_rc_exit(rc), 100);
+    ck_assert_ptr_null(w);
 
     char dir[] = "/tmp/tw-sup-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -785,22 +804,33 @@ START_TEST(test_worker_env_config_and_sigterm)
     setenv("TUBEWATCH_WORKER", "w", 1);
     setenv("TUBEWATCH_EPOCH", "42", 1);
     unsetenv("TUBEWATCH_SUP_ENDPOINT");
-    tw_worker_t *w = tw_worker_new("test", &code, &err);
-    ck_assert_msg(w != NULL, "%s", err.msg);
-    ck_assert_int_eq(code, 0);
+    rc = tw_worker_new(&w, "test", &err);
+    ck_assert_msg(rc == TW_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(w);
     ck_assert_str_eq(tw_worker_name(w), "w");
     ck_assert_uint_eq(tw_worker_epoch(w), 42);
     ck_assert_ptr_nonnull(tw_worker_section(w));
-    /* Heartbeats every watchdog_timeout / 4. */
-    ck_assert_int_le(tw_worker_timeout_ms(w), 100);
+    /* Heartbeats every watchdog_timeout / 4 (100 ms), not every 5 s. */
+    s_beats_t beats = {0};
+    tw_worker_on_beat(w, s_on_beat, &beats);
+    tw_loop_t *loop = tw_loop_new();
+    ck_assert_ptr_nonnull(loop);
+    ck_assert_int_eq(tw_worker_attach(w, loop), TW_OK);
+    int64_t deadline = tw_time_mono_ms() + 3000;
+    while (beats.n < 3 && tw_time_mono_ms() < deadline)
+        ck_assert_int_eq(tw_loop_run_for(loop, 50), TW_OK);
+    ck_assert_int_ge(beats.n, 3);
+    ck_assert_int_lt(beats.last_ms - beats.prev_ms, 1000);
+    ck_assert_int_ge(beats.last_ms - beats.prev_ms, 90);
     ck_assert(!tw_worker_stopping(w));
     ck_assert_int_eq(tw_worker_ready(w), TW_OK); /* no endpoint: no-op */
     ck_assert_int_eq(tw_worker_spawn_request(w, "chat", "a/b", 0),
                      TW_ERR_INVALID);
     raise(SIGTERM); /* blocked: it waits on the signal fd */
-    tw_worker_handle(w);
+    tw_worker_service(w);
     ck_assert(tw_worker_stopping(w));
     tw_worker_destroy(&w);
+    tw_loop_destroy(&loop);
     ck_assert_ptr_null(w);
     unlink(cfg);
     rmdir(dir);

@@ -18,8 +18,10 @@ static tw_tokenizer_t *s_new(const char *langs, const char *stem)
     o.languages = langs;
     o.stem_languages = stem;
     tw_err_t err;
-    tw_tokenizer_t *t = tw_tokenizer_new(&o, &err);
-    ck_assert_msg(t != NULL, "tw_tokenizer_new: %s", err.msg);
+    tw_tokenizer_t *t = NULL;
+    tw_rc_t rc = tw_tokenizer_new(&t, &o, &err);
+    ck_assert_msg(rc == TW_OK, "tw_tokenizer_new: %s", err.msg);
+    ck_assert_ptr_nonnull(t);
     return t;
 }
 
@@ -233,12 +235,12 @@ START_TEST(test_urls)
     o.stopword_dir = S_SWDIR;
     o.languages = "";
     o.url_mode = TW_TOK_MODE_DROP;
-    t = tw_tokenizer_new(&o, NULL);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "see https://example.com/x now", "see now");
     tw_tokenizer_destroy(&t);
     o.url_mode = TW_TOK_MODE_TEXT;
-    t = tw_tokenizer_new(&o, NULL);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "https://Example.com/x", "https example com x");
     tw_tokenizer_destroy(&t);
@@ -258,7 +260,7 @@ START_TEST(test_mentions)
     tw_tokenizer_opts_t o = {0};
     o.stopword_dir = S_SWDIR;
     o.mention_mode = TW_TOK_MODE_DROP;
-    t = tw_tokenizer_new(&o, NULL);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "@Bob hello", "hello");
     tw_tokenizer_destroy(&t);
@@ -315,7 +317,7 @@ START_TEST(test_stopwords)
     const char *extra[] = {path};
     o.extra_stopword_files = extra;
     o.n_extra_stopword_files = 1;
-    t = tw_tokenizer_new(&o, NULL);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "the Stream chat rocks", "rocks");
     tw_tokenizer_destroy(&t);
@@ -326,15 +328,18 @@ START_TEST(test_stopwords)
     o.extra_stopword_files = NULL;
     o.n_extra_stopword_files = 0;
     o.languages = "xx";
-    ck_assert_ptr_null(tw_tokenizer_new(&o, &err));
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_ERR_CONFIG);
+    ck_assert_ptr_null(t);
     ck_assert_ptr_nonnull(strstr(err.msg, "xx.txt"));
     o.languages = "../en";
-    ck_assert_ptr_null(tw_tokenizer_new(&o, &err));
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_ERR_CONFIG);
+    ck_assert_ptr_null(t);
     o.languages = "en";
     o.stopword_dir = "/nonexistent";
-    ck_assert_ptr_null(tw_tokenizer_new(&o, &err));
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_ERR_CONFIG);
+    ck_assert_ptr_null(t);
     o.keep_stopwords = true;
-    t = tw_tokenizer_new(&o, &err);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "the end", "the end");
     tw_tokenizer_destroy(&t);
@@ -345,7 +350,7 @@ START_TEST(test_stopwords)
     o2.stopword_dir = S_SWDIR;
     o2.language_list = list;
     o2.n_language_list = 2;
-    t = tw_tokenizer_new(&o2, &err);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o2, &err), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "der Hund et le chat the", "hund chat the");
     tw_tokenizer_destroy(&t);
@@ -375,10 +380,11 @@ START_TEST(test_stemming)
     o.keep_stopwords = true;
     o.stem_languages = "klingon";
     tw_err_t err;
-    ck_assert_ptr_null(tw_tokenizer_new(&o, &err));
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_ERR_CONFIG);
+    ck_assert_ptr_null(t);
     ck_assert_ptr_nonnull(strstr(err.msg, "klingon"));
     o.stem_languages = "de";
-    t = tw_tokenizer_new(&o, &err);
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, &err), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "H\xc3\xa4user", "haus");
     tw_tokenizer_destroy(&t);
@@ -419,7 +425,8 @@ START_TEST(test_limits_and_callback)
     tw_tokenizer_opts_t o = {0};
     o.keep_stopwords = true;
     o.max_token_bytes = 8;
-    tw_tokenizer_t *t = tw_tokenizer_new(&o, NULL);
+    tw_tokenizer_t *t = NULL;
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_OK);
     ck_assert_ptr_nonnull(t);
     s_expect(t, "short waytoolongword ok", "short ok");
     int n = 0;

@@ -116,12 +116,12 @@ START_TEST(test_header_once)
     ck_assert(!dup);
     ck_assert_int_eq(s_add(st, S_VID, "m2", "second", &dup), TW_OK);
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     ck_assert_ptr_null(st);
     st = s_open("UTC", false, 0);
     ck_assert_int_eq(s_add(st, S_VID, "m3", "third", &dup), TW_OK);
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp(S_CFILE, NULL);
     ck_assert_ptr_nonnull(s);
     ck_assert_uint_eq(s_count_lines(s), 4);
@@ -171,7 +171,7 @@ START_TEST(test_escaping_round_trip)
     c.tokens = toks;
     c.n_tokens = 2;
     ck_assert_int_eq(writer_store_add_comment(st, &c, NULL, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp(S_CFILE, NULL);
     ck_assert_ptr_nonnull(s);
     char *line = strchr(s, '\n') + 1;
@@ -217,7 +217,7 @@ START_TEST(test_dedup_across_reopen)
     ck_assert_int_eq(writer_store_add_stats(st, &sts, &dup, NULL), TW_OK);
     ck_assert(!dup);
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
 
     st = s_open(NULL, false, 0);
     /* m1, m2 (id and content keys each), the viewers and the stats row */
@@ -241,13 +241,13 @@ START_TEST(test_dedup_across_reopen)
         writer_store_add_deleted(st, S_CH, S_VID, "m1", S_T0, &dup, NULL),
         TW_OK);
     ck_assert(!dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     st = s_open(NULL, false, 0);
     ck_assert_int_eq(
         writer_store_add_deleted(st, S_CH, S_VID, "m1", S_T0, &dup, NULL),
         TW_OK);
     ck_assert(dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp(S_CFILE, NULL);
     ck_assert_uint_eq(s_count_lines(s), 4); /* header, m1, m2, deleted m1 */
     ck_assert_ptr_nonnull(strstr(s, "\tm1\tdeleted\t\t\t\t\t\n"));
@@ -298,7 +298,7 @@ START_TEST(test_replacement_supersedes)
     ck_assert_int_eq(s_add_kind(st, "p2", "text", "late", true, &dup), TW_OK);
     ck_assert(dup);
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
 
     st = s_open(NULL, false, 0);
     ck_assert_int_eq(s_add_kind(st, "p1", "text", "real", true, &dup), TW_OK);
@@ -315,7 +315,7 @@ START_TEST(test_replacement_supersedes)
     ck_assert_int_eq(s_add_kind(st, "j1", "jewels", "sent Rose", false, &dup),
                      TW_OK);
     ck_assert(!dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp(S_CFILE, NULL);
     /* header, p1 placeholder, p1 real, p2 late, p2 placeholder, j1 */
     ck_assert_uint_eq(s_count_lines(s), 6);
@@ -340,14 +340,14 @@ START_TEST(test_dedup_after_midnight)
     ck_assert(dup);
     ck_assert_int_eq(s_add(st, S_VID, "early", "y", &dup), TW_OK);
     ck_assert(!dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     /* a restart after midnight rebuilds yesterday's index from disk */
     st = s_open(NULL, false, 0);
     ck_assert_int_eq(s_add(st, S_VID, "late", "x", &dup), TW_OK);
     ck_assert(dup);
     ck_assert_int_eq(s_add(st, S_VID, "early", "y", &dup), TW_OK);
     ck_assert(dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp("comments/2026-03-11/" S_CH "/" S_VID ".tsv", NULL);
     ck_assert_uint_eq(s_count_lines(s), 2);
     ck_assert_ptr_null(strstr(s, "late"));
@@ -360,7 +360,7 @@ START_TEST(test_torn_line_repair)
     writer_store_t *st = s_open(NULL, true, 0);
     bool dup;
     ck_assert_int_eq(s_add(st, S_VID, "m1", "x", &dup), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     /* simulate a crash in the middle of writing m2's line */
     char path[512];
     snprintf(path, sizeof path, "%s/%s", s_dir, S_CFILE);
@@ -380,7 +380,7 @@ START_TEST(test_torn_line_repair)
     free(s);
     ck_assert_int_eq(s_add(st, S_VID, "m2", "y", &dup), TW_OK);
     ck_assert(!dup);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     s = s_slurp(S_CFILE, NULL);
     ck_assert_uint_eq(s_count_lines(s), 3);
     ck_assert_ptr_nonnull(strstr(s, "\tm2\ttext\tUCauthor\tAnn\t\ty\t"));
@@ -418,7 +418,7 @@ START_TEST(test_day_partition_by_zone)
         return; /* no zone database: nothing to test */
     writer_store_t *st = s_open("Asia/Tokyo", false, 0);
     ck_assert_int_eq(s_add(st, S_VID, "t1", "x", NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp("comments/2026-03-11/" S_CH "/" S_VID ".tsv", NULL);
     ck_assert_ptr_nonnull(s);
     /* times in the file stay UTC */
@@ -427,7 +427,7 @@ START_TEST(test_day_partition_by_zone)
     s_clock_us = S_T0 + 12LL * 3600 * 1000000; /* 2026-03-11T00:00Z */
     st = s_open("America/Los_Angeles", false, 0);
     ck_assert_int_eq(s_add(st, S_VID, "t2", "x", NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     s = s_slurp(S_CFILE, NULL); /* still the 10th in LA (17:00 PDT) */
     ck_assert_ptr_nonnull(s);
     ck_assert_ptr_nonnull(strstr(s, "\tt2\t"));
@@ -455,7 +455,7 @@ START_TEST(test_absent_is_not_zero)
         7};
     ck_assert_int_eq(writer_store_add_stats(st, &sts, NULL, NULL), TW_OK);
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     char *s = s_slurp("viewers/2026-03-10/" S_CH "/" S_VID ".tsv", NULL);
     ck_assert_ptr_nonnull(strstr(s, "sampled_at\tchannel_id\tvideo_id\t"
                                     "concurrent_viewers\tviews\tlikes\t"
@@ -509,7 +509,7 @@ START_TEST(test_hostile_ids_rejected)
     tw_err_t err;
     ck_assert_int_eq(writer_store_add_comment(st, &c, NULL, &err),
                      TW_ERR_INVALID);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     struct stat sb;
     char p[256];
     snprintf(p, sizeof p, "%s/comments", s_dir);
@@ -563,7 +563,7 @@ START_TEST(test_full_disk_then_resume)
         ck_assert(dup == (i < ok));
     }
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     s = s_slurp(S_CFILE, &len);
     ck_assert_uint_eq(s_count_lines(s), (size_t)ok + 6);
     for (int i = 0; i < ok + 5; i++) {
@@ -591,7 +591,7 @@ START_TEST(test_open_file_bound)
         }
     }
     ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
-    writer_store_close(&st);
+    writer_store_destroy(&st);
     for (int i = 0; i < 10; i++) {
         char rel[256];
         snprintf(rel, sizeof rel, "comments/2026-03-10/%s/video%d.tsv", S_CH,

@@ -1084,7 +1084,7 @@ static int s_setup(chat_t *c, tw_worker_t *w, tw_loop_t *loop)
     rc = tw_deliver_sender_new(&c->tx, tw_worker_zctx(w), &dopt, &err);
     if (rc != TW_OK) {
         tw_log_write(TW_LOG_ERROR, "unable to open the sender: %s", err.msg);
-        return rc == TW_ERR_INVALID ? TW_EXIT_USAGE : TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     rc = tw_deliver_attach(c->tx, c->loop, NULL, NULL);
     if (rc != TW_OK) {

@@ -22,19 +22,20 @@ int main(int argc, char **argv)
     }
     int code = TW_EXIT_TEMP;
     tw_err_t err = {0};
-    tw_worker_t *w = tw_worker_new("chat", &code, &err);
-    if (!w) {
+    tw_worker_t *w = NULL;
+    tw_rc_t rc = tw_worker_new(&w, "chat", &err);
+    if (rc != TW_OK) {
         tw_log_write(TW_LOG_ERROR, "unable to start: %s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     tw_loop_t *loop = tw_loop_new();
-    tw_rc_t rc = loop ? tw_worker_attach(w, loop) : TW_ERR_NOMEM;
+    rc = loop ? tw_worker_attach(w, loop) : TW_ERR_NOMEM;
     if (rc != TW_OK) {
         tw_log_write(TW_LOG_ERROR, "unable to start the loop: %s",
                      tw_rc_str(rc));
         tw_worker_destroy(&w);
         tw_loop_destroy(&loop);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     code = chat_run(w, loop);
     tw_worker_destroy(&w);

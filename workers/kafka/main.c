@@ -607,14 +607,13 @@ int main(void)
 {
     tw_log_init("tw-kafka");
     signal(SIGPIPE, SIG_IGN);
-    int code = 0;
     tw_err_t err = {0};
     s_kafka_t self = {0};
     self.wake[0] = self.wake[1] = -1;
-    self.w = tw_worker_new("kafka", &code, &err);
-    if (!self.w) {
+    tw_rc_t rc = tw_worker_new(&self.w, "kafka", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
     self.cfg = &cfg->kafka;
@@ -654,15 +653,15 @@ int main(void)
         rdir = cfg->supervisor.runtime_dir;
     char ep[4200];
     snprintf(ep, sizeof ep, "ipc://%s/kafka.sock", rdir);
-    tw_rc_t rc = tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep,
-                                         tw_worker_name(self.w),
-                                         tw_worker_epoch(self.w), &err);
+    rc = tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep,
+                                 tw_worker_name(self.w),
+                                 tw_worker_epoch(self.w), &err);
     if (rc != TW_OK) {
         tw_log_error("cannot bind %s: %s", ep, err.msg);
         rd_kafka_destroy(self.rk);
         kafka_registry_destroy(&self.reg);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("producing %s to %s (%s), topics %s %s %s %s; listening on %s",
                 self.cfg->format, self.cfg->brokers,
@@ -682,7 +681,7 @@ int main(void)
         rc = tw_loop_add_fd(self.loop, self.wake[0], ZMQ_POLLIN, s_on_wake,
                             &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(self.loop);

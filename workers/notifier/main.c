@@ -413,12 +413,11 @@ int main(int argc, char **argv)
     tw_log_init("tw-notifier");
     s_notifier_t n;
     memset(&n, 0, sizeof n);
-    int code = TW_EXIT_TEMP;
     tw_err_t err = {{0}, 0, 0};
-    n.w = tw_worker_new("notifier", &code, &err);
-    if (!n.w) {
+    tw_rc_t rc = tw_worker_new(&n.w, "notifier", &err);
+    if (rc != TW_OK) {
         tw_log_error("unable to start: %s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     n.cfg = tw_worker_cfg(n.w);
     const char *state = getenv(TW_ENV_STATE_DIR);
@@ -442,7 +441,7 @@ int main(int argc, char **argv)
         tw_log_fatal(TW_EXIT_TEMP, "out of memory");
     char *text = NULL;
     size_t len = 0;
-    tw_rc_t rc = tw_file_read_all(n.values_path, 256u << 20, &text, &len, &err);
+    rc = tw_file_read_all(n.values_path, 256u << 20, &text, &len, &err);
     if (rc == TW_OK) {
         size_t skipped = 0;
         notifier_rules_load(n.rules, text, len, &skipped, NULL);
@@ -465,7 +464,7 @@ int main(int argc, char **argv)
                                  tw_worker_name(n.w), tw_worker_epoch(n.w),
                                  &err);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to bind %s: %s", ep, err.msg);
+        tw_log_fatal(tw_rc_exit(rc), "unable to bind %s: %s", ep, err.msg);
     n.sub = zmq_socket(tw_worker_zctx(n.w), ZMQ_SUB);
     if (snprintf(ep, sizeof ep, "ipc://%s/events.sock", runtime) >=
         (int)sizeof ep)
@@ -491,7 +490,7 @@ int main(int argc, char **argv)
     if (rc == TW_OK)
         rc = tw_loop_add_socket(n.loop, n.sub, ZMQ_POLLIN, s_on_sub, &n);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     rc = tw_loop_run(n.loop);
     if (rc != TW_OK)

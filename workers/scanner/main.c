@@ -306,8 +306,11 @@ static void s_event(s_scan_t *S, const tw_scan_stream_t *s)
 static void s_plan(s_scan_t *S);
 
 /* The shared quota governor's day so far, for /metrics. */
-static void s_report_quota(s_scan_t *S)
+/* Before each heartbeat: the quota values it carries. */
+static void s_report_quota(tw_worker_t *w, void *arg)
 {
+    (void)w;
+    s_scan_t *S = arg;
     uint64_t used = tw_quota_used(S->quota);
     uint64_t left = tw_quota_left(S->quota);
     tw_worker_gauge(S->w, "quota_used_units",
@@ -436,7 +439,7 @@ static tw_rc_t s_fetch_page(s_scan_t *S, const char *vid)
 /* Classifies s from its watch page (no quota). */
 static void s_classify_page(s_scan_t *S, tw_scan_stream_t *s)
 {
-    tw_worker_handle(S->w); /* heartbeat between requests */
+    tw_worker_service(S->w); /* heartbeat between requests */
     tw_rc_t rc = s_fetch_page(S, s->video_id);
     if (rc == TW_ERR_NOTFOUND) {
         scan_track_obs_t gone = {.state = TW_SCAN_ST_DELETED,
@@ -768,7 +771,7 @@ static void s_fallback_round(s_scan_t *S, s_chan_t *c)
     bool found = false;
     scan_step_t step = scan_src_next_step(SCAN_STEP_NONE, false, false);
     while (step != SCAN_STEP_NONE) {
-        tw_worker_handle(S->w); /* heartbeat between requests */
+        tw_worker_service(S->w); /* heartbeat between requests */
         bool ok = s_steps[step](S, c);
         found = found || ok;
         bool quota_ok = S->api && tw_quota_allowed(S->quota, 1);
@@ -788,7 +791,7 @@ static void s_fallback_round(s_scan_t *S, s_chan_t *c)
  * feed is only probed: no retries, failures logged at debug level. */
 static bool s_check_feed(s_scan_t *S, s_chan_t *c, char *why, size_t cap)
 {
-    tw_worker_handle(S->w); /* heartbeat between requests */
+    tw_worker_service(S->w); /* heartbeat between requests */
     bool probe = scan_src_in_fallback(&c->src);
     char url[128], inm[200], ims[100];
     snprintf(url, sizeof url, "feeds/videos.xml?channel_id=%s", c->id);
@@ -935,8 +938,6 @@ static void s_plan(s_scan_t *S)
 static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
 {
     s_scan_t *S = arg;
-    if (S->quota && tw_worker_timeout_ms(S->w) <= S_TICK_MS)
-        s_report_quota(S); /* the heartbeat about to go carries it */
     if (tw_worker_stopping(S->w)) {
         tw_loop_stop(loop);
         return TW_OK;
@@ -1017,10 +1018,10 @@ int main(void)
     tw_err_t err = {{0}, 0, 0};
     s_scan_t S0, *S = &S0;
     memset(S, 0, sizeof *S);
-    S->w = tw_worker_new("scanner", &exit_code, &err);
-    if (!S->w) {
+    tw_rc_t rc = tw_worker_new(&S->w, "scanner", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return exit_code;
+        return tw_rc_exit(rc);
     }
     S->cfg = tw_worker_cfg(S->w);
     S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1055,6 +1056,7 @@ int main(void)
         exit_code = TW_EXIT_TEMP;
         goto out;
     }
+    tw_worker_on_beat(S->w, s_report_quota, S);
     s_open_events(S, "notifier", &S->notify);
     s_open_events(S, "kafka", &S->kafka);
     if (tw_scan_handles_load(S->handles_path, &S->handles, &S->nhandles,
@@ -1071,7 +1073,7 @@ int main(void)
                 S->api ? "Data API videos.list" : "watch pages (no API key)");
     S->loop = tw_loop_new();
     S->tick = S->loop ? tw_loop_add_timer(S->loop, 0, 0, s_on_tick, S) : -1;
-    tw_rc_t rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    rc = S->tick < 0 ? TW_ERR_NOMEM : TW_OK;
     if (rc == TW_OK)
         rc = tw_worker_attach(S->w, S->loop);
     if (rc == TW_OK && S->hupfd >= 0)

@@ -385,7 +385,7 @@ static void s_poll(s_stats_t *S, bool viewers)
         if (S->api && s_sample_api(S, sel + off, k, viewers) == TW_OK)
             continue;
         for (size_t i = 0; i < k && !tw_worker_stopping(S->w); i++) {
-            tw_worker_handle(S->w);
+            tw_worker_service(S->w);
             if (viewers)
                 s_sample_viewers_web(S, sel[off + i]);
             else
@@ -620,10 +620,10 @@ int main(void)
     tw_err_t err = {{0}, 0, 0};
     s_stats_t S0, *S = &S0;
     memset(S, 0, sizeof *S);
-    S->w = tw_worker_new("stats", &exit_code, &err);
-    if (!S->w) {
+    tw_rc_t rc = tw_worker_new(&S->w, "stats", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return exit_code;
+        return tw_rc_exit(rc);
     }
     S->cfg = tw_worker_cfg(S->w);
     const tw_cfg_youtube_t *yt = &S->cfg->youtube;
@@ -688,7 +688,7 @@ int main(void)
     S->loop = tw_loop_new();
     int tick =
         S->loop ? tw_loop_add_timer(S->loop, S_TICK_MS, 0, s_on_tick, S) : -1;
-    tw_rc_t rc = tick < 0 ? TW_ERR_NOMEM : TW_OK;
+    rc = tick < 0 ? TW_ERR_NOMEM : TW_OK;
     if (rc == TW_OK)
         rc = tw_worker_attach(S->w, S->loop);
     for (size_t i = 0; i < S_NOUT && rc == TW_OK; i++)

@@ -380,8 +380,9 @@ static const char *s_stopwords_dir(const char *cfg_dir, char *buf, size_t cap)
     return buf;
 }
 
-/* Builds the tokenizer from [worker.tokenizer]; NULL on a config error. */
-static tw_tokenizer_t *s_make_tokenizer(const tw_cfg_t *cfg)
+/* Builds the tokenizer from [worker.tokenizer] in *t (logging why not):
+ * TW_ERR_CONFIG for a config error, TW_ERR_NOMEM. */
+static tw_rc_t s_make_tokenizer(const tw_cfg_t *cfg, tw_tokenizer_t **t)
 {
     const tw_cfg_tokenizer_t *c = &cfg->tokenizer;
     tw_tokenizer_opts_t o = {0};
@@ -397,35 +398,34 @@ static tw_tokenizer_t *s_make_tokenizer(const tw_cfg_t *cfg)
     if (tw_tokenizer_mode_parse(c->urls, &o.url_mode) != TW_OK ||
         tw_tokenizer_mode_parse(c->mentions, &o.mention_mode) != TW_OK) {
         tw_log_error("urls/mentions must be keep, drop or text");
-        return NULL;
+        return TW_ERR_CONFIG;
     }
     tw_err_t err = {0};
-    tw_tokenizer_t *t = tw_tokenizer_new(&o, &err);
-    if (!t)
+    tw_rc_t rc = tw_tokenizer_new(t, &o, &err);
+    if (rc != TW_OK)
         tw_log_error("tokenizer: %s", err.msg);
     else
-        tw_log_info("%zu stop words from %s", tw_tokenizer_stopword_count(t),
+        tw_log_info("%zu stop words from %s", tw_tokenizer_stopword_count(*t),
                     o.stopword_dir ? o.stopword_dir : "the share dir");
-    return t;
+    return rc;
 }
 
 int main(void)
 {
     tw_log_init("tw-tokenizer");
     signal(SIGPIPE, SIG_IGN);
-    int code = 0;
     tw_err_t err = {0};
     s_tok_t self = {0};
-    self.w = tw_worker_new("tokenizer", &code, &err);
-    if (!self.w) {
+    tw_rc_t rc = tw_worker_new(&self.w, "tokenizer", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
-    self.tok = s_make_tokenizer(cfg);
-    if (!self.tok) {
+    rc = s_make_tokenizer(cfg, &self.tok);
+    if (rc != TW_OK) {
         tw_worker_destroy(&self.w);
-        return TW_EXIT_USAGE;
+        return tw_rc_exit(rc);
     }
     const char *rdir = getenv(TW_ENV_RUNTIME_DIR);
     if (!rdir || !*rdir)
@@ -438,7 +438,7 @@ int main(void)
     so.endpoint = out_ep;
     so.src = tw_worker_name(self.w);
     so.epoch = tw_worker_epoch(self.w);
-    tw_rc_t rc = tw_deliver_sender_new(&self.tx, zctx, &so, &err);
+    rc = tw_deliver_sender_new(&self.tx, zctx, &so, &err);
     const tw_cfg_worker_t *kw = tw_cfg_worker(cfg, "kafka");
     if (rc == TW_OK && kw && kw->enabled) {
         char kafka_ep[4200];
@@ -458,7 +458,7 @@ int main(void)
         tw_deliver_destroy(&self.tx2);
         tw_tokenizer_destroy(&self.tok);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("listening on %s, forwarding to %s", in_ep, out_ep);
     tw_loop_t *loop = tw_loop_new();
@@ -472,7 +472,7 @@ int main(void)
     if (rc == TW_OK && self.tx2)
         rc = tw_deliver_attach(self.tx2, loop, s_work, &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(loop);

@@ -51,7 +51,7 @@ typedef struct {
 static int s_tick(void *arg)
 {
     s_up_t *u = arg;
-    tw_worker_handle(u->w);
+    tw_worker_service(u->w);
     return tw_worker_stopping(u->w) ? 1 : 0;
 }
 
@@ -170,7 +170,7 @@ static tw_rc_t s_on_timer(tw_loop_t *loop, int id, void *arg)
                                       .tick = s_tick,
                                       .tick_arg = u};
         u->pass_t0 = tw_time_mono_ms();
-        rc = tw_archive_pass_new(&u->opts, &u->rep, &u->pass, &err);
+        rc = tw_archive_pass_new(&u->pass, &u->opts, &u->rep, &err);
         done = rc != TW_OK;
     } else {
         rc = tw_archive_pass_step(u->pass, &done, &err);
@@ -223,17 +223,16 @@ int main(int argc, char **argv)
                         "111 temporary failure\n");
         return TW_EXIT_USAGE;
     }
-    int code = TW_EXIT_TEMP;
     tw_err_t err = {0};
     s_up_t u = {.retry_ms = RETRY_MIN_MS};
     const char *env = getenv("TUBEWATCH_UPLOADER_RETRY_MS"); /* tests */
     if (env && atoll(env) > 0)
         u.retry_ms = atoll(env);
     u.retry_min = u.retry_ms;
-    u.w = tw_worker_new("uploader", &code, &err);
-    if (!u.w) {
+    tw_rc_t rc = tw_worker_new(&u.w, "uploader", &err);
+    if (rc != TW_OK) {
         tw_log_error("unable to start: %s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(u.w);
     u.tz = cfg->supervisor.timezone;
@@ -244,11 +243,11 @@ int main(int argc, char **argv)
         tw_worker_destroy(&u.w);
         return TW_EXIT_USAGE;
     }
-    tw_rc_t rc = s_open_notify(&u, &err);
+    rc = s_open_notify(&u, &err);
     if (rc != TW_OK) {
         tw_log_error("unable to connect to the notifier: %s", err.msg);
         tw_worker_destroy(&u.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_worker_gauge(u.w, "uploads_total", 0); /* series exist from the start */
     tw_worker_gauge(u.w, "uploads_failed_total", 0);
@@ -270,7 +269,7 @@ int main(int argc, char **argv)
     if (rc == TW_OK && u.notify)
         rc = tw_deliver_attach(u.notify, u.loop, NULL, NULL);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     rc = tw_loop_run(u.loop);
     if (rc != TW_OK)

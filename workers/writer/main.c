@@ -448,13 +448,12 @@ int main(void)
     /* A write over RLIMIT_FSIZE must fail with EFBIG, not kill us. */
     signal(SIGXFSZ, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    int code = 0;
     tw_err_t err = {0};
     s_writer_t self = {0};
-    self.w = tw_worker_new("writer", &code, &err);
-    if (!self.w) {
+    tw_rc_t rc = tw_worker_new(&self.w, "writer", &err);
+    if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
-        return code;
+        return tw_rc_exit(rc);
     }
     const tw_cfg_t *cfg = tw_worker_cfg(self.w);
     self.fsync_interval_ms = cfg->writer.fsync_interval_ms;
@@ -478,14 +477,13 @@ int main(void)
     }
     char ep[4200];
     s_endpoint(cfg, ep, sizeof ep);
-    tw_rc_t rc =
-        tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep, "writer",
-                                tw_worker_epoch(self.w), &err);
+    rc = tw_deliver_receiver_new(&self.rx, tw_worker_zctx(self.w), ep, "writer",
+                                 tw_worker_epoch(self.w), &err);
     if (rc != TW_OK) {
         tw_log_error("cannot bind %s: %s", ep, err.msg);
-        writer_store_close(&self.st);
+        writer_store_destroy(&self.st);
         tw_worker_destroy(&self.w);
-        return TW_EXIT_TEMP;
+        return tw_rc_exit(rc);
     }
     tw_log_info("writing to %s (%zu keys indexed), listening on %s%s",
                 o.data_dir, writer_store_index_size(self.st), ep,
@@ -503,7 +501,7 @@ int main(void)
     if (rc == TW_OK)
         rc = tw_deliver_attach(self.rx, self.loop, s_on_rx, &self);
     if (rc != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to start the loop: %s",
+        tw_log_fatal(tw_rc_exit(rc), "unable to start the loop: %s",
                      tw_rc_str(rc));
     tw_worker_ready(self.w);
     rc = tw_loop_run(self.loop);
@@ -518,7 +516,7 @@ int main(void)
                 " duplicates, %" PRIu64 " invalid",
                 self.rows, self.dups, self.n_invalid);
     tw_deliver_destroy(&self.rx);
-    writer_store_close(&self.st);
+    writer_store_destroy(&self.st);
     free(self.acks);
     tw_worker_destroy(&self.w);
     tw_loop_destroy(&self.loop);

@@ -903,7 +903,7 @@ writer_store_t *writer_store_open(const writer_store_opts_t *opts,
     self->files = calloc(self->max_files, sizeof *self->files);
     if (!self->data_dir || !self->zone || !self->files) {
         tw_err_set(err, "out of memory");
-        writer_store_close(&self);
+        writer_store_destroy(&self);
         return NULL;
     }
     for (size_t i = 0; i < self->max_files; i++)
@@ -911,19 +911,19 @@ writer_store_t *writer_store_open(const writer_store_opts_t *opts,
     if (mkdir(self->data_dir, 0755) != 0 && errno != EEXIST) {
         tw_err_set(err, "unable to create %s: %s", self->data_dir,
                    strerror(errno));
-        writer_store_close(&self);
+        writer_store_destroy(&self);
         return NULL;
     }
     char today[11];
     s_local_day(self, s_now(self), today);
     if (s_ensure_days(self, today, err) != TW_OK) {
-        writer_store_close(&self);
+        writer_store_destroy(&self);
         return NULL;
     }
     return self;
 }
 
-void writer_store_close(writer_store_t **self_p)
+void writer_store_destroy(writer_store_t **self_p)
 {
     assert(self_p);
     writer_store_t *self = *self_p;

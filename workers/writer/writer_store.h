@@ -86,7 +86,7 @@ writer_store_t *writer_store_open(const writer_store_opts_t *opts,
                                   tw_err_t *err);
 /* Syncs (best effort), closes every file and frees *self_p; sets it to
  * NULL; safe to call twice. */
-void writer_store_close(writer_store_t **self_p);
+void writer_store_destroy(writer_store_t **self_p);
 
 /* Appends one comment row unless its message id is already stored for the
  * video today or yesterday (then *dup = true, TW_OK); a replacement
