@@ -1024,3 +1024,21 @@ tw_rc_t tw_proto_restamp(void *buf, size_t len, uint64_t epoch, uint64_t seq)
     s_patch_u64(p, pos + 9, seq);
     return TW_OK;
 }
+
+tw_chat_item_t tw_proto_chat_item(const tw_tok_item_t *t)
+{
+    assert(t);
+    return (tw_chat_item_t){
+        .id = t->id,
+        .kind = t->kind,
+        .published_usec = t->published_usec,
+        .received_usec = t->received_usec,
+        .author_channel_id = t->author_channel_id,
+        .author_name = t->author_name,
+        .amount = t->amount,
+        .currency = t->currency,
+        .text = t->text,
+        .ref_id = t->ref_id,
+        .replaces = t->replaces,
+    };
+}

@@ -125,6 +125,9 @@ typedef struct {
 
 /* Returns the wire name of id ("chat.batch"), or NULL when unknown. */
 const char *tw_proto_name(tw_msg_id_t id);
+/* The chat item a tokenized item carries (tw_tok_item_t starts with the
+ * fields of tw_chat_item_t; its strings are borrowed from t). */
+tw_chat_item_t tw_proto_chat_item(const tw_tok_item_t *t);
 /* Returns the id of a wire name, or TW_MSG_NONE when unknown. */
 tw_msg_id_t tw_proto_id(const char *name);
 /* Returns the number of message types in the table. */

@@ -45,6 +45,7 @@ typedef struct {
     bool synced;                    /* got SYNC for this epoch */
     uint64_t last;                  /* last seq delivered to the caller */
     uint64_t acked;                 /* last seq acked by the caller */
+    uint64_t owed;                  /* done, ack not sent yet (0 = none) */
     int64_t resync_ms;              /* when we last asked for a resync */
     int64_t seen_ms;                /* when its last frame came */
 } s_peer_t;
@@ -743,7 +744,7 @@ static tw_rc_t s_on_frame(tw_deliver_t *self, zmq_msg_t *rid, zmq_msg_t *body,
     if (h.epoch != p->epoch) {
         p->epoch = h.epoch;
         p->synced = false;
-        p->last = p->acked = 0;
+        p->last = p->acked = p->owed = 0;
         p->resync_ms = 0;
     }
     if (h.id == TW_MSG_SYNC) {
@@ -840,6 +841,47 @@ tw_rc_t tw_deliver_ack(tw_deliver_t *self, const char *src, uint64_t epoch,
     p->acked = seq;
     s_ack_peer(self, p, seq, false);
     return TW_OK;
+}
+
+void tw_deliver_ack_later(tw_deliver_t *self, const char *src, uint64_t epoch,
+                          uint64_t seq)
+{
+    assert(self);
+    assert(src);
+    assert(self->role == ROLE_RECEIVER);
+    s_peer_t *p = s_peer_find(self, src);
+    if (!p || p->epoch != epoch || seq == 0)
+        return; /* the sender restarted since: it resends anyway */
+    if (seq > p->owed)
+        p->owed = seq;
+}
+
+bool tw_deliver_acks_owed(const tw_deliver_t *self)
+{
+    assert(self);
+    for (size_t i = 0; i < self->npeers; i++)
+        if (self->peers[i].owed > 0)
+            return true;
+    return false;
+}
+
+tw_rc_t tw_deliver_ack_owed(tw_deliver_t *self, tw_err_t *err)
+{
+    assert(self);
+    assert(self->role == ROLE_RECEIVER);
+    tw_rc_t first = TW_OK;
+    for (size_t i = 0; i < self->npeers; i++) {
+        s_peer_t *p = &self->peers[i];
+        if (p->owed == 0)
+            continue;
+        uint64_t seq = p->owed;
+        p->owed = 0;
+        tw_rc_t rc = tw_deliver_ack(self, p->src, p->epoch, seq,
+                                    first == TW_OK ? err : NULL);
+        if (rc != TW_OK && first == TW_OK)
+            first = rc;
+    }
+    return first;
 }
 
 /* ---- timers ---- */

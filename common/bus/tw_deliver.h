@@ -140,6 +140,17 @@ tw_rc_t tw_deliver_recv(tw_deliver_t *self, tw_msg_t *msg, tw_err_t *err);
  * (TW_OK); one beyond what was delivered is TW_ERR_INVALID. */
 tw_rc_t tw_deliver_ack(tw_deliver_t *self, const char *src, uint64_t epoch,
                        uint64_t seq, tw_err_t *err);
+/* Receiver: notes that every frame of (src, epoch) up to seq is done while
+ * its ack waits (for an fsync, for delivery reports); the highest seq per
+ * sender is kept, and a note for an epoch the sender left is dropped (it
+ * resends anyway). */
+void tw_deliver_ack_later(tw_deliver_t *self, const char *src, uint64_t epoch,
+                          uint64_t seq);
+/* Receiver: true while acks noted by tw_deliver_ack_later wait. */
+bool tw_deliver_acks_owed(const tw_deliver_t *self);
+/* Receiver: sends every ack noted by tw_deliver_ack_later and forgets them.
+ * Returns the first failure (err set for it); the others are sent anyway. */
+tw_rc_t tw_deliver_ack_owed(tw_deliver_t *self, tw_err_t *err);
 
 /* ---- on a tw_loop ---- */
 

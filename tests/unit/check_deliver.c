@@ -228,6 +228,39 @@ START_TEST(test_credit_exhaustion_blocks)
 }
 END_TEST
 
+/* Acks noted for later (after an fsync, after delivery reports) go out
+ * together: the highest per sender, none for a left epoch, none twice. */
+START_TEST(test_acks_noted_then_sent)
+{
+    s_link_t *l = s_link_new(8, NULL);
+    l->autoack = false;
+    for (int i = 1; i <= 8; i++)
+        ck_assert_int_eq(s_send(l, (uint64_t)i), TW_OK);
+    s_want = 8;
+    ck_assert(s_pump(l, s_got_want, 5000));
+    ck_assert(!tw_deliver_acks_owed(l->rx));
+    tw_deliver_ack_later(l->rx, "chat@abc", 500, 3);
+    tw_deliver_ack_later(l->rx, "chat@abc", 500, 6);
+    tw_deliver_ack_later(l->rx, "chat@abc", 500, 5); /* lower: kept at 6 */
+    tw_deliver_ack_later(l->rx, "chat@abc", 499, 8); /* a left epoch */
+    tw_deliver_ack_later(l->rx, "nobody", 1, 1);     /* an unknown sender */
+    ck_assert(tw_deliver_acks_owed(l->rx));
+    s_step(l, 20);
+    ck_assert_uint_eq(tw_deliver_unacked(l->tx), 8); /* nothing sent yet */
+    tw_err_t err;
+    ck_assert_int_eq(tw_deliver_ack_owed(l->rx, &err), TW_OK);
+    ck_assert(!tw_deliver_acks_owed(l->rx));
+    ck_assert(s_pump(l, s_can_send, 5000));
+    ck_assert_uint_eq(tw_deliver_acked(l->tx), 6);
+    ck_assert_uint_eq(tw_deliver_unacked(l->tx), 2);
+    /* sent once: a second call sends nothing */
+    ck_assert_int_eq(tw_deliver_ack_owed(l->rx, &err), TW_OK);
+    s_step(l, 20);
+    ck_assert_uint_eq(tw_deliver_acked(l->tx), 6);
+    s_link_destroy(&l);
+}
+END_TEST
+
 /* The receiver dies with 21..50 delivered but not durable; the sender then
  * sends `extra` more frames (0: it is idle and only its probe notices). */
 static void s_restart_case(uint64_t extra)
@@ -977,6 +1010,7 @@ Suite *deliver_suite(void)
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
     tcase_add_test(tc, test_in_order_delivery);
     tcase_add_test(tc, test_credit_exhaustion_blocks);
+    tcase_add_test(tc, test_acks_noted_then_sent);
     tcase_add_test(tc, test_receiver_restart_resends);
     tcase_add_test(tc, test_receiver_restart_idle_sender);
     tcase_add_test(tc, test_duplicates_deduped_and_acked);

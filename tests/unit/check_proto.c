@@ -513,6 +513,36 @@ START_TEST(test_reject_deep_nesting)
 }
 END_TEST
 
+START_TEST(test_chat_item_of_tokenized)
+{
+    tw_tok_item_t t;
+    memset(&t, 0, sizeof t);
+    t.id = "id1";
+    t.kind = TW_CHAT_KIND_JEWELS;
+    t.published_usec = 11;
+    t.received_usec = 22;
+    t.author_channel_id = "UCx";
+    t.author_name = "name";
+    t.amount = "5";
+    t.currency = "JWL";
+    t.text = "text";
+    t.ref_id = "ref";
+    t.replaces = true;
+    tw_chat_item_t c = tw_proto_chat_item(&t);
+    ck_assert_ptr_eq(c.id, t.id);
+    ck_assert_int_eq(c.kind, TW_CHAT_KIND_JEWELS);
+    ck_assert_int_eq(c.published_usec, 11);
+    ck_assert_int_eq(c.received_usec, 22);
+    ck_assert_ptr_eq(c.author_channel_id, t.author_channel_id);
+    ck_assert_ptr_eq(c.author_name, t.author_name);
+    ck_assert_ptr_eq(c.amount, t.amount);
+    ck_assert_ptr_eq(c.currency, t.currency);
+    ck_assert_ptr_eq(c.text, t.text);
+    ck_assert_ptr_eq(c.ref_id, t.ref_id);
+    ck_assert(c.replaces);
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
     Suite *s = suite_create("proto");
@@ -534,6 +564,7 @@ Suite *proto_suite(void)
     tcase_add_test(tc, test_reject_trailing_bytes);
     tcase_add_test(tc, test_reject_oversized);
     tcase_add_test(tc, test_reject_deep_nesting);
+    tcase_add_test(tc, test_chat_item_of_tokenized);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -220,20 +220,7 @@ void kafka_record_make(const tw_msg_t *m, size_t i, kafka_record_t *r)
     case TW_MSG_CHAT_TOKENIZED: {
         const tw_msg_chat_tokenized_t *b = &m->u.chat_tokenized;
         const tw_tok_item_t *t = &b->items.v[i];
-        /* tw_tok_item_t starts with the fields of tw_chat_item_t. */
-        tw_chat_item_t it = {
-            .id = t->id,
-            .kind = t->kind,
-            .published_usec = t->published_usec,
-            .received_usec = t->received_usec,
-            .author_channel_id = t->author_channel_id,
-            .author_name = t->author_name,
-            .amount = t->amount,
-            .currency = t->currency,
-            .text = t->text,
-            .ref_id = t->ref_id,
-            .replaces = t->replaces,
-        };
+        tw_chat_item_t it = tw_proto_chat_item(t);
         s_chat_item(r, b->video_id, b->channel_id, &it, &t->tokens);
         break;
     }

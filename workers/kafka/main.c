@@ -65,13 +65,6 @@ typedef struct {
     uint32_t backoff; /* next retry delay */
 } s_frame_t;
 
-/* Highest frame of one (src, epoch) to ack. */
-typedef struct {
-    char src[TW_PROTO_SRC_MAX + 1]; /* sender */
-    uint64_t epoch;                 /* its incarnation */
-    uint64_t seq;                   /* highest done seq */
-} s_ack_t;
-
 /* The worker. */
 typedef struct {
     tw_worker_t *w;                          /* supervisor link */
@@ -91,9 +84,6 @@ typedef struct {
     size_t head;                             /* first used slot */
     size_t len;                              /* used slots */
     int64_t hold_ms;                         /* producing waits until */
-    s_ack_t *acks;                           /* pending acks */
-    size_t nacks;                            /* used entries */
-    size_t cap_acks;                         /* allocated entries */
     uint64_t records;                        /* records delivered */
     uint64_t failures;                       /* failed delivery reports */
     uint64_t dropped;                        /* records refused at once */
@@ -163,32 +153,6 @@ static void s_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* ---- acks ---- */
 
-static void s_note_ack(s_kafka_t *self, const tw_msg_t *m)
-{
-    for (size_t i = 0; i < self->nacks; i++) {
-        s_ack_t *a = &self->acks[i];
-        if (strcmp(a->src, m->src) == 0) {
-            if (a->epoch != m->epoch || m->seq > a->seq) {
-                a->epoch = m->epoch;
-                a->seq = m->seq;
-            }
-            return;
-        }
-    }
-    if (self->nacks == self->cap_acks) {
-        size_t n = self->cap_acks ? self->cap_acks * 2 : 16;
-        s_ack_t *p = realloc(self->acks, n * sizeof *p);
-        if (!p)
-            tw_log_fatal(TW_EXIT_TEMP, "out of memory");
-        self->acks = p;
-        self->cap_acks = n;
-    }
-    s_ack_t *a = &self->acks[self->nacks++];
-    snprintf(a->src, sizeof a->src, "%s", m->src);
-    a->epoch = m->epoch;
-    a->seq = m->seq;
-}
-
 static void s_frame_free(s_frame_t *f)
 {
     tw_proto_clear(&f->msg);
@@ -214,19 +178,14 @@ static void s_settle(s_kafka_t *self)
         s_frame_t *f = self->ring[self->head];
         if (f->produced < f->nrec || f->pending > 0 || f->failed > 0)
             break;
-        s_note_ack(self, &f->msg);
+        tw_deliver_ack_later(self->rx, f->msg.src, f->msg.epoch, f->msg.seq);
         s_frame_free(f);
         self->head = (self->head + 1) % S_MAX_FRAMES;
         self->len--;
     }
-    for (size_t i = 0; i < self->nacks; i++) {
-        s_ack_t *a = &self->acks[i];
-        tw_err_t err = {0};
-        if (tw_deliver_ack(self->rx, a->src, a->epoch, a->seq, &err) != TW_OK)
-            tw_log_warn("ack %s %" PRIu64 ":%" PRIu64 ": %s", a->src, a->epoch,
-                        a->seq, err.msg);
-    }
-    self->nacks = 0;
+    tw_err_t err = {0};
+    if (tw_deliver_ack_owed(self->rx, &err) != TW_OK)
+        tw_log_warn("ack: %s", err.msg); /* the sender resends; dups dropped */
 }
 
 /* ---- producing ---- */
@@ -709,7 +668,6 @@ int main(void)
         kafka_avro_destroy(&self.enc[i]);
     kafka_registry_destroy(&self.reg);
     tw_deliver_destroy(&self.rx);
-    free(self.acks);
     close(self.wake[0]);
     close(self.wake[1]);
     tw_worker_destroy(&self.w);

@@ -32,22 +32,12 @@
 /* While full, a log line at most this often. */
 #define S_FULL_LOG_MS 30000
 
-/* Highest frame of one (src, epoch) stored since the last sync. */
-typedef struct {
-    char src[TW_PROTO_SRC_MAX + 1]; /* sender */
-    uint64_t epoch;                 /* its incarnation */
-    uint64_t seq;                   /* highest stored seq */
-} s_ack_t;
-
 /* The worker. */
 typedef struct {
     tw_worker_t *w;             /* supervisor link */
     tw_deliver_t *rx;           /* receiver on writer.sock */
     writer_store_t *st;         /* the files */
     uint64_t fsync_interval_ms; /* 0 = sync every round */
-    s_ack_t *acks;              /* pending acks, one per (src) */
-    size_t nacks;               /* used entries */
-    size_t cap_acks;            /* allocated entries */
     bool dirty;                 /* something stored since the last sync */
     int64_t dirty_since_ms;     /* when it became dirty (mono) */
     tw_msg_t held;              /* frame waiting for space */
@@ -63,35 +53,6 @@ typedef struct {
     int retry_timer;            /* retries the held frame */
     int commit_timer;           /* syncs after fsync_interval */
 } s_writer_t;
-
-/* Remembers that (src, epoch, seq) may be acked after the next sync. */
-static void s_note_ack(s_writer_t *self, const tw_msg_t *m)
-{
-    if (m->seq == 0)
-        return;
-    for (size_t i = 0; i < self->nacks; i++) {
-        s_ack_t *a = &self->acks[i];
-        if (strcmp(a->src, m->src) == 0) {
-            if (a->epoch != m->epoch || m->seq > a->seq) {
-                a->epoch = m->epoch;
-                a->seq = m->seq;
-            }
-            return;
-        }
-    }
-    if (self->nacks == self->cap_acks) {
-        size_t n = self->cap_acks ? self->cap_acks * 2 : 16;
-        s_ack_t *p = realloc(self->acks, n * sizeof *p);
-        if (!p)
-            tw_log_fatal(TW_EXIT_TEMP, "out of memory");
-        self->acks = p;
-        self->cap_acks = n;
-    }
-    s_ack_t *a = &self->acks[self->nacks++];
-    snprintf(a->src, sizeof a->src, "%s", m->src);
-    a->epoch = m->epoch;
-    a->seq = m->seq;
-}
 
 /* Logs an item the store refused (rate-limited). */
 static void s_invalid(s_writer_t *self, const tw_msg_t *m, const char *what,
@@ -225,20 +186,7 @@ static tw_rc_t s_store_msg(s_writer_t *self, const tw_msg_t *m, tw_err_t *err)
         const tw_msg_chat_tokenized_t *b = &m->u.chat_tokenized;
         for (size_t i = 0; i < b->items.n && rc == TW_OK; i++) {
             const tw_tok_item_t *t = &b->items.v[i];
-            /* tw_tok_item_t starts with the fields of tw_chat_item_t. */
-            tw_chat_item_t it = {
-                .id = t->id,
-                .kind = t->kind,
-                .published_usec = t->published_usec,
-                .received_usec = t->received_usec,
-                .author_channel_id = t->author_channel_id,
-                .author_name = t->author_name,
-                .amount = t->amount,
-                .currency = t->currency,
-                .text = t->text,
-                .ref_id = t->ref_id,
-                .replaces = t->replaces,
-            };
+            tw_chat_item_t it = tw_proto_chat_item(t);
             rc = s_store_item(self, m, b->video_id, b->channel_id, &it,
                               &t->tokens, err);
         }
@@ -278,15 +226,9 @@ static void s_commit(s_writer_t *self)
         }
         self->dirty = false;
     }
-    for (size_t i = 0; i < self->nacks; i++) {
-        s_ack_t *a = &self->acks[i];
-        tw_err_t err = {0};
-        tw_rc_t rc = tw_deliver_ack(self->rx, a->src, a->epoch, a->seq, &err);
-        if (rc != TW_OK)
-            tw_log_warn("ack %s %" PRIu64 ":%" PRIu64 ": %s", a->src, a->epoch,
-                        a->seq, err.msg);
-    }
-    self->nacks = 0;
+    tw_err_t err = {0};
+    if (tw_deliver_ack_owed(self->rx, &err) != TW_OK)
+        tw_log_warn("ack: %s", err.msg); /* the sender resends; dups dropped */
 }
 
 /* Handles one received frame; false when it was held (no space). */
@@ -329,7 +271,7 @@ static bool s_handle(s_writer_t *self, tw_msg_t *m, bool bad)
         self->dirty = true;
         self->dirty_since_ms = now;
     }
-    s_note_ack(self, m);
+    tw_deliver_ack_later(self->rx, m->src, m->epoch, m->seq); /* after sync */
     if (self->have_held) {
         tw_log_info("writing again after %" PRId64 " ms",
                     now - self->full_since_ms);
@@ -366,7 +308,7 @@ static void s_read_round(s_writer_t *self)
 static bool s_commit_due(const s_writer_t *self, int64_t now)
 {
     if (!self->dirty)
-        return self->nacks > 0;
+        return tw_deliver_acks_owed(self->rx);
     if (self->fsync_interval_ms == 0)
         return true;
     return now - self->dirty_since_ms >= (int64_t)self->fsync_interval_ms;
@@ -517,7 +459,6 @@ int main(void)
                 self.rows, self.dups, self.n_invalid);
     tw_deliver_destroy(&self.rx);
     writer_store_destroy(&self.st);
-    free(self.acks);
     tw_worker_destroy(&self.w);
     tw_loop_destroy(&self.loop);
     return TW_EXIT_OK;
