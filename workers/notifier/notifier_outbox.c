@@ -45,6 +45,11 @@ typedef struct {
     uint64_t trimmed_upto; /* highest id trimmed from the journal */
     char **held;           /* keys of done parts not yet trimmed */
     size_t nheld;          /* how many */
+    char **sent;           /* keys of the parts trimmed last, oldest
+                              first (sent.tsv): a cause redelivered after
+                              its message was sent and trimmed */
+    size_t nsent;          /* how many (at most o.sent_keep) */
+    uint64_t sent_upto;    /* done_upto as recorded in sent.tsv */
     char reason[300];      /* why it was disabled */
 } s_chat_t;
 
@@ -231,6 +236,92 @@ static void s_load_chats(notifier_outbox_t *self)
     free(data);
 }
 
+/* ---- sent keys (sent.tsv): chat id key, the first line of a chat with
+ * an empty key and the highest part id done ---- */
+
+static tw_rc_t s_save_sent(notifier_outbox_t *self, tw_err_t *err)
+{
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = tw_buf_append_str(b, "# tubewatch notifier sent v1\n");
+    for (size_t i = 0; i < self->nchats && rc == TW_OK; i++) {
+        s_chat_t *c = &self->chats[i];
+        if (c->done_upto > c->sent_upto)
+            c->sent_upto = c->done_upto;
+        if (c->sent_upto == 0 && c->nsent == 0)
+            continue;
+        for (size_t k = 0; k <= c->nsent && rc == TW_OK; k++) {
+            rc = tw_tsv_escape(b, c->name, strlen(c->name));
+            if (rc == TW_OK)
+                rc = tw_buf_printf(b, "\t%" PRIu64 "\t", c->sent_upto);
+            if (rc == TW_OK && k > 0)
+                rc = tw_tsv_escape(b, c->sent[k - 1], strlen(c->sent[k - 1]));
+            if (rc == TW_OK)
+                rc = tw_buf_append_byte(b, '\n');
+        }
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sent.tsv", self->dir);
+    if (rc == TW_OK)
+        rc = tw_file_write_atomic_at("notifier/sent", path, tw_buf_data(b),
+                                     tw_buf_len(b), 0600, err);
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+static void s_load_sent(notifier_outbox_t *self)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sent.tsv", self->dir);
+    char *data = NULL;
+    size_t len = 0;
+    if (tw_file_read_all(path, 16 << 20, &data, &len, NULL) != TW_OK)
+        return;
+    size_t off = 0;
+    const char *line;
+    size_t ll;
+    tw_buf_t *nb = tw_buf_new(), *kb = tw_buf_new();
+    while (nb && kb && tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
+        if (ll == 0 || line[0] == '#')
+            continue;
+        tw_tsv_field_t f[3];
+        if (tw_tsv_split(line, ll, f, 3) != 3)
+            continue;
+        char num[24] = "";
+        if (f[1].len < sizeof num)
+            memcpy(num, f[1].ptr, f[1].len);
+        tw_buf_clear(nb);
+        tw_buf_clear(kb);
+        if (tw_tsv_unescape(nb, f[0].ptr, f[0].len, NULL) != TW_OK ||
+            tw_tsv_unescape(kb, f[2].ptr, f[2].len, NULL) != TW_OK ||
+            tw_buf_len(nb) == 0)
+            continue;
+        s_chat_t *c = s_find(self, tw_buf_data(nb));
+        if (!c)
+            c = s_add_chat(self, tw_buf_data(nb));
+        if (!c)
+            break;
+        uint64_t upto = strtoull(num, NULL, 10);
+        if (upto > c->sent_upto)
+            c->sent_upto = upto;
+        if (tw_buf_len(kb) == 0 || c->nsent == self->o.sent_keep)
+            continue;
+        char **sk = realloc(c->sent, (c->nsent + 1) * sizeof *sk);
+        char *k = strdup(tw_buf_data(kb));
+        if (sk)
+            c->sent = sk;
+        if (!sk || !k) {
+            free(k);
+            break;
+        }
+        c->sent[c->nsent++] = k;
+    }
+    tw_buf_destroy(&nb);
+    tw_buf_destroy(&kb);
+    free(data);
+}
+
 /* ---- queue ---- */
 
 static tw_rc_t s_push(notifier_outbox_t *self, s_chat_t *c, uint64_t id,
@@ -322,7 +413,27 @@ static tw_rc_t s_open_journal(notifier_outbox_t *self, s_chat_t *c,
         tw_log_warn("outbox %s: %" PRIu64 " bytes of torn tail cut off",
                     c->name, tw_journal_repaired(c->j));
     s_replay_t r = {self, c};
-    return tw_journal_foreach(c->j, s_replay_one, &r, err);
+    rc = tw_journal_foreach(c->j, s_replay_one, &r, err);
+    if (rc != TW_OK)
+        return rc;
+    if (c->sent_upto >= tw_journal_next_id(c->j)) {
+        /* not this journal's ids (it was started afresh) */
+        tw_log_warn("outbox %s: sent.tsv does not match the journal, ignored",
+                    c->name);
+        c->sent_upto = 0;
+    }
+    /* parts sent.tsv counts as sent (a crash before their trim): trimmed at
+     * the next commit, not sent again */
+    size_t skipped = 0;
+    while (c->head < c->n && c->q[c->head].id <= c->sent_upto) {
+        c->done_upto = c->q[c->head].id;
+        s_pop(c);
+        skipped++;
+    }
+    if (skipped)
+        tw_log_info("outbox %s: %zu part(s) already sent, not sent again",
+                    c->name, skipped);
+    return TW_OK;
 }
 
 tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
@@ -363,9 +474,12 @@ tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
         o->gone_ms = 6LL * 3600 * 1000;
     if (o->max_text == 0)
         o->max_text = TW_TELEGRAM_MAX_TEXT;
+    if (o->sent_keep == 0)
+        o->sent_keep = 512;
     self->send = send;
     self->arg = arg;
     s_load_chats(self);
+    s_load_sent(self);
     DIR *d = opendir(dir);
     if (!d) {
         tw_err_set(err, "unable to read %s", dir);
@@ -413,6 +527,9 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p)
         for (size_t k = 0; k < c->nheld; k++)
             free(c->held[k]);
         free(c->held);
+        for (size_t k = 0; k < c->nsent; k++)
+            free(c->sent[k]);
+        free(c->sent);
         free(c->q);
         free(c->name);
         free(c->target);
@@ -438,9 +555,13 @@ bool notifier_outbox_chat_disabled(const notifier_outbox_t *self,
     return c && s_gone(c);
 }
 
-/* True when a part with this key is queued or sent but not trimmed. */
+/* True when a part with this key is queued, or sent (trimmed or not, as
+ * long as it is among the last sent_keep keys of the chat). */
 static bool s_has_key(const s_chat_t *c, const char *key)
 {
+    for (size_t i = 0; i < c->nsent; i++)
+        if (strcmp(c->sent[i], key) == 0)
+            return true;
     for (size_t i = c->head; i < c->n; i++)
         if (strcmp(c->q[i].key, key) == 0)
             return true;
@@ -568,11 +689,25 @@ int64_t notifier_outbox_timeout_ms(const notifier_outbox_t *self,
     return best;
 }
 
+/* Moves the held keys of c to its sent keys (dropping the oldest beyond
+ * sent_keep); true when c has something to trim. */
+static bool s_settle(notifier_outbox_t *self, s_chat_t *c)
+{
+    for (size_t i = 0; i < c->nheld; i++) {
+        if (c->nsent == self->o.sent_keep) {
+            free(c->sent[0]);
+            memmove(c->sent, c->sent + 1, (c->nsent - 1) * sizeof *c->sent);
+            c->nsent--;
+        }
+        c->sent[c->nsent++] = c->held[i];
+    }
+    c->nheld = 0;
+    return c->done_upto > c->trimmed_upto;
+}
+
+/* Trims c's journal up to what was sent (sent.tsv already says so). */
 static tw_rc_t s_trim(s_chat_t *c, tw_err_t *err)
 {
-    for (size_t i = 0; i < c->nheld; i++)
-        free(c->held[i]);
-    c->nheld = 0;
     if (c->done_upto <= c->trimmed_upto)
         return TW_OK;
     tw_rc_t rc = tw_journal_trim(c->j, c->done_upto, err);
@@ -588,22 +723,37 @@ static tw_rc_t s_done(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err)
 {
     s_item_t *it = &c->q[c->head];
     c->done_upto = it->id;
-    if (self->o.defer_trim && *it->key) {
+    if (*it->key) {
+        /* room in held and, at the commit, in sent */
         char **h = realloc(c->held, (c->nheld + 1) * sizeof *h);
         if (!h)
             return TW_ERR_NOMEM;
         c->held = h;
+        size_t cap = c->nsent + c->nheld + 1;
+        if (cap > self->o.sent_keep)
+            cap = self->o.sent_keep;
+        char **sk = realloc(c->sent, cap * sizeof *sk);
+        if (!sk)
+            return TW_ERR_NOMEM;
+        c->sent = sk;
         c->held[c->nheld++] = it->key;
         it->key = NULL;
     }
     s_pop(c);
-    return self->o.defer_trim ? TW_OK : s_trim(c, err);
+    return self->o.defer_trim ? TW_OK : notifier_outbox_commit(self, err);
 }
 
 tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err)
 {
     assert(self);
-    tw_rc_t rc = TW_OK;
+    /* the keys first (sent.tsv, atomically), then the trims: a crash in
+     * between replays parts sent.tsv already counts as sent */
+    bool trim = false;
+    for (size_t i = 0; i < self->nchats; i++)
+        trim |= s_settle(self, &self->chats[i]);
+    if (!trim)
+        return TW_OK;
+    tw_rc_t rc = s_save_sent(self, err);
     for (size_t i = 0; i < self->nchats && rc == TW_OK; i++)
         rc = s_trim(&self->chats[i], err);
     return rc;

@@ -5,7 +5,11 @@
  * chat (or everything), permanent errors disable the chat instead of
  * looping (docs/notifier.md). A crash between Telegram's ok and the trim
  * (or the commit, with defer_trim) resends those messages after the
- * restart: the worker sends at most one message before each commit. */
+ * restart: the worker sends at most one message before each commit.
+ * The keys of the last sent_keep parts sent to each chat outlive the trim
+ * in DIR/sent.tsv (written atomically before each trim), so a cause
+ * redelivered after its message was sent (and trimmed, maybe by a later
+ * incarnation replaying the journal) is still recognised. */
 #ifndef NOTIFIER_OUTBOX_H
 #define NOTIFIER_OUTBOX_H
 
@@ -38,6 +42,8 @@ typedef struct {
     bool defer_trim;         /* true: parts sent stay in the journal (and
                                 their keys count as queued) until
                                 notifier_outbox_commit */
+    size_t sent_keep;        /* keys of sent parts remembered per chat
+                                after their trim (sent.tsv), default 512 */
 } notifier_outbox_opts_t;
 
 /* Counters. */
@@ -66,10 +72,10 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p);
 
 /* Queues text (plain, escaped when sent) for chat_id: split into parts of
  * at most max_text characters, each journaled with fdatasync before this
- * returns. A non-empty key already queued for the chat is skipped (a
- * redelivered cause). For a disabled chat the text is dropped (counted,
- * TW_OK). TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is queued... except
- * parts already written, which are then sent. */
+ * returns. A non-empty key already queued for the chat, or among its last
+ * sent_keep sent, is skipped (a redelivered cause). For a disabled chat the
+ * text is dropped (counted, TW_OK). TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is
+ * queued... except parts already written, which are then sent. */
 tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                             const char *text, const char *key, tw_err_t *err);
 /* Sends up to max due parts (rate limits and pauses permitting) at
@@ -77,7 +83,8 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
  * TW_ERR_IO when a journal cannot be trimmed. */
 tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
                             int *sent, tw_err_t *err);
-/* Trims from the journals every part sent or dropped so far (with
+/* Records the keys of the parts sent or dropped so far in sent.tsv, then
+ * trims them from the journals (with
  * defer_trim: call it once the causes of those parts are durable, so that
  * a crash before it resends them rather than losing their dedup keys). */
 tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err);
