@@ -26,6 +26,7 @@ typedef struct {
     char *key;    /* dedup key ("" none) */
     char *text;   /* plain text */
     bool plain;   /* send without parse_mode (after an entity error) */
+    bool noted;   /* its key is in sent.tsv */
 } s_item_t;
 
 /* One recipient. */
@@ -45,11 +46,10 @@ typedef struct {
     uint64_t trimmed_upto; /* highest id trimmed from the journal */
     char **held;           /* keys of done parts not yet trimmed */
     size_t nheld;          /* how many */
-    char **sent;           /* keys of the parts trimmed last, oldest
-                              first (sent.tsv): a cause redelivered after
-                              its message was sent and trimmed */
+    char **sent;           /* keys of the parts sent last, oldest first
+                              (sent.tsv): a cause redelivered after its
+                              message was sent and trimmed */
     size_t nsent;          /* how many (at most o.sent_keep) */
-    uint64_t sent_upto;    /* done_upto as recorded in sent.tsv */
     char reason[300];      /* why it was disabled */
 } s_chat_t;
 
@@ -236,8 +236,7 @@ static void s_load_chats(notifier_outbox_t *self)
     free(data);
 }
 
-/* ---- sent keys (sent.tsv): chat id key, the first line of a chat with
- * an empty key and the highest part id done ---- */
+/* ---- sent keys (sent.tsv): chat id, key; oldest first per chat ---- */
 
 static tw_rc_t s_save_sent(notifier_outbox_t *self, tw_err_t *err)
 {
@@ -246,17 +245,13 @@ static tw_rc_t s_save_sent(notifier_outbox_t *self, tw_err_t *err)
         return TW_ERR_NOMEM;
     tw_rc_t rc = tw_buf_append_str(b, "# tubewatch notifier sent v1\n");
     for (size_t i = 0; i < self->nchats && rc == TW_OK; i++) {
-        s_chat_t *c = &self->chats[i];
-        if (c->done_upto > c->sent_upto)
-            c->sent_upto = c->done_upto;
-        if (c->sent_upto == 0 && c->nsent == 0)
-            continue;
-        for (size_t k = 0; k <= c->nsent && rc == TW_OK; k++) {
+        const s_chat_t *c = &self->chats[i];
+        for (size_t k = 0; k < c->nsent && rc == TW_OK; k++) {
             rc = tw_tsv_escape(b, c->name, strlen(c->name));
             if (rc == TW_OK)
-                rc = tw_buf_printf(b, "\t%" PRIu64 "\t", c->sent_upto);
-            if (rc == TW_OK && k > 0)
-                rc = tw_tsv_escape(b, c->sent[k - 1], strlen(c->sent[k - 1]));
+                rc = tw_buf_append_byte(b, '\t');
+            if (rc == TW_OK)
+                rc = tw_tsv_escape(b, c->sent[k], strlen(c->sent[k]));
             if (rc == TW_OK)
                 rc = tw_buf_append_byte(b, '\n');
         }
@@ -268,6 +263,37 @@ static tw_rc_t s_save_sent(notifier_outbox_t *self, tw_err_t *err)
                                      tw_buf_len(b), 0600, err);
     tw_buf_destroy(&b);
     return rc;
+}
+
+/* True when key is among c's sent keys. */
+static bool s_in_sent(const s_chat_t *c, const char *key)
+{
+    for (size_t i = 0; i < c->nsent; i++)
+        if (strcmp(c->sent[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Appends key to c's sent keys, the oldest dropped beyond sent_keep. */
+static tw_rc_t s_sent_push(notifier_outbox_t *self, s_chat_t *c,
+                           const char *key)
+{
+    char *k = strdup(key);
+    if (!k)
+        return TW_ERR_NOMEM;
+    if (c->nsent == self->o.sent_keep) {
+        free(c->sent[0]);
+        memmove(c->sent, c->sent + 1, (c->nsent - 1) * sizeof *c->sent);
+        c->nsent--;
+    }
+    char **sk = realloc(c->sent, (c->nsent + 1) * sizeof *sk);
+    if (!sk) {
+        free(k);
+        return TW_ERR_NOMEM;
+    }
+    c->sent = sk;
+    c->sent[c->nsent++] = k;
+    return TW_OK;
 }
 
 static void s_load_sent(notifier_outbox_t *self)
@@ -285,37 +311,20 @@ static void s_load_sent(notifier_outbox_t *self)
     while (nb && kb && tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
         if (ll == 0 || line[0] == '#')
             continue;
-        tw_tsv_field_t f[3];
-        if (tw_tsv_split(line, ll, f, 3) != 3)
+        tw_tsv_field_t f[2];
+        if (tw_tsv_split(line, ll, f, 2) != 2)
             continue;
-        char num[24] = "";
-        if (f[1].len < sizeof num)
-            memcpy(num, f[1].ptr, f[1].len);
         tw_buf_clear(nb);
         tw_buf_clear(kb);
         if (tw_tsv_unescape(nb, f[0].ptr, f[0].len, NULL) != TW_OK ||
-            tw_tsv_unescape(kb, f[2].ptr, f[2].len, NULL) != TW_OK ||
-            tw_buf_len(nb) == 0)
+            tw_tsv_unescape(kb, f[1].ptr, f[1].len, NULL) != TW_OK ||
+            tw_buf_len(nb) == 0 || tw_buf_len(kb) == 0)
             continue;
         s_chat_t *c = s_find(self, tw_buf_data(nb));
         if (!c)
             c = s_add_chat(self, tw_buf_data(nb));
-        if (!c)
+        if (!c || s_sent_push(self, c, tw_buf_data(kb)) != TW_OK)
             break;
-        uint64_t upto = strtoull(num, NULL, 10);
-        if (upto > c->sent_upto)
-            c->sent_upto = upto;
-        if (tw_buf_len(kb) == 0 || c->nsent == self->o.sent_keep)
-            continue;
-        char **sk = realloc(c->sent, (c->nsent + 1) * sizeof *sk);
-        char *k = strdup(tw_buf_data(kb));
-        if (sk)
-            c->sent = sk;
-        if (!sk || !k) {
-            free(k);
-            break;
-        }
-        c->sent[c->nsent++] = k;
     }
     tw_buf_destroy(&nb);
     tw_buf_destroy(&kb);
@@ -413,27 +422,7 @@ static tw_rc_t s_open_journal(notifier_outbox_t *self, s_chat_t *c,
         tw_log_warn("outbox %s: %" PRIu64 " bytes of torn tail cut off",
                     c->name, tw_journal_repaired(c->j));
     s_replay_t r = {self, c};
-    rc = tw_journal_foreach(c->j, s_replay_one, &r, err);
-    if (rc != TW_OK)
-        return rc;
-    if (c->sent_upto >= tw_journal_next_id(c->j)) {
-        /* not this journal's ids (it was started afresh) */
-        tw_log_warn("outbox %s: sent.tsv does not match the journal, ignored",
-                    c->name);
-        c->sent_upto = 0;
-    }
-    /* parts sent.tsv counts as sent (a crash before their trim): trimmed at
-     * the next commit, not sent again */
-    size_t skipped = 0;
-    while (c->head < c->n && c->q[c->head].id <= c->sent_upto) {
-        c->done_upto = c->q[c->head].id;
-        s_pop(c);
-        skipped++;
-    }
-    if (skipped)
-        tw_log_info("outbox %s: %zu part(s) already sent, not sent again",
-                    c->name, skipped);
-    return TW_OK;
+    return tw_journal_foreach(c->j, s_replay_one, &r, err);
 }
 
 tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
@@ -559,9 +548,8 @@ bool notifier_outbox_chat_disabled(const notifier_outbox_t *self,
  * long as it is among the last sent_keep keys of the chat). */
 static bool s_has_key(const s_chat_t *c, const char *key)
 {
-    for (size_t i = 0; i < c->nsent; i++)
-        if (strcmp(c->sent[i], key) == 0)
-            return true;
+    if (s_in_sent(c, key))
+        return true;
     for (size_t i = c->head; i < c->n; i++)
         if (strcmp(c->q[i].key, key) == 0)
             return true;
@@ -689,25 +677,11 @@ int64_t notifier_outbox_timeout_ms(const notifier_outbox_t *self,
     return best;
 }
 
-/* Moves the held keys of c to its sent keys (dropping the oldest beyond
- * sent_keep); true when c has something to trim. */
-static bool s_settle(notifier_outbox_t *self, s_chat_t *c)
-{
-    for (size_t i = 0; i < c->nheld; i++) {
-        if (c->nsent == self->o.sent_keep) {
-            free(c->sent[0]);
-            memmove(c->sent, c->sent + 1, (c->nsent - 1) * sizeof *c->sent);
-            c->nsent--;
-        }
-        c->sent[c->nsent++] = c->held[i];
-    }
-    c->nheld = 0;
-    return c->done_upto > c->trimmed_upto;
-}
-
-/* Trims c's journal up to what was sent (sent.tsv already says so). */
 static tw_rc_t s_trim(s_chat_t *c, tw_err_t *err)
 {
+    for (size_t i = 0; i < c->nheld; i++)
+        free(c->held[i]);
+    c->nheld = 0;
     if (c->done_upto <= c->trimmed_upto)
         return TW_OK;
     tw_rc_t rc = tw_journal_trim(c->j, c->done_upto, err);
@@ -723,37 +697,22 @@ static tw_rc_t s_done(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err)
 {
     s_item_t *it = &c->q[c->head];
     c->done_upto = it->id;
-    if (*it->key) {
-        /* room in held and, at the commit, in sent */
+    if (self->o.defer_trim && *it->key) {
         char **h = realloc(c->held, (c->nheld + 1) * sizeof *h);
         if (!h)
             return TW_ERR_NOMEM;
         c->held = h;
-        size_t cap = c->nsent + c->nheld + 1;
-        if (cap > self->o.sent_keep)
-            cap = self->o.sent_keep;
-        char **sk = realloc(c->sent, cap * sizeof *sk);
-        if (!sk)
-            return TW_ERR_NOMEM;
-        c->sent = sk;
         c->held[c->nheld++] = it->key;
         it->key = NULL;
     }
     s_pop(c);
-    return self->o.defer_trim ? TW_OK : notifier_outbox_commit(self, err);
+    return self->o.defer_trim ? TW_OK : s_trim(c, err);
 }
 
 tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err)
 {
     assert(self);
-    /* the keys first (sent.tsv, atomically), then the trims: a crash in
-     * between replays parts sent.tsv already counts as sent */
-    bool trim = false;
-    for (size_t i = 0; i < self->nchats; i++)
-        trim |= s_settle(self, &self->chats[i]);
-    if (!trim)
-        return TW_OK;
-    tw_rc_t rc = s_save_sent(self, err);
+    tw_rc_t rc = TW_OK;
     for (size_t i = 0; i < self->nchats && rc == TW_OK; i++)
         rc = s_trim(&self->chats[i], err);
     return rc;
@@ -899,6 +858,31 @@ tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
         if (!best)
             break;
         s_item_t *it = &best->q[best->head];
+        if (*it->key && !it->noted) {
+            /* the key outlives the trim: written before the first try, so
+             * a crash between Telegram's ok and the trim (which resends
+             * the part once) is the only window, as without the file */
+            tw_rc_t nrc = TW_OK;
+            tw_err_t serr = {{0}, 0, 0};
+            if (!s_in_sent(best, it->key)) {
+                nrc = s_sent_push(self, best, it->key);
+                if (nrc == TW_OK)
+                    nrc = s_save_sent(self, &serr);
+                if (nrc != TW_OK && nrc != TW_ERR_NOMEM)
+                    free(best->sent[--best->nsent]); /* not on disk */
+            }
+            if (nrc == TW_ERR_NOMEM)
+                return nrc;
+            if (nrc != TW_OK) {
+                /* not sent until the key is on disk: retried later */
+                self->global_paused_ms = now_ms + self->o.backoff_min_ms;
+                tw_log_warn("outbox: unable to save sent.tsv (sending "
+                            "paused): %s",
+                            serr.msg);
+                break;
+            }
+            it->noted = true;
+        }
         char *html = NULL;
         if (!it->plain) {
             html = tw_telegram_escape_html(it->text, strlen(it->text));

@@ -7,9 +7,9 @@
  * (or the commit, with defer_trim) resends those messages after the
  * restart: the worker sends at most one message before each commit.
  * The keys of the last sent_keep parts sent to each chat outlive the trim
- * in DIR/sent.tsv (written atomically before each trim), so a cause
- * redelivered after its message was sent (and trimmed, maybe by a later
- * incarnation replaying the journal) is still recognised. */
+ * in DIR/sent.tsv (written atomically before a part's first send), so a
+ * cause redelivered after its message was sent and trimmed (maybe by a
+ * later incarnation replaying the journal) is still recognised. */
 #ifndef NOTIFIER_OUTBOX_H
 #define NOTIFIER_OUTBOX_H
 
@@ -43,7 +43,8 @@ typedef struct {
                                 their keys count as queued) until
                                 notifier_outbox_commit */
     size_t sent_keep;        /* keys of sent parts remembered per chat
-                                after their trim (sent.tsv), default 512 */
+                                (sent.tsv, also after their trim),
+                                default 512 */
 } notifier_outbox_opts_t;
 
 /* Counters. */
@@ -83,8 +84,7 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
  * TW_ERR_IO when a journal cannot be trimmed. */
 tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
                             int *sent, tw_err_t *err);
-/* Records the keys of the parts sent or dropped so far in sent.tsv, then
- * trims them from the journals (with
+/* Trims from the journals every part sent or dropped so far (with
  * defer_trim: call it once the causes of those parts are durable, so that
  * a crash before it resends them rather than losing their dedup keys). */
 tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err);
