@@ -332,6 +332,86 @@ START_TEST(test_deferred_trim_until_commit)
 }
 END_TEST
 
+/* A message journaled by one incarnation (crash after the append, before
+ * its cause was acked) is replayed, sent and trimmed by the next; the
+ * cause redelivered afterwards (in that incarnation or a later one) must
+ * not queue it again. */
+START_TEST(test_redelivered_cause_after_replay_and_trim)
+{
+    int64_t now = 0;
+    s_fake_t f = {.now = &now};
+    notifier_outbox_t *o = NULL;
+    notifier_outbox_opts_t opts = {.defer_trim = true};
+    const char *key = "s:vid00000001:ended:0";
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_int_eq(notifier_outbox_add(o, "5", "Stream ended: x", key, NULL),
+                     TW_OK);
+    notifier_outbox_destroy(&o); /* crash after the journal append */
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 1); /* replayed */
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(f.n, 1);
+    ck_assert_int_eq(notifier_outbox_commit(o, NULL), TW_OK); /* trimmed */
+    /* the cause comes again: the message counts as sent */
+    ck_assert_int_eq(notifier_outbox_add(o, "5", "Stream ended: x", key, NULL),
+                     TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    notifier_outbox_stats_t st;
+    notifier_outbox_stats(o, &st);
+    ck_assert_uint_eq(st.dups, 1);
+    notifier_outbox_destroy(&o); /* crash before the cause is acked */
+    /* a later incarnation still knows the key (sent.tsv) */
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    ck_assert_int_eq(notifier_outbox_add(o, "5", "Stream ended: x", key, NULL),
+                     TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    /* another key of the same chat still goes out */
+    ck_assert_int_eq(notifier_outbox_add(o, "5", "Live now: y",
+                                         "s:vid00000002:live:0", NULL),
+                     TW_OK);
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(f.n, 2);
+    ck_assert_str_eq(f.text[1], "Live now: y");
+    notifier_outbox_destroy(&o);
+}
+END_TEST
+
+/* sent.tsv keeps the last sent_keep keys of each chat, across restarts;
+ * a part without a key leaves nothing there. */
+START_TEST(test_sent_keys_bounded)
+{
+    int64_t now = 0;
+    s_fake_t f = {.now = &now};
+    notifier_outbox_t *o = NULL;
+    notifier_outbox_opts_t opts = {.defer_trim = true, .sent_keep = 2};
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    notifier_outbox_add(o, "6", "one", "k1", NULL);
+    notifier_outbox_add(o, "6", "two", "", NULL); /* no key */
+    notifier_outbox_add(o, "6", "three", "k3", NULL);
+    notifier_outbox_add(o, "6", "four", "k4", NULL);
+    notifier_outbox_add(o, "7", "other chat", "k1", NULL);
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(f.n, 5);
+    ck_assert_int_eq(notifier_outbox_commit(o, NULL), TW_OK);
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    notifier_outbox_add(o, "6", "three", "k3", NULL);      /* kept: dup */
+    notifier_outbox_add(o, "6", "four", "k4", NULL);       /* kept: dup */
+    notifier_outbox_add(o, "7", "other chat", "k1", NULL); /* its own */
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    notifier_outbox_add(o, "6", "one", "k1", NULL); /* beyond sent_keep */
+    ck_assert_uint_eq(notifier_outbox_pending(o), 1);
+    notifier_outbox_destroy(&o);
+}
+END_TEST
+
 Suite *notifier_outbox_suite(void)
 {
     Suite *s = suite_create("notifier_outbox");
@@ -345,6 +425,8 @@ Suite *notifier_outbox_suite(void)
     tcase_add_test(tc, test_replay_after_crash_and_dedup);
     tcase_add_test(tc, test_long_text_split_in_order);
     tcase_add_test(tc, test_deferred_trim_until_commit);
+    tcase_add_test(tc, test_redelivered_cause_after_replay_and_trim);
+    tcase_add_test(tc, test_sent_keys_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,6 +26,7 @@ typedef struct {
     char *key;    /* dedup key ("" none) */
     char *text;   /* plain text */
     bool plain;   /* send without parse_mode (after an entity error) */
+    bool noted;   /* its key is in sent.tsv */
 } s_item_t;
 
 /* One recipient. */
@@ -45,6 +46,10 @@ typedef struct {
     uint64_t trimmed_upto; /* highest id trimmed from the journal */
     char **held;           /* keys of done parts not yet trimmed */
     size_t nheld;          /* how many */
+    char **sent;           /* keys of the parts sent last, oldest first
+                              (sent.tsv): a cause redelivered after its
+                              message was sent and trimmed */
+    size_t nsent;          /* how many (at most o.sent_keep) */
     char reason[300];      /* why it was disabled */
 } s_chat_t;
 
@@ -231,6 +236,101 @@ static void s_load_chats(notifier_outbox_t *self)
     free(data);
 }
 
+/* ---- sent keys (sent.tsv): chat id, key; oldest first per chat ---- */
+
+static tw_rc_t s_save_sent(notifier_outbox_t *self, tw_err_t *err)
+{
+    tw_buf_t *b = tw_buf_new();
+    if (!b)
+        return TW_ERR_NOMEM;
+    tw_rc_t rc = tw_buf_append_str(b, "# tubewatch notifier sent v1\n");
+    for (size_t i = 0; i < self->nchats && rc == TW_OK; i++) {
+        const s_chat_t *c = &self->chats[i];
+        for (size_t k = 0; k < c->nsent && rc == TW_OK; k++) {
+            rc = tw_tsv_escape(b, c->name, strlen(c->name));
+            if (rc == TW_OK)
+                rc = tw_buf_append_byte(b, '\t');
+            if (rc == TW_OK)
+                rc = tw_tsv_escape(b, c->sent[k], strlen(c->sent[k]));
+            if (rc == TW_OK)
+                rc = tw_buf_append_byte(b, '\n');
+        }
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sent.tsv", self->dir);
+    if (rc == TW_OK)
+        rc = tw_file_write_atomic_at("notifier/sent", path, tw_buf_data(b),
+                                     tw_buf_len(b), 0600, err);
+    tw_buf_destroy(&b);
+    return rc;
+}
+
+/* True when key is among c's sent keys. */
+static bool s_in_sent(const s_chat_t *c, const char *key)
+{
+    for (size_t i = 0; i < c->nsent; i++)
+        if (strcmp(c->sent[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Appends key to c's sent keys, the oldest dropped beyond sent_keep. */
+static tw_rc_t s_sent_push(notifier_outbox_t *self, s_chat_t *c,
+                           const char *key)
+{
+    char *k = strdup(key);
+    if (!k)
+        return TW_ERR_NOMEM;
+    if (c->nsent == self->o.sent_keep) {
+        free(c->sent[0]);
+        memmove(c->sent, c->sent + 1, (c->nsent - 1) * sizeof *c->sent);
+        c->nsent--;
+    }
+    char **sk = realloc(c->sent, (c->nsent + 1) * sizeof *sk);
+    if (!sk) {
+        free(k);
+        return TW_ERR_NOMEM;
+    }
+    c->sent = sk;
+    c->sent[c->nsent++] = k;
+    return TW_OK;
+}
+
+static void s_load_sent(notifier_outbox_t *self)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sent.tsv", self->dir);
+    char *data = NULL;
+    size_t len = 0;
+    if (tw_file_read_all(path, 16 << 20, &data, &len, NULL) != TW_OK)
+        return;
+    size_t off = 0;
+    const char *line;
+    size_t ll;
+    tw_buf_t *nb = tw_buf_new(), *kb = tw_buf_new();
+    while (nb && kb && tw_tsv_next_line(data, len, &off, &line, &ll, NULL)) {
+        if (ll == 0 || line[0] == '#')
+            continue;
+        tw_tsv_field_t f[2];
+        if (tw_tsv_split(line, ll, f, 2) != 2)
+            continue;
+        tw_buf_clear(nb);
+        tw_buf_clear(kb);
+        if (tw_tsv_unescape(nb, f[0].ptr, f[0].len, NULL) != TW_OK ||
+            tw_tsv_unescape(kb, f[1].ptr, f[1].len, NULL) != TW_OK ||
+            tw_buf_len(nb) == 0 || tw_buf_len(kb) == 0)
+            continue;
+        s_chat_t *c = s_find(self, tw_buf_data(nb));
+        if (!c)
+            c = s_add_chat(self, tw_buf_data(nb));
+        if (!c || s_sent_push(self, c, tw_buf_data(kb)) != TW_OK)
+            break;
+    }
+    tw_buf_destroy(&nb);
+    tw_buf_destroy(&kb);
+    free(data);
+}
+
 /* ---- queue ---- */
 
 static tw_rc_t s_push(notifier_outbox_t *self, s_chat_t *c, uint64_t id,
@@ -363,9 +463,12 @@ tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
         o->gone_ms = 6LL * 3600 * 1000;
     if (o->max_text == 0)
         o->max_text = TW_TELEGRAM_MAX_TEXT;
+    if (o->sent_keep == 0)
+        o->sent_keep = 512;
     self->send = send;
     self->arg = arg;
     s_load_chats(self);
+    s_load_sent(self);
     DIR *d = opendir(dir);
     if (!d) {
         tw_err_set(err, "unable to read %s", dir);
@@ -413,6 +516,9 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p)
         for (size_t k = 0; k < c->nheld; k++)
             free(c->held[k]);
         free(c->held);
+        for (size_t k = 0; k < c->nsent; k++)
+            free(c->sent[k]);
+        free(c->sent);
         free(c->q);
         free(c->name);
         free(c->target);
@@ -438,9 +544,12 @@ bool notifier_outbox_chat_disabled(const notifier_outbox_t *self,
     return c && s_gone(c);
 }
 
-/* True when a part with this key is queued or sent but not trimmed. */
+/* True when a part with this key is queued, or sent (trimmed or not, as
+ * long as it is among the last sent_keep keys of the chat). */
 static bool s_has_key(const s_chat_t *c, const char *key)
 {
+    if (s_in_sent(c, key))
+        return true;
     for (size_t i = c->head; i < c->n; i++)
         if (strcmp(c->q[i].key, key) == 0)
             return true;
@@ -749,6 +858,31 @@ tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
         if (!best)
             break;
         s_item_t *it = &best->q[best->head];
+        if (*it->key && !it->noted) {
+            /* the key outlives the trim: written before the first try, so
+             * a crash between Telegram's ok and the trim (which resends
+             * the part once) is the only window, as without the file */
+            tw_rc_t nrc = TW_OK;
+            tw_err_t serr = {{0}, 0, 0};
+            if (!s_in_sent(best, it->key)) {
+                nrc = s_sent_push(self, best, it->key);
+                if (nrc == TW_OK)
+                    nrc = s_save_sent(self, &serr);
+                if (nrc != TW_OK && nrc != TW_ERR_NOMEM)
+                    free(best->sent[--best->nsent]); /* not on disk */
+            }
+            if (nrc == TW_ERR_NOMEM)
+                return nrc;
+            if (nrc != TW_OK) {
+                /* not sent until the key is on disk: retried later */
+                self->global_paused_ms = now_ms + self->o.backoff_min_ms;
+                tw_log_warn("outbox: unable to save sent.tsv (sending "
+                            "paused): %s",
+                            serr.msg);
+                break;
+            }
+            it->noted = true;
+        }
         char *html = NULL;
         if (!it->plain) {
             html = tw_telegram_escape_html(it->text, strlen(it->text));

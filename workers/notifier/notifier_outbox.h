@@ -5,7 +5,11 @@
  * chat (or everything), permanent errors disable the chat instead of
  * looping (docs/notifier.md). A crash between Telegram's ok and the trim
  * (or the commit, with defer_trim) resends those messages after the
- * restart: the worker sends at most one message before each commit. */
+ * restart: the worker sends at most one message before each commit.
+ * The keys of the last sent_keep parts sent to each chat outlive the trim
+ * in DIR/sent.tsv (written atomically before a part's first send), so a
+ * cause redelivered after its message was sent and trimmed (maybe by a
+ * later incarnation replaying the journal) is still recognised. */
 #ifndef NOTIFIER_OUTBOX_H
 #define NOTIFIER_OUTBOX_H
 
@@ -38,6 +42,9 @@ typedef struct {
     bool defer_trim;         /* true: parts sent stay in the journal (and
                                 their keys count as queued) until
                                 notifier_outbox_commit */
+    size_t sent_keep;        /* keys of sent parts remembered per chat
+                                (sent.tsv, also after their trim),
+                                default 512 */
 } notifier_outbox_opts_t;
 
 /* Counters. */
@@ -66,10 +73,10 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p);
 
 /* Queues text (plain, escaped when sent) for chat_id: split into parts of
  * at most max_text characters, each journaled with fdatasync before this
- * returns. A non-empty key already queued for the chat is skipped (a
- * redelivered cause). For a disabled chat the text is dropped (counted,
- * TW_OK). TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is queued... except
- * parts already written, which are then sent. */
+ * returns. A non-empty key already queued for the chat, or among its last
+ * sent_keep sent, is skipped (a redelivered cause). For a disabled chat the
+ * text is dropped (counted, TW_OK). TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is
+ * queued... except parts already written, which are then sent. */
 tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                             const char *text, const char *key, tw_err_t *err);
 /* Sends up to max due parts (rate limits and pauses permitting) at
