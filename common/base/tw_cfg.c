@@ -162,6 +162,7 @@ static const s_field_t s_scanner_fields[] = {
     {"channels_file", F_PATH, SC(channels_file), "channels.txt", 0, 0, NULL},
     {"scan_interval", F_DUR, SC(scan_interval_ms), "5m", 1000, 0, NULL},
     {"lead_time", F_DUR, SC(lead_time_ms), "5m", 0, 0, NULL},
+    {"channels_max", F_U32, SC(channels_max), "100000", 1, 1000000, NULL},
     {"shard", F_STR, SC(shard), "", 0, 0, NULL},
     END};
 
@@ -204,6 +205,10 @@ static const s_field_t s_uploader_fields[] = {
     {"archive_at", F_HHMM, UP(archive_at), "02:00", 0, 0, NULL},
     {"keep_days", F_U32, UP(keep_days), "0", 0, 100000, NULL},
     END};
+
+#define NR(f) offsetof(tw_cfg_notifier_t, f)
+static const s_field_t s_notifier_fields[] = {
+    {"outbox_max", F_U32, NR(outbox_max), "10000", 1, 1000000, NULL}, END};
 
 #define NO(f) offsetof(tw_cfg_notify_t, f)
 static const s_field_t s_notify_fields[] = {{"events", F_STRV, NO(events),
@@ -262,7 +267,7 @@ static const s_kind_t s_kind_tables[] = {
     {"tokenizer", s_tokenizer_fields, offsetof(tw_cfg_t, tokenizer)},
     {"writer", s_writer_fields, offsetof(tw_cfg_t, writer)},
     {"uploader", s_uploader_fields, offsetof(tw_cfg_t, uploader)},
-    {"notifier", NULL, 0},
+    {"notifier", s_notifier_fields, offsetof(tw_cfg_t, notifier)},
     {"kafka", NULL, 0},
 };
 
@@ -1239,6 +1244,7 @@ static void s_load_root(s_ctx_t *ctx, tw_cfg_t *cfg, const tw_toml_t *root)
     s_apply_defaults(ctx, s_tokenizer_fields, &cfg->tokenizer);
     s_apply_defaults(ctx, s_writer_fields, &cfg->writer);
     s_apply_defaults(ctx, s_uploader_fields, &cfg->uploader);
+    s_apply_defaults(ctx, s_notifier_fields, &cfg->notifier);
     s_apply_defaults(ctx, s_notify_fields, &cfg->notify);
     s_apply_defaults(ctx, s_kafka_fields, &cfg->kafka);
 

@@ -102,6 +102,7 @@ typedef struct {
     char *shard;               /* "K/N" (tw_shard), "" = every channel */
     uint32_t shard_k;          /* K of shard (1 when unsharded) */
     uint32_t shard_n;          /* N of shard (1 when unsharded) */
+    uint32_t channels_max;     /* channels used from the file, at most */
 } tw_cfg_scanner_t;
 
 /* [worker.chat] settings. */
@@ -175,6 +176,11 @@ typedef struct {
     char *template_text;    /* "{title} {metric} {prev} {curr} {video_id}" */
 } tw_cfg_rule_t;
 
+/* [worker.notifier] settings beyond tw_cfg_worker_t. */
+typedef struct {
+    uint32_t outbox_max; /* parts queued per chat; the oldest go beyond */
+} tw_cfg_notifier_t;
+
 /* [notify] and its rules. */
 typedef struct {
     tw_cfg_strv_t events; /* scheduled live ended failed quota upload
@@ -198,6 +204,7 @@ typedef struct {
     tw_cfg_tokenizer_t tokenizer;   /* [worker.tokenizer] extras */
     tw_cfg_writer_t writer;         /* [worker.writer] extras */
     tw_cfg_uploader_t uploader;     /* [worker.uploader] extras */
+    tw_cfg_notifier_t notifier;     /* [worker.notifier] extras */
     tw_cfg_notify_t notify;         /* [notify] */
     tw_cfg_kafka_t kafka;           /* [kafka] */
 } tw_cfg_t;

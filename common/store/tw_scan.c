@@ -24,17 +24,75 @@ static const char *s_trim(const char *p, size_t *len)
     return p;
 }
 
+/* Open-addressing set of the references parsed so far: slot = index + 1
+ * into the output, 0 empty; kept at most half full. */
+typedef struct {
+    size_t *slot; /* slots */
+    size_t size;  /* power of two */
+} s_refset_t;
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Index of ref in v (through the set), or SIZE_MAX with *at its slot. */
+static size_t s_refset_find(const s_refset_t *set, const tw_scan_chan_ref_t *v,
+                            const char *ref, size_t *at)
+{
+    size_t mask = set->size - 1;
+    for (size_t i = s_hash(ref) & mask;; i = (i + 1) & mask) {
+        if (set->slot[i] == 0) {
+            *at = i;
+            return SIZE_MAX;
+        }
+        if (strcmp(v[set->slot[i] - 1].ref, ref) == 0)
+            return set->slot[i] - 1;
+    }
+}
+
+/* Makes room for n + 1 entries of v; false when out of memory. */
+static bool s_refset_grow(s_refset_t *set, const tw_scan_chan_ref_t *v,
+                          size_t n)
+{
+    if (set->size && (n + 1) * 2 <= set->size)
+        return true;
+    size_t size = set->size ? set->size * 2 : 64;
+    s_refset_t ns = {calloc(size, sizeof *ns.slot), size};
+    if (!ns.slot)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        size_t at;
+        (void)s_refset_find(&ns, v, v[k].ref, &at);
+        ns.slot[at] = k + 1;
+    }
+    free(set->slot);
+    *set = ns;
+    return true;
+}
+
 tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
                                tw_scan_chan_ref_t **out, size_t *n,
                                size_t *nbad, tw_err_t *err)
 {
+    return tw_scan_channels_parse_max(buf, len, 0, out, n, nbad, NULL, err);
+}
+
+tw_rc_t tw_scan_channels_parse_max(const char *buf, size_t len, size_t max,
+                                   tw_scan_chan_ref_t **out, size_t *n,
+                                   size_t *nbad, size_t *nover, tw_err_t *err)
+{
     assert(out && n);
     *out = NULL;
     *n = 0;
-    size_t bad = 0, cap = 0;
+    size_t bad = 0, cap = 0, over = 0;
     size_t off = 0, ll;
     const char *line;
     int lineno = 0;
+    s_refset_t set = {NULL, 0};
     while (tw_tsv_next_line(buf, len, &off, &line, &ll, NULL)) {
         lineno++;
         const char *hash = memchr(line, '#', ll);
@@ -58,16 +116,19 @@ tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
                 tw_err_set(err, "line %d: %s", lineno, e.msg);
             continue;
         }
-        bool dup = false;
-        for (size_t i = 0; i < *n && !dup; i++)
-            dup = strcmp((*out)[i].ref, r.ref) == 0;
-        if (dup)
+        size_t at = 0;
+        if (*n > 0 && s_refset_find(&set, *out, r.ref, &at) != SIZE_MAX)
+            continue; /* a duplicate */
+        if (max && *n == max) {
+            over++; /* duplicates among these are counted too */
             continue;
+        }
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             tw_scan_chan_ref_t *v = realloc(*out, ncap * sizeof *v);
             if (!v) {
                 free(*out);
+                free(set.slot);
                 *out = NULL;
                 *n = 0;
                 tw_err_set(err, "out of memory");
@@ -76,15 +137,35 @@ tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
             *out = v;
             cap = ncap;
         }
-        (*out)[(*n)++] = r;
+        (*out)[*n] = r;
+        if (!s_refset_grow(&set, *out, *n)) {
+            free(*out);
+            free(set.slot);
+            *out = NULL;
+            *n = 0;
+            tw_err_set(err, "out of memory");
+            return TW_ERR_NOMEM;
+        }
+        (void)s_refset_find(&set, *out, r.ref, &at);
+        set.slot[at] = ++*n;
     }
+    free(set.slot);
     if (nbad)
         *nbad = bad;
+    if (nover)
+        *nover = over;
     return TW_OK;
 }
 
 tw_rc_t tw_scan_channels_load(const char *path, tw_scan_chan_ref_t **out,
                               size_t *n, size_t *nbad, tw_err_t *err)
+{
+    return tw_scan_channels_load_max(path, 0, out, n, nbad, NULL, err);
+}
+
+tw_rc_t tw_scan_channels_load_max(const char *path, size_t max,
+                                  tw_scan_chan_ref_t **out, size_t *n,
+                                  size_t *nbad, size_t *nover, tw_err_t *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -94,11 +175,13 @@ tw_rc_t tw_scan_channels_load(const char *path, tw_scan_chan_ref_t **out,
         *n = 0;
         if (nbad)
             *nbad = 0;
+        if (nover)
+            *nover = 0;
         return TW_OK;
     }
     if (rc != TW_OK)
         return rc;
-    rc = tw_scan_channels_parse(data, len, out, n, nbad, err);
+    rc = tw_scan_channels_parse_max(data, len, max, out, n, nbad, nover, err);
     free(data);
     return rc;
 }

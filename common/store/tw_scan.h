@@ -48,6 +48,14 @@ tw_rc_t tw_scan_channels_parse(const char *buf, size_t len,
 /* Reads and parses the file at path (a missing file is an empty list). */
 tw_rc_t tw_scan_channels_load(const char *path, tw_scan_chan_ref_t **out,
                               size_t *n, size_t *nbad, tw_err_t *err);
+/* The same keeping the first max references only (0: all); *nover (may be
+ * NULL) counts the usable lines beyond them. */
+tw_rc_t tw_scan_channels_parse_max(const char *buf, size_t len, size_t max,
+                                   tw_scan_chan_ref_t **out, size_t *n,
+                                   size_t *nbad, size_t *nover, tw_err_t *err);
+tw_rc_t tw_scan_channels_load_max(const char *path, size_t max,
+                                  tw_scan_chan_ref_t **out, size_t *n,
+                                  size_t *nbad, size_t *nover, tw_err_t *err);
 
 /* One resolved handle. */
 typedef struct {

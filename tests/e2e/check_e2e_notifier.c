@@ -516,6 +516,53 @@ START_TEST(test_429_storm_order_kept_nothing_lost)
 }
 END_TEST
 
+/* A chat rate-limited for an hour (ytsim at 400x: every sendMessage
+ * answers 429 retry_after 1 for 3,600 simulated seconds, 9 s of real
+ * time) with outbox_max = 10: the notifier keeps running, drops the oldest
+ * with a log line, and once the limit ends the last 10 arrive in order. */
+START_TEST(test_rate_limited_hour_outbox_bounded)
+{
+    s_world_t w;
+    s_init(&w);
+    const char *extra[] = {"--speed", "400", "--fault",
+                           "telegram_sendmessage:429:0:3600:1:1", NULL};
+    S_YTSIM_TELEGRAM(w, extra);
+    s_config(&w, w.port,
+             "outbox_max = 10\n[notify]\nevents = []\n[[notify.rule]]\n"
+             "metrics = [\"likes\"]\nchat_ids = [\"" S_CHAT1 "\"]\n");
+    s_notifier_start(&w, NULL, NULL);
+    s_sender(&w);
+    for (int i = 0; i <= 30; i++)
+        s_sample(&w, "aaaaaaaaaaa", "limited", 100 + i, -1);
+    /* 30 messages queued during the limit: 20 dropped */
+    char err[400];
+    snprintf(err, sizeof err, "%s/notifier.err", w.dir);
+    int64_t end = s_now_ms() + 20000;
+    while ((s_count_in_file(err, "Too Many Requests") == 0 ||
+            s_count_in_file(err, "outbox full (10 queued") == 0) &&
+           s_now_ms() < end)
+        s_pause_ms(20);
+    ck_assert_int_gt(s_count_in_file(err, "Too Many Requests"), 0);
+    ck_assert_int_gt(s_count_in_file(err, "outbox full (10 queued"), 0);
+    ck_assert_int_eq(s_wait_lines(&w, 10, 40000), 10);
+    s_sentinel(&w, 10, 1);
+    ck_assert_int_eq(kill(w.notifier, 0), 0);
+    s_recv_t r;
+    s_received(&w, &r);
+    ck_assert_int_eq(r.n, 11);
+    for (int i = 0; i < 10; i++) {
+        char want[128];
+        snprintf(want, sizeof want,
+                 "Video: limited | Likes changed: %d -&gt; %d", 120 + i,
+                 121 + i);
+        ck_assert_str_eq(r.text[i], want);
+    }
+    ck_assert(s_is_sentinel(&r, 10));
+    ck_assert_int_eq(WEXITSTATUS(s_notifier_stop(&w, SIGTERM)), 0);
+    s_cleanup(&w);
+}
+END_TEST
+
 START_TEST(test_outbox_replay_after_kill9)
 {
     s_world_t w;
@@ -763,6 +810,7 @@ Suite *e2e_notifier_suite(void)
     tcase_add_test(tc, test_rules_templates_escaping);
     tcase_add_test(tc, test_429_storm_order_kept_nothing_lost);
     tcase_add_test(tc, test_outbox_replay_after_kill9);
+    tcase_add_test(tc, test_rate_limited_hour_outbox_bounded);
     tcase_add_test(tc, test_permanent_errors_not_looped);
     tcase_add_test(tc, test_worker_failed_alert);
     tcase_add_test(tc, test_kill9_while_sending_exactly_once_or_one_dup);

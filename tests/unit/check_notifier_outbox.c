@@ -412,6 +412,72 @@ START_TEST(test_sent_keys_bounded)
 }
 END_TEST
 
+/* A chat rate-limited for long: its queue stays at max_queue, the oldest
+ * parts go (counted), the rest keep their order, other chats are not
+ * touched, the journal holds only what is queued, and a smaller cap at the
+ * next open drops the oldest of the replayed parts. */
+START_TEST(test_cap_drops_oldest_keeps_order)
+{
+    int64_t now = 1000;
+    s_fake_t f = {.now = &now, .storm = 1}; /* every request: 429 */
+    notifier_outbox_t *o = NULL;
+    notifier_outbox_opts_t opts = {.max_queue = 10};
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    char t[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(t, sizeof t, "other %d", i);
+        ck_assert_int_eq(notifier_outbox_add(o, "2", t, NULL, NULL), TW_OK);
+    }
+    for (int i = 0; i < 50; i++) {
+        snprintf(t, sizeof t, "m%d", i);
+        ck_assert_int_eq(notifier_outbox_add(o, "1", t, NULL, NULL), TW_OK);
+        /* the limit holds: each try answers 429 */
+        now += 500;
+        ck_assert_int_eq(notifier_outbox_run(o, now, 8, NULL, NULL), TW_OK);
+        ck_assert_uint_le(notifier_outbox_pending(o), 13);
+    }
+    ck_assert_int_eq(f.n, 0);
+    ck_assert_int_gt(f.calls, 0);
+    notifier_outbox_stats_t st;
+    notifier_outbox_stats(o, &st);
+    ck_assert_uint_eq(st.dropped, 40);
+    ck_assert_uint_eq(st.overflowed, 40);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 13);
+    /* after a restart the journals hold only what is queued */
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 13);
+    notifier_outbox_destroy(&o);
+    /* a smaller cap: the oldest replayed parts go */
+    opts.max_queue = 5;
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 8);
+    notifier_outbox_stats(o, &st);
+    ck_assert_uint_eq(st.overflowed, 5);
+    /* the limit ends: the rest flows, in order */
+    f.storm = 0;
+    s_drain(o, &now, 600000);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    ck_assert_int_eq(f.n, 8);
+    int k1 = 0, k2 = 0;
+    for (int i = 0; i < f.n; i++) {
+        if (strcmp(f.chat[i], "1") == 0) {
+            snprintf(t, sizeof t, "m%d", 45 + k1++);
+        } else {
+            ck_assert_str_eq(f.chat[i], "2");
+            snprintf(t, sizeof t, "other %d", k2++);
+        }
+        ck_assert_str_eq(f.text[i], t);
+    }
+    ck_assert_int_eq(k1, 5);
+    ck_assert_int_eq(k2, 3);
+    notifier_outbox_destroy(&o);
+}
+END_TEST
+
 Suite *notifier_outbox_suite(void)
 {
     Suite *s = suite_create("notifier_outbox");
@@ -427,6 +493,7 @@ Suite *notifier_outbox_suite(void)
     tcase_add_test(tc, test_deferred_trim_until_commit);
     tcase_add_test(tc, test_redelivered_cause_after_replay_and_trim);
     tcase_add_test(tc, test_sent_keys_bounded);
+    tcase_add_test(tc, test_cap_drops_oldest_keeps_order);
     suite_add_tcase(s, tc);
     return s;
 }

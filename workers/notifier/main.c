@@ -337,6 +337,7 @@ static void s_open_telegram(s_notifier_t *n, const char *state_dir)
         .chat_rate = s_env_rate("TUBEWATCH_NOTIFIER_CHAT_RATE", 1),
         .global_rate = s_env_rate("TUBEWATCH_NOTIFIER_GLOBAL_RATE", 30),
         .defer_trim = true,
+        .max_queue = n->cfg->notifier.outbox_max,
     };
     char dir[4096];
     if (snprintf(dir, sizeof dir, "%s/outbox", state_dir) >= (int)sizeof dir)

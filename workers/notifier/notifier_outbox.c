@@ -44,6 +44,7 @@ typedef struct {
     int64_t gone_until_us; /* disabled until (wall clock), 0 = enabled */
     uint64_t done_upto;    /* highest id sent or dropped */
     uint64_t trimmed_upto; /* highest id trimmed from the journal */
+    uint64_t full_drops;   /* oldest parts dropped since it was last empty */
     char **held;           /* keys of done parts not yet trimmed */
     size_t nheld;          /* how many */
     char **sent;           /* keys of the parts sent last, oldest first
@@ -66,6 +67,8 @@ struct notifier_outbox {
     uint32_t backoff_ms;           /* current outage backoff, 0 none */
     notifier_outbox_stats_t stats; /* counters */
 };
+
+static tw_rc_t s_cap(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err);
 
 /* ---- names ---- */
 
@@ -374,8 +377,10 @@ static void s_pop(s_chat_t *c)
     free(c->q[c->head].key);
     free(c->q[c->head].text);
     c->head++;
-    if (c->head == c->n)
+    if (c->head == c->n) {
         c->head = c->n = 0;
+        c->full_drops = 0;
+    }
 }
 
 typedef struct {
@@ -422,7 +427,8 @@ static tw_rc_t s_open_journal(notifier_outbox_t *self, s_chat_t *c,
         tw_log_warn("outbox %s: %" PRIu64 " bytes of torn tail cut off",
                     c->name, tw_journal_repaired(c->j));
     s_replay_t r = {self, c};
-    return tw_journal_foreach(c->j, s_replay_one, &r, err);
+    rc = tw_journal_foreach(c->j, s_replay_one, &r, err);
+    return rc == TW_OK ? s_cap(self, c, err) : rc;
 }
 
 tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
@@ -465,6 +471,8 @@ tw_rc_t notifier_outbox_open(notifier_outbox_t **self_p, const char *dir,
         o->max_text = TW_TELEGRAM_MAX_TEXT;
     if (o->sent_keep == 0)
         o->sent_keep = 512;
+    if (o->max_queue == 0)
+        o->max_queue = NOTIFIER_OUTBOX_MAX_QUEUE;
     self->send = send;
     self->arg = arg;
     s_load_chats(self);
@@ -626,6 +634,8 @@ tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
         off += n;
     }
     tw_buf_destroy(&rec);
+    if (rc == TW_OK)
+        rc = s_cap(self, c, err);
     return rc;
 }
 
@@ -707,6 +717,36 @@ static tw_rc_t s_done(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err)
     }
     s_pop(c);
     return self->o.defer_trim ? TW_OK : s_trim(c, err);
+}
+
+/* Keeps at most max_queue parts queued for c: the oldest beyond go as if
+ * sent (trimmed now, or at the next commit with defer_trim). Logged on the
+ * first drop since the queue was last empty and then every 100th. */
+static tw_rc_t s_cap(notifier_outbox_t *self, s_chat_t *c, tw_err_t *err)
+{
+    size_t n = c->n - c->head;
+    if (n <= self->o.max_queue)
+        return TW_OK;
+    size_t drop = n - self->o.max_queue;
+    tw_rc_t rc = TW_OK;
+    bool trim = self->o.defer_trim;
+    self->o.defer_trim = true; /* one trim for all of them below */
+    for (size_t i = 0; i < drop && rc == TW_OK; i++)
+        rc = s_done(self, c, err);
+    self->o.defer_trim = trim;
+    if (rc == TW_OK && !trim)
+        rc = s_trim(c, err);
+    self->stats.dropped += drop;
+    self->stats.overflowed += drop;
+    uint64_t before = c->full_drops;
+    c->full_drops += drop;
+    if (before == 0 || before / 100 != c->full_drops / 100)
+        tw_log_warn("chat %s: outbox full (%zu queued, outbox_max): oldest "
+                    "message(s) dropped, %" PRIu64 " since it was last "
+                    "empty, %" PRIu64 " in all",
+                    c->name, self->o.max_queue, c->full_drops,
+                    self->stats.overflowed);
+    return rc;
 }
 
 tw_rc_t notifier_outbox_commit(notifier_outbox_t *self, tw_err_t *err)

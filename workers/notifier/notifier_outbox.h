@@ -39,6 +39,9 @@ typedef struct {
                                 long (then one message probes it),
                                 default 6 h */
     size_t max_text;         /* split limit, default TW_TELEGRAM_MAX_TEXT */
+    size_t max_queue;        /* parts queued per chat, default
+                                NOTIFIER_OUTBOX_MAX_QUEUE: a part added
+                                beyond it drops the chat's oldest */
     bool defer_trim;         /* true: parts sent stay in the journal (and
                                 their keys count as queued) until
                                 notifier_outbox_commit */
@@ -47,16 +50,21 @@ typedef struct {
                                 default 512 */
 } notifier_outbox_opts_t;
 
+/* Default of max_queue ([worker.notifier] outbox_max): an hour of a chat's
+ * sends at Telegram's pace for groups (20 a minute) ten times over. */
+#define NOTIFIER_OUTBOX_MAX_QUEUE 10000
+
 /* Counters. */
 typedef struct {
-    uint64_t queued;   /* messages (parts) journaled */
-    uint64_t sent;     /* accepted by Telegram */
-    uint64_t retried;  /* 429, 5xx, no reply */
-    uint64_t limited;  /* of which 429 */
-    uint64_t dropped;  /* rejected, or for a disabled chat */
-    uint64_t migrated; /* chat id updates */
-    uint64_t dups;     /* adds skipped because their key was queued */
-    uint64_t replayed; /* parts found in journals at open */
+    uint64_t queued;     /* messages (parts) journaled */
+    uint64_t sent;       /* accepted by Telegram */
+    uint64_t retried;    /* 429, 5xx, no reply */
+    uint64_t limited;    /* of which 429 */
+    uint64_t dropped;    /* rejected, for a disabled chat, or overflowed */
+    uint64_t overflowed; /* of which the oldest of a full queue */
+    uint64_t migrated;   /* chat id updates */
+    uint64_t dups;       /* adds skipped because their key was queued */
+    uint64_t replayed;   /* parts found in journals at open */
 } notifier_outbox_stats_t;
 
 /* The outbox. */
@@ -75,8 +83,10 @@ void notifier_outbox_destroy(notifier_outbox_t **self_p);
  * at most max_text characters, each journaled with fdatasync before this
  * returns. A non-empty key already queued for the chat, or among its last
  * sent_keep sent, is skipped (a redelivered cause). For a disabled chat the
- * text is dropped (counted, TW_OK). TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is
- * queued... except parts already written, which are then sent. */
+ * text is dropped (counted, TW_OK). When the chat then holds more than
+ * max_queue parts its oldest are dropped (counted, logged), the rest keep
+ * their order. TW_ERR_IO/TW_ERR_NOSPACE: nothing of it is queued... except
+ * parts already written, which are then sent. */
 tw_rc_t notifier_outbox_add(notifier_outbox_t *self, const char *chat_id,
                             const char *text, const char *key, tw_err_t *err);
 /* Sends up to max due parts (rate limits and pauses permitting) at

@@ -143,59 +143,134 @@ static void s_save(s_scan_t *S, bool force)
     }
 }
 
-/* Restores ETag/Last-Modified of channel c from feeds.tsv. */
-static void s_load_feed(s_scan_t *S, s_chan_t *c)
+/* One row of feeds.tsv (pointers into the file's text). */
+typedef struct {
+    const char *id;      /* channel id */
+    const char *etag;    /* ETag */
+    const char *lastmod; /* Last-Modified */
+} s_feed_t;
+
+static int s_feed_cmp(const void *a, const void *b)
 {
-    char *data = NULL;
-    size_t len = 0;
-    if (!c->id[0] || tw_file_read_all(S->feeds_path, TW_SCAN_FILE_MAX, &data,
-                                      &len, NULL) != TW_OK)
-        return;
+    return strcmp(((const s_feed_t *)a)->id, ((const s_feed_t *)b)->id);
+}
+
+/* Reads feeds.tsv into *rows sorted by id (the strings point into *data;
+ * free both). A missing or unreadable file gives no rows. */
+static size_t s_feeds_read(s_scan_t *S, char **data, s_feed_t **rows)
+{
+    *data = NULL;
+    *rows = NULL;
+    size_t len = 0, n = 0, cap = 0;
+    if (tw_file_read_all(S->feeds_path, TW_SCAN_FILE_MAX, data, &len, NULL) !=
+        TW_OK)
+        return 0;
     char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line;
+    for (char *line = strtok_r(*data, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         char *t1 = strchr(line, '\t');
         char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
         if (!t2)
             continue;
         *t1 = *t2 = '\0';
-        if (strcmp(line, c->id) == 0) {
-            snprintf(c->etag, sizeof c->etag, "%s", t1 + 1);
-            snprintf(c->lastmod, sizeof c->lastmod, "%s", t2 + 1);
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            s_feed_t *v = realloc(*rows, ncap * sizeof *v);
+            if (!v)
+                break;
+            *rows = v;
+            cap = ncap;
         }
+        (*rows)[n++] = (s_feed_t){line, t1 + 1, t2 + 1};
     }
+    if (n > 1)
+        qsort(*rows, n, sizeof **rows, s_feed_cmp);
+    return n;
+}
+
+/* Restores ETag/Last-Modified of channel c from feeds.tsv (one channel
+ * resolved: the whole file is read for it). */
+static void s_load_feed(s_scan_t *S, s_chan_t *c)
+{
+    if (!c->id[0])
+        return;
+    char *data = NULL;
+    s_feed_t *rows = NULL;
+    size_t n = s_feeds_read(S, &data, &rows);
+    s_feed_t key = {c->id, NULL, NULL};
+    const s_feed_t *f =
+        n ? bsearch(&key, rows, n, sizeof *rows, s_feed_cmp) : NULL;
+    if (f) {
+        snprintf(c->etag, sizeof c->etag, "%s", f->etag);
+        snprintf(c->lastmod, sizeof c->lastmod, "%s", f->lastmod);
+    }
+    free(rows);
     free(data);
 }
 
+static int s_chan_cmp(const void *a, const void *b)
+{
+    return strcmp((*(s_chan_t *const *)a)->ref, (*(s_chan_t *const *)b)->ref);
+}
+
+static int s_ref_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, (*(s_chan_t *const *)elem)->ref);
+}
+
 /* (Re)reads the channels file, keeping the state of channels still
- * listed, and spreads the feed checks over scan_interval. */
+ * listed, and spreads the feed checks over scan_interval. At most
+ * channels_max channels are used (the first ones): beyond, an error says
+ * how many are ignored. Linear in the file's size: the old channels are
+ * found through a sorted index, feeds.tsv is read once. */
 static void s_load_channels(s_scan_t *S)
 {
     const char *path = S->cfg->scanner.channels_file;
+    uint32_t max = S->cfg->scanner.channels_max;
     tw_scan_chan_ref_t *refs = NULL;
-    size_t n = 0, nbad = 0;
+    size_t n = 0, nbad = 0, nover = 0;
     tw_err_t err = {{0}, 0, 0};
-    if (tw_scan_channels_load(path, &refs, &n, &nbad, &err) != TW_OK) {
+    if (tw_scan_channels_load_max(path, max, &refs, &n, &nbad, &nover, &err) !=
+        TW_OK) {
         tw_log_error("unable to read %s: %s", path, err.msg);
         return;
     }
     if (nbad)
         tw_log_warn("%s: %zu bad line(s) skipped; %s", path, nbad, err.msg);
+    if (nover)
+        tw_log_error("%s: more than channels_max = %" PRIu32 " channels: "
+                     "only the first %" PRIu32 " are scanned, %zu line(s) "
+                     "after them ignored (raise [worker.scanner] "
+                     "channels_max)",
+                     path, max, max, nover);
     s_chan_t *v = calloc(n ? n : 1, sizeof *v);
-    if (!v) {
+    s_chan_t **idx = calloc(S->nchans ? S->nchans : 1, sizeof *idx);
+    if (!v || !idx) {
+        tw_log_error("%s: out of memory for %zu channels", path, n);
+        free(v);
+        free(idx);
         free(refs);
         return;
     }
+    for (size_t k = 0; k < S->nchans; k++)
+        idx[k] = &S->chans[k];
+    if (S->nchans > 1)
+        qsort(idx, S->nchans, sizeof *idx, s_chan_cmp);
+    char *fdata = NULL;
+    s_feed_t *feeds = NULL;
+    size_t nfeeds = 0;
+    bool feeds_read = false;
+    size_t nnew = 0;
     int64_t now = s_mono();
     for (size_t i = 0; i < n; i++) {
-        s_chan_t *old = NULL;
-        for (size_t k = 0; k < S->nchans && !old; k++)
-            if (strcmp(S->chans[k].ref, refs[i].ref) == 0)
-                old = &S->chans[k];
+        s_chan_t **old = S->nchans ? bsearch(refs[i].ref, idx, S->nchans,
+                                             sizeof *idx, s_ref_cmp)
+                                   : NULL;
         if (old) {
-            v[i] = *old;
+            v[i] = **old;
             continue;
         }
+        nnew++;
         snprintf(v[i].ref, sizeof v[i].ref, "%s", refs[i].ref);
         if (refs[i].kind == TW_ID_CHANNEL) {
             snprintf(v[i].id, sizeof v[i].id, "%s", refs[i].ref);
@@ -205,18 +280,31 @@ static void s_load_channels(s_scan_t *S)
             if (id)
                 snprintf(v[i].id, sizeof v[i].id, "%s", id);
         }
-        s_load_feed(S, &v[i]);
+        if (v[i].id[0] && !feeds_read) {
+            nfeeds = s_feeds_read(S, &fdata, &feeds);
+            feeds_read = true;
+        }
+        s_feed_t key = {v[i].id, NULL, NULL};
+        const s_feed_t *f =
+            v[i].id[0] && nfeeds
+                ? bsearch(&key, feeds, nfeeds, sizeof *feeds, s_feed_cmp)
+                : NULL;
+        if (f) {
+            snprintf(v[i].etag, sizeof v[i].etag, "%s", f->etag);
+            snprintf(v[i].lastmod, sizeof v[i].lastmod, "%s", f->lastmod);
+        }
         v[i].next_rss_ms =
             now + (int64_t)((double)S->scan_ms * (double)i / (double)n);
     }
+    free(feeds);
+    free(fdata);
+    free(idx);
     if (S->shard.n > 1)
         tw_log_info("%zu channel(s) from %s (%zu new); shard %" PRIu32
                     "/%" PRIu32 " scans those whose id falls in it",
-                    n, path, n - (S->nchans < n ? S->nchans : n), S->shard.k,
-                    S->shard.n);
+                    n, path, nnew, S->shard.k, S->shard.n);
     else
-        tw_log_info("%zu channel(s) from %s (%zu new)", n, path,
-                    n - (S->nchans < n ? S->nchans : n));
+        tw_log_info("%zu channel(s) from %s (%zu new)", n, path, nnew);
     free(S->chans);
     S->chans = v;
     S->nchans = n;
