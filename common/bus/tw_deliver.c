@@ -852,6 +852,8 @@ void tw_deliver_ack_later(tw_deliver_t *self, const char *src, uint64_t epoch,
     s_peer_t *p = s_peer_find(self, src);
     if (!p || p->epoch != epoch || seq == 0)
         return; /* the sender restarted since: it resends anyway */
+    if (seq > p->last)
+        seq = p->last; /* never beyond what was delivered */
     if (seq > p->owed)
         p->owed = seq;
 }

@@ -379,6 +379,10 @@ static tw_rc_t s_fire_timers(tw_loop_t *self)
 tw_rc_t tw_loop_step(tw_loop_t *self, int timeout_ms)
 {
     assert(self);
+    /* a stop belongs to the pass that asked for it (or to a run checking
+     * it before its first pass): a caller stepping on its own afterwards
+     * still gets its timers */
+    self->stop = false;
     tw_rc_t rc = s_settle(self);
     if (rc != TW_OK)
         return rc;
@@ -421,11 +425,11 @@ tw_rc_t tw_loop_step(tw_loop_t *self, int timeout_ms)
     return rc;
 }
 
-/* True when some registration is polled or some timer armed. */
+/* True when some registration is polled (not paused) or some timer armed. */
 static bool s_waiting(const tw_loop_t *self)
 {
     for (size_t i = 0; i < self->nregs; i++)
-        if (!self->regs[i].dead)
+        if (!self->regs[i].dead && self->regs[i].events != 0)
             return true;
     for (size_t i = 0; i < self->ntimers; i++)
         if (!self->timers[i].dead && self->timers[i].armed)

@@ -94,7 +94,8 @@ tw_rc_t tw_loop_run(tw_loop_t *self);
 /* Runs one pass: waits until a registration is ready, the next timer is due
  * or timeout_ms passed (-1: no limit but the timers; 0: do not wait), then
  * calls the ready sockets' and fds' callbacks in registration order, then
- * the due timers' in due order. Returns as tw_loop_run. */
+ * the due timers' in due order. Returns as tw_loop_run. A tw_loop_stop of an
+ * earlier pass is forgotten when a pass starts. */
 tw_rc_t tw_loop_step(tw_loop_t *self, int timeout_ms);
 /* Runs passes for about ms milliseconds (at least one pass, which waits no
  * longer than ms), or until a callback calls tw_loop_stop or returns

@@ -61,6 +61,7 @@ typedef struct {
     sup_ops_t ops;               /* state machine callbacks */
     char status_path[PATH_MAX];  /* RUNTIME/status.json */
     bool shutting_down;          /* stopping everything */
+    bool spawns_failing;         /* the last save of spawns.tsv failed */
     int64_t started_ms;          /* monotonic start of tubewatchd */
     int64_t started_us;          /* wall time tubewatchd started */
     int64_t next_status_ms;      /* next status.json */
@@ -581,9 +582,17 @@ static void s_housekeeping(sup_t *s)
 {
     int64_t now = tw_time_mono_ms();
     if (sup_table_spawns_due(s->table, now) && !s->shutting_down) {
+        /* retried at every due check; said once when it starts failing and
+         * once when it works again (a full disk must not flood the log) */
         tw_err_t err;
-        if (sup_table_save_spawns(s->table, &err) != TW_OK)
-            tw_log_error("unable to save spawns: %s", err.msg);
+        if (sup_table_save_spawns(s->table, &err) != TW_OK) {
+            if (!s->spawns_failing)
+                tw_log_error("unable to save spawns (retrying): %s", err.msg);
+            s->spawns_failing = true;
+        } else if (s->spawns_failing) {
+            tw_log_info("spawns saved again");
+            s->spawns_failing = false;
+        }
     }
     if (now >= s->next_status_ms) {
         sup_status_info_t info = s_info(s);

@@ -365,6 +365,34 @@ typedef struct {
     bool remove;  /* remove the socket inside the callback */
 } s_zcb_t;
 
+/* A stop left by an earlier pass does not starve a caller stepping on its
+ * own (chat@'s waits while it stops): the next pass fires its timers; and
+ * a run with only paused registrations and no timer returns instead of
+ * waiting forever. */
+START_TEST(test_step_after_stop_and_paused_only)
+{
+    tw_loop_t *loop = s_fake_loop();
+    s_seen_t s = {.stop_at = 1};
+    int t = tw_loop_add_timer(loop, 10, 0, s_on_timer, &s);
+    s_fake_now += 10;
+    ck_assert_int_eq(tw_loop_step(loop, 0), TW_OK);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert(tw_loop_stopping(loop)); /* asked by that pass */
+    s_fake_now += 10;
+    ck_assert_int_eq(tw_loop_step(loop, 0), TW_OK);
+    ck_assert_int_eq(s.n, 2); /* the next pass still fires */
+    ck_assert_int_eq(tw_loop_cancel_timer(loop, t), TW_OK);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(tw_loop_add_fd(loop, p[0], 0, s_on_fd, &s), TW_OK);
+    ck_assert_int_eq(tw_loop_run(loop), TW_OK); /* paused only: returns */
+    ck_assert_int_eq(tw_loop_remove_fd(loop, p[0]), TW_OK);
+    close(p[0]);
+    close(p[1]);
+    tw_loop_destroy(&loop);
+}
+END_TEST
+
 static tw_rc_t s_on_sock(tw_loop_t *loop, void *sock, int fd, short revents,
                          void *arg)
 {
@@ -462,6 +490,7 @@ Suite *loop_suite(void)
     tcase_add_test(tc, test_add_inside_callback);
     tcase_add_test(tc, test_stop_and_error_end_run);
     tcase_add_test(tc, test_run_for);
+    tcase_add_test(tc, test_step_after_stop_and_paused_only);
     tcase_add_test(tc, test_fd_callbacks_and_removal);
     tcase_add_test(tc, test_zmq_sockets);
     tcase_add_test(tc, test_zsock);

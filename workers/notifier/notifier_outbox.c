@@ -305,8 +305,17 @@ static void s_load_sent(notifier_outbox_t *self)
     snprintf(path, sizeof path, "%s/sent.tsv", self->dir);
     char *data = NULL;
     size_t len = 0;
-    if (tw_file_read_all(path, 16 << 20, &data, &len, NULL) != TW_OK)
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = tw_file_read_all(path, 16 << 20, &data, &len, &err);
+    if (rc == TW_ERR_NOTFOUND)
+        return; /* nothing sent yet */
+    if (rc != TW_OK) {
+        tw_log_warn("outbox: sent.tsv not read, the keys of sent messages are "
+                    "lost (a redelivered cause may send its message again): "
+                    "%s",
+                    err.msg);
         return;
+    }
     size_t off = 0;
     const char *line;
     size_t ll;
@@ -793,15 +802,23 @@ static tw_rc_t s_result(notifier_outbox_t *self, s_chat_t *c, int64_t now_ms,
     case TW_TELEGRAM_OK:
         self->stats.sent++;
         self->backoff_ms = 0;
-        if (c->gone_until_us) {
+        bool was_gone = c->gone_until_us != 0;
+        if (was_gone) {
             c->gone_until_us = 0;
             c->reason[0] = '\0';
             tw_log_info("chat %s: reachable again", c->name);
-            tw_rc_t rc = s_save_chats(self, err);
-            if (rc != TW_OK)
-                return rc;
         }
-        return s_done(self, c, err);
+        /* the part is done first: a failed save of chats.tsv must not
+         * leave a sent part queued (it would be sent again after an exit) */
+        tw_rc_t rc = s_done(self, c, err);
+        if (rc == TW_OK && was_gone) {
+            tw_err_t cerr = {{0}, 0, 0};
+            if (s_save_chats(self, &cerr) != TW_OK)
+                tw_log_warn("chat %s: reachable again, not saved yet (the "
+                            "next save of chats.tsv writes it): %s",
+                            c->name, cerr.msg);
+        }
+        return rc;
     case TW_TELEGRAM_RETRY:
         self->stats.retried++;
         if (res->retry_after_ms > 0) {
@@ -906,10 +923,11 @@ tw_rc_t notifier_outbox_run(notifier_outbox_t *self, int64_t now_ms, int max,
             tw_err_t serr = {{0}, 0, 0};
             if (!s_in_sent(best, it->key)) {
                 nrc = s_sent_push(self, best, it->key);
-                if (nrc == TW_OK)
+                if (nrc == TW_OK) {
                     nrc = s_save_sent(self, &serr);
-                if (nrc != TW_OK && nrc != TW_ERR_NOMEM)
-                    free(best->sent[--best->nsent]); /* not on disk */
+                    if (nrc != TW_OK) /* not on disk: not known as sent */
+                        free(best->sent[--best->nsent]);
+                }
             }
             if (nrc == TW_ERR_NOMEM)
                 return nrc;
