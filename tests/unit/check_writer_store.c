@@ -577,6 +577,33 @@ START_TEST(test_full_disk_then_resume)
 }
 END_TEST
 
+/* When the days move on, the files of days before yesterday are closed:
+ * the open fds do not grow with the days. */
+START_TEST(test_old_days_closed)
+{
+    writer_store_t *st = s_open(NULL, false, 0);
+    char vid[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(vid, sizeof vid, "video%d", i);
+        ck_assert_int_eq(s_add(st, vid, "m0", "x", NULL), TW_OK);
+    }
+    ck_assert_uint_eq(writer_store_open_files(st), 3);
+    s_clock_us += 86400LL * 1000000; /* the next day: yesterday's stay */
+    ck_assert_int_eq(s_add(st, "video9", "m1", "x", NULL), TW_OK);
+    ck_assert_uint_eq(writer_store_open_files(st), 4);
+    s_clock_us += 86400LL * 1000000; /* two days on: the first day's go */
+    ck_assert_int_eq(s_add(st, "video8", "m2", "x", NULL), TW_OK);
+    ck_assert_uint_eq(writer_store_open_files(st), 2);
+    ck_assert_int_eq(writer_store_sync(st, NULL), TW_OK);
+    writer_store_destroy(&st);
+    /* nothing written was lost by closing */
+    char *s = s_slurp("comments/2026-03-10/" S_CH "/video0.tsv", NULL);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(strstr(s, "\tm0\t"));
+    free(s);
+}
+END_TEST
+
 START_TEST(test_open_file_bound)
 {
     writer_store_t *st = s_open(NULL, false, 4);
@@ -621,6 +648,7 @@ Suite *writer_store_suite(void)
     tcase_add_test(tc, test_hostile_ids_rejected);
     tcase_add_test(tc, test_full_disk_then_resume);
     tcase_add_test(tc, test_open_file_bound);
+    tcase_add_test(tc, test_old_days_closed);
     suite_add_tcase(s, tc);
     return s;
 }

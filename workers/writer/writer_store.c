@@ -818,6 +818,37 @@ static tw_rc_t s_load_day(writer_store_t *self, s_day_t *d, tw_err_t *err)
     return TW_OK;
 }
 
+/* True when path lies in the folder of a day of days[] (".../DAY/..."). */
+static bool s_path_in_days(const writer_store_t *self, const char *path)
+{
+    for (int i = 0; i < S_DAYS; i++) {
+        char dir[14];
+        if (!self->days[i].day[0])
+            continue;
+        snprintf(dir, sizeof dir, "/%s/", self->days[i].day);
+        if (strstr(path, dir))
+            return true;
+    }
+    return false;
+}
+
+/* Closes the cached files of days before the window (today and yesterday):
+ * rows only go to those two, so without this the cache would keep a past
+ * day's files open until evicted, the open fds growing with every day.
+ * TW_ERR_IO (store poisoned) when the fsync of a dirty one fails. */
+static tw_rc_t s_close_old_days(writer_store_t *self, tw_err_t *err)
+{
+    for (size_t i = 0; i < self->max_files; i++) {
+        s_file_t *f = &self->files[i];
+        if (!f->path || s_path_in_days(self, f->path))
+            continue;
+        tw_rc_t rc = s_file_evict(self, f, err);
+        if (rc != TW_OK)
+            return rc;
+    }
+    return TW_OK;
+}
+
 /* Makes days[] hold today and the day before, loading from disk as
  * needed. */
 static tw_rc_t s_ensure_days(writer_store_t *self, const char *today,
@@ -853,6 +884,8 @@ static tw_rc_t s_ensure_days(writer_store_t *self, const char *today,
             rc = s_load_day(self, &nd[w], err);
     }
     memcpy(self->days, nd, sizeof nd);
+    if (rc == TW_OK)
+        rc = s_close_old_days(self, err);
     if (rc != TW_OK) {
         /* a half-loaded index must not be trusted: load again next time */
         for (int i = 0; i < S_DAYS; i++) {
