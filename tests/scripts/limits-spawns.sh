@@ -7,7 +7,8 @@
 # scheduled instances up per template (`status --all` lists each). A
 # scheduled instance holds no fd (no log pipe, no log file until it
 # starts): tubewatchd's open fds stay under 64; its RSS stays under
-# 128 MiB (the measured value is in docs/reliability.md). The time status
+# 128 MiB (four times that under the sanitizers; the measured value is in
+# docs/reliability.md). The time status
 # takes is printed (make bench keeps it), not asserted.
 # Env: BUILD, SPAWNS (default 5000). Exit 0 pass, 1 fail.
 set -u
@@ -77,7 +78,12 @@ until [ "$(wc -l <"$W/state/spawns.tsv")" -eq "$N" ]; do
     n=$((n + 1)); [ $n -lt 500 ] || fail "spawns.tsv holds $(wc -l <"$W/state/spawns.tsv") of $N instances"; sleep 0.01
 done
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$D_PID/status)
-[ "$rss" -lt 131072 ] || fail "tubewatchd RSS $rss KiB with $N scheduled instances"
+# ASan's shadow memory and quarantine multiply RSS: the bound is four
+# times as wide in the sanitizer run (the plain figure is what is measured
+# and documented)
+lim=131072
+[ "${TW_SAN:-}" = 1 ] && lim=$((lim * 4))
+[ "$rss" -lt "$lim" ] || fail "tubewatchd RSS $rss KiB with $N scheduled instances (limit $lim KiB)"
 fds=$(ls /proc/$D_PID/fd | wc -l)
 [ "$fds" -lt 64 ] || fail "tubewatchd holds $fds fds with $N scheduled instances (none started)"
 med=$(echo $lat | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
