@@ -95,7 +95,7 @@ MAN       = $(if $(SCDOC),$(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC)))
 PROGS     = $(BUILD)/bin/tubewatchd $(BUILD)/bin/tubewatch $(WORKER_BIN)
 TEST_BIN  = $(BUILD)/tests/unit-tests \
             $(if $(E2E_SUITES),$(BUILD)/tests/e2e-tests) $(TOOL_BIN) \
-            $(BUILD)/tests/tw-fiu-shim.so
+            $(BUILD)/tests/tw-fiu-shim.so $(BUILD)/tests/tw-thread-preload.so
 
 .PHONY: all deps check check-unit check-e2e bench fuzz demo chaos faults \
         install clean format format-check man progs deb soak
@@ -161,6 +161,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 $(BUILD)/tests/tw-fiu-shim.so: tests/faults/fiu_shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+# LD_PRELOAD helper of the supervisor e2e tests: a foreign thread
+$(BUILD)/tests/tw-thread-preload.so: tests/faults/thread_preload.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -pthread
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)

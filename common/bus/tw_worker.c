@@ -18,6 +18,7 @@
 #include "tw_drift.h"
 #include "tw_log.h"
 #include "tw_metric.h"
+#include "tw_signal.h"
 
 struct tw_worker {
     tw_cfg_t *cfg;                         /* loaded config (owned) */
@@ -124,17 +125,12 @@ tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err)
     if (self->hb_interval_ms > 5000)
         self->hb_interval_ms = 5000;
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    /* Blocked before the ZeroMQ threads start, so they inherit the mask. */
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    self->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (self->sigfd < 0) {
-        tw_err_set(err, "unable to create signalfd: %s", strerror(errno));
+    /* Blocked before the ZeroMQ threads start, so they inherit the mask;
+     * a foreign thread's catch is forwarded (tw_signal.h). */
+    static const int sigs[] = {SIGTERM, SIGINT};
+    rc = tw_signal_fd(sigs, sizeof sigs / sizeof sigs[0], &self->sigfd, err);
+    if (rc != TW_OK)
         goto fail;
-    }
     self->zctx = zmq_ctx_new();
     if (!self->zctx) {
         tw_err_set(err, "unable to create ZeroMQ context");

@@ -62,6 +62,7 @@ typedef struct {
     char status_path[PATH_MAX];  /* RUNTIME/status.json */
     bool shutting_down;          /* stopping everything */
     bool spawns_failing;         /* the last save of spawns.tsv failed */
+    bool status_failing;         /* the last write of status.json failed */
     int64_t started_ms;          /* monotonic start of tubewatchd */
     int64_t started_us;          /* wall time tubewatchd started */
     int64_t next_status_ms;      /* next status.json */
@@ -596,7 +597,15 @@ static void s_housekeeping(sup_t *s)
     }
     if (now >= s->next_status_ms) {
         sup_status_info_t info = s_info(s);
-        sup_status_write(s->status_path, &info, s->table, NULL);
+        tw_err_t err = {{0}, 0, 0};
+        if (sup_status_write(s->status_path, &info, s->table, &err) != TW_OK) {
+            if (!s->status_failing)
+                tw_log_error("status file not updated (retrying): %s", err.msg);
+            s->status_failing = true;
+        } else if (s->status_failing) {
+            tw_log_info("status file updated again");
+            s->status_failing = false;
+        }
         sup_status_notify(&info, s->table);
         uint64_t iv = sup_table_cfg(s->table)->supervisor.status_interval_ms;
         s->next_status_ms = now + (int64_t)(iv > 0 ? iv : 5000);

@@ -46,6 +46,7 @@ struct sup_log {
     int closing;            /* released: write out and free */
     int fd;                 /* log file (writer thread) */
     uint64_t size;          /* its size (writer thread) */
+    bool rotate_failing;    /* the last rotation failed (writer thread) */
 };
 
 struct sup_logger {
@@ -64,7 +65,12 @@ struct sup_logger {
     char out[SUP_LOG_BUF_CAP + 256]; /* writer's copy of one buffer */
 };
 
-static void s_rotate(sup_logger_t *lg, sup_log_t *l)
+/* Shifts NAME.log.K to K+1 and NAME.log to NAME.log.1 (or removes it when
+ * log_keep is 0); the file is closed either way, the next write opens
+ * NAME.log. False when NAME.log could not be moved: it is reopened and
+ * grows past max_size rather than lose lines, the next batch tries again,
+ * and tubewatchd's own log says so once per run of failures. */
+static bool s_rotate(sup_logger_t *lg, sup_log_t *l)
 {
     char from[PATH_MAX + 160], to[PATH_MAX + 160];
     if (l->fd >= 0)
@@ -73,15 +79,31 @@ static void s_rotate(sup_logger_t *lg, sup_log_t *l)
     for (uint32_t k = lg->keep; k >= 2; k--) {
         snprintf(from, sizeof from, "%s/%s.log.%u", lg->dir, l->name, k - 1);
         snprintf(to, sizeof to, "%s/%s.log.%u", lg->dir, l->name, k);
-        rename(from, to);
+        if (rename(from, to) != 0 && errno != ENOENT && !l->rotate_failing)
+            tw_log_error("unable to rotate %s: rename to %s: %s", from, to,
+                         strerror(errno));
     }
     snprintf(from, sizeof from, "%s/%s.log", lg->dir, l->name);
+    int rc = 0;
     if (lg->keep > 0) {
         snprintf(to, sizeof to, "%s/%s.log.1", lg->dir, l->name);
-        rename(from, to);
+        rc = rename(from, to);
     } else {
-        unlink(from);
+        rc = unlink(from);
     }
+    if (rc != 0 && errno != ENOENT) {
+        if (!l->rotate_failing)
+            tw_log_error("unable to rotate %s: %s: %s (it grows past "
+                         "log_max_size until a rotation succeeds)",
+                         from, lg->keep > 0 ? "rename" : "unlink",
+                         strerror(errno));
+        l->rotate_failing = true;
+        return false;
+    }
+    if (l->rotate_failing)
+        tw_log_info("%s rotated again", from);
+    l->rotate_failing = false;
+    return true;
 }
 
 static bool s_open_file(sup_logger_t *lg, sup_log_t *l)
@@ -116,10 +138,13 @@ static void s_write_all(sup_log_t *l, const char *data, size_t len)
 }
 
 /* Writes whole lines to the worker's file, rotating so that no file grows
- * past max_size (unless one line alone is larger). Writer thread. */
+ * past max_size (unless one line alone is larger, or rotating fails: then
+ * the rest of the batch goes to the current file and the next batch tries
+ * again). Writer thread. */
 static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
                          size_t len, uint64_t max_size)
 {
+    bool failed = false; /* a rotation failed in this batch */
     while (len > 0) {
         if (l->fd < 0 && !s_open_file(lg, l))
             return;
@@ -135,10 +160,11 @@ static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
             }
             if (cut) {
                 n = (size_t)(cut - data);
-            } else if (l->size > 0) {
-                s_rotate(lg, l);
+            } else if (l->size > 0 && !failed) {
+                if (!s_rotate(lg, l))
+                    failed = true;
                 continue;
-            } else {
+            } else if (l->size == 0) {
                 const char *nl = memchr(data, '\n', len);
                 n = nl ? (size_t)(nl - data) + 1 : len;
             }
@@ -146,8 +172,8 @@ static void s_write_file(sup_logger_t *lg, sup_log_t *l, const char *data,
         s_write_all(l, data, n);
         data += n;
         len -= n;
-        if (len > 0)
-            s_rotate(lg, l);
+        if (len > 0 && !failed && !s_rotate(lg, l))
+            failed = true;
     }
 }
 

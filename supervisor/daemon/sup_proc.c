@@ -40,9 +40,8 @@ static void s_close_from(int lowfd)
 
 static void s_child(const sup_proc_spec_t *spec, pid_t parent)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Handlers first, then the mask: a signal pending since the fork must
+     * meet the default action, not tubewatchd's forwarding handler. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -62,6 +61,9 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
         } ksa = {0};
         syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
     }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0)
         s_child_fail("create a session", errno);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)

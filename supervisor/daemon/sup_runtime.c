@@ -14,13 +14,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "tw_file.h"
 #include "tw_log.h"
+#include "tw_signal.h"
 #include "tw_worker.h"
 
 /* The socket files, removed by the lock holder at the end. */
@@ -166,20 +166,14 @@ static tw_rc_t s_dirs(sup_runtime_t *self, const tw_cfg_supervisor_t *sv,
 /* Blocks the signals the loop reads from a signalfd; opens /dev/null. */
 static tw_rc_t s_signals(sup_runtime_t *self, tw_err_t *err)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    /* Blocked before any thread exists, so every thread inherits it. */
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    /* Blocked before any thread of ours exists, so every one inherits
+     * the mask; a foreign thread's catch is forwarded (tw_signal.h). */
+    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+    tw_rc_t rc =
+        tw_signal_fd(sigs, sizeof sigs / sizeof sigs[0], &self->sigfd, err);
+    if (rc != TW_OK)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
-    self->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (self->sigfd < 0) {
-        tw_err_set(err, "unable to create signalfd: %s", strerror(errno));
-        return TW_ERR_IO;
-    }
     /* Orphaned grandchildren come to us, not to init. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     self->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);

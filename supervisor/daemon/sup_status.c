@@ -2,6 +2,7 @@
 #include "sup_status.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -184,17 +185,23 @@ tw_rc_t sup_status_write(const char *path, const sup_status_info_t *info,
     tw_rc_t rc = TW_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
+        tw_err_set(err, "unable to open %s: %s", tmp, strerror(errno));
         rc = TW_ERR_IO;
     } else {
         ssize_t w = write(fd, text, len + 1);
+        int e = errno;
         close(fd);
-        if (w != (ssize_t)(len + 1) || rename(tmp, path) != 0) {
+        if (w != (ssize_t)(len + 1)) {
+            tw_err_set(err, "unable to write %s: %s", tmp,
+                       w < 0 ? strerror(e) : "short write");
+            unlink(tmp);
+            rc = TW_ERR_IO;
+        } else if (rename(tmp, path) != 0) {
+            tw_err_set(err, "unable to rename %s: %s", tmp, strerror(errno));
             unlink(tmp);
             rc = TW_ERR_IO;
         }
     }
-    if (rc != TW_OK)
-        tw_err_set(err, "unable to write %s", path);
     free(text);
     return rc;
 }

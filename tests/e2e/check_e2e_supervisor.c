@@ -187,6 +187,32 @@ START_TEST(test_exit_code_policy)
 }
 END_TEST
 
+/* A thread a preloaded library starts before main leaves every signal
+ * unblocked, so the kernel hands it SIGCHLD and SIGTERM: tubewatchd still
+ * reaps and restarts a killed worker, and stops cleanly on SIGTERM. */
+START_TEST(test_foreign_thread_takes_no_signal)
+{
+    e2e_sup_init(&s_t, "[worker.a]\ncommand = [\"@W\", \"ready\"]\n");
+    e2e_sup_preload(&s_t, "tests/tw-thread-preload.so");
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(e2e_sup_wait_state(&s_t, "a", "running", 10000));
+    pid_t first = e2e_sup_pid(&s_t, "a");
+    ck_assert_int_gt(first, 0);
+    ck_assert_int_eq(kill(first, SIGKILL), 0);
+    ck_assert(s_wait_events("a", "start", 2, 10000));
+    ck_assert(e2e_sup_wait_state(&s_t, "a", "running", 10000));
+    pid_t second = e2e_sup_pid(&s_t, "a");
+    ck_assert_int_gt(second, 0);
+    ck_assert_int_ne(second, first);
+    ck_assert_int_eq(s_int("a", "restarts"), 1);
+    int st = e2e_sup_stop(&s_t, 8000);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert(!e2e_pid_alive(second));
+    ck_assert_int_eq(e2e_sup_events(&s_t, "a", "exit", NULL, 0), 1);
+}
+END_TEST
+
 START_TEST(test_watchdog_kills_hung_worker)
 {
     e2e_sup_init(&s_t, "[worker.h]\ncommand = [\"@W\", \"hang\"]\n"
@@ -600,6 +626,85 @@ static bool s_has_prefixed_last(void *path)
     return seen;
 }
 
+/* Occurrences of needle in the file at path (0 when it is missing). */
+static int s_count_in(const char *path, const char *needle)
+{
+    size_t len = 0;
+    char *text = tw_test_slurp(path, &len);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p++)
+        n++;
+    free(text);
+    return n;
+}
+
+typedef struct {
+    const char *path;   /* file */
+    const char *needle; /* text */
+} s_in_t;
+
+static bool s_has_in(void *arg)
+{
+    s_in_t *in = arg;
+    return s_count_in(in->path, in->needle) > 0;
+}
+
+/* Waits until needle appears in the file at path. */
+static bool s_wait_in(const char *path, const char *needle, int timeout_ms)
+{
+    s_in_t in = {path, needle};
+    return tw_test_wait_until(s_has_in, &in, timeout_ms);
+}
+
+/* A log file that cannot be rotated (NAME.log.1 is a directory) keeps
+ * every line, grows past log_max_size, is reported once, and rotates
+ * again once the way is clear; the writer never spins on the failure. */
+START_TEST(test_log_rotation_failure_keeps_lines)
+{
+    e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
+                       "\"3000\", \"20\"]\n");
+    char path[400], err[400];
+    for (int k = 1; k <= 2; k++) {
+        snprintf(path, sizeof path, "%s/logs/talk.log.%d/x", s_t.dir, k);
+        char dir[400];
+        snprintf(dir, sizeof dir, "%s/logs", s_t.dir);
+        mkdir(dir, 0750);
+        snprintf(dir, sizeof dir, "%s/logs/talk.log.%d", s_t.dir, k);
+        ck_assert_int_eq(mkdir(dir, 0750), 0);
+        ck_assert_int_eq(mkdir(path, 0750), 0);
+    }
+    ck_assert(e2e_sup_start(&s_t));
+    ck_assert(s_wait_events("talk", "printed", 1, 20000));
+    snprintf(path, sizeof path, "%s/logs/talk.log", s_t.dir);
+    snprintf(err, sizeof err, "%s/daemon.err", s_t.dir);
+    /* Written out by the log thread soon after the worker printed. */
+    ck_assert(s_wait_in(path, "Z line 003000", 5000));
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_gt(st.st_size, 64 * 1024);
+    ck_assert_int_eq(s_count_in(path, "Z line "), 3000);
+    ck_assert_int_eq(s_count_in(err, "talk.log: rename: Is a directory"), 1);
+    /* and the shift of talk.log.1 onto talk.log.2, once too */
+    ck_assert_int_eq(s_count_in(err, "unable to rotate"), 2);
+    json_t *r = e2e_sup_request(&s_t, "{\"cmd\":\"status\"}");
+    ck_assert_ptr_nonnull(r);
+    json_decref(r);
+    /* The way clears: the next lines rotate the big file away. */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/logs/talk.log.1 %s/logs/talk.log.2",
+             s_t.dir, s_t.dir);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *restart[] = {"restart", "talk", NULL};
+    ck_assert_int_eq(e2e_sup_cli(&s_t, restart), 0);
+    ck_assert(s_wait_events("talk", "printed", 2, 20000));
+    ck_assert(s_wait_in(err, "rotated again", 5000));
+    snprintf(path, sizeof path, "%s/logs/talk.log.1", s_t.dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(s_count_in(err, "unable to rotate"), 2);
+}
+END_TEST
+
 START_TEST(test_logs_follow_across_rotation)
 {
     e2e_sup_init(&s_t, "[worker.talk]\ncommand = [\"@W\", \"lines\", "
@@ -799,6 +904,8 @@ Suite *e2e_supervisor_suite(void)
     tcase_add_test(tc, test_stuck_log_disk_drops_lines_not_the_loop);
     tcase_add_test(tc, test_logs_follow_across_rotation);
     tcase_add_test(tc, test_child_clean_slate);
+    tcase_add_test(tc, test_foreign_thread_takes_no_signal);
+    tcase_add_test(tc, test_log_rotation_failure_keeps_lines);
     suite_add_tcase(s, tc);
     return s;
 }

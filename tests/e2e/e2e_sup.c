@@ -73,6 +73,12 @@ void e2e_sup_write_config(e2e_sup_t *t, const char *workers)
     ck_assert_int_eq(rename(tmp, t->cfg), 0);
 }
 
+void e2e_sup_preload(e2e_sup_t *t, const char *rel)
+{
+    s_path(t->preload, sizeof t->preload, rel);
+    ck_assert_int_eq(access(t->preload, R_OK), 0);
+}
+
 void e2e_sup_init(e2e_sup_t *t, const char *workers)
 {
     memset(t, 0, sizeof *t);
@@ -102,6 +108,16 @@ static pid_t s_spawn_daemon(e2e_sup_t *t, const char *errname)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        if (t->preload[0]) {
+            setenv("LD_PRELOAD", t->preload, 1);
+            /* a sanitizer build wants its runtime first; the helper
+             * libraries intercept nothing it needs */
+            char asan[1024];
+            const char *old = getenv("ASAN_OPTIONS");
+            snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+                     old ? old : "", old && *old ? ":" : "");
+            setenv("ASAN_OPTIONS", asan, 1);
+        }
         execl(t->daemon, t->daemon, "-c", t->cfg, (char *)NULL);
         _exit(127);
     }

@@ -9,18 +9,21 @@
 
 /* One supervisor under test. */
 typedef struct {
-    char dir[256];     /* scratch dir (removed by e2e_sup_cleanup) */
-    char cfg[300];     /* DIR/sup.toml */
-    char worker[4096]; /* absolute path of tw-test-worker */
-    char daemon[4096]; /* absolute path of tubewatchd */
-    char cli[4096];    /* absolute path of tubewatch */
-    pid_t pid;         /* tubewatchd, 0 when not running */
+    char dir[256];      /* scratch dir (removed by e2e_sup_cleanup) */
+    char cfg[300];      /* DIR/sup.toml */
+    char worker[4096];  /* absolute path of tw-test-worker */
+    char daemon[4096];  /* absolute path of tubewatchd */
+    char cli[4096];     /* absolute path of tubewatch */
+    pid_t pid;          /* tubewatchd, 0 when not running */
+    char preload[4096]; /* LD_PRELOAD of tubewatchd, "" = none */
 } e2e_sup_t;
 
 /* Makes the dir and writes the config: a [supervisor] section pointing
  * into the dir, fast [defaults], then workers (TOML) where "@W" stands for
  * the test worker's path and "@D" for the dir. */
 void e2e_sup_init(e2e_sup_t *t, const char *workers);
+/* Runs tubewatchd with BUILD/rel (a helper library) in LD_PRELOAD. */
+void e2e_sup_preload(e2e_sup_t *t, const char *rel);
 /* Rewrites the config with other workers (for reload tests). */
 void e2e_sup_write_config(e2e_sup_t *t, const char *workers);
 /* Starts tubewatchd (stderr to DIR/daemon.err) and waits until it answers;

@@ -34,6 +34,7 @@
 #include "tw_quota.h"
 #include "tw_rss.h"
 #include "tw_shard.h"
+#include "tw_signal.h"
 #include "tw_time.h"
 #include "tw_worker.h"
 #include "tw_ytapi.h"
@@ -1098,10 +1099,15 @@ static void s_open_events(s_scan_t *S, const char *name, tw_deliver_t **out)
 int main(void)
 {
     tw_log_init("tw-scanner");
-    sigset_t hup;
-    sigemptyset(&hup);
-    sigaddset(&hup, SIGHUP);
-    sigprocmask(SIG_BLOCK, &hup, NULL);
+    /* SIGHUP (reload the channels file) is read from a signalfd; blocked
+     * before the worker's threads start, so they inherit the mask. */
+    static const int hup[] = {SIGHUP};
+    int hupfd = -1;
+    tw_err_t herr = {{0}, 0, 0};
+    if (tw_signal_fd(hup, 1, &hupfd, &herr) != TW_OK) {
+        tw_log_error("%s", herr.msg);
+        return TW_EXIT_TEMP;
+    }
     int exit_code = TW_EXIT_TEMP;
     tw_err_t err = {{0}, 0, 0};
     s_scan_t S0, *S = &S0;
@@ -1112,7 +1118,7 @@ int main(void)
         return tw_rc_exit(rc);
     }
     S->cfg = tw_worker_cfg(S->w);
-    S->hupfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+    S->hupfd = hupfd;
     S->shard = (tw_shard_t){S->cfg->scanner.shard_k, S->cfg->scanner.shard_n};
     S->scan_ms = S->cfg->scanner.scan_interval_ms;
     if (S->scan_ms < 1000)
