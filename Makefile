@@ -160,7 +160,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(TEST_LIBS)
 # LD_PRELOAD helper of the fault tests (tests/faults/run)
 $(BUILD)/tests/tw-fiu-shim.so: tests/faults/fiu_shim.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl -pthread
 
 # LD_PRELOAD helper of the supervisor e2e tests: a foreign thread
 $(BUILD)/tests/tw-thread-preload.so: tests/faults/thread_preload.c
@@ -249,7 +249,7 @@ soak: all
 	@BUILD=$(BUILD) DAYS=$${DAYS:-7} sh tests/soak/run
 
 # The fault-injection matrix and every crash point; make check runs short forms.
-faults: all
+faults: all $(BUILD)/tests/tw-fiu-shim.so
 	@BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/run && \
 	    BUILD=$(BUILD) TW_FAULTS_LONG=1 sh tests/faults/points
 

@@ -3,12 +3,18 @@
  * - every failure libfiu injects is counted: one line "PID NAME" appended
  *   to $TW_FIU_COUNT_FILE with raw system calls, so the count survives a
  *   SIGKILL and is never itself failed;
+ * - a forked child fails nothing before its exec: libfiu's wrappers take a
+ *   rwlock (enabled_fails_lock) that another thread of a multi-threaded
+ *   parent may hold at the fork, and the child would wait on it forever
+ *   (seen in tubewatchd's cells: a child stuck in the sigaction wrapper
+ *   between fork and exec, docs/reliability.md);
  * - write() fails only on regular files: ZeroMQ aborts when a write to its
  *   eventfd fails (it cannot fail for real), and a failed write to the log
  *   pipe would hide the very line the test looks for. Disk writes are the
  *   ones that fail in production (EIO, ENOSPC, short writes). */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +44,23 @@ static void s_count(const char *name)
         (void)syscall(SYS_write, s_count_fd, line, (size_t)n);
 }
 
+/* Set in a forked child (pthread_atfork), until its exec. */
+static volatile int s_forked;
+
+static void s_on_fork_child(void)
+{
+    s_forked = 1;
+}
+
+__attribute__((constructor)) static void s_init(void)
+{
+    pthread_atfork(NULL, NULL, s_on_fork_child);
+}
+
 int fiu_fail(const char *name)
 {
+    if (s_forked)
+        return 0; /* before libfiu's lock: see the top of this file */
     static int (*real)(const char *);
     if (!real)
         real = (int (*)(const char *))dlsym(RTLD_NEXT, "fiu_fail");
