@@ -577,35 +577,39 @@ static tw_rc_t s_start_all(sup_t *s)
     return TW_OK;
 }
 
+/* A duty retried at every due time: said once when it starts failing
+ * (what, err) and once when it works again (a full disk must not flood the
+ * log). */
+static void s_duty(bool *failing, tw_rc_t rc, const char *what,
+                   const tw_err_t *err, const char *again)
+{
+    if (rc != TW_OK) {
+        if (!*failing)
+            tw_log_error("%s (retrying): %s", what, err->msg);
+        *failing = true;
+    } else if (*failing) {
+        tw_log_info("%s", again);
+        *failing = false;
+    }
+}
+
 /* The periodic duties: spawns.tsv, status.json, systemd's STATUS and
  * WATCHDOG. */
 static void s_housekeeping(sup_t *s)
 {
     int64_t now = tw_time_mono_ms();
     if (sup_table_spawns_due(s->table, now) && !s->shutting_down) {
-        /* retried at every due check; said once when it starts failing and
-         * once when it works again (a full disk must not flood the log) */
-        tw_err_t err;
-        if (sup_table_save_spawns(s->table, &err) != TW_OK) {
-            if (!s->spawns_failing)
-                tw_log_error("unable to save spawns (retrying): %s", err.msg);
-            s->spawns_failing = true;
-        } else if (s->spawns_failing) {
-            tw_log_info("spawns saved again");
-            s->spawns_failing = false;
-        }
+        tw_err_t err = {{0}, 0, 0};
+        tw_rc_t rc = sup_table_save_spawns(s->table, &err);
+        s_duty(&s->spawns_failing, rc, "unable to save spawns", &err,
+               "spawns saved again");
     }
     if (now >= s->next_status_ms) {
         sup_status_info_t info = s_info(s);
         tw_err_t err = {{0}, 0, 0};
-        if (sup_status_write(s->status_path, &info, s->table, &err) != TW_OK) {
-            if (!s->status_failing)
-                tw_log_error("status file not updated (retrying): %s", err.msg);
-            s->status_failing = true;
-        } else if (s->status_failing) {
-            tw_log_info("status file updated again");
-            s->status_failing = false;
-        }
+        tw_rc_t rc = sup_status_write(s->status_path, &info, s->table, &err);
+        s_duty(&s->status_failing, rc, "status file not updated", &err,
+               "status file updated again");
         sup_status_notify(&info, s->table);
         uint64_t iv = sup_table_cfg(s->table)->supervisor.status_interval_ms;
         s->next_status_ms = now + (int64_t)(iv > 0 ? iv : 5000);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# faults: the short form (three cells, ~2 min) of tests/faults/run: one
+# faults: the short form (four cells, ~3 min) of tests/faults/run: one
 # family of system calls fails (libfiu) in one process while ytsim plays;
 # the output must equal the truth. `make faults` runs the whole matrix.
 # san: no (libfiu's LD_PRELOAD wrappers and ASan exclude each other)
