@@ -296,10 +296,35 @@ static void s_problem(s_ctx_t *ctx, int line, int col, const char *fmt, ...)
     tw_cfg_problem_t *p = &ctx->problems[ctx->nproblems++];
     p->line = line;
     p->col = col;
+    p->temporary = false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->msg, sizeof p->msg, fmt, ap);
     va_end(ap);
+}
+
+/* A failure to open or read a file that may pass by itself: not a missing
+ * or forbidden file, which the operator has to fix. */
+static bool s_passing(int e)
+{
+    return e != 0 && e != ENOENT && e != EACCES && e != EPERM && e != EISDIR &&
+           e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG;
+}
+
+/* Marks the last problem temporary when errno e may pass. */
+static void s_mark_passing(s_ctx_t *ctx, int e)
+{
+    if (ctx->nproblems > 0 && s_passing(e))
+        ctx->problems[ctx->nproblems - 1].temporary = true;
+}
+
+bool tw_cfg_problems_temporary(const tw_cfg_problem_t *problems, size_t n)
+{
+    assert(problems || n == 0);
+    for (size_t i = 0; i < n; i++)
+        if (problems[i].temporary)
+            return true;
+    return false;
 }
 
 static char *s_strdup(const char *s)
@@ -418,8 +443,10 @@ static char *s_read_secret(s_ctx_t *ctx, const char *path, int line, int col)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
+        int e = errno;
         s_problem(ctx, line, col, "unable to open secrets file %s: %s", path,
-                  strerror(errno));
+                  strerror(e));
+        s_mark_passing(ctx, e);
         return NULL;
     }
     struct stat st;
@@ -439,10 +466,12 @@ static char *s_read_secret(s_ctx_t *ctx, const char *path, int line, int col)
     }
     char buf[MAX_SECRET_BYTES + 1];
     ssize_t n = read(fd, buf, sizeof buf);
+    int e = n < 0 ? errno : 0;
     close(fd);
     if (n < 0 || n > MAX_SECRET_BYTES) {
         s_problem(ctx, line, col, "unable to read secrets file %s: %s", path,
-                  n < 0 ? strerror(errno) : "larger than 4 KiB");
+                  n < 0 ? strerror(e) : "larger than 4 KiB");
+        s_mark_passing(ctx, e);
         return NULL;
     }
     /* One line; surrounding white space (a final newline) is not part of
@@ -1369,9 +1398,11 @@ tw_cfg_t *tw_cfg_load(const char *path, tw_cfg_problem_t **problems,
     tw_err_t err;
     tw_err_clear(&err);
     tw_toml_t *root = tw_toml_parse_file(path, &err);
+    int e = root ? 0 : errno; /* tw_toml_parse_file: 0 = not TOML */
     tw_cfg_t *cfg = NULL;
     if (!root) {
         s_problem(&ctx, err.line, err.col, "%s", err.msg);
+        s_mark_passing(&ctx, e);
     } else {
         cfg = calloc(1, sizeof *cfg);
         if (!cfg)

@@ -211,11 +211,18 @@ typedef struct {
 
 /* One problem found while loading. */
 typedef struct {
-    int line;      /* 1-based, 0 when not tied to a place */
-    int col;       /* 1-based, 0 when not tied to a place */
-    char msg[400]; /* e.g. "unknown key 'scan_intervall' (did you mean
-                      'scan_interval'?)" */
+    int line;       /* 1-based, 0 when not tied to a place */
+    int col;        /* 1-based, 0 when not tied to a place */
+    char msg[400];  /* e.g. "unknown key 'scan_intervall' (did you mean
+                       'scan_interval'?)" */
+    bool temporary; /* a file could not be read for a reason that may pass
+                       (EMFILE, EIO, ENOMEM): try again, the file itself
+                       may be fine */
 } tw_cfg_problem_t;
+
+/* True when one of the n problems is temporary: the load is worth trying
+ * again (exit 111), where any other problem needs the operator (100). */
+bool tw_cfg_problems_temporary(const tw_cfg_problem_t *problems, size_t n);
 
 /* Loads and validates the file at path. Returns the config (free with
  * tw_cfg_destroy) or NULL when there is any problem; then, if problems is

@@ -1588,13 +1588,16 @@ tw_toml_t *tw_toml_parse_file(const char *path, tw_err_t *err)
     assert(path);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        tw_err_set(err, "unable to open %s: %s", path, strerror(errno));
+        int e = errno;
+        tw_err_set(err, "unable to open %s: %s", path, strerror(e));
+        errno = e;
         return NULL;
     }
     s_buf_t b = {0};
     char chunk[65536];
     size_t got;
     bool ok = true;
+    int e = 0; /* the cause of an I/O failure */
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (b.len + got > S_FILE_MAX) {
             tw_err_set(err, "unable to read %s: larger than %d bytes", path,
@@ -1605,6 +1608,7 @@ tw_toml_t *tw_toml_parse_file(const char *path, tw_err_t *err)
         char *s = realloc(b.s, b.len + got + 1);
         if (!s) {
             tw_err_set(err, "unable to read %s: out of memory", path);
+            e = ENOMEM;
             ok = false;
             break;
         }
@@ -1613,7 +1617,8 @@ tw_toml_t *tw_toml_parse_file(const char *path, tw_err_t *err)
         b.len += got;
     }
     if (ok && ferror(f)) {
-        tw_err_set(err, "unable to read %s: %s", path, strerror(errno));
+        e = errno ? errno : EIO;
+        tw_err_set(err, "unable to read %s: %s", path, strerror(e));
         ok = false;
     }
     fclose(f);
@@ -1632,6 +1637,7 @@ tw_toml_t *tw_toml_parse_file(const char *path, tw_err_t *err)
         }
     }
     free(b.s);
+    errno = root ? errno : e;
     return root;
 }
 

@@ -47,7 +47,8 @@ typedef struct tw_toml tw_toml_t;
  * free with tw_toml_destroy) or NULL with err set, err->line and err->col
  * being the 1-based position of the problem. */
 tw_toml_t *tw_toml_parse(const char *text, size_t len, tw_err_t *err);
-/* Reads and parses a file; NULL with err set on I/O or parse failure. */
+/* Reads and parses a file; NULL with err set on I/O or parse failure,
+ * errno then being the cause of an I/O failure and 0 for a parse one. */
 tw_toml_t *tw_toml_parse_file(const char *path, tw_err_t *err);
 /* Frees the whole document *root_p and sets it to NULL; safe on NULL. */
 void tw_toml_destroy(tw_toml_t **root_p);

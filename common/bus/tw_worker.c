@@ -107,8 +107,10 @@ tw_rc_t tw_worker_new(tw_worker_t **self_p, const char *kind, tw_err_t *err)
     if (!self->cfg) {
         tw_err_set(err, "unable to load %s: %s", cfgpath,
                    nproblems ? problems[0].msg : "invalid");
+        /* a file that could not be read now (EMFILE, EIO) is retried */
+        rc = tw_cfg_problems_temporary(problems, nproblems) ? TW_ERR_IO
+                                                            : TW_ERR_CONFIG;
         free(problems);
-        rc = TW_ERR_CONFIG;
         goto fail;
     }
     free(problems);

@@ -251,12 +251,37 @@ static int s_cancel(zip_t *za, void *ud)
     return t->tick ? t->tick(t->arg) : 0;
 }
 
+/* The system call behind one of libzip's errors, "" when none is. */
+static const char *s_zip_call(int code)
+{
+    switch (code) {
+    case ZIP_ER_RENAME:
+        return "rename: ";
+    case ZIP_ER_WRITE:
+        return "write: ";
+    case ZIP_ER_CLOSE:
+        return "close: ";
+    case ZIP_ER_READ:
+        return "read: ";
+    case ZIP_ER_SEEK:
+        return "seek: ";
+    case ZIP_ER_OPEN:
+    case ZIP_ER_TMPOPEN:
+        return "open: ";
+    case ZIP_ER_REMOVE:
+        return "unlink: ";
+    default:
+        return "";
+    }
+}
+
 static tw_rc_t s_zip_err(zip_t *za, const char *what, const char *path,
                          tw_err_t *err)
 {
     zip_error_t *ze = zip_get_error(za);
     int sys = zip_error_code_system(ze);
-    tw_err_set(err, "unable to %s %s: %s", what, path, zip_error_strerror(ze));
+    tw_err_set(err, "unable to %s %s: %s%s", what, path,
+               s_zip_call(zip_error_code_zip(ze)), zip_error_strerror(ze));
     return sys == ENOSPC ? TW_ERR_NOSPACE : TW_ERR_IO;
 }
 

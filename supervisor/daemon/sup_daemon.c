@@ -444,13 +444,15 @@ static tw_rc_t s_setup(sup_t *s, const char *config_path)
         tw_log_error("unable to find %s: %s", config_path, strerror(errno));
         return TW_ERR_CONFIG;
     }
-    s->boot_cfg = sup_reload_load(s->cfg_path, &err);
-    if (!s->boot_cfg) {
-        tw_log_error("invalid config: %s", err.msg);
-        return TW_ERR_CONFIG;
+    tw_rc_t rc = sup_reload_load(&s->boot_cfg, s->cfg_path, &err);
+    if (rc != TW_OK) {
+        tw_log_error("%s config: %s",
+                     rc == TW_ERR_IO ? "unable to read the" : "invalid",
+                     err.msg);
+        return rc;
     }
     const tw_cfg_supervisor_t *sv = &s->boot_cfg->supervisor;
-    tw_rc_t rc = sup_runtime_new(&s->rt, sv, &err);
+    rc = sup_runtime_new(&s->rt, sv, &err);
     if (rc != TW_OK) {
         tw_log_error("%s", err.msg);
         return rc;

@@ -71,10 +71,12 @@ static tw_rc_t s_check_graph(const tw_cfg_t *cfg, tw_err_t *err)
     return TW_OK;
 }
 
-tw_cfg_t *sup_reload_load(const char *path, tw_err_t *err)
+tw_rc_t sup_reload_load(tw_cfg_t **cfg_p, const char *path, tw_err_t *err)
 {
+    assert(cfg_p);
     assert(path);
     assert(err);
+    *cfg_p = NULL;
     tw_cfg_problem_t *problems = NULL;
     size_t n = 0;
     tw_cfg_t *cfg = tw_cfg_load(path, &problems, &n);
@@ -92,15 +94,18 @@ tw_cfg_t *sup_reload_load(const char *path, tw_err_t *err)
         }
         if (n == 0)
             tw_err_set(err, "%s: unable to load the config", path);
+        tw_rc_t rc =
+            tw_cfg_problems_temporary(problems, n) ? TW_ERR_IO : TW_ERR_CONFIG;
         free(problems);
-        return NULL;
+        return rc;
     }
     free(problems);
     if (s_check_graph(cfg, err) != TW_OK) {
         tw_cfg_destroy(&cfg);
-        return NULL;
+        return TW_ERR_CONFIG;
     }
-    return cfg;
+    *cfg_p = cfg;
+    return TW_OK;
 }
 
 /* Warns about settings that only a restart of tubewatchd applies. */
@@ -125,10 +130,11 @@ tw_rc_t sup_reload_apply(sup_table_t *table, const sup_ops_t *ops,
     assert(logger);
     assert(path);
     assert(err);
-    tw_cfg_t *nc = sup_reload_load(path, err);
-    if (!nc) {
+    tw_cfg_t *nc = NULL;
+    tw_rc_t rc = sup_reload_load(&nc, path, err);
+    if (rc != TW_OK) {
         tw_log_error("reload rejected, running config kept: %s", err->msg);
-        return TW_ERR_CONFIG;
+        return rc;
     }
     if (sup_table_nretired(table) == SUP_TABLE_MAX_RETIRED) {
         tw_cfg_destroy(&nc);
@@ -194,7 +200,7 @@ tw_rc_t sup_reload_apply(sup_table_t *table, const sup_ops_t *ops,
             sup_child_dispatch(ops, c, SUP_EV_START);
     }
     /* Room for one more was checked above. */
-    tw_rc_t rc = sup_table_set_cfg(table, &nc, any_retired);
+    rc = sup_table_set_cfg(table, &nc, any_retired);
     assert(rc == TW_OK);
     (void)rc;
     tw_log_info("reloaded %s: %zu added, %zu removed, %zu changed", path, added,

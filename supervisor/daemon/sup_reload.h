@@ -11,10 +11,12 @@
 #include "tw_rc.h"
 
 /* Loads the config at path and checks what tw_cfg cannot: template names
- * fit, "after" names existing non-template workers, no cycle. Returns the
- * config (caller frees), or NULL with every problem in err
- * ("FILE:LINE:COL: message; ..."). */
-tw_cfg_t *sup_reload_load(const char *path, tw_err_t *err);
+ * fit, "after" names existing non-template workers, no cycle. Stores the
+ * config in *cfg (caller frees) and returns TW_OK, or sets *cfg to NULL
+ * with every problem in err ("FILE:LINE:COL: message; ...") and returns
+ * TW_ERR_IO when a file could not be read for a reason that may pass
+ * (EMFILE, EIO), TW_ERR_CONFIG otherwise. */
+tw_rc_t sup_reload_load(tw_cfg_t **cfg, const char *path, tw_err_t *err);
 
 /* Loads path again and applies it to the table: removed workers (and
  * instances of removed templates) are stopped and dropped, changed ones

@@ -91,6 +91,7 @@ struct sup_epoch {
     char path[PATH_MAX]; /* file holding the reserved limit */
     uint64_t next;       /* next number handed out */
     uint64_t limit;      /* numbers below this are reserved on disk */
+    bool failing;        /* the last reservation failed */
 };
 
 static tw_rc_t s_epoch_reserve(sup_epoch_t *self, tw_err_t *err)
@@ -158,11 +159,20 @@ uint64_t sup_epoch_next(sup_epoch_t *self)
 {
     assert(self);
     if (self->next >= self->limit) {
-        tw_err_t err;
+        tw_err_t err = {{0}, 0, 0};
         if (s_epoch_reserve(self, &err) != TW_OK) {
             /* Still monotonic within this run; only a crash right now could
-             * repeat numbers at the next start. */
+             * repeat numbers at the next start. Tried again at each spawn,
+             * said once. */
+            if (!self->failing)
+                tw_log_error("unable to reserve epochs (retrying at the next "
+                             "spawn): %s",
+                             err.msg);
+            self->failing = true;
             self->limit = self->next + 1;
+        } else if (self->failing) {
+            tw_log_info("epochs reserved again");
+            self->failing = false;
         }
     }
     return self->next++;

@@ -8,8 +8,8 @@
  *   parent may hold at the fork, and the child would wait on it forever
  *   (seen in tubewatchd's cells: a child stuck in the sigaction wrapper
  *   between fork and exec, docs/reliability.md);
- * - write() fails only on regular files: ZeroMQ aborts when a write to its
- *   eventfd fails (it cannot fail for real), and a failed write to the log
+ * - write() and fwrite() fail only on regular files: ZeroMQ aborts when a write
+ * to its eventfd fails (it cannot fail for real), and a failed write to the log
  *   pipe would hide the very line the test looks for. Disk writes are the
  *   ones that fail in production (EIO, ENOSPC, short writes). */
 #include <dlfcn.h>
@@ -86,4 +86,23 @@ ssize_t write(int fd, const void *buf, size_t count)
     if (regular || !plain)
         return wrapped(fd, buf, count);
     return plain(fd, buf, count);
+}
+
+size_t fwrite(const void *ptr, size_t size, size_t n, FILE *stream)
+{
+    static size_t (*wrapped)(const void *, size_t, size_t, FILE *);
+    static size_t (*plain)(const void *, size_t, size_t, FILE *);
+    if (!wrapped) {
+        void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+        plain = (size_t(*)(const void *, size_t, size_t, FILE *))(
+            libc ? dlsym(libc, "fwrite") : NULL);
+        wrapped = (size_t(*)(const void *, size_t, size_t, FILE *))dlsym(
+            RTLD_NEXT, "fwrite");
+    }
+    struct stat st;
+    int regular =
+        syscall(SYS_fstat, fileno(stream), &st) == 0 && S_ISREG(st.st_mode);
+    if (regular || !plain)
+        return wrapped(ptr, size, n, stream);
+    return plain(ptr, size, n, stream);
 }

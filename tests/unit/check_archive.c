@@ -2,6 +2,8 @@
  * (tw_gauth), md5 and query escaping (tw_drive), credential loading, the
  * manifest, deterministic zips and the uploaded.tsv journal. */
 #include <check.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -364,6 +366,37 @@ START_TEST(test_zip_deterministic)
 }
 END_TEST
 
+/* libzip's failures name the system call behind them (past a file size
+ * limit: EFBIG). */
+START_TEST(test_zip_error_names_the_call)
+{
+    s_day_tree();
+    char data[128], z[160];
+    snprintf(data, sizeof data, "%s/data", s_dir);
+    snprintf(z, sizeof z, "%s/c.zip", s_dir);
+    tw_archive_entries_t e;
+    tw_err_t err = {0};
+    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", &e, &err), TW_OK);
+    char *m = tw_archive_manifest_json("2026-11-20", &e);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, small = {64, 64};
+    getrlimit(RLIMIT_FSIZE, &old);
+    small.rlim_max = old.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    tw_rc_t rc = tw_archive_zip_write(z, "2026-11-20", &e, m, NULL, NULL, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    ck_assert_int_eq(rc, TW_ERR_IO);
+    /* libzip reports it as its seek or its write */
+    ck_assert_msg(strstr(err.msg, ": seek: ") || strstr(err.msg, ": write: "),
+                  "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "File too large"), "%s", err.msg);
+    ck_assert_int_ne(access(z, F_OK), 0);
+    free(m);
+    tw_archive_entries_free(&e);
+}
+END_TEST
+
 /* ---- journal ------------------------------------------------------ */
 
 START_TEST(test_state_roundtrip)
@@ -495,6 +528,7 @@ Suite *archive_suite(void)
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
     tcase_add_test(tc, test_manifest);
     tcase_add_test(tc, test_zip_deterministic);
+    tcase_add_test(tc, test_zip_error_names_the_call);
     tcase_add_test(tc, test_state_roundtrip);
     tcase_add_test(tc, test_pass_one_day_per_step);
     suite_add_tcase(s, tc);

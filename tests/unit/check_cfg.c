@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,48 @@ static tw_cfg_t *s_load(const char *text, char *problems, size_t cap)
     free(p);
     return cfg;
 }
+
+/* A file that cannot be read now (EMFILE) is a temporary problem, worth
+ * trying again (exit 111); a missing file or bad TOML is not (100). */
+START_TEST(test_unreadable_now_is_temporary)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s", s_write("t.toml", "", 0600));
+    tw_cfg_problem_t *p = NULL;
+    size_t n = 0;
+    /* the lowest free fd becomes the limit: the next open fails */
+    int probe = dup(0);
+    ck_assert_int_ge(probe, 0);
+    close(probe);
+    struct rlimit old, low;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low.rlim_cur = (rlim_t)probe;
+    low.rlim_max = old.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    tw_cfg_t *cfg = tw_cfg_load(path, &p, &n);
+    setrlimit(RLIMIT_NOFILE, &old);
+    ck_assert_ptr_null(cfg);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_ptr_nonnull(strstr(p[0].msg, "Too many open files"));
+    ck_assert(tw_cfg_problems_temporary(p, n));
+    free(p);
+    /* the same file, readable: fine */
+    cfg = tw_cfg_load(path, &p, &n);
+    ck_assert_ptr_nonnull(cfg);
+    tw_cfg_destroy(&cfg);
+    free(p);
+    /* missing, or not TOML: the operator's to fix */
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/missing.toml", s_dir);
+    ck_assert_ptr_null(tw_cfg_load(missing, &p, &n));
+    ck_assert(!tw_cfg_problems_temporary(p, n));
+    free(p);
+    ck_assert_ptr_null(
+        tw_cfg_load(s_write("bad.toml", "a = [\n", 0600), &p, &n));
+    ck_assert(!tw_cfg_problems_temporary(p, n));
+    free(p);
+}
+END_TEST
 
 START_TEST(test_example_config_is_valid)
 {
@@ -397,6 +440,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_dependencies_checked);
     tcase_add_test(tc, test_command_worker_and_syntax_error);
     tcase_add_test(tc, test_kafka_section);
+    tcase_add_test(tc, test_unreadable_now_is_temporary);
     suite_add_tcase(s, tc);
     return s;
 }

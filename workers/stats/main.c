@@ -63,6 +63,7 @@ typedef struct {
     char streams_path[2200]; /* the scanner's stream table */
     char handles_path[2200]; /* the scanner's handle cache */
     char uploads_path[2200]; /* STATE/stats/uploads.tsv */
+    bool uploads_unsaved;    /* its last save failed: retried each tick */
     tw_http_t *web;          /* web client */
     tw_http_t *api;          /* Data API, NULL without a key */
     tw_quota_t *quota;       /* shared quota */
@@ -397,14 +398,29 @@ static void s_poll(s_stats_t *S, bool viewers)
 
 /* ---- uploads (Data API) ---- */
 
+/* Saves the watch list; a failure (disk full, EIO) is said once, kept in
+ * memory and retried at every tick until a save works (the list read at
+ * the next start would otherwise miss uploads already found). */
 static void s_save_uploads(s_stats_t *S)
 {
     size_t len = 0;
+    tw_err_t err = {{0}, 0, 0};
     char *buf = stats_sampler_uploads_format(S->sam, &len);
     if (!buf)
-        return;
-    tw_file_write_atomic(S->uploads_path, buf, len, 0644, NULL);
+        tw_err_set(&err, "out of memory");
+    tw_rc_t rc =
+        buf ? tw_file_write_atomic(S->uploads_path, buf, len, 0644, &err)
+            : TW_ERR_NOMEM;
     free(buf);
+    if (rc != TW_OK) {
+        if (!S->uploads_unsaved)
+            tw_log_error("unable to save the watch list (retrying): %s",
+                         err.msg);
+        S->uploads_unsaved = true;
+    } else if (S->uploads_unsaved) {
+        tw_log_info("watch list saved again");
+        S->uploads_unsaved = false;
+    }
 }
 
 static void s_load_uploads(s_stats_t *S)
@@ -577,6 +593,8 @@ static tw_rc_t s_on_tick(tw_loop_t *loop, int id, void *arg)
     uint64_t viv = S->cfg->stats.viewers_interval_ms;
     uint64_t siv = S->cfg->stats.stats_interval_ms;
     s_check_files(S, false);
+    if (S->uploads_unsaved)
+        s_save_uploads(S);
     int64_t now = s_mono();
     bool api_ok = S->api && tw_quota_allowed(S->quota, 1);
     if (stats_sampler_due(S->sam, STATS_POLL_VIEWERS, now)) {
@@ -702,6 +720,8 @@ int main(void)
     if (rc != TW_OK)
         tw_log_error("event loop: %s", tw_rc_str(rc));
     exit_code = TW_EXIT_OK;
+    if (S->uploads_unsaved)
+        s_save_uploads(S);
 out:
     for (size_t i = 0; i < S_NOUT; i++)
         if (S->out[i].d) {
