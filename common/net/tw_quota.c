@@ -32,6 +32,11 @@ struct tw_quota {
     size_t nmethods;                             /* used entries */
     struct stat seen;                            /* file identity last read */
     bool have_seen;                              /* seen is valid */
+    tw_quota_method_t pending[TW_QUOTA_METHODS]; /* spent, not saved yet */
+    size_t npending;                             /* used entries */
+    char pending_day[TW_TIME_DATE_SIZE];         /* Pacific day of pending */
+    bool pending_block;                          /* a block not saved yet */
+    bool failing;                                /* the last save failed */
 };
 
 static int64_t s_now(const tw_quota_t *self)
@@ -132,8 +137,71 @@ static void s_roll(tw_quota_t *self)
         self->blocked_until = 0;
 }
 
+/* Adds calls and units of method to the counts (to "other" when the table
+ * is full). */
+static void s_count(tw_quota_t *self, const char *method, uint64_t calls,
+                    uint64_t units)
+{
+    tw_quota_method_t *m = s_method(self, method, strlen(method), true);
+    if (!m)
+        m = s_method(self, "other", 5, true);
+    if (m) {
+        m->calls += calls;
+        m->units += units;
+    }
+}
+
+/* Adds what was spent but not saved (a failed save) to the counts just
+ * read: they are the file plus that. Pending counts of an earlier day are
+ * dropped. */
+static void s_apply_pending(tw_quota_t *self)
+{
+    if (strcmp(self->pending_day, self->day) != 0) {
+        self->npending = 0;
+        self->pending_block = false;
+        return;
+    }
+    for (size_t i = 0; i < self->npending; i++)
+        s_count(self, self->pending[i].method, self->pending[i].calls,
+                self->pending[i].units);
+    if (self->pending_block) {
+        int64_t until = s_next_midnight(self);
+        if (until > self->blocked_until)
+            self->blocked_until = until;
+    }
+}
+
+/* Records a spend (and a block) as pending until a save succeeds. */
+static void s_pend(tw_quota_t *self, const char *method, uint64_t units,
+                   bool block)
+{
+    if (strcmp(self->pending_day, self->day) != 0) {
+        snprintf(self->pending_day, sizeof self->pending_day, "%s", self->day);
+        self->npending = 0;
+        self->pending_block = false;
+    }
+    self->pending_block |= block;
+    if (!method)
+        return;
+    size_t i = 0;
+    while (i < self->npending && strcmp(self->pending[i].method, method) != 0)
+        i++;
+    if (i == self->npending) {
+        if (self->npending == TW_QUOTA_METHODS)
+            i = self->npending - 1; /* full: charged to the last one */
+        else
+            memset(&self->pending[self->npending++], 0,
+                   sizeof self->pending[0]);
+        if (!self->pending[i].method[0])
+            snprintf(self->pending[i].method, sizeof self->pending[i].method,
+                     "%s", method);
+    }
+    self->pending[i].calls++;
+    self->pending[i].units += units;
+}
+
 /* Re-reads the file when it changed (or always when force). A missing or
- * garbled file means nothing spent. */
+ * garbled file means nothing spent. Pending spends are added. */
 static void s_load(tw_quota_t *self, bool force)
 {
     struct stat st;
@@ -142,6 +210,8 @@ static void s_load(tw_quota_t *self, bool force)
             self->nmethods = 0;
             self->blocked_until = 0;
             self->day[0] = '\0';
+            s_roll(self);
+            s_apply_pending(self);
         }
         self->have_seen = false;
         s_roll(self);
@@ -189,6 +259,7 @@ static void s_load(tw_quota_t *self, bool force)
     self->seen = st;
     self->have_seen = true;
     s_roll(self);
+    s_apply_pending(self);
 }
 
 static tw_rc_t s_save(tw_quota_t *self, tw_err_t *err)
@@ -230,18 +301,29 @@ static tw_rc_t s_update(tw_quota_t *self, const char *method, uint64_t units,
         }
     }
     s_load(self, true);
-    if (method) {
-        tw_quota_method_t *m = s_method(self, method, strlen(method), true);
-        if (!m)
-            m = s_method(self, "other", 5, true);
-        if (m) {
-            m->calls++;
-            m->units += units;
-        }
-    }
+    if (method)
+        s_count(self, method, 1, units);
     if (block)
         self->blocked_until = s_next_midnight(self);
-    tw_rc_t rc = s_save(self, err);
+    s_pend(self, method, units, block);
+    tw_err_t serr = {{0}, 0, 0};
+    tw_rc_t rc = s_save(self, &serr);
+    if (rc == TW_OK) {
+        self->npending = 0;
+        self->pending_block = false;
+        if (self->failing)
+            tw_log_info("quota: %s saved again", self->path);
+        self->failing = false;
+    } else {
+        /* kept in memory and added at every read until a save works */
+        if (!self->failing)
+            tw_log_error("quota: unable to save (the spend is kept and "
+                         "saved with the next one): %s",
+                         serr.msg);
+        self->failing = true;
+        if (err)
+            *err = serr;
+    }
     if (fd >= 0)
         close(fd); /* releases the lock */
     else if (rc == TW_OK)
