@@ -319,17 +319,26 @@ START_TEST(test_manifest)
 }
 END_TEST
 
-START_TEST(test_zip_deterministic)
+/* The day tree's entries of 2026-11-20 in *e; returns their manifest
+ * (caller frees). */
+static char *s_day_entries(tw_archive_entries_t *e)
 {
     s_day_tree();
-    char data[128], z1[160], z2[160];
+    char data[128];
     snprintf(data, sizeof data, "%s/data", s_dir);
+    tw_err_t err = {0};
+    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", e, &err), TW_OK);
+    return tw_archive_manifest_json("2026-11-20", e);
+}
+
+START_TEST(test_zip_deterministic)
+{
+    char z1[160], z2[160];
     snprintf(z1, sizeof z1, "%s/a.zip", s_dir);
     snprintf(z2, sizeof z2, "%s/b.zip", s_dir);
     tw_archive_entries_t e;
     tw_err_t err = {0};
-    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", &e, &err), TW_OK);
-    char *m = tw_archive_manifest_json("2026-11-20", &e);
+    char *m = s_day_entries(&e);
     ck_assert_int_eq(
         tw_archive_zip_write(z1, "2026-11-20", &e, m, NULL, NULL, &err), TW_OK);
     ck_assert_int_eq(
@@ -370,14 +379,11 @@ END_TEST
  * limit: EFBIG). */
 START_TEST(test_zip_error_names_the_call)
 {
-    s_day_tree();
-    char data[128], z[160];
-    snprintf(data, sizeof data, "%s/data", s_dir);
+    char z[160];
     snprintf(z, sizeof z, "%s/c.zip", s_dir);
     tw_archive_entries_t e;
     tw_err_t err = {0};
-    ck_assert_int_eq(tw_archive_collect(data, "2026-11-20", &e, &err), TW_OK);
-    char *m = tw_archive_manifest_json("2026-11-20", &e);
+    char *m = s_day_entries(&e);
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit old, small = {64, 64};
     getrlimit(RLIMIT_FSIZE, &old);
