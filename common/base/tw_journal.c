@@ -45,6 +45,8 @@ struct tw_journal {
     uint64_t size;       /* bytes of valid records (= file size) */
     uint64_t next_id;    /* id of the next appended record */
     uint64_t watermark;  /* records with id <= watermark are done */
+    uint64_t trimmed;    /* the watermark the file says (a failed trim
+                            leaves it below watermark: tried again) */
     uint64_t live_bytes; /* file bytes of live records */
     uint64_t repaired;   /* bytes cut away at open */
     s_rec_t *recs;       /* live records, recs[head..n) */
@@ -348,6 +350,7 @@ tw_rc_t tw_journal_open(tw_journal_t **self_p, const char *path, tw_err_t *err)
         self->repaired = fsize - valid;
     }
     self->size = valid;
+    self->trimmed = self->watermark;
     *self_p = self;
     return TW_OK;
 fail:
@@ -513,12 +516,18 @@ tw_rc_t tw_journal_trim(tw_journal_t *self, uint64_t upto, tw_err_t *err)
     assert(self);
     if (upto >= self->next_id)
         upto = self->next_id - 1;
-    if (upto <= self->watermark)
+    if (upto < self->watermark)
+        upto = self->watermark; /* a failed trim's mark, not yet on disk */
+    if (upto <= self->trimmed)
         return TW_OK;
     self->watermark = upto;
     s_drop_done(self);
-    if (self->size >= COMPACT_MIN && self->live_bytes < self->size / 2)
-        return s_compact(self, err);
+    if (self->size >= COMPACT_MIN && self->live_bytes < self->size / 2) {
+        tw_rc_t rc = s_compact(self, err);
+        if (rc == TW_OK)
+            self->trimmed = upto;
+        return rc;
+    }
     size_t total = 0;
     unsigned char *b = s_build(REC_TRIM, upto, NULL, 0, &total);
     if (!b) {
@@ -534,6 +543,7 @@ tw_rc_t tw_journal_trim(tw_journal_t *self, uint64_t upto, tw_err_t *err)
         return rc;
     }
     self->size += total;
+    self->trimmed = upto;
     return TW_OK;
 }
 

@@ -2,6 +2,8 @@
  * order per chat through 429 storms, rate limits, permanent errors not
  * looped, migration, entity fallback, splitting and replay. */
 #include <check.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +334,45 @@ START_TEST(test_deferred_trim_until_commit)
 }
 END_TEST
 
+/* A commit whose trim cannot be written (past a file size limit: EFBIG)
+ * fails, keeps the part's key (a redelivered cause queues nothing) and
+ * works when tried again; nothing is sent twice, nothing replayed. */
+START_TEST(test_failed_trim_retried)
+{
+    int64_t now = 0;
+    s_fake_t f = {.now = &now};
+    notifier_outbox_t *o = NULL;
+    notifier_outbox_opts_t opts = {.defer_trim = true};
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    notifier_outbox_add(o, "4", "live now", "k1", NULL);
+    s_drain(o, &now, 60000);
+    ck_assert_int_eq(f.n, 1);
+    /* no assertion inside the window: check records them in a file */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, none = {0, 0};
+    getrlimit(RLIMIT_FSIZE, &old);
+    none.rlim_max = old.rlim_max;
+    int lim = setrlimit(RLIMIT_FSIZE, &none);
+    tw_err_t err = {{0}, 0, 0};
+    tw_rc_t rc = notifier_outbox_commit(o, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    ck_assert_int_eq(lim, 0);
+    ck_assert_int_ne(rc, TW_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "File too large"));
+    notifier_outbox_add(o, "4", "redelivered cause", "k1", NULL);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0);
+    ck_assert_int_eq(notifier_outbox_commit(o, NULL), TW_OK);
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(
+        notifier_outbox_open(&o, s_dir, &opts, s_fake_send, &f, NULL), TW_OK);
+    ck_assert_uint_eq(notifier_outbox_pending(o), 0); /* trimmed: no replay */
+    notifier_outbox_destroy(&o);
+    ck_assert_int_eq(f.n, 1);
+}
+END_TEST
+
 /* A message journaled by one incarnation (crash after the append, before
  * its cause was acked) is replayed, sent and trimmed by the next; the
  * cause redelivered afterwards (in that incarnation or a later one) must
@@ -491,6 +532,7 @@ Suite *notifier_outbox_suite(void)
     tcase_add_test(tc, test_replay_after_crash_and_dedup);
     tcase_add_test(tc, test_long_text_split_in_order);
     tcase_add_test(tc, test_deferred_trim_until_commit);
+    tcase_add_test(tc, test_failed_trim_retried);
     tcase_add_test(tc, test_redelivered_cause_after_replay_and_trim);
     tcase_add_test(tc, test_sent_keys_bounded);
     tcase_add_test(tc, test_cap_drops_oldest_keeps_order);

@@ -51,6 +51,7 @@ typedef struct {
     tw_loop_t *loop;           /* the event loop */
     int outbox_timer;          /* due when the outbox has something due */
     bool unsaved;              /* the last save of the values failed */
+    bool untrimmed;            /* the last trim of the outbox failed */
 } s_notifier_t;
 
 static tw_rc_t s_send(void *arg, const char *chat_id, const char *text,
@@ -140,14 +141,27 @@ static bool s_save_values(s_notifier_t *n)
     return true;
 }
 
-/* Trims what was sent: its causes are durable (values saved). */
+/* Trims what was sent: its causes are durable (values saved). A failed
+ * trim is said once and tried again (every 500 ms at most): what was sent
+ * is out of the queue in memory, so it is not sent again while this process
+ * runs; exiting instead would replay and resend it. */
 static void s_commit(s_notifier_t *n)
 {
-    if (n->unsaved)
+    if (n->unsaved || !n->outbox)
         return;
     tw_err_t err = {{0}, 0, 0};
-    if (n->outbox && notifier_outbox_commit(n->outbox, &err) != TW_OK)
-        tw_log_fatal(TW_EXIT_TEMP, "unable to trim the outbox: %s", err.msg);
+    if (notifier_outbox_commit(n->outbox, &err) != TW_OK) {
+        if (!n->untrimmed)
+            tw_log_error("unable to trim the outbox (retrying; nothing sent "
+                         "is sent again meanwhile): %s",
+                         err.msg);
+        n->untrimmed = true;
+        n->errors++;
+        return;
+    }
+    if (n->untrimmed)
+        tw_log_info("outbox trimmed again");
+    n->untrimmed = false;
 }
 
 /* Sends what is due (at most max parts). */
@@ -372,8 +386,8 @@ static void s_after(s_notifier_t *n)
     int64_t due = n->outbox
                       ? notifier_outbox_timeout_ms(n->outbox, tw_time_mono_ms())
                       : -1;
-    if (n->unsaved && (due < 0 || due > 500))
-        due = 500; /* retry the save */
+    if ((n->unsaved || n->untrimmed) && (due < 0 || due > 500))
+        due = 500; /* retry the save or the trim */
     tw_loop_rearm_timer(n->loop, n->outbox_timer, due);
     tw_worker_count(n->w, n->in, n->out, n->errors);
     n->in = n->out = n->errors = 0;
@@ -502,13 +516,18 @@ int main(int argc, char **argv)
         if (attempt > 0)
             nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
         s_flush(&n);
-        if (s_save_values(&n))
-            break;
+        if (s_save_values(&n)) {
+            s_commit(&n);
+            if (!n.untrimmed)
+                break;
+        }
     }
     if (n.unsaved)
         tw_log_error("stopping with unsaved values: what was sent since the "
                      "last save is sent again at the next start");
-    s_commit(&n);
+    else if (n.untrimmed)
+        tw_log_error("stopping with an untrimmed outbox: what was sent since "
+                     "the last trim is sent again at the next start");
     if (n.outbox && notifier_outbox_pending(n.outbox) > 0)
         tw_log_info("stopping with %zu message(s) in the outbox",
                     notifier_outbox_pending(n.outbox));

@@ -696,17 +696,21 @@ int64_t notifier_outbox_timeout_ms(const notifier_outbox_t *self,
     return best;
 }
 
+/* Trims c's journal up to what was sent or dropped; the keys held for it
+ * go once the trim is on disk (a failed one keeps them, and is tried again
+ * at the next call). */
 static tw_rc_t s_trim(s_chat_t *c, tw_err_t *err)
 {
+    if (c->done_upto > c->trimmed_upto) {
+        tw_rc_t rc = tw_journal_trim(c->j, c->done_upto, err);
+        if (rc != TW_OK)
+            return rc;
+        c->trimmed_upto = c->done_upto;
+    }
     for (size_t i = 0; i < c->nheld; i++)
         free(c->held[i]);
     c->nheld = 0;
-    if (c->done_upto <= c->trimmed_upto)
-        return TW_OK;
-    tw_rc_t rc = tw_journal_trim(c->j, c->done_upto, err);
-    if (rc == TW_OK)
-        c->trimmed_upto = c->done_upto;
-    return rc;
+    return TW_OK;
 }
 
 /* Drops the head part; trims the journal up to it now, or at the next
