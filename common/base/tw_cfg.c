@@ -1176,8 +1176,12 @@ static void s_check_semantics(s_ctx_t *ctx, tw_cfg_t *cfg)
     cfg->scanner.shard_n = shard.n;
     /* The zone must exist in the tz database. */
     tw_err_t err;
-    if (tw_time_zone_check(cfg->supervisor.timezone, &err) != TW_OK)
+    tw_rc_t zrc = tw_time_zone_check(cfg->supervisor.timezone, &err);
+    if (zrc != TW_OK) {
         s_problem(ctx, 0, 0, "[supervisor] timezone: %s", err.msg);
+        if (zrc == TW_ERR_IO)
+            s_mark_passing(ctx, EIO); /* the zone file, unreadable now */
+    }
     for (size_t i = 0; i < cfg->notify.nrules; i++) {
         if (!*cfg->notify.rules[i].template_text)
             s_problem(ctx, 0, 0, "[[notify.rule]] %zu has an empty template",

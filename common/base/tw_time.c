@@ -3,6 +3,7 @@
 #include "tw_time.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -493,10 +494,19 @@ tw_rc_t tw_time_zone_check(const char *zone, tw_err_t *err)
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, zone);
     FILE *f = fopen(path, "rb");
+    int e = f ? 0 : errno;
     char magic[4] = {0};
     size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f && n != 4 && ferror(f))
+        e = errno ? errno : EIO;
     if (f)
         fclose(f);
+    if (e != 0 && e != ENOENT && e != ENOTDIR && e != EISDIR) {
+        /* the file may be fine: EMFILE, EIO */
+        tw_err_set(err, "unable to read the time zone file %s: %s", path,
+                   strerror(e));
+        return TW_ERR_IO;
+    }
     if (n != 4 || memcmp(magic, "TZif", 4) != 0) {
         tw_err_set(err, "unknown time zone \"%.64s\" (not in %s)", zone, dir);
         return TW_ERR_NOTFOUND;

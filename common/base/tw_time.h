@@ -93,7 +93,8 @@ tw_rc_t tw_time_hhmm_parse(const char *s, int *hour, int *minute,
 
 /* Returns TW_OK when zone names a zone of the system database
  * ($TZDIR or /usr/share/zoneinfo; "UTC" always works); TW_ERR_INVALID for
- * an unsafe name, TW_ERR_NOTFOUND for an unknown one, with err set. */
+ * an unsafe name, TW_ERR_NOTFOUND for an unknown one, TW_ERR_IO when its
+ * file could not be read now (EMFILE, EIO), with err set. */
 tw_rc_t tw_time_zone_check(const char *zone, tw_err_t *err);
 /* Writes the local calendar date of us in zone ("YYYY-MM-DD") into buf
  * (TW_TIME_DATE_SIZE bytes). The last day computed is cached, so calling

@@ -474,9 +474,14 @@ static tw_rc_t s_sw_load(tw_tokenizer_t *self, const char *path, tw_err_t *err)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
+        int e = errno;
         tw_err_set(err, "unable to open stop word list %s: %s", path,
-                   strerror(errno));
-        return TW_ERR_CONFIG;
+                   strerror(e));
+        /* a missing or forbidden list is the config's; EMFILE, EIO pass */
+        return e == ENOENT || e == EACCES || e == EPERM || e == ENOTDIR ||
+                       e == EISDIR
+                   ? TW_ERR_CONFIG
+                   : TW_ERR_IO;
     }
     char *line = NULL;
     size_t cap = 0;

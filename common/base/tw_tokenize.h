@@ -63,8 +63,9 @@ typedef struct {
 
 /* Makes a tokenizer configured by opts (NULL = defaults) in *self_p,
  * owned by the caller. On failure *self_p is NULL, err says why and the rc
- * is TW_ERR_CONFIG (a stop word file missing or unreadable, an unknown
- * language or stemmer) or TW_ERR_NOMEM. */
+ * is TW_ERR_CONFIG (a stop word file missing or forbidden, an unknown
+ * language or stemmer), TW_ERR_IO (a file that could not be opened now:
+ * EMFILE, EIO) or TW_ERR_NOMEM. */
 tw_rc_t tw_tokenizer_new(tw_tokenizer_t **self_p,
                          const tw_tokenizer_opts_t *opts, tw_err_t *err);
 /* Parses a URL/mention mode name: "keep" (also NULL or ""), "drop" or

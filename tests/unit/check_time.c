@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,6 +11,31 @@
 #include "tw_time.h"
 
 #define T_2026_11_23 INT64_C(1795440693123456) /* 13:31:33.123456Z */
+
+/* A zone file that cannot be read now (EMFILE) is an I/O error, not an
+ * unknown zone (a config error, never retried). */
+START_TEST(test_zone_unreadable_now)
+{
+    int probe = dup(0);
+    ck_assert_int_ge(probe, 0);
+    close(probe);
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low.rlim_cur = (rlim_t)probe;
+    low.rlim_max = old.rlim_max;
+    tw_err_t err = {{0}, 0, 0};
+    /* no assertion inside the window: check may need a file for it */
+    int lim = setrlimit(RLIMIT_NOFILE, &low);
+    tw_rc_t rc = tw_time_zone_check("Europe/Berlin", &err);
+    setrlimit(RLIMIT_NOFILE, &old);
+    ck_assert_int_eq(lim, 0);
+    ck_assert_int_eq(rc, TW_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Too many open files"));
+    ck_assert_int_eq(tw_time_zone_check("Europe/Berlin", NULL), TW_OK);
+    ck_assert_int_eq(tw_time_zone_check("Europe/Nowhere", NULL),
+                     TW_ERR_NOTFOUND);
+}
+END_TEST
 
 START_TEST(test_clocks)
 {
@@ -459,6 +485,7 @@ Suite *time_suite(void)
     tcase_add_test(tc, test_next_local_hhmm);
     tcase_add_test(tc, test_tz_restored);
     tcase_add_test(tc, test_when_parse);
+    tcase_add_test(tc, test_zone_unreadable_now);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tw_tokenize.h"
@@ -24,6 +25,35 @@ static tw_tokenizer_t *s_new(const char *langs, const char *stem)
     ck_assert_ptr_nonnull(t);
     return t;
 }
+
+/* A stop word list that cannot be opened now (EMFILE) is an I/O error
+ * (the worker retries); a missing one is the config's. */
+START_TEST(test_stopwords_unreadable_now)
+{
+    tw_tokenizer_opts_t o = {0};
+    o.stopword_dir = S_SWDIR;
+    o.languages = "en";
+    tw_tokenizer_t *t = NULL;
+    tw_err_t err = {{0}, 0, 0};
+    int probe = dup(0);
+    ck_assert_int_ge(probe, 0);
+    close(probe);
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low.rlim_cur = (rlim_t)probe;
+    low.rlim_max = old.rlim_max;
+    /* no assertion inside the window: check may need a file for it */
+    int lim = setrlimit(RLIMIT_NOFILE, &low);
+    tw_rc_t rc = tw_tokenizer_new(&t, &o, &err);
+    setrlimit(RLIMIT_NOFILE, &old);
+    ck_assert_int_eq(lim, 0);
+    ck_assert_int_eq(rc, TW_ERR_IO);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Too many open files"));
+    o.stopword_dir = "/nonexistent-stopwords";
+    ck_assert_int_eq(tw_tokenizer_new(&t, &o, NULL), TW_ERR_CONFIG);
+}
+END_TEST
 
 static void s_expect(tw_tokenizer_t *t, const char *in, const char *want)
 {
@@ -461,6 +491,7 @@ Suite *tokenize_suite(void)
     tcase_add_test(tc, test_stemming);
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_limits_and_callback);
+    tcase_add_test(tc, test_stopwords_unreadable_now);
     suite_add_tcase(s, tc);
     return s;
 }
