@@ -3,6 +3,10 @@
  * - every failure libfiu injects is counted: one line "PID NAME" appended
  *   to $TW_FIU_COUNT_FILE with raw system calls, so the count survives a
  *   SIGKILL and is never itself failed;
+ * - with TW_FIU_FIRST=NAME, the point NAME fails at its first hit in the
+ *   cell (while the count file is empty), whatever libfiu's probability
+ *   says: a point reached once per run (the uploader's zip) is then
+ *   crashed at for sure, later hits follow the probability;
  * - a forked child fails nothing before its exec: libfiu's wrappers take a
  *   rwlock (enabled_fails_lock) that another thread of a multi-threaded
  *   parent may hold at the fork, and the child would wait on it forever
@@ -27,7 +31,7 @@ ssize_t write(int fd, const void *buf, size_t count);
 
 static int s_count_fd = -2;
 
-static void s_count(const char *name)
+static void s_count_open(void)
 {
     if (s_count_fd == -2) {
         const char *path = getenv("TW_FIU_COUNT_FILE");
@@ -36,6 +40,20 @@ static void s_count(const char *name)
                                 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
                  : -1;
     }
+}
+
+/* True when no failure was counted yet in this cell (any process). */
+static int s_count_empty(void)
+{
+    s_count_open();
+    struct stat st;
+    return s_count_fd >= 0 && syscall(SYS_fstat, s_count_fd, &st) == 0 &&
+           st.st_size == 0;
+}
+
+static void s_count(const char *name)
+{
+    s_count_open();
     if (s_count_fd < 0)
         return;
     char line[256];
@@ -65,6 +83,16 @@ int fiu_fail(const char *name)
     if (!real)
         real = (int (*)(const char *))dlsym(RTLD_NEXT, "fiu_fail");
     int r = real ? real(name) : 0;
+    if (!r) {
+        static const char *first;
+        static int first_read;
+        if (!first_read) {
+            first = getenv("TW_FIU_FIRST");
+            first_read = 1;
+        }
+        if (first && strcmp(name, first) == 0 && s_count_empty())
+            r = 1;
+    }
     if (r)
         s_count(name);
     return r;

@@ -64,8 +64,8 @@ fl_wait_for() {
 # fl_env: the `env` line of the faulty section (or of every section when
 # the target is tubewatchd: no preload for the workers).
 fl_env() {
-    printf 'env = ["LD_PRELOAD=%s %s/fiu_run_preload.so %s/fiu_posix_preload.so", "FIU_ENABLE=%s", "FIU_CTRL_FIFO=", "TW_FIU_COUNT_FILE=%s"]\n' \
-        "$FL_SHIM" "$FL_FIU" "$FL_FIU" "$FL_ENABLE_ESC" "$FL_W/fiu.count"
+    printf 'env = ["LD_PRELOAD=%s %s/fiu_run_preload.so %s/fiu_posix_preload.so", "FIU_ENABLE=%s", "FIU_CTRL_FIFO=", "TW_FIU_COUNT_FILE=%s", "TW_FIU_FIRST=%s"]\n' \
+        "$FL_SHIM" "$FL_FIU" "$FL_FIU" "$FL_ENABLE_ESC" "$FL_W/fiu.count" "${FL_FIRST:-}"
 }
 fl_sec_env() { # fl_sec_env KIND FAULTY(0/1)
     if [ "$2" = 1 ] && [ "$FL_TARGET" = "$1" ]; then
@@ -180,7 +180,7 @@ fl_daemon_start() {
     if [ "$1" = 1 ] && [ "$FL_TARGET" = tubewatchd ]; then
         LD_PRELOAD="$FL_SHIM $FL_FIU/fiu_run_preload.so $FL_FIU/fiu_posix_preload.so" \
             FIU_ENABLE="$FL_ENABLE" FIU_CTRL_FIFO="$FL_W/fiu" \
-            TW_FIU_COUNT_FILE="$FL_W/fiu.count" \
+            TW_FIU_COUNT_FILE="$FL_W/fiu.count" TW_FIU_FIRST="${FL_FIRST:-}" \
             "$BUILD/bin/tubewatchd" -c "$FL_CFG" 2>>"$FL_W/daemon.err" &
     else
         "$BUILD/bin/tubewatchd" -c "$FL_CFG" 2>>"$FL_W/daemon.err" &
