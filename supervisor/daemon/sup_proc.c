@@ -66,7 +66,12 @@ static void s_child(const sup_proc_spec_t *spec, pid_t parent)
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0)
         s_child_fail("create a session", errno);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    /* When tubewatchd dies, its workers stop as on any stop (SIGTERM):
+     * they finish the step they are in (a sent notification is trimmed
+     * from the outbox, a checkpoint written) instead of dying inside it;
+     * one that does not stop is killed by the next tubewatchd at its start
+     * (sup_runtime: leftovers). */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
         s_child_fail("set the parent-death signal", errno);
     /* The parent may have died before prctl took effect. */
     if (getppid() != parent)

@@ -41,8 +41,9 @@ struct sup_runtime {
 };
 
 /* Kills what a previous tubewatchd left behind in this runtime dir
- * (grandchildren of workers killed by PDEATHSIG): any process whose
- * environment names our runtime dir. We hold the lock, so none is ours. */
+ * (grandchildren of its workers, a worker still stopping after its
+ * parent-death SIGTERM): any process whose environment names our runtime
+ * dir. We hold the lock, so none is ours. */
 static void s_kill_leftovers(const sup_runtime_t *self)
 {
     char needle[PATH_MAX + 32];
