@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define TW_SUITE(name) Suite *name##_suite(void);
@@ -54,5 +55,16 @@ const char *tw_test_shared_dir_at(const char *file, int line);
 char *tw_test_slurp(const char *path, size_t *len);
 /* Removes path and, for a directory, everything below it (temp dirs). */
 void tw_test_rm_rf(const char *path);
+
+/* Resource limits that make a system call fail for real, for the span of
+ * one call under test (no check assertion in between: Check records them
+ * in a file). tw_test_limit_fds: the next open fails with EMFILE (the soft
+ * RLIMIT_NOFILE becomes the lowest free fd); tw_test_limit_fsize: a write
+ * past bytes fails with EFBIG (SIGXFSZ ignored meanwhile). Both store the
+ * old limit in *old and return setrlimit's result; tw_test_limit_restore
+ * puts it back (and SIGXFSZ's default). */
+int tw_test_limit_fds(struct rlimit *old);
+int tw_test_limit_fsize(rlim_t bytes, struct rlimit *old);
+void tw_test_limit_restore(int resource, const struct rlimit *old);
 
 #endif

@@ -384,15 +384,10 @@ START_TEST(test_zip_error_names_the_call)
     tw_archive_entries_t e;
     tw_err_t err = {0};
     char *m = s_day_entries(&e);
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, small = {64, 64};
-    getrlimit(RLIMIT_FSIZE, &old);
-    small.rlim_max = old.rlim_max;
-    /* no assertion inside the window: check records them in a file */
-    int lim = setrlimit(RLIMIT_FSIZE, &small);
+    struct rlimit old;
+    int lim = tw_test_limit_fsize(64, &old);
     tw_rc_t rc = tw_archive_zip_write(z, "2026-11-20", &e, m, NULL, NULL, &err);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, SIG_DFL);
+    tw_test_limit_restore(RLIMIT_FSIZE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_eq(rc, TW_ERR_IO);
     /* libzip reports it as its seek or its write */

@@ -63,18 +63,10 @@ START_TEST(test_unreadable_now_is_temporary)
     snprintf(path, sizeof path, "%s", s_write("t.toml", "", 0600));
     tw_cfg_problem_t *p = NULL;
     size_t n = 0;
-    /* the lowest free fd becomes the limit: the next open fails */
-    int probe = dup(0);
-    ck_assert_int_ge(probe, 0);
-    close(probe);
-    struct rlimit old, low;
-    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
-    low.rlim_cur = (rlim_t)probe;
-    low.rlim_max = old.rlim_max;
-    /* no assertion inside the window: check may need a file for it */
-    int lim = setrlimit(RLIMIT_NOFILE, &low);
+    struct rlimit old;
+    int lim = tw_test_limit_fds(&old);
     tw_cfg_t *cfg = tw_cfg_load(path, &p, &n);
-    setrlimit(RLIMIT_NOFILE, &old);
+    tw_test_limit_restore(RLIMIT_NOFILE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_ptr_null(cfg);
     ck_assert_uint_ge(n, 1);

@@ -246,15 +246,10 @@ START_TEST(test_failed_trim_written_on_retry)
     ck_assert_int_eq(tw_journal_open(&j, s_path, NULL), TW_OK);
     s_append(j, "r1");
     s_append(j, "r2");
-    /* no assertion inside the window: check records them in a file */
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, none = {0, 0};
-    getrlimit(RLIMIT_FSIZE, &old);
-    none.rlim_max = old.rlim_max;
-    int lim = setrlimit(RLIMIT_FSIZE, &none);
+    struct rlimit old;
+    int lim = tw_test_limit_fsize(0, &old);
     tw_rc_t rc = tw_journal_trim(j, 1, NULL);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, SIG_DFL);
+    tw_test_limit_restore(RLIMIT_FSIZE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_eq(rc, TW_ERR_IO);
     ck_assert_int_eq(tw_journal_trim(j, 1, NULL), TW_OK);

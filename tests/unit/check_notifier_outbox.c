@@ -348,16 +348,11 @@ START_TEST(test_failed_trim_retried)
     notifier_outbox_add(o, "4", "live now", "k1", NULL);
     s_drain(o, &now, 60000);
     ck_assert_int_eq(f.n, 1);
-    /* no assertion inside the window: check records them in a file */
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, none = {0, 0};
-    getrlimit(RLIMIT_FSIZE, &old);
-    none.rlim_max = old.rlim_max;
-    int lim = setrlimit(RLIMIT_FSIZE, &none);
+    struct rlimit old;
     tw_err_t err = {{0}, 0, 0};
+    int lim = tw_test_limit_fsize(0, &old);
     tw_rc_t rc = notifier_outbox_commit(o, &err);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, SIG_DFL);
+    tw_test_limit_restore(RLIMIT_FSIZE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_ne(rc, TW_OK);
     ck_assert_ptr_nonnull(strstr(err.msg, "File too large"));

@@ -49,16 +49,12 @@ START_TEST(test_failed_save_keeps_the_spend)
     tw_quota_set_now(q, s_t0());
     tw_quota_set_now(other, s_t0());
     ck_assert_int_eq(tw_quota_spend(q, "videos.list", 1, NULL), TW_OK);
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, none = {0, 0};
-    getrlimit(RLIMIT_FSIZE, &old);
-    none.rlim_max = old.rlim_max;
-    int lim0 = setrlimit(RLIMIT_FSIZE, &none);
+    struct rlimit old;
     tw_err_t err = {{0}, 0, 0};
+    int lim0 = tw_test_limit_fsize(0, &old);
     tw_rc_t rc1 = tw_quota_spend(q, "search.list", 100, &err);
     tw_rc_t rc2 = tw_quota_spend(q, "videos.list", 1, NULL);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, SIG_DFL);
+    tw_test_limit_restore(RLIMIT_FSIZE, &old);
     ck_assert_int_eq(lim0, 0);
     ck_assert_int_ne(rc1, TW_OK);
     ck_assert_int_ne(rc2, TW_OK);
@@ -76,12 +72,9 @@ START_TEST(test_failed_save_keeps_the_spend)
     ck_assert_str_eq(m[1].method, "search.list");
     ck_assert_uint_eq(m[1].units, 100);
     /* a block that could not be saved holds in this handle, then on disk */
-    /* no assertion inside the window: check records them in a file */
-    signal(SIGXFSZ, SIG_IGN);
-    int lim = setrlimit(RLIMIT_FSIZE, &none);
+    int lim = tw_test_limit_fsize(0, &old);
     tw_rc_t rc3 = tw_quota_exhausted(other, NULL);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, SIG_DFL);
+    tw_test_limit_restore(RLIMIT_FSIZE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_ne(rc3, TW_OK);
     ck_assert_int_gt(tw_quota_blocked_until(other), 0);

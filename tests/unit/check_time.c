@@ -16,18 +16,11 @@
  * unknown zone (a config error, never retried). */
 START_TEST(test_zone_unreadable_now)
 {
-    int probe = dup(0);
-    ck_assert_int_ge(probe, 0);
-    close(probe);
-    struct rlimit old, low;
-    getrlimit(RLIMIT_NOFILE, &old);
-    low.rlim_cur = (rlim_t)probe;
-    low.rlim_max = old.rlim_max;
+    struct rlimit old;
     tw_err_t err = {{0}, 0, 0};
-    /* no assertion inside the window: check may need a file for it */
-    int lim = setrlimit(RLIMIT_NOFILE, &low);
+    int lim = tw_test_limit_fds(&old);
     tw_rc_t rc = tw_time_zone_check("Europe/Berlin", &err);
-    setrlimit(RLIMIT_NOFILE, &old);
+    tw_test_limit_restore(RLIMIT_NOFILE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_eq(rc, TW_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.msg, "Too many open files"));

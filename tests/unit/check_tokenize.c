@@ -35,17 +35,10 @@ START_TEST(test_stopwords_unreadable_now)
     o.languages = "en";
     tw_tokenizer_t *t = NULL;
     tw_err_t err = {{0}, 0, 0};
-    int probe = dup(0);
-    ck_assert_int_ge(probe, 0);
-    close(probe);
-    struct rlimit old, low;
-    getrlimit(RLIMIT_NOFILE, &old);
-    low.rlim_cur = (rlim_t)probe;
-    low.rlim_max = old.rlim_max;
-    /* no assertion inside the window: check may need a file for it */
-    int lim = setrlimit(RLIMIT_NOFILE, &low);
+    struct rlimit old;
+    int lim = tw_test_limit_fds(&old);
     tw_rc_t rc = tw_tokenizer_new(&t, &o, &err);
-    setrlimit(RLIMIT_NOFILE, &old);
+    tw_test_limit_restore(RLIMIT_NOFILE, &old);
     ck_assert_int_eq(lim, 0);
     ck_assert_int_eq(rc, TW_ERR_IO);
     ck_assert_ptr_null(t);

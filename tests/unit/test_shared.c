@@ -1,8 +1,9 @@
 /* Helpers shared by the Check suites (unit and e2e runners): recorded skips,
- * the shared fixtures folder, whole-file reads and recursive removal of temp
- * dirs. */
+ * the shared fixtures folder, whole-file reads, recursive removal of temp
+ * dirs and resource limits that make calls fail. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,4 +100,30 @@ void tw_test_rm_rf(const char *path)
             closedir(d);
     }
     remove(path);
+}
+
+int tw_test_limit_fds(struct rlimit *old)
+{
+    getrlimit(RLIMIT_NOFILE, old);
+    int probe = dup(0);
+    if (probe < 0)
+        return -1;
+    close(probe);
+    struct rlimit low = {(rlim_t)probe, old->rlim_max};
+    return setrlimit(RLIMIT_NOFILE, &low);
+}
+
+int tw_test_limit_fsize(rlim_t bytes, struct rlimit *old)
+{
+    getrlimit(RLIMIT_FSIZE, old);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = {bytes, old->rlim_max};
+    return setrlimit(RLIMIT_FSIZE, &small);
+}
+
+void tw_test_limit_restore(int resource, const struct rlimit *old)
+{
+    setrlimit(resource, old);
+    if (resource == RLIMIT_FSIZE)
+        signal(SIGXFSZ, SIG_DFL);
 }
