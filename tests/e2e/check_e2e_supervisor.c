@@ -420,6 +420,10 @@ START_TEST(test_sigkill_daemon_leaves_no_worker)
     s_t.pid = 0;
     ck_assert(e2e_wait_dead(pf, 10000));
     ck_assert(e2e_wait_dead(pr, 10000));
+    /* They stopped as on any stop (parent-death SIGTERM), not killed
+     * inside what they were doing: each wrote its exit. */
+    ck_assert_int_eq(e2e_sup_events(&s_t, "r", "exit", NULL, 0), 1);
+    ck_assert_int_eq(e2e_sup_events(&s_t, "f", "exit", NULL, 0), 1);
     /* A new tubewatchd takes over the stale lock and sockets and clears
      * what the dead one left behind. */
     ck_assert(e2e_sup_start(&s_t));
