@@ -53,16 +53,22 @@ static void s_thief_stop(s_thief_t *t)
     close(t->ready[1]);
 }
 
-/* The next signal read from fd within timeout_ms, 0 if none. */
+/* The next signal read from fd within timeout_ms, 0 if none. The fd can
+ * be readable while the signal is still on its way (queued for the whole
+ * process, then taken by the foreign thread's handler, which sends it on):
+ * a read that finds nothing polls again, as tubewatchd's loop does. */
 static int s_next(int fd, int timeout_ms)
 {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) != 1)
-        return 0;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si)
-        return 0;
-    return (int)si.ssi_signo;
+    int64_t deadline = tw_test_now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - tw_test_now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left < 0 || poll(&p, 1, (int)left) != 1)
+            return 0;
+        struct signalfd_siginfo si;
+        if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+            return (int)si.ssi_signo;
+    }
 }
 
 static void s_restore(const int *sigs, size_t n)
